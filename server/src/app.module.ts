@@ -1,0 +1,44 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AccessService } from './access/access.service.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuthService } from './auth/auth.service.js';
+import { BILLING_PROVIDER, type BillingProvider, BuiltinBillingProvider } from './billing/billing.provider.js';
+import { BillingService } from './billing/billing.service.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { EventBus } from './events/event-bus.js';
+import { DevMailState } from './mail/dev-mail-state.js';
+import { MailService } from './mail/mail.service.js';
+import { MembersService } from './members/members.service.js';
+import { OrgsService } from './orgs/orgs.service.js';
+import { TeamsService } from './teams/teams.service.js';
+import { TrpcRouter } from './trpc/app-router.js';
+import { CLOCK, type Clock, CONFIG, DATABASE } from './tokens.js';
+
+export type AppDeps = { config: Config; db: Database; clock: Clock; billing?: BillingProvider };
+
+@Module({})
+export class AppModule {
+  static register(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      providers: [
+        { provide: CONFIG, useValue: deps.config },
+        { provide: DATABASE, useValue: deps.db },
+        { provide: CLOCK, useValue: deps.clock },
+        { provide: BILLING_PROVIDER, useValue: deps.billing ?? new BuiltinBillingProvider(deps.db) },
+        AccessService,
+        AuditService,
+        AuthService,
+        BillingService,
+        EventBus,
+        DevMailState,
+        MailService,
+        MembersService,
+        OrgsService,
+        TeamsService,
+        TrpcRouter,
+      ],
+    };
+  }
+}

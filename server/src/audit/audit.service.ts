@@ -1,0 +1,104 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TRPCError } from '@trpc/server';
+import type { Actor } from '../access/access.service.js';
+import type { Database } from '../db/database.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { DATABASE } from '../tokens.js';
+
+/** Audit actions, in the product's words. The web app's filter lists these. */
+export const AUDIT_ACTIONS = {
+  'org.created': 'Organization created',
+  'org.updated': 'Organization settings changed',
+  'policy.changed': 'Policies changed',
+  'plan.changed': 'Plan changed',
+  'member.invited': 'Member invited',
+  'invite.revoked': 'Invite revoked',
+  'invite.accepted': 'Invite accepted',
+  'join.requested': 'Asked to join',
+  'join.approved': 'Join request approved',
+  'join.rejected': 'Join request rejected',
+  'member.role_changed': 'Role changed',
+  'member.removed': 'Member removed',
+  'member.left': 'Member left',
+  'team.created': 'Team created',
+  'team.renamed': 'Team renamed',
+  'team.deleted': 'Team deleted',
+  'team.member_added': 'Added to team',
+  'team.member_removed': 'Removed from team',
+  'joincode.regenerated': 'Join code regenerated',
+} as const;
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+export type AuditEntry = {
+  action: AuditAction;
+  summary: string;
+  targetType?: string;
+  targetId?: string;
+  data?: Prisma.InputJsonValue;
+};
+
+type Writer = Pick<Prisma.TransactionClient, 'auditEvent'>;
+
+export type AuditFilter = {
+  action?: string;
+  actorId?: string;
+  from?: Date;
+  to?: Date;
+  cursor?: string;
+  limit: number;
+};
+
+@Injectable()
+export class AuditService {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /** Pass the transaction client so the event commits (or not) with the change it records. */
+  async record(actor: Pick<Actor, 'orgId' | 'userId' | 'ip'>, entry: AuditEntry, tx: Writer = this.db.prisma): Promise<void> {
+    await tx.auditEvent.create({
+      data: {
+        orgId: actor.orgId,
+        actorId: actor.userId,
+        ip: actor.ip,
+        action: entry.action,
+        summary: entry.summary,
+        targetType: entry.targetType,
+        targetId: entry.targetId,
+        data: entry.data,
+      },
+    });
+  }
+
+  async list(actor: Actor, filter: AuditFilter) {
+    if (filter.cursor && !(await this.db.prisma.auditEvent.findFirst({ where: { id: filter.cursor, orgId: actor.orgId }, select: { id: true } }))) {
+      throw new TRPCError({ code: 'NOT_FOUND', message: 'That page of the audit log no longer exists. Reload the list.' });
+    }
+    const rows = await this.db.prisma.auditEvent.findMany({
+      where: {
+        orgId: actor.orgId,
+        action: filter.action,
+        actorId: filter.actorId,
+        createdAt: { gte: filter.from, lte: filter.to },
+      },
+      include: { actor: { select: { id: true, name: true, email: true } } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      cursor: filter.cursor ? { id: filter.cursor } : undefined,
+      skip: filter.cursor ? 1 : 0,
+      take: filter.limit + 1,
+    });
+    const page = rows.slice(0, filter.limit);
+    return {
+      events: page.map((e) => ({
+        id: e.id,
+        action: e.action,
+        actionLabel: AUDIT_ACTIONS[e.action as AuditAction] ?? e.action,
+        summary: e.summary,
+        targetType: e.targetType,
+        targetId: e.targetId,
+        actor: e.actor,
+        ip: e.ip,
+        createdAt: e.createdAt,
+      })),
+      nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null,
+    };
+  }
+}

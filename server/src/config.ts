@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, parsed in one place so a bad value stops the
+ * process at boot with a message naming the variable, instead of failing later mid-request.
+ */
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must look like postgres://user:password@host:5432/database');
+
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      return ['smtp:', 'smtps:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must look like smtp://user:password@host:587 or smtps://host:465');
+
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const envSchema = z.object({
+  NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
+  PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  HOST: optional(z.string()),
+  DATA_DIR: optional(z.string()),
+  DATABASE_URL: optional(databaseUrl),
+  PUBLIC_URL: optional(z.url({ message: 'must be an absolute http(s) URL such as https://caretext.example.com' })),
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must start with AC followed by 32 hex characters')),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(16, 'looks too short')),
+  SMTP_URL: optional(smtpUrl),
+  MAIL_FROM: optional(z.string()),
+  SUPPORT_EMAIL: optional(z.email()),
+  AI_BASE_URL: optional(z.url()),
+  AI_API_KEY: optional(z.string()),
+  AI_MODEL: optional(z.string()),
+  SEED_DEMO: optional(z.enum(['0', '1', 'true', 'false'])),
+  LOG_LEVEL: optional(z.enum(['error', 'warn', 'info', 'debug'])),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  /** PostgreSQL when set; otherwise embedded PGlite in `${dataDir}/pglite`. */
+  databaseUrl: string | null;
+  publicUrl: string;
+  twilio: { accountSid: string; authToken: string } | null;
+  /** Null means: run the embedded SMTP sink and show mail on the Dev mailbox page. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  supportEmail: string;
+  ai: { baseUrl: string; apiKey: string | null; model: string } | null;
+  seedDemo: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Where the built web app lives; served at `/` when present. */
+  webDist: string | null;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
+    throw new ConfigError('Invalid configuration:\n  TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  const port = e.PORT ?? 3000;
+  const config: Config = {
+    env: e.NODE_ENV ?? 'production',
+    port,
+    host: e.HOST ?? '0.0.0.0',
+    dataDir: path.resolve(e.DATA_DIR ?? './data'),
+    databaseUrl: e.DATABASE_URL ?? null,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    twilio: e.TWILIO_ACCOUNT_SID ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN! } : null,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM ?? 'CareText <no-reply@caretext.local>',
+    supportEmail: e.SUPPORT_EMAIL ?? 'support@caretext.local',
+    ai: e.AI_BASE_URL ? { baseUrl: e.AI_BASE_URL, apiKey: e.AI_API_KEY ?? null, model: e.AI_MODEL ?? 'gpt-4o-mini' } : null,
+    seedDemo: e.SEED_DEMO ? e.SEED_DEMO === '1' || e.SEED_DEMO === 'true' : !e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    webDist: null,
+    ...overrides,
+  };
+  return config;
+}
+
+/** For logs: the database without its password. */
+export function describeDatabase(config: Config): string {
+  if (!config.databaseUrl) return `PGlite in ${path.join(config.dataDir, 'pglite')}`;
+  const url = new URL(config.databaseUrl);
+  url.password = url.password ? '***' : '';
+  return `PostgreSQL ${url.toString()}`;
+}

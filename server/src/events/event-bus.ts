@@ -1,0 +1,27 @@
+import { EventEmitter, on } from 'node:events';
+import { Injectable } from '@nestjs/common';
+
+export type OrgEvent =
+  | { type: 'members.changed' }
+  | { type: 'teams.changed' }
+  | { type: 'org.changed' }
+  | { type: 'access.revoked'; userId: string };
+
+/**
+ * In-process fan-out for live updates (tRPC subscriptions). With several server instances this
+ * becomes PostgreSQL LISTEN/NOTIFY; the interface stays the same.
+ */
+@Injectable()
+export class EventBus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  publish(orgId: string, event: OrgEvent): void {
+    this.emitter.emit(`org:${orgId}`, event);
+  }
+
+  async *subscribe(orgId: string, signal?: AbortSignal): AsyncGenerator<OrgEvent> {
+    for await (const [event] of on(this.emitter, `org:${orgId}`, { signal })) {
+      yield event as OrgEvent;
+    }
+  }
+}

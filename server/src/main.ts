@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, describeDatabase, loadConfig } from './config.js';
+import { DatabaseConnectError } from './db/database.js';
+import { MigrationError } from './db/migrator.js';
+import { DataDirInUseError } from './db/pglite-lock.js';
+import { DEMO_ORG, DEMO_USERS, seedDemo } from './seed/demo.js';
+import { startServer } from './server.js';
+
+const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+async function main() {
+  const config = loadConfig(process.env, { webDist: existsSync(WEB_DIST) ? WEB_DIST : null });
+  console.log(`CareText starting: ${describeDatabase(config)}`);
+  const server = await startServer(config);
+  if (config.seedDemo) {
+    const seeded = await seedDemo(server.db);
+    if (seeded) console.log(`Seeded the demo organization "${DEMO_ORG}".`);
+    console.log('');
+    console.log('  Demo sign-in (demo data on this machine only):');
+    console.log(`    admin:  ${DEMO_USERS.admin.email}  /  ${DEMO_USERS.admin.password}`);
+    console.log(`    member: ${DEMO_USERS.member.email}  /  ${DEMO_USERS.member.password}`);
+  }
+  if (!config.smtpUrl) console.log(`  Mail is caught locally: open ${config.publicUrl}/dev/mailbox`);
+  if (!config.webDist) console.log('  (web app not built: run `pnpm build` to serve it here)');
+  console.log('');
+  console.log(`CareText is running at ${server.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: shutting down`);
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const known = [ConfigError, DataDirInUseError, DatabaseConnectError, MigrationError].some((E) => error instanceof E);
+  if (known) console.error(`\nCareText could not start.\n${(error as Error).message}\n`);
+  else console.error('\nCareText could not start:', error);
+  process.exit(1);
+});

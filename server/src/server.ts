@@ -1,0 +1,99 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { type LoggerService, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { AppModule } from './app.module.js';
+import { AuthService } from './auth/auth.service.js';
+import type { BillingProvider } from './billing/billing.provider.js';
+import type { Config } from './config.js';
+import { type Database, openDatabase } from './db/database.js';
+import { serveWebApp } from './http/web-app.js';
+import { startDevMailSink } from './mail/dev-sink.js';
+import { DevMailState } from './mail/dev-mail-state.js';
+import { MailService } from './mail/mail.service.js';
+import { AccessService } from './access/access.service.js';
+import { TrpcRouter } from './trpc/app-router.js';
+import { clientIp, type Context, readSessionToken } from './trpc/context.js';
+import { type Clock, systemClock } from './tokens.js';
+
+export type RunningServer = {
+  url: string;
+  port: number;
+  db: Database;
+  app: NestExpressApplication;
+  close(): Promise<void>;
+};
+
+export type StartOptions = {
+  /** An open database (tests share one); otherwise opened from the config and closed on close(). */
+  db?: Database;
+  clock?: Clock;
+  billing?: BillingProvider;
+  logger?: false | LogLevel[] | LoggerService;
+};
+
+export async function openConfiguredDatabase(config: Config, log: (line: string) => void): Promise<Database> {
+  return openDatabase(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: config.dataDir }, log);
+}
+
+/** config -> database -> migrate -> Nest app -> HTTP. Used by main.ts and by every API test. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const ownsDb = !options.db;
+  const db = options.db ?? (await openConfiguredDatabase(config, (line) => console.log(`[db] ${line}`)));
+  let sink: Awaited<ReturnType<typeof startDevMailSink>> | null = null;
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.register({ config, db, clock: options.clock ?? systemClock, billing: options.billing }),
+      { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: true },
+    );
+    app.set('trust proxy', 'loopback');
+    app.disable('x-powered-by');
+
+    if (!config.smtpUrl) {
+      sink = await startDevMailSink(db);
+      app.get(MailService).useSmtpUrl(sink.url);
+      app.get(DevMailState).enabled = true;
+    }
+
+    const auth = app.get(AuthService);
+    const access = app.get(AccessService);
+    const expressApp = app.getHttpAdapter().getInstance();
+    expressApp.get('/health', (_req: unknown, res: { json(v: unknown): void }) => res.json({ ok: true }));
+    app.use(
+      '/trpc',
+      createExpressMiddleware({
+        router: app.get(TrpcRouter).appRouter,
+        createContext: async ({ req, res }): Promise<Context> => {
+          const presented = readSessionToken(req);
+          const state = presented ? await auth.authenticate(presented.token) : null;
+          return { auth: state, ip: clientIp(req), userAgent: req.headers['user-agent'] ?? null, access, req, res };
+        },
+        onError: ({ error, path }) => {
+          if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${path}:`, error.cause ?? error);
+        },
+      }),
+    );
+    if (config.webDist) serveWebApp(expressApp, config.webDist);
+
+    await app.listen(config.port, config.host);
+    const port = (app.getHttpServer().address() as AddressInfo).port;
+    const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
+    return {
+      url,
+      port,
+      db,
+      app,
+      async close() {
+        await app.close();
+        await sink?.close();
+        if (ownsDb) await db.close();
+      },
+    };
+  } catch (error) {
+    await sink?.close();
+    if (ownsDb) await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AccessService } from '../access/access.service.js';
+import { auditRouter } from '../audit/audit.router.js';
+import { AuditService } from '../audit/audit.service.js';
+import { authRouter } from '../auth/auth.router.js';
+import { AuthService } from '../auth/auth.service.js';
+import { planRouter } from '../billing/billing.router.js';
+import { BillingService } from '../billing/billing.service.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { EventBus } from '../events/event-bus.js';
+import { devMailboxRouter } from '../mail/dev-mailbox.router.js';
+import { DevMailState } from '../mail/dev-mail-state.js';
+import { membersRouter } from '../members/members.router.js';
+import { MembersService } from '../members/members.service.js';
+import { orgsRouter } from '../orgs/orgs.router.js';
+import { OrgsService } from '../orgs/orgs.service.js';
+import { teamsRouter } from '../teams/teams.router.js';
+import { TeamsService } from '../teams/teams.service.js';
+import { CONFIG, DATABASE } from '../tokens.js';
+import { router } from './trpc.js';
+
+/** Builds the tRPC router from Nest-injected services (nestjs-trpc does not support Nest 12). */
+@Injectable()
+export class TrpcRouter {
+  readonly appRouter;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    @Inject(DATABASE) db: Database,
+    access: AccessService,
+    auth: AuthService,
+    orgs: OrgsService,
+    members: MembersService,
+    teams: TeamsService,
+    billing: BillingService,
+    audit: AuditService,
+    events: EventBus,
+    devMail: DevMailState,
+  ) {
+    this.appRouter = router({
+      auth: authRouter(auth, members, config.publicUrl.startsWith('https://')),
+      orgs: orgsRouter(orgs, auth, access, events),
+      members: membersRouter(members),
+      teams: teamsRouter(teams),
+      plan: planRouter(billing),
+      audit: auditRouter(audit),
+      devMailbox: devMailboxRouter(db, () => devMail.enabled),
+    });
+  }
+}
+
+export type AppRouter = TrpcRouter['appRouter'];

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import pg from 'pg';
+import superjson from 'superjson';
+import { loadConfig } from '../src/config.js';
+import { type Database, openDatabase } from '../src/db/database.js';
+import { type RunningServer, startServer } from '../src/server.js';
+import type { AppRouter } from '../src/trpc/app-router.js';
+import type { Clock } from '../src/tokens.js';
+
+/** Which database this run tests: the root vitest config runs the suite once per backend. */
+export const TEST_DB = (process.env.TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export class TestClock implements Clock {
+  constructor(private current = new Date('2026-04-22T16:00:00Z')) {}
+  now() {
+    return new Date(this.current);
+  }
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** A fresh, empty database: in-memory PGlite, or a new PostgreSQL database dropped afterwards. */
+export async function openTestDatabase(): Promise<{ db: Database; url: string | null; drop(): Promise<void> }> {
+  if (TEST_DB === 'pglite') {
+    const db = await openDatabase({ kind: 'pglite', dir: null });
+    return { db, url: null, drop: () => db.close() };
+  }
+  const name = `ct_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 5 });
+  return {
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export type TestServer = RunningServer & {
+  clock: TestClock;
+  /** A client with no session (signed out). */
+  anon: ApiClient;
+  /** A client authenticated with a bearer token. */
+  as(token: string): ApiClient;
+  stop(): Promise<void>;
+};
+
+export type ApiClient = ReturnType<typeof makeClient>;
+
+function makeClient(url: string, token: string | null) {
+  const headers = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: `${url}/trpc`,
+          transformer: superjson,
+          // Browsers' EventSource sends cookies; in Node the `eventsource` package lets us add the bearer header.
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input: string | URL | Request, init?: RequestInit) =>
+              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
+          }),
+        }),
+        false: httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers }),
+      }),
+    ],
+  });
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const database = await openTestDatabase();
+  const clock = new TestClock();
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test' });
+  const server = await startServer(config, { db: database.db, clock, logger: false });
+  config.publicUrl = server.url;
+  return {
+    ...server,
+    clock,
+    anon: makeClient(server.url, null),
+    as: (token) => makeClient(server.url, token),
+    async stop() {
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}${counter}.${randomBytes(3).toString('hex')}@clinic.example`;
+}
+
+export const PASSWORD = 'correct horse battery';
+
+/** Factory: a signed-up user with a bearer-token client. */
+export async function signUp(server: TestServer, name = 'Test User', email = uniqueEmail()) {
+  const { token } = await server.anon.auth.signUp.mutate({ name, email, password: PASSWORD, client: 'extension' });
+  return { email, name, token: token!, api: server.as(token!) };
+}
+
+/** Factory: an organization with its owner, an admin and a member, each with a client. */
+export async function orgWithStaff(server: TestServer, orgName = 'North Clinic') {
+  const owner = await signUp(server, `${orgName} Owner`);
+  const org = await owner.api.orgs.create.mutate({ name: orgName, timeZone: 'America/Chicago' });
+  const admin = await joinAs(server, owner, 'admin');
+  const member = await joinAs(server, owner, 'member');
+  return { org, owner, admin, member };
+}
+
+/** Invite -> read the link from the mail sink -> the invitee signs up and accepts. */
+export async function joinAs(server: TestServer, inviter: { api: ApiClient }, role: 'admin' | 'member', name = `A ${role}`) {
+  const email = uniqueEmail(role);
+  await inviter.api.members.invite.mutate({ email, role });
+  const token = await inviteTokenFor(server, email);
+  const user = await signUp(server, name, email);
+  await user.api.auth.acceptInvite.mutate({ token });
+  return user;
+}
+
+export async function inviteTokenFor(server: TestServer, email: string): Promise<string> {
+  const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: { contains: email } }, orderBy: { createdAt: 'desc' } }));
+  const match = /\/invite\/([A-Za-z0-9_-]+)/.exec(mail.text);
+  if (!match) throw new Error(`no invite link in mail to ${email}`);
+  return match[1]!;
+}
+
+/** Polls a condition that another async path (SMTP delivery) will make true. Bounded, never timed. */
+export async function waitFor<T>(probe: () => Promise<T | null | undefined>, attempts = 200): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition not met');
+}
+
+export async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return { code: error.data?.code ?? 'UNKNOWN', message: error.message };
+    throw error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { parsePhoneNumberFromString as parseWithMin } from 'libphonenumber-js/min';
+import { formatPhoneForDisplay, normalizePhone } from './phone.js';
+
+describe('normalizePhone', () => {
+  it.each([
+    '(415) 555-2671',
+    '415.555.2671',
+    '415-555-2671',
+    '415 - 555 - 2671',
+    '415/555/2671',
+    '(415)5552671',
+    '4155552671',
+    '14155552671',
+    '1 (415) 555-2671',
+    '+1 415 555 2671',
+    '+1 (415) 555-2671',
+    '+14155552671',
+    '  4155552671\t',
+    'tel:+14155552671',
+  ])('accepts %j', (input) => {
+    expect(normalizePhone(input)).toBe('+14155552671');
+  });
+
+  it.each([
+    '(415) 555-2671 ext. 12',
+    '(415) 555-2671 extension 12',
+    '415-555-2671 x12',
+    '415-555-2671x12',
+    '415-555-2671 #12',
+    '+1 415 555 2671;ext=22',
+    '415 555 2671 ext',
+    '415 555 2671 x',
+  ])('drops the extension in %j', (input) => {
+    expect(normalizePhone(input)).toBe('+14155552671');
+  });
+
+  it('accepts the fictional 555-01xx range (valid per libphonenumber, safe for demo data)', () => {
+    expect(normalizePhone('(415) 555-0123')).toBe('+14155550123');
+    expect(normalizePhone('(201) 555-0199')).toBe('+12015550199');
+  });
+
+  it('rejects area code 555: "(555) 123-4567" is formatted right but not a real US number', () => {
+    for (const input of ['(555) 123-4567', '555.123.4567', '+1 555 123 4567', '5551234567']) {
+      expect(normalizePhone(input)).toBeNull();
+    }
+  });
+
+  it.each([
+    '',
+    '   ',
+    '12345',
+    '415555267', // 9 digits
+    '41555526711', // 11 digits without the leading 1
+    '(415) 123-4567', // exchange cannot start with 1
+    '(415) 055-2671', // nor with 0
+    '1-800-FLOWERS',
+    'call 415 555 2671 now',
+    '415 555 2671 abc',
+    'abc',
+    'n/a',
+    '+0 415 555 2671',
+    '4'.repeat(80),
+  ])('rejects %j', (input) => {
+    expect(normalizePhone(input)).toBeNull();
+  });
+
+  it('parses national formats with the given default country', () => {
+    expect(normalizePhone('020 7946 0958', 'GB')).toBe('+442079460958');
+    expect(normalizePhone('020 7946 0958', 'gb')).toBe('+442079460958');
+    expect(normalizePhone('030 123456', 'DE')).toBe('+4930123456');
+    // The same digits are not a US number.
+    expect(normalizePhone('020 7946 0958')).toBeNull();
+  });
+
+  it('takes international input regardless of the default country, including the US 011 prefix', () => {
+    expect(normalizePhone('+44 20 7946 0958')).toBe('+442079460958');
+    expect(normalizePhone('011 44 20 7946 0958')).toBe('+442079460958');
+    expect(normalizePhone('+1 416 555 2671', 'GB')).toBe('+14165552671');
+  });
+
+  it('with an unknown default country only international input parses', () => {
+    expect(normalizePhone('4155552671', 'ZZ')).toBeNull();
+    expect(normalizePhone('+1 415 555 2671', 'ZZ')).toBe('+14155552671');
+  });
+
+  it('uses max metadata: rejects numbers the min metadata would call valid', () => {
+    // Bahamas (NANP area code 242) has no 555 exchange.
+    expect(parseWithMin('+1 242 555 2671')?.isValid()).toBe(true);
+    expect(normalizePhone('+1 242 555 2671')).toBeNull();
+    // UK drama range 07700 900xxx is reserved for fiction.
+    expect(normalizePhone('+44 7700 900123')).toBeNull();
+  });
+});
+
+describe('formatPhoneForDisplay', () => {
+  it('formats US numbers nationally', () => {
+    expect(formatPhoneForDisplay('+14155552671')).toBe('(415) 555-2671');
+    expect(formatPhoneForDisplay('+18005550199')).toBe('(800) 555-0199');
+  });
+
+  it('formats other countries (Canada included) internationally', () => {
+    expect(formatPhoneForDisplay('+442079460958')).toBe('+44 20 7946 0958');
+    expect(formatPhoneForDisplay('+14165552671')).toBe('+1 416 555 2671');
+  });
+
+  it('returns unparseable input unchanged', () => {
+    expect(formatPhoneForDisplay('')).toBe('');
+    expect(formatPhoneForDisplay('not a phone')).toBe('not a phone');
+  });
+
+  it('round-trips with normalizePhone', () => {
+    expect(normalizePhone(formatPhoneForDisplay('+14155552671'))).toBe('+14155552671');
+    expect(normalizePhone(formatPhoneForDisplay('+442079460958'))).toBe('+442079460958');
+  });
+});

@@ -1,0 +1,40 @@
+// `max` metadata on purpose: `min` checks only leading digits and length, so it
+// accepts numbers no carrier can reach (e.g. +1 242 555 2671, an unassigned
+// Bahamas exchange), and every such number becomes a failed send (Twilio 21211)
+// or a bad import row. The cost is ~70 KB more (raw JSON) metadata in the bundles.
+import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+
+/** A trailing extension: "ext. 12", "extension 12", "x12", "#12", ";ext=12" (digits optional). */
+const EXTENSION = /\s*[;,]?\s*(?:ext(?:ension|n)?\.?|x|#|ext=)\s*[:.]?\s*\d*\s*$/i;
+/** What may remain once the extension is gone: digits (any script) and separators. */
+const PHONE_CHARS = /^[\p{Nd}\s().\-/+]+$/u;
+
+/**
+ * Normalizes a typed or imported phone number to E.164, or null when it is not a
+ * valid number. `defaultCountry` (ISO 3166 alpha-2) applies to national formats;
+ * an unknown country code means only +international input can parse.
+ * Letters are rejected rather than extracted, so "call 415 555 2671" or vanity
+ * numbers like "1-800-FLOWERS" do not silently become something else.
+ */
+export function normalizePhone(input: string, defaultCountry = 'US'): string | null {
+  if (typeof input !== 'string' || input.length > 64) return null;
+  const cleaned = input.trim().replace(/^tel:/i, '').replace(EXTENSION, '');
+  if (!PHONE_CHARS.test(cleaned)) return null;
+  const country = defaultCountry.toUpperCase();
+  const parsed = parsePhoneNumberFromString(cleaned, {
+    defaultCountry: isSupportedCountry(country) ? country : undefined,
+    extract: false,
+  });
+  return parsed?.isValid() ? parsed.number : null;
+}
+
+/**
+ * "(415) 555-2671" for US numbers, "+44 20 7946 0958" for everything else
+ * (international format, so staff can dial it from a US clinic). Input that does
+ * not parse is returned unchanged rather than hidden.
+ */
+export function formatPhoneForDisplay(e164: string): string {
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed) return e164;
+  return parsed.country === 'US' ? parsed.formatNational() : parsed.formatInternational();
+}

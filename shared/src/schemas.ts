@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+export const ROLES = ['owner', 'admin', 'member', 'external'] as const;
+export type Role = (typeof ROLES)[number];
+export const roleSchema = z.enum(ROLES);
+
+/** Roles an admin may assign from the Members page (owner is transferred, external is reserved). */
+export const ASSIGNABLE_ROLES = ['admin', 'member'] as const;
+
+export const PLANS = ['free', 'sms'] as const;
+export type Plan = (typeof PLANS)[number];
+
+export const emailSchema = z.string().trim().toLowerCase().pipe(z.email({ message: 'Enter a valid email address' }));
+export const passwordSchema = z.string().min(10, 'Use at least 10 characters').max(200);
+export const orgNameSchema = z.string().trim().min(2, 'Name is too short').max(100);
+export const teamNameSchema = z.string().trim().min(1, 'Name is required').max(80);
+export const timeZoneSchema = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'Unknown time zone');
+/** "HH:MM" in 24h. */
+export const clockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Use HH:MM (24h)');
+
+export const orgPoliciesSchema = z.object({
+  secureLinkExpiryHours: z.number().int().min(1).max(24 * 30),
+  quietHoursEnabled: z.boolean(),
+  quietHoursStart: clockTimeSchema,
+  quietHoursEnd: clockTimeSchema,
+  smsAllowed: z.boolean(),
+  externalChatAllowed: z.boolean(),
+});
+export type OrgPolicies = z.infer<typeof orgPoliciesSchema>;
