@@ -11,6 +11,9 @@ import { DevMailState } from './mail/dev-mail-state.js';
 import { MailService } from './mail/mail.service.js';
 import { MembersService } from './members/members.service.js';
 import { OrgsService } from './orgs/orgs.service.js';
+import { ImportWorker } from './imports/import-worker.js';
+import { ImportsService } from './imports/imports.service.js';
+import { PatientsService } from './patients/patients.service.js';
 import { TeamsService } from './teams/teams.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
 import { CLOCK, type Clock, CONFIG, DATABASE } from './tokens.js';
@@ -36,6 +39,9 @@ export class AppModule {
         MailService,
         MembersService,
         OrgsService,
+        PatientsService,
+        ImportsService,
+        ImportWorker,
         TeamsService,
         TrpcRouter,
       ],

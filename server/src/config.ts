@@ -48,6 +48,9 @@ const envSchema = z.object({
   AI_MODEL: optional(z.string()),
   SEED_DEMO: optional(z.enum(['0', '1', 'true', 'false'])),
   LOG_LEVEL: optional(z.enum(['error', 'warn', 'info', 'debug'])),
+  IMPORT_MAX_MB: optional(z.coerce.number().int().min(1).max(1024)),
+  /** Fault injection for the crash-resume test: the process kills itself after N import batches. */
+  CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: optional(z.coerce.number().int().min(1)),
 });
 
 export type Config = {
@@ -68,6 +71,8 @@ export type Config = {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Where the built web app lives; served at `/` when present. */
   webDist: string | null;
+  importMaxBytes: number;
+  faults: { crashAfterImportBatches: number | null };
 };
 
 export class ConfigError extends Error {}
@@ -98,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === '1' || e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     logLevel: e.LOG_LEVEL ?? 'info',
     webDist: null,
+    importMaxBytes: (e.IMPORT_MAX_MB ?? 50) * 1024 * 1024,
+    faults: { crashAfterImportBatches: e.CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES ?? null },
     ...overrides,
   };
   return config;

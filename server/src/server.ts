@@ -15,6 +15,8 @@ import { DevMailState } from './mail/dev-mail-state.js';
 import { MailService } from './mail/mail.service.js';
 import { AccessService } from './access/access.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
+import { mountImportRoutes } from './imports/imports.http.js';
+import { ImportsService } from './imports/imports.service.js';
 import { clientIp, type Context, readSessionToken } from './trpc/context.js';
 import { type Clock, systemClock } from './tokens.js';
 
@@ -75,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         },
       }),
     );
+    mountImportRoutes(expressApp, app.get(ImportsService), auth, access);
     if (config.webDist) serveWebApp(expressApp, config.webDist);
 
     await app.listen(config.port, config.host);

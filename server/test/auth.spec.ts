@@ -78,9 +78,9 @@ describe('accounts', () => {
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/caretext_session=[^;]+;.*HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
-    expect((await res.json()).result.data.json.token).toBeNull();
+    expect(((await res.json()) as any).result.data.json.token).toBeNull();
     const me = await fetch(`${server.url}/trpc/auth.me`, { headers: { cookie: cookie.split(';')[0]! } });
-    expect((await me.json()).result.data.json.user.email).toBe(user.email);
+    expect(((await me.json()) as any).result.data.json.user.email).toBe(user.email);
   });
 
   it('resets a forgotten password by emailed link, once, and ends old sessions', async () => {

@@ -86,7 +86,7 @@ function makeClient(url: string, token: string | null) {
 export async function startTestServer(): Promise<TestServer> {
   const database = await openTestDatabase();
   const clock = new TestClock();
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test' });
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024 });
   const server = await startServer(config, { db: database.db, clock, logger: false });
   config.publicUrl = server.url;
   return {
@@ -159,4 +159,22 @@ export async function errorOf(promise: Promise<unknown>): Promise<{ code: string
     throw error;
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Uploads a CSV the way the web app does: the raw file as the request body. */
+export async function uploadCsv(server: TestServer, token: string, csv: string | Uint8Array, name = 'patients.csv') {
+  const res = await fetch(`${server.url}/api/imports/patients?name=${encodeURIComponent(name)}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  return { status: res.status, body: (await res.json()) as { jobId?: string; error?: string } };
+}
+
+/** Waits for the background worker to bring a job to one of the given states. */
+export async function jobReaches(api: ApiClient, jobId: string, statuses: string[], attempts = 2000) {
+  return waitFor(async () => {
+    const job = await api.imports.get.query({ jobId });
+    return statuses.includes(job.status) ? job : null;
+  }, attempts);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { TrpcRouter } from '../src/trpc/app-router.js';
-import { type ApiClient, errorOf, orgWithStaff, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail } from './harness.js';
+import { type ApiClient, errorOf, jobReaches, orgWithStaff, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, uploadCsv } from './harness.js';
 
 /**
  * Sweeps every procedure on the app router, so a procedure added later is covered without
@@ -31,6 +31,9 @@ beforeAll(async () => {
   const asker = await signUp(server, 'B Asker');
   await asker.api.orgs.requestToJoin.mutate({ joinCode: (await b.owner.api.orgs.joinCode.query()).joinCode });
   const [joinRequest] = await b.owner.api.members.joinRequests.query();
+  const patientB = await b.member.api.patients.create.mutate({ firstName: 'Quinzel', lastName: 'Bprivate', phone: '4155550999', mrn: 'B-MRN-1' });
+  const upload = await uploadCsv(server, b.member.token, 'phone,first_name\n4155550998,Bimport\n', 'b-only.csv');
+  await jobReaches(b.member.api, upload.body.jobId!, ['ready']);
   const memberships = await b.owner.api.members.list.query();
   const audit = await b.owner.api.audit.list.query({});
   bIds = {
@@ -42,8 +45,10 @@ beforeAll(async () => {
     userId: bUserId,
     actorId: bUserId,
     cursor: audit.events[0]!.id,
+    patientId: patientB.id,
+    jobId: upload.body.jobId!,
   };
-  bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
+  bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', 'Quinzel', 'Bprivate', 'B-MRN-1', '+14155550999', 'b-only.csv', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
 });
 afterAll(async () => {
   await server?.stop();
@@ -61,6 +66,9 @@ async function snapshotB(): Promise<string> {
     p.team.findMany({ where: { orgId }, include: { members: true }, orderBy: { id: 'asc' } }),
     p.subscription.findMany({ where: { orgId } }),
     p.auditEvent.count({ where: { orgId } }),
+    p.patient.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.consentEvent.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.importJob.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(rows);
 }
@@ -76,6 +84,10 @@ const FIELD_SAMPLES: Record<string, unknown> = {
   quietHoursStart: '21:00',
   quietHoursEnd: '07:00',
   client: 'extension',
+  contact: '4155550777',
+  query: 'Quinzel',
+  dob: '1980-01-01',
+  phone: '4155550888',
 };
 
 function sample(schema: z.ZodType, key: string, ids: Ids): unknown {
@@ -94,6 +106,8 @@ function sample(schema: z.ZodType, key: string, ids: Ids): unknown {
       return sample(def.innerType as z.ZodType, key, ids);
     case 'pipe':
       return sample(def.in as z.ZodType, key, ids);
+    case 'array':
+      return [sample(def.element as z.ZodType, `${key}[]`, ids)];
     case 'enum':
       return Object.values(def.entries as Record<string, string>)[0];
     case 'string':

@@ -4,3 +4,4 @@ export * from './phone.js';
 export * from './template.js';
 export * from './opt-keywords.js';
 export * from './sms-cost.js';
+export * from './patient-csv.js';

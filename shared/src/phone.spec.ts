@@ -40,10 +40,11 @@ describe('normalizePhone', () => {
     expect(normalizePhone('(201) 555-0199')).toBe('+12015550199');
   });
 
-  it('rejects area code 555: "(555) 123-4567" is formatted right but not a real US number', () => {
+  it('accepts fictional North American numbers such as (555) 123-4567 (the import format clinics use)', () => {
     for (const input of ['(555) 123-4567', '555.123.4567', '+1 555 123 4567', '5551234567']) {
-      expect(normalizePhone(input)).toBeNull();
+      expect(normalizePhone(input)).toBe('+15551234567');
     }
+    expect(normalizePhone('(415) 123-4567')).toBe('+14151234567');
   });
 
   it.each([
@@ -52,8 +53,8 @@ describe('normalizePhone', () => {
     '12345',
     '415555267', // 9 digits
     '41555526711', // 11 digits without the leading 1
-    '(415) 123-4567', // exchange cannot start with 1
-    '(415) 055-2671', // nor with 0
+    '(015) 555-2671', // area code cannot start with 0
+    '(115) 555-2671', // nor with 1
     '1-800-FLOWERS',
     'call 415 555 2671 now',
     '415 555 2671 abc',
@@ -84,12 +85,12 @@ describe('normalizePhone', () => {
     expect(normalizePhone('+1 415 555 2671', 'ZZ')).toBe('+14155552671');
   });
 
-  it('uses max metadata: rejects numbers the min metadata would call valid', () => {
-    // Bahamas (NANP area code 242) has no 555 exchange.
-    expect(parseWithMin('+1 242 555 2671')?.isValid()).toBe(true);
-    expect(normalizePhone('+1 242 555 2671')).toBeNull();
+  it('uses max metadata outside North America: rejects numbers the min metadata would call valid', () => {
     // UK drama range 07700 900xxx is reserved for fiction.
     expect(normalizePhone('+44 7700 900123')).toBeNull();
+    // North America is deliberately lenient (see phone.ts): unassigned exchanges pass.
+    expect(parseWithMin('+1 242 555 2671')?.isValid()).toBe(true);
+    expect(normalizePhone('+1 242 555 2671')).toBe('+12425552671');
   });
 });
 

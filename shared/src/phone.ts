@@ -25,7 +25,14 @@ export function normalizePhone(input: string, defaultCountry = 'US'): string | n
     defaultCountry: isSupportedCountry(country) ? country : undefined,
     extract: false,
   });
-  return parsed?.isValid() ? parsed.number : null;
+  if (!parsed) return null;
+  if (parsed.isValid()) return parsed.number;
+  // North American numbers: accept any 10-digit number whose area code starts 2-9, even when
+  // the exchange is unassigned. Clinics' spreadsheets, our product docs and demo data use
+  // fictional numbers such as (555) 123-4567, and the carrier (Lookup, error 21211) is the
+  // authority on whether a number really exists; refusing them at import loses patients.
+  if (parsed.countryCallingCode === '1' && /^[2-9]\d{9}$/.test(parsed.nationalNumber)) return parsed.number;
+  return null;
 }
 
 /**

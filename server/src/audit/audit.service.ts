@@ -26,6 +26,14 @@ export const AUDIT_ACTIONS = {
   'team.member_added': 'Added to team',
   'team.member_removed': 'Removed from team',
   'joincode.regenerated': 'Join code regenerated',
+  'patient.viewed': 'Patient record viewed',
+  'patient.searched': 'Patients searched',
+  'patient.created': 'Patient created',
+  'patient.updated': 'Patient updated',
+  'import.uploaded': 'Patient CSV uploaded',
+  'import.confirmed': 'Patient import started',
+  'import.cancelled': 'Patient import cancelled',
+  'import.finished': 'Patient import finished',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -5,6 +5,7 @@ export type OrgEvent =
   | { type: 'members.changed' }
   | { type: 'teams.changed' }
   | { type: 'org.changed' }
+  | { type: 'import.progress'; jobId: string; status: string; processedRows: number; totalRows: number }
   | { type: 'access.revoked'; userId: string };
 
 /**

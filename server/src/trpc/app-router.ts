@@ -15,6 +15,10 @@ import { membersRouter } from '../members/members.router.js';
 import { MembersService } from '../members/members.service.js';
 import { orgsRouter } from '../orgs/orgs.router.js';
 import { OrgsService } from '../orgs/orgs.service.js';
+import { importsRouter } from '../imports/imports.router.js';
+import { ImportsService } from '../imports/imports.service.js';
+import { patientsRouter } from '../patients/patients.router.js';
+import { PatientsService } from '../patients/patients.service.js';
 import { teamsRouter } from '../teams/teams.router.js';
 import { TeamsService } from '../teams/teams.service.js';
 import { CONFIG, DATABASE } from '../tokens.js';
@@ -37,6 +41,8 @@ export class TrpcRouter {
     audit: AuditService,
     events: EventBus,
     devMail: DevMailState,
+    patients: PatientsService,
+    imports: ImportsService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://')),
@@ -46,6 +52,8 @@ export class TrpcRouter {
       plan: planRouter(billing),
       audit: auditRouter(audit),
       devMailbox: devMailboxRouter(db, () => devMail.enabled),
+      patients: patientsRouter(patients),
+      imports: importsRouter(imports),
     });
   }
 }

@@ -9,6 +9,7 @@ const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const zod = error.cause instanceof ZodError ? error.cause : null;
+    const fields = error.cause && 'fields' in error.cause ? (error.cause.fields as Record<string, string>) : undefined;
     return {
       ...shape,
       // A user-readable message for validation errors, and per-field messages for forms.
@@ -16,7 +17,7 @@ const t = initTRPC.context<Context>().create({
       data: {
         ...shape.data,
         stack: undefined,
-        fieldErrors: zod ? Object.fromEntries(zod.issues.map((i) => [i.path.join('.'), i.message])) : undefined,
+        fieldErrors: zod ? Object.fromEntries(zod.issues.map((i) => [i.path.join('.'), i.message])) : fields,
       },
     };
   },

@@ -2,9 +2,13 @@
 // Offline Prisma migrations for CareText (see README.md).
 //   node migrations.mjs new <name>   write prisma/migrations/<UTC timestamp>_<name>/migration.sql
 //   node migrations.mjs check        exit 0 when migrations match schema.prisma, 2 on drift, 1 on error
+//   node migrations.mjs status --url <postgres url>
+//                                    `prisma migrate status` against a real database: exit 0 when
+//                                    every local migration is applied, 1 when some are pending or
+//                                    failed (or on error)
 // Options (for testing against copies): --schema <file>  --migrations <dir>
-// Runs prisma 6.19.3's JS schema engine over in-memory PGlite (prisma.config.mjs), so no
-// native engine, database or network is needed.
+// Runs prisma 6.19.3's JS schema engine (prisma.config.mjs): over in-memory PGlite for `new` and
+// `check`, over @prisma/adapter-pg for `status`. No native engine or network is needed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const serverDir = path.resolve(here, '../..');
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { schema: { type: 'string' }, migrations: { type: 'string' } } });
+  parsed = parseArgs({ allowPositionals: true, options: { schema: { type: 'string' }, migrations: { type: 'string' }, url: { type: 'string' } } });
 } catch (e) {
   console.error(`migrations: ${e.message}`);
   process.exit(1);
@@ -27,6 +31,7 @@ const migrationsDir = path.resolve(opts.migrations ?? path.join(serverDir, 'pris
 const v6SchemaPath = path.join(here, '.schema.v6.prisma');
 const configPath = path.join(here, 'prisma.config.mjs');
 const EMPTY = '-- This is an empty migration.';
+const UP_TO_DATE = 'Database schema is up to date!';
 
 class ToolError extends Error {}
 
@@ -38,13 +43,18 @@ function fail(message) {
 
 let lineMap = []; // .schema.v6.prisma line (0-based) -> schema.prisma line (1-based)
 
-/** Prisma 6 needs a datasource url and chokes on Prisma 7's `prisma-client` generator options. */
+/**
+ * Prisma 6 needs a datasource url and chokes on Prisma 7's `prisma-client` generator options.
+ * The url comes from MIGRATIONS_TOOL_SCHEMA_URL (set by runPrisma): a dummy for `new`/`check`,
+ * the real url for `status` so that prisma names the right database. The adapter in
+ * prisma.config.mjs is what actually connects.
+ */
 function writeV6Schema() {
   const out = [];
   lineMap = [];
   let block = null; // 'generator' | 'datasource' | null
   let datasources = 0;
-  const url = '  url = "postgresql://unused@localhost:5432/unused"';
+  const url = '  url = env("MIGRATIONS_TOOL_SCHEMA_URL")';
   fs.readFileSync(schemaPath, 'utf8').split(/\r?\n/).forEach((line, i) => {
     const oneLine = /^\s*(generator|datasource)\s+(\w+)\s*\{(.*)\}\s*(\/\/.*)?$/.exec(line);
     if (!block && oneLine) {
@@ -102,11 +112,36 @@ function listMigrations() {
     .sort();
 }
 
-function runPrismaDiff(extraArgs) {
+/** Runs the prisma 6 CLI with prisma.config.mjs. `databaseUrl` switches the config from PGlite to adapter-pg. */
+function runPrisma(args, databaseUrl = null) {
   const require = createRequire(path.join(here, 'package.json'));
   const prismaBin = path.join(path.dirname(require.resolve('prisma/package.json')), 'build/index.js');
-  const args = [
-    prismaBin,
+  const env = {
+    ...process.env,
+    CHECKPOINT_DISABLE: '1',
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    PRISMA_QUERY_ENGINE_LIBRARY: process.execPath,
+    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+    MIGRATIONS_TOOL_SCHEMA: v6SchemaPath,
+    MIGRATIONS_TOOL_DIR: migrationsDir,
+  };
+  env.MIGRATIONS_TOOL_SCHEMA_URL = databaseUrl ?? 'postgresql://unused@localhost:5432/unused';
+  delete env.MIGRATIONS_TOOL_DATABASE_URL;
+  if (databaseUrl) env.MIGRATIONS_TOOL_DATABASE_URL = databaseUrl;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [prismaBin, ...args], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let all = ''; // both streams in arrival order
+    child.stdout.on('data', (d) => ((stdout += d), (all += d)));
+    child.stderr.on('data', (d) => ((stderr += d), (all += d)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: signal ? 1 : code, stdout, stderr, all }));
+  });
+}
+
+function runPrismaDiff(extraArgs) {
+  return runPrisma([
     'migrate',
     'diff',
     '--config',
@@ -117,25 +152,7 @@ function runPrismaDiff(extraArgs) {
     v6SchemaPath,
     '--script',
     ...extraArgs,
-  ];
-  const env = {
-    ...process.env,
-    CHECKPOINT_DISABLE: '1',
-    PRISMA_HIDE_UPDATE_MESSAGE: '1',
-    PRISMA_QUERY_ENGINE_LIBRARY: process.execPath,
-    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
-    MIGRATIONS_TOOL_SCHEMA: v6SchemaPath,
-    MIGRATIONS_TOOL_DIR: migrationsDir,
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: signal ? 1 : code, stdout, stderr }));
-  });
+  ]);
 }
 
 function describeFailure(r) {
@@ -204,15 +221,51 @@ async function cmdCheck() {
   fail(describeFailure(r));
 }
 
+/** The URL without its password, for messages. */
+function safeUrl(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+async function cmdStatus() {
+  const url = opts.url ?? process.env.DATABASE_URL;
+  if (!url) fail('usage: node migrations.mjs status --url <postgres url>   (or set DATABASE_URL)');
+  if (!/^postgres(ql)?:\/\//.test(url)) fail(`status needs a postgres:// or postgresql:// url, got ${safeUrl(url)}`);
+  writeV6Schema();
+  listMigrations();
+  const r = await runPrisma(['migrate', 'status', '--config', configPath, '--schema', v6SchemaPath], url);
+  const output = mapLocations(r.all.trim());
+  if (r.code === 0) {
+    // Guard against the silent "prints nothing, exits 0" failure mode.
+    if (!r.stdout.includes(UP_TO_DATE)) {
+      fail(`prisma migrate status exited 0 without saying "${UP_TO_DATE}"; the tool setup is broken.\n${output}`);
+    }
+    console.log(output);
+    return 0;
+  }
+  console.error(output);
+  console.error(`\nmigrations: prisma migrate status exited with ${r.code} for ${safeUrl(url)}`);
+  return r.code || 1;
+}
+
 try {
   const [cmd, ...rest] = positionals;
+  if (opts.url !== undefined && cmd !== 'status') fail('--url is only used by `status`');
   if (cmd === 'new') {
     if (rest.length > 1) fail('usage: migrations:new <name>');
     await cmdNew(rest[0]);
   } else if (cmd === 'check') {
     process.exitCode = await cmdCheck();
+  } else if (cmd === 'status') {
+    if (rest.length > 0) fail('usage: node migrations.mjs status --url <postgres url>');
+    process.exitCode = await cmdStatus();
   } else {
-    fail('usage: node migrations.mjs new <name> | check');
+    fail('usage: node migrations.mjs new <name> | check | status --url <postgres url>');
   }
 } catch (e) {
   console.error(`migrations: ${e instanceof ToolError ? e.message : (e?.stack ?? e)}`);

@@ -1,9 +1,11 @@
-// Prisma 6 CLI config for `migrate diff` only: JS schema engine over in-memory PGlite.
-// Driven by migrations.mjs, which passes the paths via env; see README.md.
+// Prisma 6 CLI config for the JS schema engine, driven by migrations.mjs (paths via env; see
+// README.md). `migrate diff` runs over in-memory PGlite; with MIGRATIONS_TOOL_DATABASE_URL set
+// (`status`), `migrate status` runs against that real PostgreSQL database through adapter-pg.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'prisma/config';
 import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,6 +61,15 @@ function pgliteFactory() {
   return factory;
 }
 
+// Read-only use (`migrate status`). adapter-pg's executeScript() splits SQL on every `;`, so
+// this is not fit for applying migrations; the app does that itself. allowExitOnIdle lets the
+// CLI exit even if prisma never disposes the connection.
+function postgresFactory(url) {
+  return new PrismaPg({ connectionString: url, max: 2, allowExitOnIdle: true });
+}
+
+const databaseUrl = process.env.MIGRATIONS_TOOL_DATABASE_URL;
+
 export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
@@ -66,5 +77,5 @@ export default defineConfig({
   migrations: {
     path: process.env.MIGRATIONS_TOOL_DIR ?? path.join(here, '../../prisma/migrations'),
   },
-  adapter: async () => pgliteFactory(),
+  adapter: async () => (databaseUrl ? postgresFactory(databaseUrl) : pgliteFactory()),
 });

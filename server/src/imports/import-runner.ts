@@ -1,0 +1,230 @@
+import { analyzeHeader, checkPatientRow, type HeaderAnalysis, type RowIssue } from '@caretext/shared';
+import type { Database, SqlRunner } from '../db/database.js';
+import type { Clock } from '../tokens.js';
+import { readCsvRows } from './csv-rows.js';
+import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
+
+/** Rows per batch: one multi-row INSERT, one UPDATE and one progress write, in one transaction. */
+export const BATCH_ROWS = 1000;
+export const CHUNK_BYTES = 1024 * 1024;
+
+export type Counts = { created: number; updated: number; unchanged: number; rejected: number };
+export type JobRow = { id: string; orgId: string; processedRows: number; totalRows: number } & Counts;
+
+export type ImportReport = {
+  header: { columns: string[]; unrecognized: HeaderAnalysis['unrecognized']; duplicates: HeaderAnalysis['duplicates']; errors: string[] };
+  dryRun: Counts & { total: number; warnings: number };
+  previousImport: { at: string; by: string } | null;
+};
+
+type RawRow = { line: number; cells: string[] };
+
+/** Streams the stored upload back, one 1 MB chunk at a time. */
+async function* fileChunks(sql: SqlRunner, jobId: string): AsyncGenerator<Uint8Array> {
+  for (let seq = 0; ; seq++) {
+    const [chunk] = await sql.query<{ data: Uint8Array }>('SELECT data FROM "ImportChunk" WHERE "jobId" = $1 AND seq = $2', [jobId, seq]);
+    if (!chunk) return;
+    yield chunk.data;
+  }
+}
+
+async function* batches(sql: SqlRunner, jobId: string): AsyncGenerator<{ header: string[] } | { rows: RawRow[] }> {
+  let line = 0;
+  let rows: RawRow[] = [];
+  for await (const cells of readCsvRows(fileChunks(sql, jobId))) {
+    line += 1;
+    if (line === 1) {
+      yield { header: cells };
+      continue;
+    }
+    rows.push({ line, cells });
+    if (rows.length === BATCH_ROWS) {
+      yield { rows };
+      rows = [];
+    }
+  }
+  if (rows.length) yield { rows };
+  if (line === 0) yield { header: [] };
+}
+
+type Checked = { outcomes: Outcome[]; raw: Map<number, string[]> };
+
+async function checkBatch(rows: RawRow[], header: HeaderAnalysis, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }): Promise<Checked> {
+  const raw = new Map<number, string[]>();
+  const rejected: Outcome[] = [];
+  const valid: ValidRow[] = [];
+  const warnings = new Map<number, RowIssue[]>();
+  for (const row of rows) {
+    const check = checkPatientRow(row.cells, header, options);
+    raw.set(row.line, row.cells);
+    if (!check.values) rejected.push({ kind: 'rejected', line: row.line, issues: check.issues });
+    else {
+      valid.push({ line: row.line, values: check.values });
+      warnings.set(row.line, check.issues);
+    }
+  }
+  const resolved = await matcher.resolve(valid);
+  for (const outcome of resolved) outcome.issues.unshift(...(warnings.get(outcome.line) ?? []));
+  return { outcomes: [...rejected, ...resolved].sort((a, b) => a.line - b.line), raw };
+}
+
+function count(outcomes: Outcome[]): Counts {
+  const c: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
+  for (const o of outcomes) c[o.kind === 'create' ? 'created' : o.kind === 'update' ? 'updated' : o.kind] += 1;
+  return c;
+}
+
+async function insertIssues(sql: SqlRunner, jobId: string, checked: Checked): Promise<number> {
+  const values: unknown[] = [];
+  const tuples: string[] = [];
+  for (const outcome of checked.outcomes) {
+    for (const issue of outcome.issues) {
+      const n = values.length;
+      tuples.push(`(gen_random_uuid()::text, $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6})`);
+      values.push(jobId, outcome.line, issue.severity, issue.field, issue.message, JSON.stringify(checked.raw.get(outcome.line) ?? []));
+    }
+  }
+  if (tuples.length) await sql.query(`INSERT INTO "ImportRowIssue" (id, "jobId", line, severity, field, message, raw) VALUES ${tuples.join(', ')}`, values);
+  return tuples.length;
+}
+
+export class ImportRunner {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    /** Called after each committed batch; tests use it to crash at an exact point. */
+    private readonly afterBatch: (job: JobRow, batch: number) => void | Promise<void> = () => {},
+  ) {}
+
+  private async defaultCountry(orgId: string): Promise<string> {
+    const [org] = await this.db.sql.query<{ defaultCountry: string }>('SELECT "defaultCountry" FROM "Org" WHERE id = $1', [orgId]);
+    return org?.defaultCountry ?? 'US';
+  }
+
+  /** The dry run: reads the whole file, writes nothing but the report. */
+  async analyze(
+    job: JobRow,
+    onProgress: (rows: number) => Promise<void>,
+    shouldStop: () => boolean = () => false,
+  ): Promise<{ status: 'ready' | 'invalid'; report: ImportReport; counts: Counts; total: number } | 'interrupted'> {
+    const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
+    const matcher = new ImportMatcher(job.orgId, this.db.sql);
+    await this.db.sql.query('DELETE FROM "ImportRowIssue" WHERE "jobId" = $1', [job.id]);
+    let header: HeaderAnalysis | null = null;
+    let rawHeader: string[] = [];
+    const counts: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    let total = 0;
+    let warnings = 0;
+    for await (const item of batches(this.db.sql, job.id)) {
+      if ('header' in item) {
+        rawHeader = item.header;
+        header = analyzeHeader(item.header);
+        if (header.errors.length) break;
+        continue;
+      }
+      if (shouldStop()) return 'interrupted';
+      const checked = await checkBatch(item.rows, header!, matcher, options);
+      const c = count(checked.outcomes);
+      for (const key of Object.keys(counts) as (keyof Counts)[]) counts[key] += c[key];
+      total += item.rows.length;
+      warnings += checked.outcomes.filter((o) => o.kind !== 'rejected' && o.issues.length).length;
+      await insertIssues(this.db.sql, job.id, checked);
+      await onProgress(total);
+    }
+    header ??= analyzeHeader([]);
+    if (!header.errors.length && total === 0) header.errors.push('The file has a header row but no patients in it.');
+    const report: ImportReport = {
+      header: { columns: rawHeader, unrecognized: header.unrecognized, duplicates: header.duplicates, errors: header.errors },
+      dryRun: { ...counts, total, warnings },
+      previousImport: null,
+    };
+    return { status: header.errors.length ? 'invalid' : 'ready', report, counts, total };
+  }
+
+  /**
+   * Applies the file from where it stopped (processedRows), one transaction per batch that also
+   * moves the job's progress, so a crash never leaves a batch half-written or counted twice.
+   * Returns 'cancelled' when the user cancelled between batches.
+   */
+  async apply(job: JobRow, shouldStop: () => boolean = () => false): Promise<'completed' | 'cancelled' | 'interrupted'> {
+    const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
+    const matcher = new ImportMatcher(job.orgId, this.db.sql);
+    let header: HeaderAnalysis | null = null;
+    let seen = 0;
+    let batchNo = 0;
+    for await (const item of batches(this.db.sql, job.id)) {
+      if ('header' in item) {
+        header = analyzeHeader(item.header);
+        continue;
+      }
+      if (shouldStop()) return 'interrupted';
+      const rows = item.rows.filter((r) => r.line - 2 >= job.processedRows);
+      seen += item.rows.length;
+      if (!rows.length) continue;
+      const checked = await checkBatch(rows, header!, matcher, options);
+      const outcome = await this.db.transaction(async (tx) => {
+        const [state] = await tx.query<{ status: string }>('SELECT status FROM "ImportJob" WHERE id = $1 FOR UPDATE', [job.id]);
+        if (state?.status !== 'running') return 'cancelled' as const;
+        const counts = await this.write(tx, job.orgId, checked.outcomes);
+        await tx.query(
+          `UPDATE "ImportJob" SET "processedRows" = $2, created = created + $3, updated = updated + $4, unchanged = unchanged + $5,
+             rejected = rejected + $6, "heartbeatAt" = $7 WHERE id = $1`,
+          [job.id, seen, counts.created, counts.updated, counts.unchanged, counts.rejected, this.clock.now()],
+        );
+        Object.assign(job, { processedRows: seen, created: job.created + counts.created, updated: job.updated + counts.updated, unchanged: job.unchanged + counts.unchanged, rejected: job.rejected + counts.rejected });
+        return 'written' as const;
+      });
+      if (outcome === 'cancelled') return 'cancelled';
+      batchNo += 1;
+      await this.afterBatch(job, batchNo);
+    }
+    return 'completed';
+  }
+
+  private async write(sql: SqlRunner, orgId: string, outcomes: Outcome[]): Promise<Counts> {
+    const counts = count(outcomes);
+    const now = this.clock.now();
+    const creates = outcomes.filter((o) => o.kind === 'create');
+    if (creates.length) {
+      const values: unknown[] = [];
+      const tuples = creates.map((o) => {
+        const v = o.values;
+        const n = values.length;
+        values.push(o.id, orgId, v.mrn, v.phone, v.firstName, v.lastName, v.preferredName, v.dob, v.email, v.tags, v.location, v.provider, now);
+        const p = (i: number) => `$${n + i}`;
+        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::text[], ${p(11)}, ${p(12)}, 'import', ${p(13)}, ${p(13)})`;
+      });
+      const inserted = await sql.query<{ id: string }>(
+        `INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt")
+         VALUES ${tuples.join(', ')} ON CONFLICT ("orgId", mrn) DO NOTHING RETURNING id`,
+        values,
+      );
+      // Someone gave another patient this MRN since the batch was checked: count it as rejected.
+      const lost = creates.length - inserted.length;
+      counts.created -= lost;
+      counts.rejected += lost;
+    }
+    const updates = outcomes.filter((o) => o.kind === 'update');
+    if (updates.length) {
+      const values: unknown[] = [orgId, now];
+      const tuples = updates.map((o) => {
+        const c = o.changes;
+        const n = values.length;
+        values.push(o.id, c.mrn ?? null, c.phone ?? null, c.firstName ?? null, c.lastName ?? null, c.preferredName ?? null, c.dob ?? null, c.email ?? null, c.tags ?? null, c.location ?? null, c.provider ?? null);
+        const p = (i: number) => `$${n + i}`;
+        return `(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::text[], ${p(10)}::text, ${p(11)}::text)`;
+      });
+      await sql.query(
+        `UPDATE "Patient" AS p SET
+           mrn = COALESCE(v.mrn, p.mrn), phone = COALESCE(v.phone, p.phone), "firstName" = COALESCE(v.first, p."firstName"),
+           "lastName" = COALESCE(v.last, p."lastName"), "preferredName" = COALESCE(v.preferred, p."preferredName"),
+           dob = COALESCE(v.dob, p.dob), email = COALESCE(v.email, p.email), tags = COALESCE(v.tags, p.tags),
+           location = COALESCE(v.location, p.location), provider = COALESCE(v.provider, p.provider), "updatedAt" = $2
+         FROM (VALUES ${tuples.join(', ')}) AS v(id, mrn, phone, first, last, preferred, dob, email, tags, location, provider)
+         WHERE p.id = v.id AND p."orgId" = $1`,
+        values,
+      );
+    }
+    return counts;
+  }
+}

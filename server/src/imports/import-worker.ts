@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { EventBus } from '../events/event-bus.js';
+import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { ImportRunner, type JobRow } from './import-runner.js';
+
+/** A job whose worker has not written for this long is taken over by another instance. */
+const STALE_MS = 30_000;
+const IDLE_POLL_MS = 1_000;
+
+type ClaimedJob = JobRow & { status: string; fileName: string; createdById: string };
+
+/**
+ * Runs imports in the background: claims one job at a time from the database (so several
+ * server instances share the work, and a job outlives the process that started it).
+ */
+@Injectable()
+export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Imports');
+  private readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private running = false;
+  private stopped = false;
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly runner: ImportRunner;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+  ) {
+    const crashAfter = config.faults.crashAfterImportBatches;
+    this.runner = new ImportRunner(db, clock, (job, batch) => {
+      this.publish(job.orgId, job.id, 'running', job.processedRows, job.totalRows);
+      if (crashAfter !== null && batch >= crashAfter) {
+        this.logger.warn(`fault injection: crashing after import batch ${batch}`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.db.kind === 'pglite') {
+      // One process owns an embedded database (pid lock): whatever was running before is orphaned.
+      await this.db.sql.query(`UPDATE "ImportJob" SET "claimedBy" = NULL WHERE status IN ('analyzing', 'running')`);
+    }
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let job: ClaimedJob | null = null;
+      try {
+        job = await this.claim();
+        if (job) await this.process(job);
+      } catch (error) {
+        this.logger.error(`import worker: ${(error as Error).message}`);
+      }
+      if (!job && !this.stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_POLL_MS);
+          timer.unref();
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = null;
+      }
+    }
+  }
+
+  private async claim(): Promise<ClaimedJob | null> {
+    const now = this.clock.now();
+    const [job] = await this.db.sql.query<ClaimedJob>(
+      `UPDATE "ImportJob" SET "claimedBy" = $1, "heartbeatAt" = $2,
+              status = CASE WHEN status = 'queued' THEN 'running' ELSE status END,
+              "startedAt" = CASE WHEN status = 'queued' THEN $2 ELSE "startedAt" END
+        WHERE id = (
+          SELECT id FROM "ImportJob"
+           WHERE status IN ('analyzing', 'queued', 'running')
+             AND ("claimedBy" IS NULL OR "heartbeatAt" < $3)
+           ORDER BY "createdAt" LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, "orgId", status, "fileName", "createdById", "processedRows", "totalRows", created, updated, unchanged, rejected`,
+      [this.instance, now, new Date(now.getTime() - STALE_MS)],
+    );
+    return job ?? null;
+  }
+
+  private async release(jobId: string): Promise<void> {
+    await this.db.sql.query('UPDATE "ImportJob" SET "claimedBy" = NULL WHERE id = $1 AND "claimedBy" = $2', [jobId, this.instance]);
+  }
+
+  private publish(orgId: string, jobId: string, status: string, processedRows: number, totalRows: number) {
+    this.events.publish(orgId, { type: 'import.progress', jobId, status, processedRows, totalRows });
+  }
+
+  private async process(job: ClaimedJob): Promise<void> {
+    try {
+      if (job.status === 'analyzing') {
+        const result = await this.runner.analyze(
+          job,
+          async (rows) => {
+            await this.db.sql.query('UPDATE "ImportJob" SET "heartbeatAt" = $2, "processedRows" = $3 WHERE id = $1', [job.id, this.clock.now(), rows]);
+            this.publish(job.orgId, job.id, 'analyzing', rows, 0);
+          },
+          () => this.stopped,
+        );
+        // Shutting down: another instance (or this one after restart) picks the job up again.
+        if (result === 'interrupted') return this.release(job.id);
+        await this.db.sql.query(
+          `UPDATE "ImportJob" SET status = $2, report = $3, "totalRows" = $4, "processedRows" = 0, "claimedBy" = NULL WHERE id = $1 AND status = 'analyzing'`,
+          [job.id, result.status, JSON.stringify(result.report), result.total],
+        );
+        this.publish(job.orgId, job.id, result.status, 0, result.total);
+        return;
+      }
+      const outcome = await this.runner.apply(job, () => this.stopped);
+      if (outcome === 'interrupted') return this.release(job.id);
+      if (outcome === 'completed') {
+        await this.db.sql.query(`UPDATE "ImportJob" SET status = 'completed', "finishedAt" = $2, "claimedBy" = NULL WHERE id = $1 AND status = 'running'`, [job.id, this.clock.now()]);
+        await this.audit.record(
+          { orgId: job.orgId, userId: job.createdById, ip: null },
+          { action: 'import.finished', summary: `Imported ${job.fileName}: ${job.created} created, ${job.updated} updated, ${job.unchanged} unchanged, ${job.rejected} rejected`, targetType: 'importJob', targetId: job.id },
+        );
+      }
+      this.publish(job.orgId, job.id, outcome, job.processedRows, job.totalRows);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.logger.error(`import ${job.id} failed: ${message}`);
+      await this.db.sql.query(
+        `UPDATE "ImportJob" SET status = 'failed', error = $2, "finishedAt" = $3, "claimedBy" = NULL WHERE id = $1 AND status IN ('analyzing', 'running')`,
+        [job.id, `Stopped after ${job.processedRows} of ${job.totalRows} rows (those were applied): ${message}`, this.clock.now()],
+      );
+      this.publish(job.orgId, job.id, 'failed', job.processedRows, job.totalRows);
+    }
+  }
+}

@@ -1,0 +1,252 @@
+import { normalizePhone } from './phone.js';
+
+/**
+ * The patient CSV format (the import format shared with blasts). Header names must match
+ * exactly, lowercase; only `phone` is required.
+ */
+export const PATIENT_CSV_COLUMNS = ['phone', 'mrn', 'first_name', 'last_name', 'dob', 'email', 'preferred_name', 'tags', 'location', 'provider'] as const;
+export type PatientCsvColumn = (typeof PATIENT_CSV_COLUMNS)[number];
+export const REQUIRED_CSV_COLUMNS: readonly PatientCsvColumn[] = ['phone'];
+
+export type HeaderFinding = {
+  index: number;
+  header: string;
+  /** The column it most likely meant, when there is one. */
+  suggestion: PatientCsvColumn | null;
+  message: string;
+};
+
+export type HeaderAnalysis = {
+  /** Recognised column -> its index in the row. */
+  columns: Partial<Record<PatientCsvColumn, number>>;
+  unrecognized: HeaderFinding[];
+  duplicates: HeaderFinding[];
+  /** Fatal problems: the file cannot be imported as it is. */
+  errors: string[];
+};
+
+function simplify(header: string): string {
+  return header.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Common spellings people use for our columns, by their simplified form. */
+const ALIASES: Record<string, PatientCsvColumn> = {
+  phone: 'phone', phonenumber: 'phone', cell: 'phone', cellphone: 'phone', mobile: 'phone', mobilephone: 'phone', telephone: 'phone', tel: 'phone',
+  mrn: 'mrn', medicalrecordnumber: 'mrn', medicalrecord: 'mrn', chartnumber: 'mrn', patientid: 'mrn',
+  firstname: 'first_name', first: 'first_name', givenname: 'first_name', fname: 'first_name',
+  lastname: 'last_name', last: 'last_name', surname: 'last_name', familyname: 'last_name', lname: 'last_name',
+  dob: 'dob', dateofbirth: 'dob', birthdate: 'dob', birthday: 'dob',
+  email: 'email', emailaddress: 'email', mail: 'email',
+  preferredname: 'preferred_name', nickname: 'preferred_name',
+  tags: 'tags', tag: 'tags', location: 'location', provider: 'provider',
+};
+
+/** Edit distance counting a swap of two neighbouring letters as one edit ("Emial" -> email). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** "First_Name" -> first_name; "Emial" -> email; "Insurance" -> null. */
+export function suggestColumn(header: string): PatientCsvColumn | null {
+  const simple = simplify(header);
+  if (!simple) return null;
+  if (ALIASES[simple]) return ALIASES[simple];
+  let best: { column: PatientCsvColumn; distance: number } | null = null;
+  for (const column of PATIENT_CSV_COLUMNS) {
+    const distance = editDistance(simple, simplify(column));
+    if (!best || distance < best.distance) best = { column, distance };
+  }
+  return best && best.distance <= Math.max(1, Math.floor(simplify(best.column).length / 4)) ? best.column : null;
+}
+
+export function analyzeHeader(header: string[]): HeaderAnalysis {
+  const columns: HeaderAnalysis['columns'] = {};
+  const unrecognized: HeaderFinding[] = [];
+  const duplicates: HeaderFinding[] = [];
+  header.forEach((raw, index) => {
+    const name = raw.trim();
+    if (name === '') return; // unnamed column: its values are reported per row
+    if ((PATIENT_CSV_COLUMNS as readonly string[]).includes(name)) {
+      const column = name as PatientCsvColumn;
+      if (columns[column] !== undefined) {
+        duplicates.push({ index, header: name, suggestion: null, message: `Column "${name}" appears twice; only the first one (column ${columns[column]! + 1}) is used.` });
+      } else columns[column] = index;
+      return;
+    }
+    const suggestion = suggestColumn(name);
+    unrecognized.push({
+      index,
+      header: name,
+      suggestion,
+      message: suggestion
+        ? `"${name}" is not a recognized column: did you mean ${suggestion}? Header names must match exactly, in lowercase. This column will not be imported.`
+        : `"${name}" is not a recognized column and will not be imported. Recognized columns: ${PATIENT_CSV_COLUMNS.join(', ')}.`,
+    });
+  });
+  const errors: string[] = [];
+  if (columns.phone === undefined) {
+    const near = unrecognized.find((u) => u.suggestion === 'phone');
+    errors.push(
+      near
+        ? `The file has no "phone" column (required). Did you mean to name "${near.header}" phone?`
+        : 'The file has no "phone" column. The first row must be a header row with at least: phone.',
+    );
+  }
+  return { columns, unrecognized, duplicates, errors };
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * A date of birth as YYYY-MM-DD from "1985-03-14", "03/14/1985" or "3/14/1985".
+ * `{ error }` for an impossible or future date, null for a blank cell.
+ */
+export function parseDob(input: string, today: Date = new Date()): { value: string } | { error: string } | null {
+  const text = input.trim();
+  if (!text) return null;
+  let y: number, m: number, d: number;
+  let match = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (match) [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  else if ((match = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text))) [m, d, y] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  else return { error: `"${text}" is not a date: use YYYY-MM-DD or MM/DD/YYYY` };
+  if (m < 1 || m > 12) return { error: `"${text}" has no month ${m}` };
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d < 1 || d > daysInMonth) return { error: `"${text}" is not a real date (${MONTHS[m - 1]} has ${daysInMonth} days in ${y})` };
+  const value = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const todayIso = today.toISOString().slice(0, 10);
+  if (value > todayIso) return { error: `"${text}" is in the future` };
+  if (y < 1900) return { error: `"${text}" is before 1900` };
+  return { value };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
+export function isEmail(text: string): boolean {
+  return EMAIL.test(text.trim());
+}
+
+/** What a value looks like, to catch values shifted into the wrong column. */
+export function looksLike(value: string, defaultCountry = 'US'): 'email' | 'phone' | 'date' | 'name' | 'other' {
+  const v = value.trim();
+  if (isEmail(v)) return 'email';
+  if (/^[\d\s().+-]{7,}$/.test(v) && normalizePhone(v, defaultCountry)) return 'phone';
+  if (/^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\/\d{1,2}\/\d{4})$/.test(v)) return 'date';
+  if (/^[\p{L}][\p{L}' .-]*$/u.test(v) && !/\d/.test(v)) return 'name';
+  return 'other';
+}
+
+export type PatientRowValues = {
+  phone: string;
+  mrn: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  preferredName: string | null;
+  dob: string | null;
+  email: string | null;
+  tags: string[];
+  location: string | null;
+  provider: string | null;
+};
+
+export type RowIssue = { severity: 'error' | 'warning'; field: string | null; message: string };
+
+export type RowCheck = { values: PatientRowValues | null; issues: RowIssue[] };
+
+const LABEL: Record<PatientCsvColumn, string> = {
+  phone: 'phone', mrn: 'mrn', first_name: 'first_name', last_name: 'last_name', dob: 'dob', email: 'email',
+  preferred_name: 'preferred_name', tags: 'tags', location: 'location', provider: 'provider',
+};
+
+/**
+ * Validates one CSV row. Errors mean the row is not imported (the file should be fixed);
+ * warnings mean it is imported, but something in it deserves a look.
+ */
+export function checkPatientRow(row: string[], header: HeaderAnalysis, options: { defaultCountry?: string; today?: Date } = {}): RowCheck {
+  const country = options.defaultCountry ?? 'US';
+  const issues: RowIssue[] = [];
+  const cell = (column: PatientCsvColumn) => {
+    const index = header.columns[column];
+    // A leading apostrophe is the spreadsheet's "treat as text" mark (our own reports add it).
+    return index === undefined ? '' : (row[index] ?? '').trim().replace(/^'/, '').trim();
+  };
+  const error = (field: string | null, message: string) => issues.push({ severity: 'error', field, message });
+  const warn = (field: string | null, message: string) => issues.push({ severity: 'warning', field, message });
+
+  const rawPhone = cell('phone');
+  const phone = rawPhone ? normalizePhone(rawPhone, country) : null;
+  if (!rawPhone) error('phone', 'Phone is empty (required)');
+  else if (!phone) error('phone', `"${rawPhone}" is not a valid phone number`);
+
+  const mrn = cell('mrn');
+  const kindOfMrn = mrn ? looksLike(mrn, country) : null;
+  if (kindOfMrn === 'email' || kindOfMrn === 'phone' || kindOfMrn === 'date' || (kindOfMrn === 'name' && !/\d/.test(mrn) && mrn.length > 1)) {
+    error('mrn', `mrn "${mrn}" looks like ${kindOfMrn === 'name' ? 'a name' : `a ${kindOfMrn}`}: is a column missing or shifted in this row?`);
+  }
+  for (const column of ['first_name', 'last_name', 'preferred_name'] as const) {
+    const value = cell(column);
+    if (!value) continue;
+    const kind = looksLike(value, country);
+    if (kind === 'email' || kind === 'phone' || kind === 'date') {
+      error(column, `${LABEL[column]} "${value}" looks like ${kind === 'email' ? 'an email' : `a ${kind}`}: is a column missing or shifted in this row?`);
+    }
+  }
+
+  let dob: string | null = null;
+  const rawDob = cell('dob');
+  if (rawDob) {
+    const kind = looksLike(rawDob, country);
+    if (kind === 'email' || kind === 'name') {
+      error('dob', `dob "${rawDob}" looks like ${kind === 'email' ? 'an email' : 'a name'}: is a column missing or shifted in this row?`);
+    } else {
+      const parsed = parseDob(rawDob, options.today);
+      if (parsed && 'error' in parsed) error('dob', `Impossible date of birth: ${parsed.error}`);
+      else if (parsed) dob = parsed.value;
+    }
+  }
+
+  const rawEmail = cell('email');
+  let email: string | null = null;
+  if (rawEmail) {
+    if (isEmail(rawEmail)) email = rawEmail.toLowerCase();
+    else error('email', `"${rawEmail}" is not a valid email address`);
+  }
+
+  // Values under no header (or an unrecognized one) are not imported: say so when they matter.
+  const used = new Set(Object.values(header.columns));
+  const named = new Set(header.unrecognized.map((u) => u.index));
+  row.forEach((value, index) => {
+    const v = value.trim();
+    if (!v || used.has(index) || named.has(index)) return;
+    const kind = looksLike(v, country);
+    const what = kind === 'email' ? 'an email' : kind === 'phone' ? 'a phone number' : kind === 'date' ? 'a date' : 'a value';
+    warn(null, `Column ${index + 1} has no header; it holds ${what} ("${v}") that will not be imported${kind === 'email' ? '. Add an "email" header to import it' : ''}`);
+  });
+
+  if (issues.some((i) => i.severity === 'error')) return { values: null, issues };
+  const tags = cell('tags')
+    .split(/[;|]/)
+    .map((t) => t.trim())
+    .filter(Boolean);
+  return {
+    values: {
+      phone: phone!,
+      mrn: mrn || null,
+      firstName: cell('first_name') || null,
+      lastName: cell('last_name') || null,
+      preferredName: cell('preferred_name') || null,
+      dob,
+      email,
+      tags,
+      location: cell('location') || null,
+      provider: cell('provider') || null,
+    },
+    issues,
+  };
+}
