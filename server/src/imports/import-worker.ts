@@ -46,10 +46,7 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.db.kind === 'pglite') {
-      // One process owns an embedded database (pid lock): whatever was running before is orphaned.
-      await this.db.sql.query(`UPDATE "ImportJob" SET "claimedBy" = NULL WHERE status IN ('analyzing', 'running')`);
-    }
+    await this.releaseOrphans();
     this.loop = this.run();
   }
 
@@ -57,6 +54,27 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
     this.stopped = true;
     this.wakeUp?.();
     await this.loop;
+  }
+
+  /**
+   * Jobs left claimed by a process that died. On PGlite one process owns the database (pid
+   * lock), so every claim is an orphan; on PostgreSQL, claims by dead pids on this host are,
+   * and other hosts' claims expire through their heartbeat.
+   */
+  private async releaseOrphans(): Promise<void> {
+    const claimed = await this.db.sql.query<{ id: string; claimedBy: string }>(
+      `SELECT id, "claimedBy" FROM "ImportJob" WHERE status IN ('analyzing', 'running') AND "claimedBy" IS NOT NULL`,
+    );
+    const host = hostname();
+    const orphans = claimed.filter((job) => {
+      if (this.db.kind === 'pglite') return true;
+      const [jobHost, pid] = job.claimedBy.split(':');
+      return jobHost === host && !isAlive(Number(pid));
+    });
+    for (const job of orphans) {
+      await this.db.sql.query('UPDATE "ImportJob" SET "claimedBy" = NULL WHERE id = $1 AND "claimedBy" = $2', [job.id, job.claimedBy]);
+    }
+    if (orphans.length) this.logger.log(`resuming ${orphans.length} interrupted import(s)`);
   }
 
   wake(): void {
@@ -150,5 +168,15 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
       );
       this.publish(job.orgId, job.id, 'failed', job.processedRows, job.totalRows);
     }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,0 +1,26 @@
+import type { AppRouter } from '@caretext/server';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import superjson from 'superjson';
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/** The one tRPC client of the web app. The session rides in an httpOnly cookie. */
+export const trpc = createTRPCClient<AppRouter>({
+  links: [
+    splitLink({
+      condition: (op) => op.type === 'subscription',
+      true: httpSubscriptionLink({
+        url: '/trpc',
+        transformer: superjson,
+        eventSourceOptions: { withCredentials: true },
+      }),
+      false: httpBatchLink({
+        url: '/trpc',
+        transformer: superjson,
+        fetch: (url, init) => fetch(url, { ...init, credentials: 'include' }),
+      }),
+    }),
+  ],
+});

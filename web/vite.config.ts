@@ -1,0 +1,12 @@
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  plugins: [preact()],
+  build: { outDir: 'dist', emptyOutDir: true },
+  server: {
+    port: 5173,
+    // The API runs separately in development (`pnpm dev` at the root); same-origin in production.
+    proxy: { '/trpc': { target: process.env.CARETEXT_API_URL ?? 'http://localhost:3000' } },
+  },
+});
