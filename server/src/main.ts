@@ -10,10 +10,24 @@ import { startServer } from './server.js';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
+let server: Awaited<ReturnType<typeof startServer>> | null = null;
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: shutting down`);
+  await server?.close();
+  process.exit(0);
+}
+// Installed before anything else, so a signal during boot still shuts down cleanly.
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
 async function main() {
   const config = loadConfig(process.env, { webDist: existsSync(WEB_DIST) ? WEB_DIST : null });
   console.log(`CareText starting: ${describeDatabase(config)}`);
-  const server = await startServer(config);
+  server = await startServer(config);
+  if (stopping) return;
   if (config.seedDemo) {
     const seeded = await seedDemo(server.db);
     if (seeded) console.log(`Seeded the demo organization "${DEMO_ORG}".`);
@@ -26,17 +40,6 @@ async function main() {
   if (!config.webDist) console.log('  (web app not built: run `pnpm build` to serve it here)');
   console.log('');
   console.log(`CareText is running at ${server.url}`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: shutting down`);
-    await server.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -48,71 +48,61 @@ export class BillingService {
   }
 
   /**
-   * Checkout for the SMS plan. The org row is claimed with a conditional update first, so two
-   * concurrent checkouts (a double click) make exactly one subscription with the provider.
+   * Checkout for the SMS plan. The org row is locked for the whole checkout, so two concurrent
+   * checkouts (a double click) make exactly one subscription with the provider, and the second
+   * one returns the first one's result.
    */
   async checkout(actor: Actor, plan: PlanId) {
     if (plan === 'free') return this.cancel(actor);
-    const claimed = await this.db.prisma.org.updateMany({
-      where: { id: actor.orgId, plan: { not: plan } },
-      data: { plan, smsEnabled: true },
-    });
-    if (claimed.count === 0) return this.getPlan(actor);
-    const previous = await this.db.prisma.subscription.findUnique({ where: { orgId: actor.orgId } });
-    const seats = await this.countSeats(actor.orgId);
-    let providerRef: string;
-    try {
-      ({ providerRef } = await this.provider.createSubscription({ orgId: actor.orgId, plan, seats }));
-    } catch (error) {
-      await this.db.prisma.org.update({ where: { id: actor.orgId }, data: { plan: 'free', smsEnabled: false } });
-      throw new TRPCError({ code: 'BAD_GATEWAY', message: 'The billing provider did not accept the checkout. Nothing was charged; try again.', cause: error });
-    }
-    const price = PLAN_CATALOG[plan].pricePerSeatCents;
-    await this.db.prisma.$transaction(async (tx) => {
-      const data = {
-        plan,
-        status: 'active',
-        seats,
-        pricePerSeatCents: price,
-        provider: this.provider.id,
-        providerRef,
-        startedAt: this.clock.now(),
-        canceledAt: null,
-      };
-      await tx.subscription.upsert({ where: { orgId: actor.orgId }, create: { orgId: actor.orgId, ...data }, update: data });
-      await this.audit.record(
-        actor,
-        {
-          action: 'plan.changed',
-          summary: `Upgraded to the ${PLAN_CATALOG[plan].name} plan (${seats} seat${seats === 1 ? '' : 's'} at $${(price / 100).toFixed(2)}/month each)`,
-          targetType: 'org',
-          targetId: actor.orgId,
-          data: { from: previous?.status === 'active' ? previous.plan : 'free', to: plan, seats },
-        },
-        tx,
-      );
-    });
+    await this.db.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Org" WHERE id = ${actor.orgId} FOR UPDATE`;
+        const previous = await tx.subscription.findUnique({ where: { orgId: actor.orgId } });
+        if (previous?.status === 'active' && previous.plan === plan) return;
+        const seats = await this.countSeats(actor.orgId, tx);
+        const { providerRef } = await this.provider.createSubscription({ orgId: actor.orgId, plan, seats }).catch((error: unknown) => {
+          throw new TRPCError({ code: 'BAD_GATEWAY', message: 'The billing provider did not accept the checkout. Nothing was charged; try again.', cause: error });
+        });
+        const price = PLAN_CATALOG[plan].pricePerSeatCents;
+        const data = { plan, status: 'active', seats, pricePerSeatCents: price, provider: this.provider.id, providerRef, startedAt: this.clock.now(), canceledAt: null };
+        await tx.subscription.upsert({ where: { orgId: actor.orgId }, create: { orgId: actor.orgId, ...data }, update: data });
+        await tx.org.update({ where: { id: actor.orgId }, data: { plan, smsEnabled: true } });
+        await this.audit.record(
+          actor,
+          {
+            action: 'plan.changed',
+            summary: `Upgraded to the ${PLAN_CATALOG[plan].name} plan (${seats} seat${seats === 1 ? '' : 's'} at $${(price / 100).toFixed(2)}/month each)`,
+            targetType: 'org',
+            targetId: actor.orgId,
+            data: { from: previous?.status === 'active' ? previous.plan : 'free', to: plan, seats },
+          },
+          tx,
+        );
+      },
+      { timeout: 20_000, maxWait: 20_000 },
+    );
     return this.getPlan(actor);
   }
 
   async cancel(actor: Actor) {
-    const existing = await this.db.prisma.subscription.findUnique({ where: { orgId: actor.orgId } });
-    const claimed = await this.db.prisma.subscription.updateMany({
-      where: { orgId: actor.orgId, status: 'active' },
-      data: { status: 'canceled', canceledAt: this.clock.now() },
-    });
-    if (!existing || claimed.count === 0) {
-      throw new TRPCError({ code: 'BAD_REQUEST', message: 'The organization is already on the Free plan.' });
-    }
-    await this.provider.cancel(existing.providerRef);
-    await this.db.prisma.$transaction(async (tx) => {
-      await tx.org.update({ where: { id: actor.orgId }, data: { plan: 'free', smsEnabled: false } });
-      await this.audit.record(
-        actor,
-        { action: 'plan.changed', summary: 'Downgraded to the Free plan; SMS sending is off', targetType: 'org', targetId: actor.orgId, data: { from: existing.plan, to: 'free' } },
-        tx,
-      );
-    });
+    await this.db.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Org" WHERE id = ${actor.orgId} FOR UPDATE`;
+        const existing = await tx.subscription.findUnique({ where: { orgId: actor.orgId } });
+        if (!existing || existing.status !== 'active') {
+          throw new TRPCError({ code: 'BAD_REQUEST', message: 'The organization is already on the Free plan.' });
+        }
+        await this.provider.cancel(existing.providerRef);
+        await tx.subscription.update({ where: { orgId: actor.orgId }, data: { status: 'canceled', canceledAt: this.clock.now() } });
+        await tx.org.update({ where: { id: actor.orgId }, data: { plan: 'free', smsEnabled: false } });
+        await this.audit.record(
+          actor,
+          { action: 'plan.changed', summary: 'Downgraded to the Free plan; SMS sending is off', targetType: 'org', targetId: actor.orgId, data: { from: existing.plan, to: 'free' } },
+          tx,
+        );
+      },
+      { timeout: 20_000, maxWait: 20_000 },
+    );
     return this.getPlan(actor);
   }
 
