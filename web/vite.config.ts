@@ -7,6 +7,10 @@ export default defineConfig({
   server: {
     port: 5173,
     // The API runs separately in development (`pnpm dev` at the root); same-origin in production.
-    proxy: { '/trpc': { target: process.env.CARETEXT_API_URL ?? 'http://localhost:3000' } },
+    // /api carries the CSV upload and the import report download.
+    proxy: {
+      '/trpc': { target: process.env.CARETEXT_API_URL ?? 'http://localhost:3000' },
+      '/api': { target: process.env.CARETEXT_API_URL ?? 'http://localhost:3000' },
+    },
   },
 });

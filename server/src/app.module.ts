@@ -16,9 +16,19 @@ import { ImportsService } from './imports/imports.service.js';
 import { PatientsService } from './patients/patients.service.js';
 import { TeamsService } from './teams/teams.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
-import { CLOCK, type Clock, CONFIG, DATABASE } from './tokens.js';
+import { CLOCK, type Clock, CONFIG, DATABASE, SIMULATOR } from './tokens.js';
+import { CARRIER, type Carrier } from './carriers/carrier.js';
+import type { TwilioSimulator } from './carriers/simulator/twilio-simulator.js';
+import { ConversationsService } from './conversations/conversations.service.js';
+import { InboundService } from './messages/inbound.service.js';
+import { MessagingService } from './messages/messaging.service.js';
+import { SendWorker } from './messages/send-worker.js';
+import { SmsEligibility } from './messages/sms-eligibility.js';
+import { StatusService } from './messages/status.service.js';
+import { NumbersService } from './numbers/numbers.service.js';
+import { TemplatesService } from './templates/templates.service.js';
 
-export type AppDeps = { config: Config; db: Database; clock: Clock; billing?: BillingProvider };
+export type AppDeps = { config: Config; db: Database; clock: Clock; billing?: BillingProvider; carrier: Carrier; simulator: TwilioSimulator | null };
 
 @Module({})
 export class AppModule {
@@ -30,6 +40,16 @@ export class AppModule {
         { provide: DATABASE, useValue: deps.db },
         { provide: CLOCK, useValue: deps.clock },
         { provide: BILLING_PROVIDER, useValue: deps.billing ?? new BuiltinBillingProvider(deps.db) },
+        { provide: CARRIER, useValue: deps.carrier },
+        { provide: SIMULATOR, useValue: deps.simulator },
+        ConversationsService,
+        InboundService,
+        MessagingService,
+        SendWorker,
+        SmsEligibility,
+        StatusService,
+        NumbersService,
+        TemplatesService,
         AccessService,
         AuditService,
         AuthService,

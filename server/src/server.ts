@@ -19,12 +19,24 @@ import { mountImportRoutes } from './imports/imports.http.js';
 import { ImportsService } from './imports/imports.service.js';
 import { clientIp, type Context, readSessionToken } from './trpc/context.js';
 import { type Clock, systemClock } from './tokens.js';
+import type { Carrier } from './carriers/carrier.js';
+import { createSimulatorCredentials, createTwilioSimulator, type TwilioSimulator, type TwilioSimulatorOptions } from './carriers/simulator/twilio-simulator.js';
+import { TwilioCarrier } from './carriers/twilio/twilio-carrier.js';
+import { AuditService } from './audit/audit.service.js';
+import { InboundService } from './messages/inbound.service.js';
+import { StatusService } from './messages/status.service.js';
+import { mountNumberRoutes } from './numbers/numbers.http.js';
+import { WEBHOOK_PATHS } from './numbers/numbers.service.js';
+import { mountTwilioWebhooks } from './webhooks/twilio-webhooks.js';
+import { mountApiErrorHandler } from './imports/imports.http.js';
 
 export type RunningServer = {
   url: string;
   port: number;
   db: Database;
   app: NestExpressApplication;
+  /** The Twilio-compatible simulator, when no Twilio credentials are configured. */
+  simulator: TwilioSimulator | null;
   close(): Promise<void>;
 };
 
@@ -34,7 +46,12 @@ export type StartOptions = {
   clock?: Clock;
   billing?: BillingProvider;
   logger?: false | LogLevel[] | LoggerService;
+  /** Simulator tuning (tests use an immediate scheduler). */
+  simulator?: Pick<TwilioSimulatorOptions, 'scheduler' | 'delays' | 'deliver' | 'observer'>;
 };
+
+/** Mount point of the simulator's Twilio REST API inside our own server. */
+export const SIMULATOR_PATH = '/__twilio';
 
 export async function openConfiguredDatabase(config: Config, log: (line: string) => void): Promise<Database> {
   return openDatabase(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: config.dataDir }, log);
@@ -45,9 +62,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const ownsDb = !options.db;
   const db = options.db ?? (await openConfiguredDatabase(config, (line) => console.log(`[db] ${line}`)));
   let sink: Awaited<ReturnType<typeof startDevMailSink>> | null = null;
+  const clock = options.clock ?? systemClock;
+  // Real Twilio with credentials; otherwise the same SDK code talks to the simulator mounted
+  // in this server (its URL is known only once we listen, hence the function).
+  let simulator: TwilioSimulator | null = null;
+  let ownUrl = '';
+  let carrier: Carrier;
+  if (config.twilio) {
+    carrier = new TwilioCarrier(config.twilio);
+  } else {
+    const credentials = createSimulatorCredentials();
+    simulator = createTwilioSimulator({ ...credentials, clock, ...options.simulator });
+    carrier = new TwilioCarrier({ ...credentials, baseUrl: () => ownUrl + SIMULATOR_PATH });
+  }
   try {
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.register({ config, db, clock: options.clock ?? systemClock, billing: options.billing }),
+      AppModule.register({ config, db, clock, billing: options.billing, carrier, simulator }),
       { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: true },
     );
     app.set('trust proxy', 'loopback');
@@ -78,18 +108,32 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }),
     );
     mountImportRoutes(expressApp, app.get(ImportsService), auth, access);
+    mountNumberRoutes(expressApp, { db, auth, access, audit: app.get(AuditService) });
+    mountApiErrorHandler(expressApp);
+    mountTwilioWebhooks(expressApp, { publicUrl: config.publicUrl, config, carrier, status: app.get(StatusService), inbound: app.get(InboundService) });
+    if (simulator) expressApp.use(SIMULATOR_PATH, simulator.router);
     if (config.webDist) serveWebApp(expressApp, config.webDist);
 
     await app.listen(config.port, config.host);
     const port = (app.getHttpServer().address() as AddressInfo).port;
+    ownUrl = `http://127.0.0.1:${port}`;
+    if (simulator) {
+      // The simulator keeps its numbers in memory: re-register the ones we own after a restart.
+      const numbers = await db.prisma.phoneNumber.findMany({ where: { status: 'active' } });
+      for (const n of numbers) {
+        simulator.registerNumber({ phoneNumber: n.e164, sid: n.carrierSid, smsUrl: config.publicUrl + WEBHOOK_PATHS.inbound, statusCallback: config.publicUrl + WEBHOOK_PATHS.status });
+      }
+    }
     const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
     return {
       url,
       port,
       db,
       app,
+      simulator,
       async close() {
         await app.close();
+        simulator?.stop();
         await sink?.close();
         if (ownsDb) await db.close();
       },

@@ -8,3 +8,6 @@ export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = { now: () => new Date() };
+
+/** The Twilio simulator (null with real Twilio credentials). */
+export const SIMULATOR = Symbol('SIMULATOR');

@@ -8,6 +8,7 @@ import { type Database, openDatabase } from '../src/db/database.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import type { AppRouter } from '../src/trpc/app-router.js';
 import type { Clock } from '../src/tokens.js';
+import { immediateScheduler } from '../src/carriers/simulator/webhooks.js';
 
 /** Which database this run tests: the root vitest config runs the suite once per backend. */
 export const TEST_DB = (process.env.TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
@@ -87,7 +88,7 @@ export async function startTestServer(): Promise<TestServer> {
   const database = await openTestDatabase();
   const clock = new TestClock();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024 });
-  const server = await startServer(config, { db: database.db, clock, logger: false });
+  const server = await startServer(config, { db: database.db, clock, logger: false, simulator: { scheduler: immediateScheduler, delays: { retryMs: [0, 0] } } });
   config.publicUrl = server.url;
   return {
     ...server,

@@ -34,6 +34,14 @@ beforeAll(async () => {
   const patientB = await b.member.api.patients.create.mutate({ firstName: 'Quinzel', lastName: 'Bprivate', phone: '4155550999', mrn: 'B-MRN-1' });
   const upload = await uploadCsv(server, b.member.token, 'phone,first_name\n4155550998,Bimport\n', 'b-only.csv');
   await jobReaches(b.member.api, upload.body.jobId!, ['ready']);
+  // B texts a patient from its own number, with a template: ids of every messaging kind.
+  await b.owner.api.plan.checkout.mutate({ plan: 'sms' });
+  await a.owner.api.plan.checkout.mutate({ plan: 'sms' });
+  const [available] = await b.owner.api.numbers.search.query({ areaCode: '415' });
+  const numberB = await b.owner.api.numbers.buy.mutate({ phoneNumber: available!.phoneNumber, teamId: teamB.id });
+  const { conversationId } = await b.member.api.conversations.startSms.mutate({ teamId: teamB.id, patientId: patientB.id });
+  await b.member.api.conversations.send.mutate({ conversationId, body: 'Bsecret reminder for tomorrow' });
+  const templateB = await b.owner.api.templates.save.mutate({ teamId: null, name: 'B template', body: 'Bsecret template' });
   const memberships = await b.owner.api.members.list.query();
   const audit = await b.owner.api.audit.list.query({});
   bIds = {
@@ -47,8 +55,11 @@ beforeAll(async () => {
     cursor: audit.events[0]!.id,
     patientId: patientB.id,
     jobId: upload.body.jobId!,
+    numberId: numberB.id,
+    conversationId,
+    templateId: templateB.id,
   };
-  bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', 'Quinzel', 'Bprivate', 'B-MRN-1', '+14155550999', 'b-only.csv', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
+  bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', 'Quinzel', 'Bprivate', 'Bsecret', numberB.e164, 'B-MRN-1', '+14155550999', 'b-only.csv', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
 });
 afterAll(async () => {
   await server?.stop();
@@ -69,6 +80,11 @@ async function snapshotB(): Promise<string> {
     p.patient.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.consentEvent.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.importJob.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.phoneNumber.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.conversation.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.message.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.template.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.smsOptOut.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(rows);
 }
@@ -88,6 +104,13 @@ const FIELD_SAMPLES: Record<string, unknown> = {
   query: 'Quinzel',
   dob: '1980-01-01',
   phone: '4155550888',
+  phoneNumber: '+14155550199',
+  areaCode: '415',
+  body: 'Sweep body',
+  idempotencyKey: 'sweep-idempotency-key',
+  currentCarrier: 'Sweep Carrier',
+  authorizedName: 'Sweep Name',
+  authorizedEmail: 'sweep@clinic.example',
 };
 
 function sample(schema: z.ZodType, key: string, ids: Ids): unknown {

@@ -5,3 +5,5 @@ export * from './template.js';
 export * from './opt-keywords.js';
 export * from './sms-cost.js';
 export * from './patient-csv.js';
+export * from './phi-guard.js';
+export * from './quiet-hours.js';

@@ -24,3 +24,14 @@ export function optKeyword(body: string): OptKeyword | null {
   const word = body.normalize('NFKC').replace(EDGES, '').toUpperCase();
   return LOOKUP.get(word) ?? null;
 }
+
+/** Replies that answer a confirmation request ("Reply C to confirm or N to decline"). */
+export const CONFIRM_KEYWORDS = ['C', 'YES', 'Y', 'CONFIRM', 'CONFIRMED'] as const;
+export const DECLINE_KEYWORDS = ['N', 'NO', 'DECLINE'] as const;
+
+export function confirmationReply(body: string): 'confirmed' | 'declined' | null {
+  const word = body.trim().replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '').toUpperCase();
+  if ((CONFIRM_KEYWORDS as readonly string[]).includes(word)) return 'confirmed';
+  if ((DECLINE_KEYWORDS as readonly string[]).includes(word)) return 'declined';
+  return null;
+}

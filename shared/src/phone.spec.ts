@@ -95,14 +95,15 @@ describe('normalizePhone', () => {
 });
 
 describe('formatPhoneForDisplay', () => {
-  it('formats US numbers nationally', () => {
+  it('formats North American numbers nationally, fictional 555 ones included', () => {
     expect(formatPhoneForDisplay('+14155552671')).toBe('(415) 555-2671');
     expect(formatPhoneForDisplay('+18005550199')).toBe('(800) 555-0199');
+    expect(formatPhoneForDisplay('+15552345678')).toBe('(555) 234-5678');
+    expect(formatPhoneForDisplay('+14165552671')).toBe('(416) 555-2671');
   });
 
-  it('formats other countries (Canada included) internationally', () => {
+  it('formats other countries internationally', () => {
     expect(formatPhoneForDisplay('+442079460958')).toBe('+44 20 7946 0958');
-    expect(formatPhoneForDisplay('+14165552671')).toBe('+1 416 555 2671');
   });
 
   it('returns unparseable input unchanged', () => {

@@ -41,7 +41,10 @@ export function normalizePhone(input: string, defaultCountry = 'US'): string | n
  * not parse is returned unchanged rather than hidden.
  */
 export function formatPhoneForDisplay(e164: string): string {
+  // North American numbers, including the fictional ones normalizePhone accepts: (555) 234-5678.
+  const nanp = /^\+1([2-9]\d{2})(\d{3})(\d{4})$/.exec(e164);
+  if (nanp) return `(${nanp[1]}) ${nanp[2]}-${nanp[3]}`;
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return e164;
-  return parsed.country === 'US' ? parsed.formatNational() : parsed.formatInternational();
+  return parsed.formatInternational();
 }

@@ -49,3 +49,21 @@ export async function followInviteEmail(page: Page, orgName: string): Promise<vo
 
 export const memberRow = (page: Page, email: string): Locator => page.locator(`[data-testid="member-row"][data-email="${email}"]`);
 export const inviteRow = (page: Page, email: string): Locator => page.locator(`[data-testid="invite-row"][data-email="${email}"]`);
+
+/** Directory → Patients, from the left navigation. */
+export async function openPatients(page: Page): Promise<void> {
+  await page.getByTestId('nav-directory').click();
+  await page.waitForURL('**/directory/patients');
+  await page.getByTestId('patients-list').waitFor();
+}
+
+/** Directory → Patients → Import CSV: choose the file, upload it, and wait for the dry-run report. */
+export async function uploadPatientsCsv(page: Page, file: string): Promise<void> {
+  await page.goto('/directory/patients/import');
+  await page.setInputFiles('#import-file', file);
+  await page.getByTestId('upload-submit').click();
+  await page.waitForURL('**/directory/patients/import/*');
+  await page.getByTestId('dry-run-report').waitFor();
+}
+
+export const patientRow = (page: Page, name: string): Locator => page.getByTestId('patient-row').filter({ hasText: name });

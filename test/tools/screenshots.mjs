@@ -119,6 +119,88 @@ const inviteLink = await admin.getByTestId('mail-link').first().getAttribute('hr
 if (inviteLink) await shot(guest, 'invite', new URL(inviteLink).pathname);
 await shot(admin, 'welcome-admin', '/welcome', { full: true });
 
+// Directory: the empty list, then the docs' seed sheet plus a clinic's worth of rows imported
+// through the UI (its dry-run report is a shot), then the list and a profile with consent.
+const FIRST = ['Maya', 'Noah', 'Olivia', 'Liam', 'Emma', 'Elijah', 'Ava', 'Lucas', 'Sofia', 'Mateo', 'Grace', 'Omar'];
+const LAST = ['Garcia', 'Nguyen', 'Kim', 'Okafor', 'Rossi', 'Cohen', 'Haddad', 'Silva', 'Novak', 'Tanaka', 'Brown', 'Ali'];
+const demoCsv = [
+  // The last header has a typo, as files from the front desk often do.
+  'phone,mrn,first_name,last_name,dob,email,Provdier',
+  '(555) 123-4567,MRN-0001,Amina,Patel,1985-03-14,amina@example.com',
+  '(555) 234-5678,MRN-0002,Jordan,Lee,1990-07-22,jordan@example.com',
+  '(555) 345-6789,John,Smith,,',
+  '(555) 456-7890,MRN-0004,cora@example.com',
+  '(555) 123-4567,MRN-0005,Zara,Patel,2016-09-01,',
+  '(415) 555-0199,MRN-0006,Eli,Brooks,02/30/1990,',
+  ...Array.from({ length: 60 }, (_, i) => {
+    const n = String(2100 + i * 7);
+    const phone = [`(415) 555-${n}`, `415.555.${n}`, `+1 415 555 ${n}`, `415555${n}`][i % 4];
+    const [first, last] = [FIRST[i % FIRST.length], LAST[(i * 7 + Math.floor(i / FIRST.length)) % LAST.length]];
+    const dob = `${1948 + ((i * 7) % 60)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + ((i * 3) % 28)).padStart(2, '0')}`;
+    const email = i % 3 === 2 ? '' : `${first}.${last}@example.com`.toLowerCase();
+    return `${phone},SFC-${n},${first},${last},${dob},${email},${i % 2 ? 'Dr. Rivera' : 'Dr. Chen'}`;
+  }),
+].join('\n');
+
+await shot(admin, 'patients-empty', '/directory/patients');
+await admin.goto(`${BASE}/directory/patients/import`);
+await shot(admin, 'import-start', null, { full: true });
+await admin.setInputFiles('#import-file', { name: 'sunrise-patients.csv', mimeType: 'text/csv', buffer: Buffer.from(demoCsv) });
+await admin.getByTestId('upload-submit').click();
+await admin.getByTestId('dry-run-report').waitFor();
+await admin.getByTestId('issues-table').waitFor();
+await shot(admin, 'import-report', null, { full: true });
+await shot(admin, 'import-report-top', null);
+if (await admin.getByTestId('confirm-import').isEnabled()) {
+  await admin.getByTestId('confirm-import').click();
+  await admin.getByTestId('import-complete').waitFor();
+  await shot(admin, 'import-complete', null, { full: true });
+} else {
+  await admin.getByTestId('cancel-import').click();
+}
+
+// Amina's record, filled in by staff: consent from her intake form, a tag, her provider.
+await admin.goto(`${BASE}/directory/patients?q=MRN-0001`);
+await admin.getByTestId('patient-link').first().click();
+await admin.getByTestId('patient-profile').waitFor();
+const aminaUrl = new URL(admin.url()).pathname;
+if (!(await admin.getByTestId('consent-event').count())) {
+  await admin.getByTestId('edit-patient-button').click();
+  await admin.getByTestId('patient-form').waitFor();
+  await admin.selectOption('#patient-line-type', 'mobile');
+  await admin.fill('#patient-email', 'amina@example.com');
+  await admin.fill('#patient-location', 'Main Street office');
+  await admin.fill('#patient-provider', 'Dr. Rivera');
+  await admin.fill('#patient-tags', 'diabetes, prefers-mornings');
+  await admin.getByTestId('patient-smsTransactionalOptIn').check();
+  await admin.getByTestId('patient-emailMarketingOptIn').check();
+  await admin.getByTestId('consent-source').getByLabel('On an intake form').check();
+  await shot(admin, 'patient-form', null);
+  await admin.getByTestId('patient-save').click();
+  await admin.getByTestId('patient-profile').waitFor();
+}
+await shot(admin, 'patient-profile', aminaUrl, { full: true });
+
+// A landline and an opt-out, so the list shows its status badges.
+for (const [mrn, change] of [
+  ['SFC-2135', (p) => p.selectOption('#patient-line-type', 'landline')],
+  ['SFC-2289', (p) => p.getByTestId('patient-optedOut').check()],
+  ['SFC-2359', (p) => p.getByTestId('patient-blocked').check()],
+]) {
+  await admin.goto(`${BASE}/directory/patients?q=${mrn}`);
+  await admin.locator('[data-testid="patients-table"], [data-testid="patients-no-match"]').first().waitFor();
+  const link = admin.getByTestId('patient-link').first();
+  if (!(await link.count())) continue;
+  await link.click();
+  await admin.getByTestId('edit-patient-button').click();
+  await admin.getByTestId('patient-form').waitFor();
+  await change(admin);
+  await admin.getByTestId('patient-save').click();
+  await admin.getByTestId('patient-profile').waitFor();
+}
+await shot(admin, 'patients-list', '/directory/patients');
+await shot(admin, 'patients-search', '/directory/patients?q=555.234.5678');
+
 const memberContext = await browser.newContext({ viewport });
 const member = await signIn(memberContext, 'nurse@sunrise-clinic.example', 'caretext-demo-nurse');
 for (const tab of ['organization', 'members', 'plan', 'policies']) {

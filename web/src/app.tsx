@@ -8,6 +8,7 @@ import { ResetPasswordPage } from './pages/auth/ResetPasswordPage';
 import { SignInPage } from './pages/auth/SignInPage';
 import { SignUpPage } from './pages/auth/SignUpPage';
 import { MailboxPage } from './pages/dev/MailboxPage';
+import { DirectoryPage, ToPatients } from './pages/directory/DirectoryPage';
 import { InvitePage } from './pages/invite/InvitePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SettingsPage } from './pages/settings/SettingsPage';
@@ -51,6 +52,8 @@ function Routes() {
       <Route path="/reset-password/:token" component={ResetPasswordPage} />
       <Route path="/invite/:token" component={InvitePage} />
       <Route path="/welcome" component={WelcomePage} />
+      <Route path="/directory" component={ToPatients} />
+      <Route path="/directory/*" component={DirectoryPage} />
       <Route path="/settings/:tab?" component={SettingsPage} />
       <Route path="/dev/mailbox" component={MailboxPage} />
       <Route default component={NotFoundPage} />

@@ -34,6 +34,16 @@ export const AUDIT_ACTIONS = {
   'import.confirmed': 'Patient import started',
   'import.cancelled': 'Patient import cancelled',
   'import.finished': 'Patient import finished',
+  'number.purchased': 'Phone number purchased',
+  'number.updated': 'Phone number changed',
+  'number.released': 'Phone number released',
+  'number.port_requested': 'Port-in requested',
+  'patient.opted_out': 'Patient opted out (STOP)',
+  'patient.opted_in': 'Patient opted back in (START)',
+  'conversation.viewed': 'Conversation viewed',
+  'message.sent': 'Message sent',
+  'phonelog.exported': 'Phone log exported',
+  'template.changed': 'Template changed',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
@@ -61,7 +71,8 @@ export class AuditService {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   /** Pass the transaction client so the event commits (or not) with the change it records. */
-  async record(actor: Pick<Actor, 'orgId' | 'userId' | 'ip'>, entry: AuditEntry, tx: Writer = this.db.prisma): Promise<void> {
+  /** `userId` null: the system did it (a patient's STOP, a finished import). */
+  async record(actor: { orgId: string; userId: string | null; ip: string | null }, entry: AuditEntry, tx: Writer = this.db.prisma): Promise<void> {
     await tx.auditEvent.create({
       data: {
         orgId: actor.orgId,

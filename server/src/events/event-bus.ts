@@ -6,6 +6,8 @@ export type OrgEvent =
   | { type: 'teams.changed' }
   | { type: 'org.changed' }
   | { type: 'import.progress'; jobId: string; status: string; processedRows: number; totalRows: number }
+  /** A message was created or changed status in a team's conversation. */
+  | { type: 'message'; teamId: string; conversationId: string; messageId: string }
   | { type: 'access.revoked'; userId: string };
 
 /**

@@ -36,7 +36,10 @@ export function mountImportRoutes(app: Express, imports: ImportsService, auth: A
       next(error);
     }
   });
+}
 
+/** Errors of the plain /api routes as JSON `{ error }` with a fitting status. Mount after them. */
+export function mountApiErrorHandler(app: Express): void {
   app.use('/api', (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error instanceof HttpError || error instanceof UploadError) {

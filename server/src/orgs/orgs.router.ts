@@ -49,7 +49,8 @@ export function orgsRouter(orgs: OrgsService, auth: AuthService, access: AccessS
           yield { type: 'access.revoked' as const };
           return;
         }
-        if (event.type !== 'access.revoked') yield event;
+        // Message events are team-scoped: they go out through conversations.events only.
+        if (event.type !== 'access.revoked' && event.type !== 'message') yield event;
       }
     }),
   });

@@ -66,6 +66,10 @@ export class TeamsService {
 
   async delete(actor: Actor, teamId: string) {
     const team = await this.findTeam(actor, teamId);
+    const numbers = await this.db.prisma.phoneNumber.count({ where: { teamId: team.id } });
+    if (numbers) {
+      throw new TRPCError({ code: 'CONFLICT', message: `${team.name} has a phone number (or its message history). Move the number to another team under Directory → Phone numbers first.` });
+    }
     await this.db.prisma.$transaction(async (tx) => {
       await tx.team.delete({ where: { id: team.id } });
       await this.audit.record(actor, { action: 'team.deleted', summary: `Deleted the team ${team.name}`, targetType: 'team', targetId: team.id }, tx);

@@ -21,7 +21,16 @@ import { patientsRouter } from '../patients/patients.router.js';
 import { PatientsService } from '../patients/patients.service.js';
 import { teamsRouter } from '../teams/teams.router.js';
 import { TeamsService } from '../teams/teams.service.js';
-import { CONFIG, DATABASE } from '../tokens.js';
+import { CONFIG, DATABASE, SIMULATOR } from '../tokens.js';
+import type { TwilioSimulator } from '../carriers/simulator/twilio-simulator.js';
+import { conversationsRouter } from '../conversations/conversations.router.js';
+import { ConversationsService } from '../conversations/conversations.service.js';
+import { MessagingService } from '../messages/messaging.service.js';
+import { simulatorRouter } from '../messages/simulator.router.js';
+import { numbersRouter } from '../numbers/numbers.router.js';
+import { NumbersService } from '../numbers/numbers.service.js';
+import { templatesRouter } from '../templates/templates.router.js';
+import { TemplatesService } from '../templates/templates.service.js';
 import { router } from './trpc.js';
 
 /** Builds the tRPC router from Nest-injected services (nestjs-trpc does not support Nest 12). */
@@ -43,6 +52,11 @@ export class TrpcRouter {
     devMail: DevMailState,
     patients: PatientsService,
     imports: ImportsService,
+    numbers: NumbersService,
+    conversations: ConversationsService,
+    messaging: MessagingService,
+    templates: TemplatesService,
+    @Inject(SIMULATOR) simulator: TwilioSimulator | null,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://')),
@@ -54,6 +68,10 @@ export class TrpcRouter {
       devMailbox: devMailboxRouter(db, () => devMail.enabled),
       patients: patientsRouter(patients),
       imports: importsRouter(imports),
+      numbers: numbersRouter(numbers),
+      conversations: conversationsRouter(conversations, messaging, access, events),
+      templates: templatesRouter(templates),
+      simulator: simulatorRouter(db, access, simulator),
     });
   }
 }

@@ -18,6 +18,9 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         stack: undefined,
         fieldErrors: zod ? Object.fromEntries(zod.issues.map((i) => [i.path.join('.'), i.message])) : fields,
+        // A refused send says why, so the composer can offer the way out (Secure Chat, confirm...).
+        reason: error.cause && 'reason' in error.cause ? (error.cause.reason as string) : undefined,
+        details: error.cause && 'details' in error.cause ? (error.cause.details as Record<string, unknown>) : undefined,
       },
     };
   },

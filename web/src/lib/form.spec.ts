@@ -46,6 +46,12 @@ describe('splitErrors', () => {
     expect(splitErrors(zodError, ['email', 'client']).formError).toBeNull();
   });
 
+  it('puts an error the server raised with a field-specific code beside that field', () => {
+    const taken = TRPCClientError.from({ error: { code: -32600, message: 'MRN MRN-0001 already belongs to Amina Patel.', data: { code: 'CONFLICT' } } });
+    expect(splitErrors(taken, ['mrn', 'phone'], { CONFLICT: 'mrn' })).toEqual({ fieldErrors: { mrn: 'MRN MRN-0001 already belongs to Amina Patel.' }, formError: null });
+    expect(splitErrors(zodError, ['email'], { CONFLICT: 'mrn' }).fieldErrors).toEqual({ email: 'Enter a valid email address' });
+  });
+
   it('uses the error message when the server gave no field messages', () => {
     const conflict = TRPCClientError.from({ error: { code: -32600, message: 'dana@clinic.example is already a member.', data: { code: 'CONFLICT' } } });
     expect(splitErrors(conflict, ['email'])).toEqual({ fieldErrors: {}, formError: 'dana@clinic.example is already a member.' });

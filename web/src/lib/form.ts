@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import type { z } from 'zod';
-import { errorMessage, type FieldErrors, fieldErrorsOf } from './errors';
+import { errorCode, errorMessage, type FieldErrors, fieldErrorsOf } from './errors';
 
 export type Validation<T> = { ok: true; data: T; errors: FieldErrors } | { ok: false; data: null; errors: FieldErrors };
 
@@ -16,11 +16,16 @@ export function validate<S extends z.ZodType>(schema: S, values: unknown): Valid
   return { ok: false, data: null, errors };
 }
 
+/** Errors that are about one field without saying so, by tRPC code: `{ CONFLICT: 'mrn' }` (MRN taken). */
+export type CodeFields = Partial<Record<string, string>>;
+
 /**
  * Splits a failed call into per-field messages the form can place next to its inputs and one
  * message for the rest, so nothing the server said is lost and nothing is shown twice.
  */
-export function splitErrors(error: unknown, fields: readonly string[]): { formError: string | null; fieldErrors: FieldErrors } {
+export function splitErrors(error: unknown, fields: readonly string[], codeFields: CodeFields = {}): { formError: string | null; fieldErrors: FieldErrors } {
+  const codeField = codeFields[errorCode(error) ?? ''];
+  if (codeField && fields.includes(codeField)) return { formError: null, fieldErrors: { [codeField]: errorMessage(error) } };
   const all = fieldErrorsOf(error);
   const fieldErrors: FieldErrors = {};
   const rest: string[] = [];
@@ -45,7 +50,7 @@ export function formValues(form: HTMLFormElement): Record<string, string> {
  * State for one form's submit: pending (the button is disabled and a second submit is ignored
  * even before the re-render lands), a form-level error, and per-field errors.
  */
-export function useSubmit(fields: readonly string[] = []) {
+export function useSubmit(fields: readonly string[] = [], codeFields: CodeFields = {}) {
   const [pending, setPending] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
@@ -60,7 +65,7 @@ export function useSubmit(fields: readonly string[] = []) {
     try {
       return { ok: true, value: await action() };
     } catch (error) {
-      const split = splitErrors(error, fields);
+      const split = splitErrors(error, fields, codeFields);
       setFormError(split.formError);
       setFieldErrors(split.fieldErrors);
       return { ok: false };

@@ -6,7 +6,16 @@ export const revisions = {
   members: signal(0),
   teams: signal(0),
   org: signal(0),
+  imports: signal(0),
 };
+
+export type ImportProgress = { jobId: string; status: string; processedRows: number; totalRows: number };
+
+/**
+ * The latest progress event of any import in the organization. Pages watching a job also poll,
+ * so a dropped stream only makes progress less smooth, never stuck.
+ */
+export const importProgress = signal<ImportProgress | null>(null);
 
 export type LiveHandlers = {
   /** Members or org settings changed: the caller's own role or the org name may have too. */
@@ -32,6 +41,10 @@ export function subscribeToOrgEvents(handlers: LiveHandlers): () => void {
         case 'org.changed':
           revisions.org.value++;
           handlers.onSessionMayHaveChanged();
+          break;
+        case 'import.progress':
+          importProgress.value = { jobId: event.jobId, status: event.status, processedRows: event.processedRows, totalRows: event.totalRows };
+          revisions.imports.value++;
           break;
         case 'access.revoked':
           handlers.onAccessRevoked();

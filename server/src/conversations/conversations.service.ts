@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { formatPhoneForDisplay } from '@caretext/shared';
+import { TRPCError } from '@trpc/server';
+import { AccessService, type Actor } from '../access/access.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Database } from '../db/database.js';
+import type { Message, Patient } from '../generated/prisma/client.js';
+import { displayName } from '../patients/patients.service.js';
+import { DATABASE } from '../tokens.js';
+
+/** The team inbox: every read is limited to the teams the caller belongs to. */
+@Injectable()
+export class ConversationsService {
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly access: AccessService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(actor: Actor, input: { teamId?: string; cursor?: string; limit: number }) {
+    const teamIds = await this.access.teamIdsFor(actor);
+    if (input.teamId && !teamIds.includes(input.teamId)) await this.access.requireTeamMember(actor, input.teamId);
+    const rows = await this.db.prisma.conversation.findMany({
+      where: { orgId: actor.orgId, teamId: input.teamId ? input.teamId : { in: teamIds } },
+      orderBy: [{ lastMessageAt: 'desc' }, { id: 'desc' }],
+      cursor: input.cursor ? { id: input.cursor } : undefined,
+      skip: input.cursor ? 1 : 0,
+      take: input.limit + 1,
+    });
+    const page = rows.slice(0, input.limit);
+    const [patients, numbers, teams, optOuts] = await Promise.all([
+      this.db.prisma.patient.findMany({ where: { id: { in: page.map((c) => c.patientId!).filter(Boolean) } } }),
+      this.db.prisma.phoneNumber.findMany({ where: { id: { in: page.map((c) => c.phoneNumberId!).filter(Boolean) } } }),
+      this.db.prisma.team.findMany({ where: { id: { in: [...new Set(page.map((c) => c.teamId))] } }, select: { id: true, name: true } }),
+      this.db.prisma.smsOptOut.findMany({ where: { orgId: actor.orgId, phoneNumberId: { in: page.map((c) => c.phoneNumberId!).filter(Boolean) } } }),
+    ]);
+    return {
+      conversations: page.map((c) => {
+        const patient = patients.find((p) => p.id === c.patientId) ?? null;
+        const number = numbers.find((n) => n.id === c.phoneNumberId) ?? null;
+        return {
+          id: c.id,
+          kind: c.kind,
+          team: teams.find((t) => t.id === c.teamId)!,
+          number: number && { id: number.id, e164: number.e164, display: formatPhoneForDisplay(number.e164) },
+          patient: patient && patientBrief(patient),
+          optedOut: Boolean(patient && number && optOuts.some((o) => o.phoneNumberId === number.id && o.phone === patient.phone)),
+          lastMessageAt: c.lastMessageAt,
+          lastMessagePreview: c.lastMessagePreview,
+          unreadCount: c.unreadCount,
+        };
+      }),
+      nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,
+    };
+  }
+
+  /** Opening a conversation reads a patient's messages: audited, and its unread count clears. */
+  async get(actor: Actor, conversationId: string) {
+    const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
+    if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+    const team = await this.access.requireTeamMember(actor, conversation.teamId);
+    const [patient, number, messages] = await Promise.all([
+      conversation.patientId ? this.db.prisma.patient.findUnique({ where: { id: conversation.patientId } }) : null,
+      conversation.phoneNumberId ? this.db.prisma.phoneNumber.findUnique({ where: { id: conversation.phoneNumberId } }) : null,
+      this.db.prisma.message.findMany({ where: { conversationId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 }),
+    ]);
+    const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
+    if (conversation.unreadCount) await this.db.prisma.conversation.update({ where: { id: conversation.id }, data: { unreadCount: 0 } });
+    await this.audit.record(actor, { action: 'conversation.viewed', summary: `Opened the conversation with ${patient ? displayName(patient) : 'a patient'}`, targetType: 'conversation', targetId: conversation.id });
+    const senders = await this.senderNames(messages);
+    return {
+      id: conversation.id,
+      kind: conversation.kind,
+      team,
+      number: number && { id: number.id, e164: number.e164, display: formatPhoneForDisplay(number.e164), active: number.status === 'active' },
+      patient: patient && patientBrief(patient),
+      optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
+      messages: messages.reverse().map((m) => messageView(m, senders)),
+    };
+  }
+
+  /** A patient's whole history with the teams the caller is on (the profile page). */
+  async forPatient(actor: Actor, patientId: string) {
+    const patient = await this.db.prisma.patient.findFirst({ where: { id: patientId, orgId: actor.orgId } });
+    if (!patient) throw new TRPCError({ code: 'NOT_FOUND', message: 'Patient not found.' });
+    const teamIds = await this.access.teamIdsFor(actor);
+    const conversations = await this.db.prisma.conversation.findMany({ where: { orgId: actor.orgId, patientId, teamId: { in: teamIds } } });
+    const messages = await this.db.prisma.message.findMany({ where: { conversationId: { in: conversations.map((c) => c.id) } }, orderBy: { createdAt: 'asc' }, take: 500 });
+    const optOuts = patient.phone ? await this.db.prisma.smsOptOut.findMany({ where: { orgId: actor.orgId, phone: patient.phone } }) : [];
+    const numbers = await this.db.prisma.phoneNumber.findMany({ where: { id: { in: optOuts.map((o) => o.phoneNumberId) } } });
+    const senders = await this.senderNames(messages);
+    return {
+      conversations: conversations.map((c) => ({ id: c.id, kind: c.kind, teamId: c.teamId })),
+      messages: messages.map((m) => ({ ...messageView(m, senders), conversationId: m.conversationId })),
+      optOuts: optOuts.map((o) => ({ number: formatPhoneForDisplay(numbers.find((n) => n.id === o.phoneNumberId)?.e164 ?? ''), keyword: o.keyword, at: o.createdAt })),
+      hiddenConversations: (await this.db.prisma.conversation.count({ where: { orgId: actor.orgId, patientId } })) - conversations.length,
+    };
+  }
+
+  private async senderNames(messages: Message[]): Promise<Map<string, string>> {
+    const ids = [...new Set(messages.map((m) => m.senderId).filter((id): id is string => Boolean(id)))];
+    const users = ids.length ? await this.db.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
+    return new Map(users.map((u) => [u.id, u.name]));
+  }
+}
+
+export function patientBrief(p: Patient) {
+  return { id: p.id, displayName: displayName(p), phone: p.phone, phoneDisplay: p.phone ? formatPhoneForDisplay(p.phone) : null, dob: p.dob, mrn: p.mrn, source: p.source, phoneLineType: p.phoneLineType, blocked: p.blockedAt !== null };
+}
+
+export function messageView(m: Message, senders: Map<string, string>) {
+  return {
+    id: m.id,
+    direction: m.direction,
+    channel: m.channel,
+    body: m.body,
+    mediaUrls: m.mediaUrls,
+    status: m.status,
+    errorCode: m.errorCode,
+    errorMessage: m.errorMessage,
+    sender: m.senderId ? (senders.get(m.senderId) ?? 'A former member') : m.direction === 'outbound' ? 'CareText (automatic)' : null,
+    segments: m.segments,
+    requestsConfirmation: m.requestsConfirmation,
+    confirmation: m.confirmation,
+    answersMessageId: m.answersMessageId,
+    sendAfter: m.sendAfter,
+    createdAt: m.createdAt,
+    sentAt: m.sentAt,
+    deliveredAt: m.deliveredAt,
+  };
+}

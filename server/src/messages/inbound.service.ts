@@ -1,0 +1,136 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { confirmationReply, normalizePhone, optKeyword } from '@caretext/shared';
+import { AuditService } from '../audit/audit.service.js';
+import type { Database } from '../db/database.js';
+import { EventBus } from '../events/event-bus.js';
+import type { Patient, PhoneNumber, Prisma } from '../generated/prisma/client.js';
+import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+import { SendWorker } from './send-worker.js';
+
+export type InboundSms = { MessageSid: string; From: string; To: string; Body?: string; NumMedia?: string } & Record<string, string>;
+
+/**
+ * A patient's text: stored once (retries are no-ops), joined to the conversation for (our
+ * number, their phone), with STOP/START/HELP and confirmation replies handled.
+ */
+@Injectable()
+export class InboundService {
+  private readonly logger = new Logger('Inbound');
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+    private readonly sender: SendWorker,
+  ) {}
+
+  async receive(params: InboundSms): Promise<'stored' | 'duplicate' | 'unknown_number'> {
+    const stored = await this.db.sql.query(
+      `INSERT INTO "CarrierEvent" (id, carrier, kind, "messageSid", status, payload, "receivedAt")
+       VALUES (gen_random_uuid()::text, 'twilio', 'inbound', $1, 'received', $2, $3)
+       ON CONFLICT (carrier, kind, "messageSid", status) DO NOTHING RETURNING id`,
+      [params.MessageSid, JSON.stringify(params), this.clock.now()],
+    );
+    if (!stored.length) return 'duplicate';
+    const number = await this.db.prisma.phoneNumber.findFirst({ where: { e164: params.To, status: 'active' } });
+    if (!number) {
+      this.logger.warn(`inbound message ${params.MessageSid} to a number we do not own`);
+      return 'unknown_number';
+    }
+    const from = normalizePhone(params.From) ?? params.From;
+    const body = params.Body ?? '';
+    const now = this.clock.now();
+    const patient = await this.resolvePatient(number, from, now);
+    const keyword = optKeyword(body);
+
+    const { conversation, message, reply } = await this.db.prisma.$transaction(async (tx) => {
+      const conversation = await tx.conversation.upsert({
+        where: { phoneNumberId_patientId_kind: { phoneNumberId: number.id, patientId: patient.id, kind: 'sms' } },
+        create: { orgId: number.orgId, teamId: number.teamId, kind: 'sms', phoneNumberId: number.id, patientId: patient.id, lastMessageAt: now, lastMessagePreview: body.slice(0, 140), unreadCount: 1 },
+        update: { lastMessageAt: now, lastMessagePreview: body.slice(0, 140), unreadCount: { increment: 1 } },
+      });
+      const optedOut = await tx.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: from } } });
+      // "YES" both confirms and opts back in: while a confirmation is pending and the patient
+      // is opted in, it answers the question.
+      const answer = confirmationReply(body);
+      const pending = answer && !optedOut ? await tx.message.findFirst({ where: { conversationId: conversation.id, direction: 'outbound', requestsConfirmation: true, confirmation: null }, orderBy: { createdAt: 'desc' } }) : null;
+      if (pending) await tx.message.update({ where: { id: pending.id }, data: { confirmation: answer, confirmedAt: now } });
+      const message = await tx.message.create({
+        data: {
+          orgId: number.orgId,
+          conversationId: conversation.id,
+          direction: 'inbound',
+          channel: Number(params.NumMedia ?? 0) > 0 ? 'mms' : 'sms',
+          body,
+          mediaUrls: mediaUrls(params),
+          status: 'received',
+          fromNumber: from,
+          toNumber: number.e164,
+          carrierSid: params.MessageSid,
+          answersMessageId: pending?.id,
+          createdAt: now,
+        },
+      });
+      let reply: string | null = null;
+      if (!pending && keyword === 'STOP') await this.optOut(tx, number, patient, from, body.trim().toUpperCase(), now);
+      if (!pending && keyword === 'START' && optedOut) await this.optIn(tx, number, patient, from, now);
+      if (keyword === 'HELP') reply = await this.helpText(tx, number.orgId);
+      return { conversation, message, reply };
+    });
+    if (reply) await this.autoReply(conversation.id, number, from, reply);
+    this.events.publish(number.orgId, { type: 'message', teamId: conversation.teamId, conversationId: conversation.id, messageId: message.id });
+    return 'stored';
+  }
+
+  /** Patients on this phone: the one this number last talked to, else the oldest; none -> a new record. */
+  private async resolvePatient(number: PhoneNumber, phone: string, now: Date): Promise<Patient> {
+    const candidates = await this.db.prisma.patient.findMany({ where: { orgId: number.orgId, phone }, orderBy: { createdAt: 'asc' } });
+    if (candidates.length === 1) return candidates[0]!;
+    if (candidates.length > 1) {
+      const recent = await this.db.prisma.conversation.findFirst({
+        where: { phoneNumberId: number.id, patientId: { in: candidates.map((c) => c.id) } },
+        orderBy: { lastMessageAt: 'desc' },
+      });
+      return candidates.find((c) => c.id === recent?.patientId) ?? candidates[0]!;
+    }
+    return this.db.prisma.patient.create({ data: { orgId: number.orgId, phone, source: 'inbound_sms', phoneLineType: 'mobile', createdAt: now, updatedAt: now } });
+  }
+
+  private async optOut(tx: Prisma.TransactionClient, number: PhoneNumber, patient: Patient, phone: string, keyword: string, now: Date) {
+    await tx.smsOptOut.upsert({
+      where: { phoneNumberId_phone: { phoneNumberId: number.id, phone } },
+      create: { orgId: number.orgId, phoneNumberId: number.id, phone, keyword: keyword.replace(/[^A-Z]/g, ''), createdAt: now },
+      update: {},
+    });
+    await tx.consentEvent.create({ data: { orgId: number.orgId, patientId: patient.id, kind: 'sms_opt_out', granted: true, source: 'keyword', note: `Replied ${keyword} to ${number.e164}`, createdAt: now } });
+    await this.audit.record({ orgId: number.orgId, userId: null, ip: null }, { action: 'patient.opted_out', summary: `A patient replied ${keyword} to ${number.e164}`, targetType: 'patient', targetId: patient.id }, tx);
+  }
+
+  private async optIn(tx: Prisma.TransactionClient, number: PhoneNumber, patient: Patient, phone: string, now: Date) {
+    await tx.smsOptOut.deleteMany({ where: { phoneNumberId: number.id, phone } });
+    await tx.consentEvent.create({ data: { orgId: number.orgId, patientId: patient.id, kind: 'sms_opt_out', granted: false, source: 'keyword', note: `Replied START to ${number.e164}`, createdAt: now } });
+    await this.audit.record({ orgId: number.orgId, userId: null, ip: null }, { action: 'patient.opted_in', summary: `A patient opted back in to ${number.e164}`, targetType: 'patient', targetId: patient.id }, tx);
+  }
+
+  private async helpText(tx: Prisma.TransactionClient, orgId: string): Promise<string> {
+    const org = await tx.org.findUniqueOrThrow({ where: { id: orgId } });
+    if (org.helpReply?.trim()) return org.helpReply.trim();
+    const contact = org.contactPhone ? ` Call us at ${org.contactPhone}.` : '';
+    return `${org.name}: this number sends appointment and care messages.${contact} Reply STOP to opt out. Msg & data rates may apply.`;
+  }
+
+  /** HELP is answered at once, whatever the hour: the patient just asked. */
+  private async autoReply(conversationId: string, number: PhoneNumber, to: string, body: string) {
+    const now = this.clock.now();
+    await this.db.prisma.message.create({
+      data: { orgId: number.orgId, conversationId, direction: 'outbound', channel: 'sms', body, status: 'queued', fromNumber: number.e164, toNumber: to, automated: true, createdAt: now },
+    });
+    this.sender.wake();
+  }
+}
+
+function mediaUrls(params: Record<string, string>): string[] {
+  const count = Number(params.NumMedia ?? 0);
+  return Array.from({ length: Math.min(count, 10) }, (_, i) => params[`MediaUrl${i}`]).filter((u): u is string => Boolean(u));
+}

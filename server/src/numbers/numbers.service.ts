@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { formatPhoneForDisplay, normalizePhone } from '@caretext/shared';
+import { TRPCError } from '@trpc/server';
+import type { Actor } from '../access/access.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { MailService } from '../mail/mail.service.js';
+import { CONFIG, DATABASE } from '../tokens.js';
+
+export const WEBHOOK_PATHS = { inbound: '/webhooks/twilio/inbound', status: '/webhooks/twilio/status' } as const;
+
+@Injectable()
+export class NumbersService {
+  private readonly logger = new Logger('Numbers');
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CARRIER) private readonly carrier: Carrier,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+  ) {}
+
+  private async requireSmsPlan(actor: Actor) {
+    const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
+    if (!org.smsEnabled) {
+      throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Phone numbers need the SMS plan. Upgrade under Settings → Plan first.' });
+    }
+    return org;
+  }
+
+  async search(actor: Actor, areaCode: string) {
+    const org = await this.requireSmsPlan(actor);
+    try {
+      const found = await this.carrier.searchAvailableNumbers({ country: org.defaultCountry, areaCode, limit: 10 });
+      return found.map((n) => ({ ...n, display: formatPhoneForDisplay(n.phoneNumber) }));
+    } catch (error) {
+      throw carrierTrouble(error, 'search for numbers');
+    }
+  }
+
+  /** Buys the number with our webhooks set and ties it to a team. Buying one the org already owns is a no-op. */
+  async buy(actor: Actor, input: { phoneNumber: string; teamId: string; locality?: string | null; region?: string | null }) {
+    const team = await this.db.prisma.team.findFirst({ where: { id: input.teamId, orgId: actor.orgId } });
+    if (!team) throw new TRPCError({ code: 'NOT_FOUND', message: 'Team not found.' });
+    await this.requireSmsPlan(actor);
+    const e164 = normalizePhone(input.phoneNumber);
+    if (!e164) throw new TRPCError({ code: 'BAD_REQUEST', message: `"${input.phoneNumber}" is not a phone number.` });
+    const existing = await this.db.prisma.phoneNumber.findUnique({ where: { e164 } });
+    if (existing && existing.status === 'active') {
+      if (existing.orgId === actor.orgId) return this.view(existing.id);
+      throw new TRPCError({ code: 'CONFLICT', message: 'That number is no longer available. Pick another.' });
+    }
+    let owned;
+    try {
+      owned = await this.carrier.buyNumber({
+        phoneNumber: e164,
+        smsUrl: this.config.publicUrl + WEBHOOK_PATHS.inbound,
+        statusCallback: this.config.publicUrl + WEBHOOK_PATHS.status,
+      });
+    } catch (error) {
+      throw carrierTrouble(error, 'buy the number');
+    }
+    const number = await this.db.prisma.$transaction(async (tx) => {
+      const data = { orgId: actor.orgId, teamId: team.id, e164, carrierSid: owned.sid, locality: input.locality ?? null, region: input.region ?? null, status: 'active', releasedAt: null };
+      const created = existing ? await tx.phoneNumber.update({ where: { id: existing.id }, data }) : await tx.phoneNumber.create({ data });
+      await this.audit.record(actor, { action: 'number.purchased', summary: `Bought ${formatPhoneForDisplay(e164)} for the team ${team.name}`, targetType: 'phoneNumber', targetId: created.id }, tx);
+      return created;
+    });
+    return this.view(number.id);
+  }
+
+  async list(actor: Actor) {
+    const numbers = await this.db.prisma.phoneNumber.findMany({
+      where: { orgId: actor.orgId, status: 'active' },
+      include: { team: { include: { members: { include: { user: { select: { id: true, name: true, email: true } } } } } } },
+      orderBy: { createdAt: 'asc' },
+    });
+    return numbers.map((n) => ({
+      id: n.id,
+      e164: n.e164,
+      display: formatPhoneForDisplay(n.e164),
+      locality: n.locality,
+      region: n.region,
+      messagesPerSecond: n.messagesPerSecond,
+      team: { id: n.team.id, name: n.team.name, members: n.team.members.map((m) => m.user) },
+      isMine: n.team.members.some((m) => m.userId === actor.userId),
+      createdAt: n.createdAt,
+    }));
+  }
+
+  private async view(id: string) {
+    const n = await this.db.prisma.phoneNumber.findUniqueOrThrow({ where: { id }, include: { team: true } });
+    return { id: n.id, e164: n.e164, display: formatPhoneForDisplay(n.e164), team: { id: n.team.id, name: n.team.name }, messagesPerSecond: n.messagesPerSecond };
+  }
+
+  async update(actor: Actor, numberId: string, input: { teamId?: string; messagesPerSecond?: number }) {
+    const number = await this.db.prisma.phoneNumber.findFirst({ where: { id: numberId, orgId: actor.orgId, status: 'active' } });
+    if (!number) throw new TRPCError({ code: 'NOT_FOUND', message: 'Phone number not found.' });
+    if (input.teamId) {
+      const team = await this.db.prisma.team.findFirst({ where: { id: input.teamId, orgId: actor.orgId } });
+      if (!team) throw new TRPCError({ code: 'NOT_FOUND', message: 'Team not found.' });
+    }
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.phoneNumber.update({ where: { id: number.id }, data: input });
+      const parts = [input.teamId && input.teamId !== number.teamId ? 'moved to another team' : null, input.messagesPerSecond !== undefined ? `send rate ${number.messagesPerSecond} -> ${input.messagesPerSecond}/s` : null].filter(Boolean);
+      await this.audit.record(actor, { action: 'number.updated', summary: `${formatPhoneForDisplay(number.e164)}: ${parts.join(', ') || 'saved'}`, targetType: 'phoneNumber', targetId: number.id, data: input }, tx);
+    });
+    return this.view(number.id);
+  }
+
+  async release(actor: Actor, numberId: string) {
+    const number = await this.db.prisma.phoneNumber.findFirst({ where: { id: numberId, orgId: actor.orgId, status: 'active' } });
+    if (!number) throw new TRPCError({ code: 'NOT_FOUND', message: 'Phone number not found.' });
+    try {
+      await this.carrier.releaseNumber(number.carrierSid);
+    } catch (error) {
+      throw carrierTrouble(error, 'release the number');
+    }
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.phoneNumber.update({ where: { id: number.id }, data: { status: 'released', releasedAt: new Date() } });
+      await this.audit.record(actor, { action: 'number.released', summary: `Released ${formatPhoneForDisplay(number.e164)}`, targetType: 'phoneNumber', targetId: number.id }, tx);
+    });
+  }
+
+  async requestPort(actor: Actor, input: { phoneNumber: string; currentCarrier: string; authorizedName: string; authorizedEmail: string; accountNumber?: string; notes?: string }) {
+    await this.requireSmsPlan(actor);
+    const e164 = normalizePhone(input.phoneNumber);
+    if (!e164) throw new TRPCError({ code: 'BAD_REQUEST', message: `"${input.phoneNumber}" is not a phone number.` });
+    const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
+    const request = await this.db.prisma.$transaction(async (tx) => {
+      const created = await tx.portRequest.create({ data: { ...input, phoneNumber: e164, orgId: actor.orgId, requestedById: actor.userId } });
+      await this.audit.record(actor, { action: 'number.port_requested', summary: `Asked to port ${formatPhoneForDisplay(e164)} from ${input.currentCarrier}`, targetType: 'portRequest', targetId: created.id }, tx);
+      return created;
+    });
+    await this.mail.send({
+      to: this.config.supportEmail,
+      subject: `Port-in request: ${formatPhoneForDisplay(e164)} for ${org.name}`,
+      text: [
+        `Organization: ${org.name} (${org.id})`,
+        `Number: ${e164}`,
+        `Current carrier: ${input.currentCarrier}`,
+        `Authorized contact: ${input.authorizedName} <${input.authorizedEmail}>`,
+        input.accountNumber ? `Account number: ${input.accountNumber}` : null,
+        input.notes ? `Notes: ${input.notes}` : null,
+        `Request id: ${request.id}`,
+      ].filter(Boolean).join('\n'),
+    });
+    return { id: request.id, status: request.status };
+  }
+
+  async portRequests(actor: Actor) {
+    const rows = await this.db.prisma.portRequest.findMany({ where: { orgId: actor.orgId }, orderBy: { createdAt: 'desc' } });
+    return rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber, display: formatPhoneForDisplay(r.phoneNumber), currentCarrier: r.currentCarrier, status: r.status, createdAt: r.createdAt }));
+  }
+}
+
+export function carrierTrouble(error: unknown, doing: string): TRPCError {
+  if (error instanceof CarrierError) {
+    return new TRPCError({ code: error.status === 404 || error.status === 400 ? 'BAD_REQUEST' : 'BAD_GATEWAY', message: `The carrier could not ${doing}: ${error.message}${error.code ? ` (error ${error.code})` : ''}`, cause: error });
+  }
+  return new TRPCError({ code: 'BAD_GATEWAY', message: `The carrier could not ${doing}. Try again in a minute.`, cause: error });
+}

@@ -1,0 +1,63 @@
+import { localParts, zonedTime } from '@caretext/shared';
+import Papa from 'papaparse';
+import type { Actor } from '../access/access.service.js';
+import type { Database } from '../db/database.js';
+import { neutralizeFormula } from '../imports/imports.service.js';
+
+export const PHONE_LOG_COLUMNS = ['Sent', 'From', 'To', 'First', 'Last', 'Dob', 'Email', 'Status', 'ErrorCode', 'ErrorMessage'] as const;
+
+/** "2026-04-22 09:14:02 PDT" in the organization's time zone. */
+export function formatSent(instant: Date, timeZone: string): string {
+  const p = localParts(instant, timeZone);
+  const zone = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(instant).find((x) => x.type === 'timeZoneName')?.value ?? timeZone;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)} ${zone}`;
+}
+
+type Row = { id: string; createdAt: Date; sentAt: Date | null; fromNumber: string; toNumber: string; status: string; errorCode: string | null; errorMessage: string | null; firstName: string | null; lastName: string | null; dob: string | null; email: string | null };
+
+/**
+ * The phone log of one number: every outbound message with a final outcome (Delivered or
+ * Error) in the date range, streamed page by page so a year of logs never sits in memory.
+ */
+export async function* phoneLogCsv(db: Database, actor: Actor, number: { e164: string }, range: { from?: string; to?: string }, timeZone: string): AsyncGenerator<string> {
+  const day = (iso: string, addDays = 0) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    const date = new Date(Date.UTC(y!, m! - 1, d! + addDays));
+    return zonedTime(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), 0, 0, timeZone);
+  };
+  const from = range.from ? day(range.from) : new Date(0);
+  const to = range.to ? day(range.to, 1) : new Date('9999-01-01');
+  yield '\ufeff' + Papa.unparse([PHONE_LOG_COLUMNS as unknown as string[]]) + '\r\n';
+  let cursor: { at: Date; id: string } = { at: new Date(0), id: '' };
+  for (;;) {
+    const rows = await db.sql.query<Row>(
+      `SELECT m.id, m."createdAt", m."sentAt", m."fromNumber", m."toNumber", m.status, m."errorCode", m."errorMessage",
+              p."firstName", p."lastName", p.dob, p.email
+         FROM "Message" m JOIN "Conversation" c ON c.id = m."conversationId" LEFT JOIN "Patient" p ON p.id = c."patientId"
+        WHERE m."orgId" = $1 AND m."fromNumber" = $2 AND m.direction = 'outbound' AND m.status IN ('delivered', 'undelivered', 'failed')
+          AND m."createdAt" >= $3 AND m."createdAt" < $4 AND (m."createdAt", m.id) > ($5::timestamptz, $6)
+        ORDER BY m."createdAt", m.id LIMIT 1000`,
+      [actor.orgId, number.e164, from, to, cursor.at, cursor.id],
+    );
+    if (!rows.length) return;
+    yield Papa.unparse(
+      rows.map((r) =>
+        [
+          formatSent(r.sentAt ?? r.createdAt, timeZone),
+          r.fromNumber,
+          r.toNumber,
+          r.firstName ?? '',
+          r.lastName ?? '',
+          r.dob ?? '',
+          r.email ?? '',
+          r.status === 'delivered' ? 'Delivered' : 'Error',
+          r.errorCode ?? '',
+          r.errorMessage ?? '',
+        ].map((cell, i) => (i === 1 || i === 2 ? cell : neutralizeFormula(cell))),
+      ),
+    ) + '\r\n';
+    const last = rows[rows.length - 1]!;
+    cursor = { at: last.createdAt, id: last.id };
+  }
+}

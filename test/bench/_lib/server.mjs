@@ -1,0 +1,154 @@
+// Helpers shared by benches: the built server's modules, a scratch database, a small tRPC
+// client over fetch, timing and memory sampling. Benches import the BUILT server (server/dist).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const SERVER = path.join(ROOT, 'server');
+
+/** A module of the built server, e.g. serverModule('server.js'). */
+export function serverModule(file) {
+  return import(pathToFileURL(path.join(SERVER, 'dist', file)).href);
+}
+
+/** A dependency of the server package (pg, ...), resolved the way the server resolves it. */
+export function serverDependency(name) {
+  const require = createRequire(path.join(SERVER, 'package.json'));
+  return import(pathToFileURL(require.resolve(name)).href);
+}
+
+export const ADMIN_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Things to undo at exit, in reverse order; also run on SIGINT/SIGTERM. Idempotent. */
+const cleanups = [];
+let cleaning = null;
+export function onCleanup(fn) {
+  cleanups.push(fn);
+}
+export function cleanup() {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const fn = cleanups.pop();
+      try {
+        await fn();
+      } catch (error) {
+        console.error(`cleanup: ${error.message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up...`);
+    const force = setTimeout(() => process.exit(130), 30_000);
+    force.unref();
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+export function tempDir(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A new PostgreSQL database on the admin server, dropped at cleanup. Returns its URL. */
+export async function scratchPostgres(prefix = 'ct_bench_') {
+  const { default: pg } = await serverDependency('pg');
+  const name = `${prefix}${randomBytes(5).toString('hex')}`;
+  const run = async (sql) => {
+    const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await run(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    throw new Error(`cannot create a scratch database on ${safeUrl(ADMIN_DATABASE_URL)} (set BENCH_DATABASE_URL): ${error.message}`);
+  }
+  onCleanup(() => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+function safeUrl(value) {
+  try {
+    const u = new URL(value);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+/** Minimal tRPC (v11, superjson transformer) client: no batching, JSON-only inputs. */
+export function trpcClient(baseUrl, token = null) {
+  const headers = () => ({ 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
+  const unwrap = async (pathName, res) => {
+    const body = await res.json().catch(() => null);
+    if (!body || body.error) throw new Error(`${pathName}: ${body?.error?.json?.message ?? `HTTP ${res.status}`}`);
+    return body.result.data.json;
+  };
+  return {
+    token,
+    query: async (pathName, input) =>
+      unwrap(pathName, await fetch(`${baseUrl}/trpc/${pathName}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`, { headers: headers() })),
+    mutate: async (pathName, input) => unwrap(pathName, await fetch(`${baseUrl}/trpc/${pathName}`, { method: 'POST', headers: headers(), body: JSON.stringify({ json: input ?? null }) })),
+  };
+}
+
+export const seconds = (ms) => Math.round(ms) / 1000;
+export const round = (n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+export const mb = (bytes) => Math.round(bytes / 1024 / 102.4) / 10;
+export const int = (n) => n.toLocaleString('en-US');
+
+/** Samples process RSS every `everyMs`; keeps the overall peak and the peak per named phase. */
+export function rssSampler(everyMs = 20) {
+  let phase = 'start';
+  const peaks = {};
+  let peak = 0;
+  const sample = () => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+    if (rss > (peaks[phase] ?? 0)) peaks[phase] = rss;
+  };
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  sample();
+  return {
+    phase(name) {
+      sample();
+      phase = name;
+      sample();
+    },
+    peakOf: (...names) => Math.max(0, ...names.map((n) => peaks[n] ?? 0)),
+    get peak() {
+      return peak;
+    },
+    stop() {
+      sample();
+      clearInterval(timer);
+      return { peak, peaks };
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value or the deadline passes. */
+export async function poll(probe, { everyMs = 50, timeoutMs, what }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

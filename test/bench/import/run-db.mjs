@@ -1,0 +1,312 @@
+// One database's run of the import bench: a server in this process (the built one), a directory
+// seeded with `existing` patients, the messy CSV imported over HTTP exactly as the web app does
+// (upload -> dry run -> confirm -> apply), its counts checked, and the raw-INSERT baseline.
+import { randomUUID } from 'node:crypto';
+import { openAsBlob, statSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverModule, tempDir, trpcClient } from '../_lib/server.mjs';
+import { existingPatientRows, rng, writeMessyCsv } from './generate.mjs';
+
+const STATEMENT_ROWS = 1000;
+
+/** Times every raw SQL statement the server runs through db.sql / db.transaction, by kind and phase. */
+function instrument(db) {
+  const raw = db.sql;
+  const rawTransaction = db.transaction;
+  const stats = {};
+  let phase = 'setup';
+  const add = (kind, ms) => {
+    const byKind = (stats[phase] ??= {});
+    const s = (byKind[kind] ??= { n: 0, ms: 0 });
+    s.n += 1;
+    s.ms += ms;
+  };
+  const classify = (text) => {
+    if (text.includes('FROM "ImportChunk"')) return 'read file chunk';
+    if (text.includes('INSERT INTO "ImportChunk"')) return 'store file chunk';
+    if (text.trimStart().startsWith('SELECT') && text.includes('FROM "Patient"')) return 'match lookup (SELECT)';
+    if (text.startsWith('INSERT INTO "Patient"')) return 'insert patients';
+    if (text.startsWith('UPDATE "Patient"')) return 'update patients';
+    if (text.includes('"ImportRowIssue"')) return 'row issues';
+    if (text.includes('FOR UPDATE') && text.includes('"ImportJob"')) return 'job lock (SELECT FOR UPDATE)';
+    if (text.includes('"ImportJob"')) return 'job progress/bookkeeping';
+    return 'other';
+  };
+  const marks = {};
+  const wrap = (runner) => ({
+    query: async (text, params) => {
+      const t = performance.now();
+      // The dry run (ImportRunner.analyze) starts by clearing the job's row issues.
+      if (text.startsWith('DELETE FROM "ImportRowIssue"')) {
+        phase = 'dryRun';
+        marks.dryRunStart ??= t;
+      }
+      try {
+        return await runner.query(text, params);
+      } finally {
+        add(classify(text), performance.now() - t);
+      }
+    },
+  });
+  db.sql = wrap(raw);
+  db.transaction = (fn) => {
+    const t = performance.now();
+    let inner = 0;
+    return rawTransaction((tx) => {
+      const w = wrap(tx);
+      return fn({
+        query: async (text, params) => {
+          const s = performance.now();
+          try {
+            return await w.query(text, params);
+          } finally {
+            inner += performance.now() - s;
+          }
+        },
+      });
+    }).finally(() => add('transaction BEGIN/COMMIT', performance.now() - t - inner));
+  };
+  return {
+    raw,
+    marks,
+    setPhase(name) {
+      phase = name;
+    },
+    report(name) {
+      const byKind = stats[name] ?? {};
+      return Object.fromEntries(Object.entries(byKind).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, { n: v.n, seconds: round(v.ms / 1000, 3) }]));
+    },
+  };
+}
+
+async function insertExisting(sql, orgId, count) {
+  const now = new Date();
+  for (let from = 0; from < count; from += STATEMENT_ROWS) {
+    const batch = existingPatientRows(from, Math.min(STATEMENT_ROWS, count - from));
+    const values = [orgId, now];
+    const tuples = batch.map((p) => {
+      const n = values.length;
+      values.push(randomUUID(), p.mrn, p.phone, p.firstName, p.lastName, p.dob, p.email);
+      return `($${n + 1}, $1, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, 'staff', $2, $2)`;
+    });
+    await sql.query(`INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", dob, email, source, "createdAt", "updatedAt") VALUES ${tuples.join(', ')}`, values);
+  }
+}
+
+/**
+ * The baseline: `rows` patients in plain multi-row INSERTs of 1,000 rows (autocommit each), with
+ * the same columns and parameters as the import's INSERT, into a fresh org of the same table.
+ */
+async function rawInsert(sql, orgId, rows) {
+  const r = rng(7);
+  const first = ['Ann', 'Bo', 'Cy', 'Dee', 'Eli', 'Fay'];
+  const last = ['Lee', 'Kim', 'Diaz', 'Moss', 'Singh'];
+  const t = performance.now();
+  for (let from = 0; from < rows; from += STATEMENT_ROWS) {
+    const now = new Date();
+    const values = [];
+    const tuples = [];
+    for (let i = from; i < Math.min(rows, from + STATEMENT_ROWS); i++) {
+      const n = values.length;
+      values.push(randomUUID(), orgId, r.chance(0.7) ? `B${String(i).padStart(7, '0')}` : null, `+1312${2000000 + i}`, r.pick(first), r.pick(last), null, r.chance(0.85) ? '1980-05-17' : null, r.chance(0.6) ? `b${i}@patients.example.org` : null, [], null, null, now);
+      const p = (k) => `$${n + k}`;
+      tuples.push(`(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::text[], ${p(11)}, ${p(12)}, 'import', ${p(13)}, ${p(13)})`);
+    }
+    await sql.query(
+      `INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt") VALUES ${tuples.join(', ')}`,
+      values,
+    );
+  }
+  return performance.now() - t;
+}
+
+async function patientCount(sql, orgId) {
+  const [row] = await sql.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE source = 'import')::int AS imported FROM "Patient" WHERE "orgId" = $1`, [orgId]);
+  return row;
+}
+
+/** Runs the bench on one database kind; returns that database's figures. */
+export async function runImportBench(kind, { rows, existing, seed, timeoutSeconds, analyze, log }) {
+  const timeoutMs = timeoutSeconds * 1000;
+  const rss = rssSampler(20);
+  const { loadConfig } = await serverModule('config.js');
+  const { openDatabase } = await serverModule('db/database.js');
+  const { startServer } = await serverModule('server.js');
+
+  // The file first, so its writing does not overlap anything measured.
+  const work = tempDir('ct-bench-import-');
+  const csvPath = path.join(work, 'patients.csv');
+  let t = performance.now();
+  const expected = await writeMessyCsv(csvPath, { rows, existing, seed });
+  log(`generated ${int(rows)} rows (${mb(statSync(csvPath).size)} MB) in ${seconds(performance.now() - t)} s: expect ${JSON.stringify(expected.counts)}`);
+
+  t = performance.now();
+  let db;
+  if (kind === 'pglite') {
+    db = await openDatabase({ kind: 'pglite', dir: path.join(work, 'data') });
+  } else {
+    const scratch = await scratchPostgres();
+    db = await openDatabase({ kind: 'postgres', url: scratch.url });
+    log(`scratch database ${scratch.name}`);
+  }
+  onCleanup(() => db.close());
+  const probe = instrument(db);
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: work, databaseUrl: null, seedDemo: false, env: 'test', importMaxBytes: 1024 * 1024 * 1024, logLevel: 'warn' });
+  const server = await startServer(config, { db, logger: ['error', 'warn'] });
+  config.publicUrl = server.url;
+  onCleanup(() => server.close());
+  log(`server up at ${server.url} (${kind}) in ${seconds(performance.now() - t)} s`);
+
+  const anon = trpcClient(server.url);
+  const { token } = await anon.mutate('auth.signUp', { name: 'Bench Admin', email: `bench-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery', client: 'extension' });
+  const api = trpcClient(server.url, token);
+  const org = await api.mutate('orgs.create', { name: 'Bench Clinic', timeZone: 'America/Chicago' });
+
+  rss.phase('seed');
+  t = performance.now();
+  await insertExisting(probe.raw, org.id, existing);
+  if (analyze) await probe.raw.query('ANALYZE "Patient"');
+  const seedMs = performance.now() - t;
+  log(`seeded ${int(existing)} existing patients in ${seconds(seedMs)} s${analyze ? ' (then ANALYZE)' : ''}`);
+
+  // The job's progress as the web app sees it (the org's live events), straight from the server's
+  // event bus in this process: exact end times, and no polling load on the database.
+  const { EventBus } = await serverModule('events/event-bus.js');
+  const progress = [];
+  const listeners = new Set();
+  const stopEvents = new AbortController();
+  onCleanup(() => stopEvents.abort());
+  (async () => {
+    for await (const event of server.app.get(EventBus).subscribe(org.id, stopEvents.signal)) {
+      if (event.type !== 'import.progress') continue;
+      progress.push({ at: performance.now(), ...event });
+      for (const listener of listeners) listener();
+    }
+  })().catch(() => {});
+  /** Resolves at the first progress event with one of `statuses` (a slow poll backs it up). */
+  const reaches = async (jobId, statuses, what) => {
+    const hit = () => progress.find((e) => e.jobId === jobId && statuses.includes(e.status));
+    let wake = () => {};
+    const listener = () => wake();
+    listeners.add(listener);
+    try {
+      const event = await poll(
+        async () => {
+          const found = hit();
+          if (found) return found;
+          await new Promise((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 1000);
+          });
+          const found2 = hit();
+          if (found2) return found2;
+          const job = await api.query('imports.get', { jobId });
+          return statuses.includes(job.status) ? { at: performance.now(), status: job.status, polled: true } : null;
+        },
+        { everyMs: 0, timeoutMs, what },
+      );
+      return { ...event, job: await api.query('imports.get', { jobId }) };
+    } finally {
+      listeners.delete(listener);
+    }
+  };
+
+  // --- the import, end to end over HTTP ---
+  rss.phase('import');
+  const rssBeforeImport = process.memoryUsage.rss();
+  probe.setPhase('upload');
+  const tUpload = performance.now();
+  const res = await fetch(`${server.url}/api/imports/patients?name=bench-patients.csv`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: await openAsBlob(csvPath),
+  });
+  const uploaded = await res.json();
+  if (res.status !== 201) throw new Error(`upload refused: HTTP ${res.status} ${uploaded.error ?? ''}`);
+  const uploadMs = performance.now() - tUpload;
+  log(`upload answered in ${seconds(uploadMs)} s; dry run...`);
+  const readyEvent = await reaches(uploaded.jobId, ['ready', 'invalid', 'failed', 'cancelled'], 'the dry run');
+  const ready = readyEvent.job;
+  if (ready.status !== 'ready') throw new Error(`dry run ended ${ready.status}: ${ready.error ?? JSON.stringify(ready.report?.header)}`);
+  // From the worker's first statement of the dry run (it may start before the upload is answered).
+  const dryRunMs = readyEvent.at - (probe.marks.dryRunStart ?? tUpload + uploadMs);
+  const uploadToReadyMs = readyEvent.at - tUpload;
+  const dry = ready.report.dryRun;
+  log(`dry run in ${seconds(dryRunMs)} s (upload start -> ready ${seconds(uploadToReadyMs)} s): ${JSON.stringify(dry)}`);
+
+  probe.setPhase('apply');
+  const tApply = performance.now();
+  await api.mutate('imports.confirm', { jobId: uploaded.jobId });
+  const doneEvent = await reaches(uploaded.jobId, ['completed', 'failed', 'cancelled'], 'the import to finish');
+  const applyMs = doneEvent.at - tApply;
+  const done = doneEvent.job;
+  probe.setPhase('after');
+  rss.phase('verify');
+  if (done.status !== 'completed') throw new Error(`import ended ${done.status}: ${done.error ?? ''}`);
+  // Time per applied batch, from the progress events (one per committed batch).
+  const applyEvents = progress.filter((e) => e.jobId === uploaded.jobId && e.status === 'running');
+  const batchMs = applyEvents.map((e, i) => e.at - (i ? applyEvents[i - 1].at : tApply)).sort((a, b) => a - b);
+  const pct = (p) => (batchMs.length ? round(batchMs[Math.min(batchMs.length - 1, Math.floor(p * batchMs.length))], 1) : null);
+  const batches = { n: batchMs.length, firstMs: applyEvents.length ? round(applyEvents[0].at - tApply, 1) : null, medianMs: pct(0.5), p90Ms: pct(0.9), maxMs: pct(1) };
+  log(`apply batches: ${batches.n}, first ${batches.firstMs} ms (includes the worker's wake-up), median ${batches.medianMs} ms, p90 ${batches.p90Ms} ms, max ${batches.maxMs} ms`);
+  const serverApplyMs = new Date(done.finishedAt).getTime() - new Date(done.confirmedAt).getTime();
+  log(`applied in ${seconds(applyMs)} s (server: confirmed -> finished ${seconds(serverApplyMs)} s): ${JSON.stringify(done.applied)} -> ${int(Math.round(rows / (applyMs / 1000)))} rows/s`);
+
+  // --- exactness ---
+  const inOrg = await patientCount(probe.raw, org.id);
+  const want = expected.counts;
+  const same = (a) => a.created === want.created && a.updated === want.updated && a.unchanged === want.unchanged && a.rejected === want.rejected;
+  const checks = {
+    dryRunCounts: same(dry) && dry.total === rows && dry.warnings === expected.warnings,
+    appliedCounts: same(done.applied),
+    processedRows: done.processedRows === rows,
+    patientsInOrg: inOrg.total === existing + want.created,
+    importedPatients: inOrg.imported === want.created,
+  };
+  const exact = Object.values(checks).every(Boolean);
+  log(`exact: ${exact}${exact ? '' : ` ${JSON.stringify(checks)}`} (patients in org ${int(inOrg.total)}, expected ${int(existing + want.created)})`);
+
+  // --- baseline: the same number of rows, raw multi-row INSERT, fresh org, same table ---
+  rss.phase('baseline');
+  const other = trpcClient(server.url, (await anon.mutate('auth.signUp', { name: 'Bench Baseline', email: `base-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery', client: 'extension' })).token);
+  const baseOrg = await other.mutate('orgs.create', { name: 'Baseline Clinic', timeZone: 'America/Chicago' });
+  const rawMs = await rawInsert(probe.raw, baseOrg.id, rows);
+  const ratio = applyMs / rawMs;
+  log(`raw multi-row INSERT of ${int(rows)} rows (${STATEMENT_ROWS}/statement): ${seconds(rawMs)} s -> apply is ${round(ratio)}x`);
+
+  const { peaks } = rss.stop();
+  const breakdown = { dryRun: probe.report('dryRun'), apply: probe.report('apply') };
+  const sqlSeconds = (phase) => round(Object.values(breakdown[phase]).reduce((s, v) => s + v.seconds, 0), 3);
+  const result = {
+    rows,
+    existing,
+    uploadSeconds: seconds(uploadMs),
+    dryRunSeconds: seconds(dryRunMs),
+    uploadToReadySeconds: seconds(uploadToReadyMs),
+    applySeconds: seconds(applyMs),
+    serverApplySeconds: seconds(serverApplyMs),
+    totalSeconds: seconds(uploadToReadyMs + applyMs),
+    applyBatches: batches,
+    rowsPerSecond: Math.round(rows / (applyMs / 1000)),
+    dryRunRowsPerSecond: Math.round(rows / (dryRunMs / 1000)),
+    rawInsertSeconds: seconds(rawMs),
+    ratio: round(ratio),
+    peakRssMb: mb(peaks.import ?? 0),
+    rssBeforeImportMb: mb(rssBeforeImport),
+    processMaxRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
+    seedSeconds: seconds(seedMs),
+    counts: { expected: { ...want, warnings: expected.warnings }, dryRun: dry, applied: done.applied, patientsInOrg: inOrg.total, expectedPatientsInOrg: existing + want.created },
+    exact,
+    checks,
+    sqlSeconds: { dryRun: sqlSeconds('dryRun'), apply: sqlSeconds('apply') },
+    breakdown,
+  };
+  log(`peak RSS during the import ${result.peakRssMb} MB (before it ${result.rssBeforeImportMb} MB; process max ${result.processMaxRssMb} MB)`);
+  for (const phase of ['dryRun', 'apply']) {
+    const wall = phase === 'apply' ? applyMs : dryRunMs;
+    const parts = Object.entries(breakdown[phase]).map(([k, v]) => `${k} ${v.seconds}s/${v.n}`);
+    log(`${phase}: SQL ${result.sqlSeconds[phase]} s of ${seconds(wall)} s wall [${parts.join(', ')}]; rest (parse, validate, match, polling) ${seconds(wall - result.sqlSeconds[phase] * 1000)} s`);
+  }
+  return result;
+}

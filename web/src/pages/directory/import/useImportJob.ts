@@ -1,0 +1,39 @@
+import { useEffect } from 'preact/hooks';
+import { importProgress } from '../../../lib/live';
+import { useQuery } from '../../../lib/query';
+import { trpc } from '../../../lib/trpc';
+import { isActive } from './status';
+
+const POLL_MS = 1000;
+
+/**
+ * One import job, kept current while it is checking or importing: the live event stream
+ * refreshes it at once, and a poll about once a second covers a stream that is down or late.
+ */
+export function useImportJob(jobId: string) {
+  const job = useQuery(() => trpc.imports.get.query({ jobId }), [jobId]);
+  const active = job.data ? isActive(job.data.status) : false;
+
+  useEffect(() => {
+    if (!active) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout>;
+    // The next poll waits for the previous answer, so a slow server is never asked twice at once.
+    const poll = async () => {
+      await job.reload();
+      if (!stopped) timer = setTimeout(poll, POLL_MS);
+    };
+    timer = setTimeout(poll, POLL_MS);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [active, jobId]);
+
+  const live = importProgress.value;
+  useEffect(() => {
+    if (live?.jobId === jobId) void job.reload();
+  }, [live]);
+
+  return job;
+}
