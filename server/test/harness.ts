@@ -16,7 +16,9 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 
 export class TestClock implements Clock {
   constructor(private current = new Date('2026-04-22T16:00:00Z')) {}
+  /** Each reading moves time on by 1 ms, so records made in a row keep their order. */
   now() {
+    this.current = new Date(this.current.getTime() + 1);
     return new Date(this.current);
   }
   advance(ms: number) {
@@ -178,4 +180,33 @@ export async function jobReaches(api: ApiClient, jobId: string, statuses: string
     const job = await api.imports.get.query({ jobId });
     return statuses.includes(job.status) ? job : null;
   }, attempts);
+}
+
+/** Factory: an SMS-plan org whose "Front Desk" team (owner + member) has a number, and a patient. */
+export async function smsClinic(server: TestServer, patientPhone = '+14155550100', orgName = 'SMS Clinic') {
+  const staff = await orgWithStaff(server, orgName);
+  await staff.owner.api.plan.checkout.mutate({ plan: 'sms' });
+  const team = await staff.owner.api.teams.create.mutate({ name: 'Front Desk' });
+  for (const who of [staff.owner, staff.member]) {
+    const userId = (await who.api.auth.me.query())!.user.id;
+    await staff.owner.api.teams.addMember.mutate({ teamId: team.id, userId });
+  }
+  const [available] = await staff.owner.api.numbers.search.query({ areaCode: '415' });
+  const number = await staff.owner.api.numbers.buy.mutate({ phoneNumber: available!.phoneNumber, teamId: team.id });
+  const patient = await staff.member.api.patients.create.mutate({ firstName: 'Amina', lastName: 'Patel', phone: patientPhone, dob: '1985-03-14', email: 'amina@example.com' });
+  const { conversationId } = await staff.member.api.conversations.startSms.mutate({ teamId: team.id, patientId: patient.id });
+  return { ...staff, team, number, patient, conversationId };
+}
+
+/** Waits until a message reaches a status (the send worker and carrier callbacks are async). */
+export async function messageReaches(server: TestServer, messageId: string, statuses: string[]) {
+  let last: unknown = null;
+  return waitFor(async () => {
+    await server.simulator?.settle();
+    const m = await server.db.prisma.message.findUnique({ where: { id: messageId } });
+    last = m;
+    return m && statuses.includes(m.status) ? m : null;
+  }).catch((error: Error) => {
+    throw new Error(`message never reached ${statuses.join('/')}: ${JSON.stringify(last)}`, { cause: error });
+  });
 }

@@ -1,4 +1,4 @@
-import type { Express, Request, Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import { Logger } from '@nestjs/common';
 import type { Carrier } from '../carriers/carrier.js';
 import type { InboundService, InboundSms } from '../messages/inbound.service.js';
@@ -24,7 +24,10 @@ export function mountTwilioWebhooks(app: Express, deps: { publicUrl: string; con
     return params;
   };
 
-  app.post(WEBHOOK_PATHS.status, async (req, res) => {
+  // Our own parser: these routes are mounted before Nest installs its global ones.
+  const form = express.urlencoded({ extended: false, limit: '100kb' });
+
+  app.post(WEBHOOK_PATHS.status, form, async (req, res) => {
     const params = verified(req, res);
     if (!params) return;
     if (!params.MessageSid || !(params.MessageStatus || params.SmsStatus)) {
@@ -40,7 +43,7 @@ export function mountTwilioWebhooks(app: Express, deps: { publicUrl: string; con
     }
   });
 
-  app.post(WEBHOOK_PATHS.inbound, async (req, res) => {
+  app.post(WEBHOOK_PATHS.inbound, form, async (req, res) => {
     const params = verified(req, res);
     if (!params) return;
     if (!params.MessageSid || !params.From || !params.To) {

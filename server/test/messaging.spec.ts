@@ -1,0 +1,283 @@
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SendWorker } from '../src/messages/send-worker.js';
+import { errorOf, messageReaches, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+let phoneCounter = 3000; // clear of the simulator's special suffixes (0003-0011, 0211, 0614, 0635)
+/** A distinct mobile number per test (the simulator decides behaviour by the last 4 digits). */
+const nextPhone = (suffix?: string) => `+1415555${suffix ?? String(phoneCounter++).padStart(4, '0')}`;
+
+async function send(clinic: Awaited<ReturnType<typeof smsClinic>>, body: string, extra: Record<string, unknown> = {}) {
+  return clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body, ...extra });
+}
+
+describe('sending SMS through the Twilio SDK and the simulator', () => {
+  it('send -> simulator -> signed callbacks -> Delivered, in order, with the sender and segments', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const sent = await send(clinic, 'Hi {{first_name}}, your appointment at {{org_name}} is tomorrow at 9:30.');
+    expect(sent).toMatchObject({ duplicate: false, status: 'queued' });
+    const message = await messageReaches(server, sent.messageId, ['delivered']);
+    expect(message).toMatchObject({ body: 'Hi Amina, your appointment at SMS Clinic is tomorrow at 9:30.', segments: 1, encoding: 'GSM-7' });
+    expect(message.carrierSid).toMatch(/^SM[0-9a-f]{32}$/);
+    const carried = server.simulator!.messages().find((m) => m.sid === message.carrierSid)!;
+    expect(carried).toMatchObject({ to: clinic.patient.phone, from: clinic.number.e164 });
+    const events = await server.db.prisma.carrierEvent.findMany({ where: { messageSid: message.carrierSid! }, orderBy: { receivedAt: 'asc' } });
+    expect(events.map((e) => e.status)).toEqual(['sent', 'delivered']);
+    const view = await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    expect(view.messages.at(-1)).toMatchObject({ status: 'delivered', sender: 'A member', direction: 'outbound' });
+  });
+
+  it('a number the carrier reports as a landline ends as undelivered 30006', async () => {
+    const clinic = await smsClinic(server, nextPhone('0006'));
+    // Staff recorded it as mobile, so no lookup stops it: the carrier's answer is what we get.
+    await clinic.member.api.patients.update.mutate({ patientId: clinic.patient.id, phoneLineType: 'mobile' });
+    const sent = await send(clinic, 'Reminder: see you tomorrow.');
+    const message = await messageReaches(server, sent.messageId, ['undelivered', 'failed']);
+    expect(message).toMatchObject({ status: 'undelivered', errorCode: '30006', errorMessage: 'Landline — cannot receive SMS' });
+  });
+
+  it('a landline found by lookup is refused before reaching the carrier', async () => {
+    const clinic = await smsClinic(server, nextPhone('0006'));
+    const before = server.simulator!.messages().length;
+    const err = await errorOf(send(clinic, 'Reminder'));
+    expect(err).toMatchObject({ code: 'BAD_REQUEST', message: '(415) 555-0006 is a landline and cannot receive SMS.' });
+    expect(server.simulator!.messages().length).toBe(before);
+    expect((await server.db.prisma.patient.findUniqueOrThrow({ where: { id: clinic.patient.id } })).phoneLineType).toBe('landline');
+  });
+
+  it('the same idempotency key sends once, however often it is retried', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const key = 'outbox-7f1c2d9e-0001';
+    const results = await Promise.all([send(clinic, 'Once only', { idempotencyKey: key }), send(clinic, 'Once only', { idempotencyKey: key })]);
+    const again = await send(clinic, 'Once only', { idempotencyKey: key });
+    expect(new Set([...results, again].map((r) => r.messageId)).size).toBe(1);
+    expect(again.duplicate).toBe(true);
+    await messageReaches(server, again.messageId, ['delivered']);
+    expect(server.simulator!.messages().filter((m) => m.body === 'Once only' && m.to === clinic.patient.phone)).toHaveLength(1);
+  });
+
+  it('the PHI guard stops a plain SMS that looks like lab results until the sender confirms', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const err = await errorOf(send(clinic, 'Your lab results came back positive.'));
+    expect(err.code).toBe('PRECONDITION_FAILED');
+    expect(err.message).toContain('lab or test results');
+    const sent = await send(clinic, 'Your lab results came back positive.', { confirmPhi: true });
+    await messageReaches(server, sent.messageId, ['delivered']);
+  });
+
+  it('quiet hours: a manual send asks first; "schedule" holds it until the window opens', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const start = server.clock.now();
+    // The clinic is in Chicago: 16:00Z is 11:00 there; jump to 21:30.
+    server.clock.advance(10.5 * 3600_000);
+    try {
+      const err = await errorOf(send(clinic, 'Late reminder'));
+      expect(err.code).toBe('PRECONDITION_FAILED');
+      expect(err.message).toContain('quiet hours');
+      const held = await send(clinic, 'Late reminder', { quietHours: 'schedule' });
+      expect(held.sendAfter?.toISOString()).toBe('2026-04-23T13:00:00.000Z'); // 08:00 CDT
+      await server.app.get(SendWorker).drain();
+      expect((await server.db.prisma.message.findUniqueOrThrow({ where: { id: held.messageId } })).status).toBe('queued');
+      const now = await send(clinic, 'Urgent: clinic closed tomorrow', { quietHours: 'send_now' });
+      await messageReaches(server, now.messageId, ['delivered']);
+      server.clock.advance(10 * 3600_000); // 07:30 CDT: still held
+      await server.app.get(SendWorker).drain();
+      expect((await server.db.prisma.message.findUniqueOrThrow({ where: { id: held.messageId } })).status).toBe('queued');
+      server.clock.advance(3600_000); // 08:30 CDT
+      await server.app.get(SendWorker).drain();
+      await messageReaches(server, held.messageId, ['delivered']);
+    } finally {
+      server.clock.advance(start.getTime() - server.clock.now().getTime() + 24 * 3600_000);
+    }
+  });
+});
+
+describe('replies, keywords and confirmation', () => {
+  it('STOP opts out of that number (refused before the carrier), START opts back in, HELP gets the org reply', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: ' stop ' });
+    const err = await errorOf(send(clinic, 'Are you there?'));
+    expect(err.message).toContain('opted out by replying STOP');
+    const profile = await clinic.member.api.patients.get.query({ patientId: clinic.patient.id });
+    expect(profile.consentHistory[0]).toMatchObject({ kind: 'sms_opt_out', granted: true, source: 'keyword' });
+    expect((await clinic.owner.api.audit.list.query({ action: 'patient.opted_out' })).events).toHaveLength(1);
+    expect((await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId })).optOut).toMatchObject({ keyword: 'STOP' });
+
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'START' });
+    const sent = await send(clinic, 'Welcome back');
+    await messageReaches(server, sent.messageId, ['delivered']);
+
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'help' });
+    const reply = await waitFor(async () => {
+      await server.app.get(SendWorker).drain();
+      return server.db.prisma.message.findFirst({ where: { conversationId: clinic.conversationId, automated: true, status: 'delivered' } });
+    });
+    expect(reply.body).toContain('SMS Clinic');
+    expect(reply.body).toContain('Reply STOP to opt out');
+  });
+
+  it('"STOP please" is an ordinary message', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'STOP please' });
+    expect(await server.db.prisma.smsOptOut.count({ where: { phone: clinic.patient.phone! } })).toBe(0);
+    const view = await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    expect(view.messages.at(-1)).toMatchObject({ direction: 'inbound', body: 'STOP please', status: 'received' });
+  });
+
+  it('a carrier 21610 marks the patient opted out even when we had not heard the STOP', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'STOP' });
+    await server.db.prisma.smsOptOut.deleteMany({ where: { phone: clinic.patient.phone! } }); // as if the webhook was lost
+    const sent = await send(clinic, 'Hello?');
+    const message = await messageReaches(server, sent.messageId, ['failed']);
+    expect(message).toMatchObject({ errorCode: '21610', errorMessage: 'Recipient opted out (replied STOP)' });
+    expect(await server.db.prisma.smsOptOut.count({ where: { phone: clinic.patient.phone! } })).toBe(1);
+  });
+
+  it('a reply of C or N answers the confirmation request, and shows as Confirmed/Declined', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const ask = await send(clinic, 'Appointment Tue 9:30. Reply C to confirm or N to decline.', { requestsConfirmation: true });
+    await messageReaches(server, ask.messageId, ['delivered']);
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'c' });
+    const view = await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    expect(view.messages.find((m) => m.id === ask.messageId)).toMatchObject({ requestsConfirmation: true, confirmation: 'confirmed' });
+    expect(view.messages.at(-1)).toMatchObject({ body: 'c', answersMessageId: ask.messageId });
+    // YES while nothing is pending and the patient is opted in is just a message.
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'YES' });
+    expect(await server.db.prisma.smsOptOut.count({ where: { phone: clinic.patient.phone! } })).toBe(0);
+  });
+
+  it('a text from an unknown phone starts a conversation with a new patient flagged as from inbound SMS', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const stranger = nextPhone();
+    await server.simulator!.simulateInbound({ from: stranger, to: clinic.number.e164, body: 'Hi, is this the clinic?' });
+    const { conversations } = await clinic.member.api.conversations.list.query({});
+    const fromStranger = conversations.find((c) => c.patient?.phone === stranger)!;
+    expect(fromStranger).toMatchObject({ unreadCount: 1, lastMessagePreview: 'Hi, is this the clinic?', patient: { source: 'inbound_sms' } });
+    await clinic.member.api.conversations.get.query({ conversationId: fromStranger.id });
+    expect((await clinic.member.api.conversations.list.query({})).conversations.find((c) => c.id === fromStranger.id)!.unreadCount).toBe(0);
+  });
+
+  it('replies arrive live on the inbox subscription', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      const sub = clinic.member.api.conversations.events.subscribe(
+        {},
+        {
+          onStarted: () => void server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'On my way' }),
+          onData: (e) => {
+            seen.push(e.type === 'message' ? e.conversationId : e.type);
+            sub.unsubscribe();
+            resolve();
+          },
+        },
+      );
+    });
+    expect(seen).toEqual([clinic.conversationId]);
+  });
+});
+
+describe('webhooks', () => {
+  const statusUrl = () => `${server.url}/webhooks/twilio/status`;
+
+  it('a forged signature gets 403 and changes nothing', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const sent = await send(clinic, 'Genuine');
+    const message = await messageReaches(server, sent.messageId, ['delivered']);
+    const params = { MessageSid: message.carrierSid!, MessageStatus: 'failed', ErrorCode: '30008' };
+    const forged = await fetch(statusUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature('wrong-token-000000000000', statusUrl(), params) },
+      body: new URLSearchParams(params),
+    });
+    expect(forged.status).toBe(403);
+    const unsigned = await fetch(statusUrl(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) });
+    expect(unsigned.status).toBe(403);
+    expect((await server.db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).status).toBe('delivered');
+    expect(await server.db.prisma.carrierEvent.count({ where: { messageSid: message.carrierSid!, status: 'failed' } })).toBe(0);
+  });
+
+  it('duplicate and out-of-order callbacks never move a status backwards', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const sent = await send(clinic, 'Order matters');
+    const message = await messageReaches(server, sent.messageId, ['delivered']);
+    await server.simulator!.sendStatusCallback(message.carrierSid!, 'sent');
+    await server.simulator!.sendStatusCallback(message.carrierSid!, 'delivered');
+    await server.simulator!.sendStatusCallback(message.carrierSid!, 'sending');
+    await server.simulator!.settle();
+    const after = await server.db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
+    expect(after).toMatchObject({ status: 'delivered', statusRank: 3 });
+    expect(after.deliveredAt).toEqual(message.deliveredAt);
+    const events = await server.db.prisma.carrierEvent.findMany({ where: { messageSid: message.carrierSid! } });
+    expect(events.map((e) => e.status).sort()).toEqual(['delivered', 'sending', 'sent']);
+  });
+});
+
+describe('team rules', () => {
+  it('only the number team may read or send; a removed member loses the conversation and the live subscription at once', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const outsider = clinic.admin; // an admin, but not on Front Desk
+    expect((await errorOf(outsider.api.conversations.get.query({ conversationId: clinic.conversationId }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(outsider.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Hi' }))).code).toBe('FORBIDDEN');
+    expect((await outsider.api.conversations.list.query({})).conversations).toEqual([]);
+
+    const memberId = (await clinic.member.api.auth.me.query())!.user.id;
+    const ended = new Promise<string[]>((resolve) => {
+      const seen: string[] = [];
+      const sub = clinic.member.api.conversations.events.subscribe(
+        { teamId: clinic.team.id },
+        {
+          onStarted: () => void clinic.owner.api.teams.removeMember.mutate({ teamId: clinic.team.id, userId: memberId }),
+          onData: (e) => {
+            seen.push(e.type);
+            if (e.type === 'access.revoked') {
+              sub.unsubscribe();
+              resolve(seen);
+            }
+          },
+        },
+      );
+    });
+    expect(await ended).toEqual(['access.revoked']);
+    expect((await errorOf(clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(send(clinic, 'Still here?'))).code).toBe('FORBIDDEN');
+  });
+
+  it('SMS is offered only for exactly one patient and a team with a number, and says what is missing', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const other = await clinic.member.api.patients.create.mutate({ firstName: 'Bo', phone: nextPhone() });
+    const one = await clinic.member.api.conversations.availability.query({ teamId: clinic.team.id, patientIds: [clinic.patient.id] });
+    expect(one.sms).toEqual({ available: true, reason: null });
+    const two = await clinic.member.api.conversations.availability.query({ teamId: clinic.team.id, patientIds: [clinic.patient.id, other.id] });
+    expect(two.sms.reason).toBe('SMS goes to one patient at a time: select exactly one patient.');
+    const bare = await clinic.owner.api.teams.create.mutate({ name: 'No Number Team' });
+    await clinic.owner.api.teams.addMember.mutate({ teamId: bare.id, userId: (await clinic.member.api.auth.me.query())!.user.id });
+    const noNumber = await clinic.member.api.conversations.availability.query({ teamId: bare.id, patientIds: [clinic.patient.id] });
+    expect(noNumber.sms.reason).toContain('has no phone number');
+    expect((await errorOf(clinic.member.api.conversations.startSms.mutate({ teamId: bare.id, patientId: clinic.patient.id }))).message).toContain('has no phone number');
+  });
+});
+
+describe('phone numbers', () => {
+  it('need the SMS plan and an admin; a port-in request is recorded and mailed to support', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    expect((await errorOf(clinic.member.api.numbers.search.query({ areaCode: '212' }))).code).toBe('FORBIDDEN');
+    const found = await clinic.owner.api.numbers.search.query({ areaCode: '212' });
+    expect(found[0]).toMatchObject({ locality: 'New York', region: 'NY' });
+    const port = await clinic.owner.api.numbers.requestPort.mutate({ phoneNumber: '(312) 555-0142', currentCarrier: 'Acme Telecom', authorizedName: 'Dana Reyes', authorizedEmail: 'dana@clinic.example' });
+    expect(port.status).toBe('submitted');
+    const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { subject: { contains: 'Port-in request: (312) 555-0142' } } }));
+    expect(mail.text).toContain('Acme Telecom');
+    await clinic.owner.api.numbers.update.mutate({ numberId: clinic.number.id, messagesPerSecond: 5 });
+    expect((await clinic.member.api.numbers.list.query())[0]).toMatchObject({ messagesPerSecond: 5, team: { name: 'Front Desk' }, isMine: true });
+  });
+});
