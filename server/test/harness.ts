@@ -9,6 +9,7 @@ import { type RunningServer, startServer } from '../src/server.js';
 import type { AppRouter } from '../src/trpc/app-router.js';
 import type { Clock } from '../src/tokens.js';
 import { immediateScheduler } from '../src/carriers/simulator/webhooks.js';
+import { SpecValidator } from '../src/carriers/simulator/spec-validator.js';
 
 /** Which database this run tests: the root vitest config runs the suite once per backend. */
 export const TEST_DB = (process.env.TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
@@ -55,6 +56,8 @@ export async function openTestDatabase(): Promise<{ db: Database; url: string | 
 
 export type TestServer = RunningServer & {
   clock: TestClock;
+  /** Every request and response the simulator handled, checked against Twilio's OpenAPI spec. */
+  spec: SpecValidator;
   /** A client with no session (signed out). */
   anon: ApiClient;
   /** A client authenticated with a bearer token. */
@@ -90,11 +93,13 @@ export async function startTestServer(): Promise<TestServer> {
   const database = await openTestDatabase();
   const clock = new TestClock();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024 });
-  const server = await startServer(config, { db: database.db, clock, logger: false, simulator: { scheduler: immediateScheduler, delays: { retryMs: [0, 0] } } });
+  const spec = new SpecValidator();
+  const server = await startServer(config, { db: database.db, clock, logger: false, simulator: { scheduler: immediateScheduler, delays: { retryMs: [0, 0] }, observer: spec } });
   config.publicUrl = server.url;
   return {
     ...server,
     clock,
+    spec,
     anon: makeClient(server.url, null),
     as: (token) => makeClient(server.url, token),
     async stop() {

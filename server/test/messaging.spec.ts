@@ -11,6 +11,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
+
+
 let phoneCounter = 3000; // clear of the simulator's special suffixes (0003-0011, 0211, 0614, 0635)
 /** A distinct mobile number per test (the simulator decides behaviour by the last 4 digits). */
 const nextPhone = (suffix?: string) => `+1415555${suffix ?? String(phoneCounter++).padStart(4, '0')}`;
@@ -267,6 +269,37 @@ describe('team rules', () => {
   });
 });
 
+describe('phone log export', () => {
+  it('streams exactly the documented columns, in the org time zone, spreadsheet-safe', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Log Clinic');
+    await clinic.owner.api.orgs.update.mutate({ name: 'Log Clinic', timeZone: 'America/Los_Angeles' });
+    await clinic.member.api.patients.update.mutate({ patientId: clinic.patient.id, firstName: '=HYPERLINK("x")', lastName: 'Patel' });
+    const delivered = await send(clinic, 'Reminder one');
+    await messageReaches(server, delivered.messageId, ['delivered']);
+    const landline = await clinic.member.api.patients.create.mutate({ firstName: 'John', lastName: 'Smith', phone: nextPhone('0006'), phoneLineType: 'mobile' });
+    const { conversationId } = await clinic.member.api.conversations.startSms.mutate({ teamId: clinic.team.id, patientId: landline.id });
+    const failed = await clinic.member.api.conversations.send.mutate({ conversationId, body: 'Reminder two' });
+    await messageReaches(server, failed.messageId, ['undelivered']);
+    const sentAt = (id: string) => server.db.prisma.message.findUniqueOrThrow({ where: { id } }).then((m) => m.sentAt!);
+
+    const csv = async (who: { token: string }, query = '') => fetch(`${server.url}/api/numbers/${clinic.number.id}/phone-log.csv${query}`, { headers: { authorization: `Bearer ${who.token}` } });
+    expect((await csv(clinic.member)).status).toBe(403);
+    const res = await csv(clinic.owner);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const lines = (await res.text()).replace(/^\ufeff/, '').trim().split('\r\n');
+    const stamp = (d: Date) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'America/Los_Angeles', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
+    expect(lines).toEqual([
+      'Sent,From,To,First,Last,Dob,Email,Status,ErrorCode,ErrorMessage',
+      `${stamp(await sentAt(delivered.messageId))} PDT,${clinic.number.e164},${clinic.patient.phone},"'=HYPERLINK(""x"")",Patel,1985-03-14,amina@example.com,Delivered,,`,
+      `${stamp(await sentAt(failed.messageId))} PDT,${clinic.number.e164},${landline.phone},John,Smith,,,Error,30006,Landline — cannot receive SMS`,
+    ]);
+    const empty = await (await csv(clinic.owner, '?from=2020-01-01&to=2020-01-31')).text();
+    expect(empty.replace(/^\ufeff/, '').trim()).toBe('Sent,From,To,First,Last,Dob,Email,Status,ErrorCode,ErrorMessage');
+    expect((await csv(clinic.owner, '?from=2026-13-01')).status).toBe(400);
+    expect((await clinic.owner.api.audit.list.query({ action: 'phonelog.exported' })).events.length).toBeGreaterThan(0);
+  });
+});
+
 describe('phone numbers', () => {
   it('need the SMS plan and an admin; a port-in request is recorded and mailed to support', async () => {
     const clinic = await smsClinic(server, nextPhone());
@@ -279,5 +312,14 @@ describe('phone numbers', () => {
     expect(mail.text).toContain('Acme Telecom');
     await clinic.owner.api.numbers.update.mutate({ numberId: clinic.number.id, messagesPerSecond: 5 });
     expect((await clinic.member.api.numbers.list.query())[0]).toMatchObject({ messagesPerSecond: 5, team: { name: 'Front Desk' }, isMine: true });
+  });
+});
+
+describe('the Twilio contract', () => {
+  // Runs last (tests run in file order): every request and response the simulator handled in
+  // this file — sends, lookups, number purchases, errors — matched Twilio's OpenAPI spec.
+  it('all simulator traffic of this suite matched the spec', () => {
+    expect(server.spec.violations).toEqual([]);
+    expect([...server.spec.seen].sort()).toEqual(expect.arrayContaining(['CreateMessage', 'CreateIncomingPhoneNumber', 'FetchPhoneNumber', 'ListAvailablePhoneNumberLocal']));
   });
 });

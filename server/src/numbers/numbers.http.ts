@@ -8,6 +8,11 @@ import { actorFromRequest, HttpError } from '../http/session-actor.js';
 import { phoneLogCsv } from './phone-log.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** "2026-02-30" matches the pattern but is no date. */
+const isDate = (text: string) => {
+  const date = new Date(`${text}T00:00:00Z`);
+  return DATE.test(text) && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+};
 
 /** Directory → Phone numbers → Export phone logs (admins). */
 export function mountNumberRoutes(app: Express, deps: { db: Database; auth: AuthService; access: AccessService; audit: AuditService }): void {
@@ -19,7 +24,7 @@ export function mountNumberRoutes(app: Express, deps: { db: Database; auth: Auth
       if (!number) throw new HttpError(404, 'Phone number not found.');
       const from = typeof req.query.from === 'string' && req.query.from ? req.query.from : undefined;
       const to = typeof req.query.to === 'string' && req.query.to ? req.query.to : undefined;
-      if ((from && !DATE.test(from)) || (to && !DATE.test(to))) throw new HttpError(400, 'Dates must look like 2026-04-22.');
+      if ((from && !isDate(from)) || (to && !isDate(to))) throw new HttpError(400, 'Dates must be real dates written like 2026-04-22.');
       if (from && to && from > to) throw new HttpError(400, 'The start date is after the end date.');
       const org = await deps.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
       await deps.audit.record(actor, { action: 'phonelog.exported', summary: `Exported the phone log of ${formatPhoneForDisplay(number.e164)}${from || to ? ` (${from ?? '…'} to ${to ?? '…'})` : ''}`, targetType: 'phoneNumber', targetId: number.id });
