@@ -143,6 +143,7 @@ describe('CSV import: safety', () => {
     const again = await uploadCsv(server, user.token, csv);
     expect(again.status).toBe(409);
     expect(again.body.error).toContain('already being imported');
+    expect(again.body.jobId).toBe(job.id); // the UI links to the import that holds the file
     await Promise.all([user.api.imports.confirm.mutate({ jobId: job.id }), user.api.imports.confirm.mutate({ jobId: job.id })]);
     await jobReaches(user.api, job.id, ['completed']);
     expect((await user.api.patients.list.query({})).total).toBe(1);

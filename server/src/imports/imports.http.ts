@@ -44,7 +44,7 @@ export function mountApiErrorHandler(app: Express): void {
     if (res.headersSent) return next(error);
     if (error instanceof HttpError || error instanceof UploadError) {
       if (error.status === 413) req.resume(); // drain so the client sees the answer
-      res.status(error.status).json({ error: error.message });
+      res.status(error.status).json({ error: error.message, ...(error instanceof UploadError ? error.extra : {}) });
       return;
     }
     if (error instanceof TRPCError && error.code === 'NOT_FOUND') {

@@ -18,6 +18,8 @@ export class UploadError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Extra fields for the JSON answer (a 409 names the import already running). */
+    readonly extra: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -77,8 +79,8 @@ export class ImportsService {
     const conflict = await this.db.transaction(async (tx) => {
       // Serializes uploads of the same content in the same org, across server instances.
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${actor.orgId}:${fileHash}`]);
-      const [other] = await tx.query<{ createdAt: Date; name: string; status: string }>(
-        `SELECT j."createdAt", u.name, j.status FROM "ImportJob" j JOIN "User" u ON u.id = j."createdById"
+      const [other] = await tx.query<{ id: string; createdAt: Date; name: string; status: string }>(
+        `SELECT j.id, j."createdAt", u.name, j.status FROM "ImportJob" j JOIN "User" u ON u.id = j."createdById"
           WHERE j."orgId" = $1 AND j."fileHash" = $2 AND j.status = ANY($3::text[]) AND j.id <> $4 LIMIT 1`,
         [actor.orgId, fileHash, ACTIVE_STATUSES, job.id],
       );
@@ -88,10 +90,8 @@ export class ImportsService {
     });
     if (conflict) {
       await this.db.prisma.importJob.delete({ where: { id: job.id } });
-      throw new UploadError(
-        409,
-        `This file is already being imported (uploaded by ${conflict.name} at ${conflict.createdAt.toISOString()}, ${conflict.status}). Wait for that import to finish or cancel it.`,
-      );
+      const when = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: (await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } })).timeZone }).format(conflict.createdAt);
+      throw new UploadError(409, `This file is already being imported (uploaded by ${conflict.name} on ${when}, ${conflict.status}). Wait for that import to finish or cancel it.`, { jobId: conflict.id });
     }
     await this.audit.record(actor, { action: 'import.uploaded', summary: `Uploaded ${job.fileName} (${size} bytes) for import`, targetType: 'importJob', targetId: job.id });
     this.worker.wake();

@@ -124,7 +124,14 @@ export class PatientsService {
       : [];
     await this.audit.record(actor, { action: 'patient.viewed', summary: `Viewed ${displayName(patient)}`, targetType: 'patient', targetId: patient.id });
     const { consentEvents, ...fields } = patient;
-    return { ...fields, displayName: displayName(patient), sharedPhoneWith, consentHistory: consentEvents };
+    const actorIds = [...new Set(consentEvents.map((e) => e.actorId).filter((id): id is string => Boolean(id)))];
+    const actors = actorIds.length ? await this.db.prisma.user.findMany({ where: { id: { in: actorIds } }, select: { id: true, name: true } }) : [];
+    return {
+      ...fields,
+      displayName: displayName(patient),
+      sharedPhoneWith,
+      consentHistory: consentEvents.map((e) => ({ ...e, actorName: e.actorId ? (actors.find((a) => a.id === e.actorId)?.name ?? null) : null })),
+    };
   }
 
   private async normalize(actor: Actor, input: PatientInput) {
