@@ -27,6 +27,7 @@ import { SmsEligibility } from './messages/sms-eligibility.js';
 import { StatusService } from './messages/status.service.js';
 import { NumbersService } from './numbers/numbers.service.js';
 import { TemplatesService } from './templates/templates.service.js';
+import { EhrAdaptersService } from './ehr/ehr-adapters.service.js';
 
 export type AppDeps = { config: Config; db: Database; clock: Clock; billing?: BillingProvider; carrier: Carrier; simulator: TwilioSimulator | null };
 
@@ -50,6 +51,7 @@ export class AppModule {
         StatusService,
         NumbersService,
         TemplatesService,
+        EhrAdaptersService,
         AccessService,
         AuditService,
         AuthService,

@@ -42,6 +42,7 @@ beforeAll(async () => {
   const { conversationId } = await b.member.api.conversations.startSms.mutate({ teamId: teamB.id, patientId: patientB.id });
   await b.member.api.conversations.send.mutate({ conversationId, body: 'Bsecret reminder for tomorrow' });
   const templateB = await b.owner.api.templates.save.mutate({ teamId: null, name: 'B template', body: 'Bsecret template' });
+  const adapterB = await b.owner.api.ehrAdapters.save.mutate({ name: 'Bsecret EHR', urlPattern: 'https://b-ehr.example.com/*', selectors: { name: '#b' }, published: true });
   const memberships = await b.owner.api.members.list.query();
   const audit = await b.owner.api.audit.list.query({});
   bIds = {
@@ -58,6 +59,7 @@ beforeAll(async () => {
     numberId: numberB.id,
     conversationId,
     templateId: templateB.id,
+    adapterId: adapterB.id,
   };
   bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', 'Quinzel', 'Bprivate', 'Bsecret', numberB.e164, 'B-MRN-1', '+14155550999', 'b-only.csv', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
 });
@@ -85,6 +87,7 @@ async function snapshotB(): Promise<string> {
     p.message.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.template.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.smsOptOut.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.ehrAdapter.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(rows);
 }
@@ -108,6 +111,8 @@ const FIELD_SAMPLES: Record<string, unknown> = {
   areaCode: '415',
   body: 'Sweep body',
   idempotencyKey: 'sweep-idempotency-key',
+  urlPattern: 'https://sweep.example.com/*',
+  mrn: 'B-MRN-1',
   currentCarrier: 'Sweep Carrier',
   authorizedName: 'Sweep Name',
   authorizedEmail: 'sweep@clinic.example',
@@ -182,7 +187,9 @@ describe('tenant isolation', () => {
           // A query may treat a foreign id as a filter that matches nothing (the leak check
           // below still applies); a mutation that accepts one is always wrong.
           if (targetsB && proc._def.type === 'mutation') failures.push(`${path} accepted org B's ids`);
-          const leaked = bSecrets.filter((secret) => JSON.stringify(result ?? null).includes(secret));
+          // A value the caller sent is not a leak when it comes back (an MRN both orgs use).
+          const sent = JSON.stringify(input ?? null);
+          const leaked = bSecrets.filter((secret) => !sent.includes(secret) && JSON.stringify(result ?? null).includes(secret));
           if (leaked.length) failures.push(`${path} returned org B data: ${leaked.join(', ')}`);
         } catch (error) {
           const { code } = await errorOf(Promise.reject(error));

@@ -44,6 +44,7 @@ export const AUDIT_ACTIONS = {
   'message.sent': 'Message sent',
   'phonelog.exported': 'Phone log exported',
   'template.changed': 'Template changed',
+  'ehr_adapter.changed': 'EHR adapter changed',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

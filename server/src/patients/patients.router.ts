@@ -39,6 +39,9 @@ export function patientsRouter(patients: PatientsService) {
     get: orgProcedure.input(z.object({ patientId: id })).query(({ ctx, input }) => patients.get(ctx.actor, input.patientId)),
     create: orgProcedure.input(patientInputSchema).mutation(({ ctx, input }) => patients.create(ctx.actor, input)),
     update: orgProcedure.input(patientInputSchema.extend({ patientId: id })).mutation(({ ctx, input: { patientId, ...input } }) => patients.update(ctx.actor, patientId, input)),
+    match: orgProcedure
+      .input(z.object({ mrn: text(64), phone: text(40), firstName: text(100), lastName: text(100), dob: text(20) }))
+      .query(({ ctx, input }) => patients.match(ctx.actor, input)),
     findOrCreateByContact: orgProcedure
       .input(z.object({ contact: z.string().trim().min(3).max(254) }))
       .mutation(({ ctx, input }) => patients.findOrCreateByContact(ctx.actor, input.contact)),

@@ -210,6 +210,39 @@ export class PatientsService {
     }
   }
 
+  /**
+   * The EHR sidebar: who is the patient on screen? By MRN first, then phone (a family phone
+   * narrows by name or DOB), then name + DOB. Null when nothing matches, so the sidebar can
+   * offer to create the patient from the page.
+   */
+  async match(actor: Actor, input: { mrn?: string | null; phone?: string | null; firstName?: string | null; lastName?: string | null; dob?: string | null }) {
+    const org = actor.orgId;
+    const dob = input.dob ? parseDob(input.dob) : null;
+    const dobValue = dob && 'value' in dob ? dob.value : null;
+    const sameName = (p: Patient) =>
+      (!input.firstName || (p.firstName ?? '').toLowerCase() === input.firstName.toLowerCase()) && (!input.lastName || (p.lastName ?? '').toLowerCase() === input.lastName.toLowerCase());
+    let found: Patient | null = null;
+    let matchedBy: 'mrn' | 'phone' | 'name_dob' | null = null;
+    if (input.mrn?.trim()) {
+      found = await this.db.prisma.patient.findFirst({ where: { orgId: org, mrn: { equals: input.mrn.trim(), mode: 'insensitive' } } });
+      if (found) matchedBy = 'mrn';
+    }
+    const phone = input.phone ? normalizePhone(input.phone, await this.defaultCountry(org)) : null;
+    if (!found && phone) {
+      const family = await this.db.prisma.patient.findMany({ where: { orgId: org, phone }, orderBy: { createdAt: 'asc' }, take: 20 });
+      const narrowed = family.length > 1 ? family.filter((p) => (dobValue ? p.dob === dobValue : true) && sameName(p)) : family;
+      if (narrowed.length === 1) [found, matchedBy] = [narrowed[0]!, 'phone'];
+    }
+    if (!found && dobValue && (input.firstName || input.lastName)) {
+      const byDob = await this.db.prisma.patient.findMany({ where: { orgId: org, dob: dobValue }, take: 50 });
+      const named = byDob.filter((p) => input.firstName && input.lastName && sameName(p));
+      if (named.length === 1) [found, matchedBy] = [named[0]!, 'name_dob'];
+    }
+    if (!found) return { patient: null, matchedBy: null };
+    await this.audit.record(actor, { action: 'patient.viewed', summary: `Opened ${displayName(found)} in the EHR sidebar (matched by ${matchedBy})`, targetType: 'patient', targetId: found.id });
+    return { patient: summary(found), matchedBy };
+  }
+
   /** The new-conversation dialog: type a phone or email, get the patient(s) or a new record. */
   async findOrCreateByContact(actor: Actor, contact: string) {
     const value = contact.trim();

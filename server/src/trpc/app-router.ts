@@ -30,6 +30,8 @@ import { simulatorRouter } from '../messages/simulator.router.js';
 import { numbersRouter } from '../numbers/numbers.router.js';
 import { NumbersService } from '../numbers/numbers.service.js';
 import { templatesRouter } from '../templates/templates.router.js';
+import { ehrAdaptersRouter } from '../ehr/ehr-adapters.router.js';
+import { EhrAdaptersService } from '../ehr/ehr-adapters.service.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import { router } from './trpc.js';
 
@@ -57,6 +59,7 @@ export class TrpcRouter {
     messaging: MessagingService,
     templates: TemplatesService,
     @Inject(SIMULATOR) simulator: TwilioSimulator | null,
+    ehrAdapters: EhrAdaptersService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://')),
@@ -72,6 +75,7 @@ export class TrpcRouter {
       conversations: conversationsRouter(conversations, messaging, access, events),
       templates: templatesRouter(templates),
       simulator: simulatorRouter(db, access, simulator),
+      ehrAdapters: ehrAdaptersRouter(ehrAdapters),
     });
   }
 }

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { adminProcedure, orgProcedure, router } from '../trpc/trpc.js';
+import type { EhrAdaptersService } from './ehr-adapters.service.js';
+
+const selector = z.string().trim().max(300).nullable().optional();
+/** Chrome match-pattern style: scheme://host/path with * wildcards. */
+const urlPattern = z.string().trim().min(8).max(300).regex(/^(https?|\*):\/\/[^/\s]+\/\S*$/, 'Use a pattern like https://ehr.example.com/patients/*');
+
+export function ehrAdaptersRouter(adapters: EhrAdaptersService) {
+  return router({
+    list: orgProcedure.query(({ ctx }) => adapters.list(ctx.actor)),
+    save: adminProcedure
+      .input(
+        z.object({
+          adapterId: z.string().max(64).optional(),
+          name: z.string().trim().min(2).max(80),
+          urlPattern,
+          selectors: z.object({ name: selector, firstName: selector, lastName: selector, dob: selector, mrn: selector, phone: selector, email: selector }),
+          published: z.boolean(),
+        }),
+      )
+      .mutation(({ ctx, input }) => adapters.save(ctx.actor, input)),
+    delete: adminProcedure.input(z.object({ adapterId: z.string().min(1).max(64) })).mutation(({ ctx, input }) => adapters.delete(ctx.actor, input.adapterId)),
+  });
+}
