@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { isAlive, PollingLoop, workerInstanceId } from '../jobs/polling-loop.js';
 import { ImportRunner, type JobRow } from './import-runner.js';
 
 /** A job whose worker has not written for this long is taken over by another instance. */
@@ -21,11 +21,16 @@ type ClaimedJob = JobRow & { status: string; fileName: string; createdById: stri
 @Injectable()
 export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Imports');
-  private readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private running = false;
-  private stopped = false;
-  private wakeUp: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly instance = workerInstanceId();
+  private readonly loop = new PollingLoop(
+    async () => {
+      const job = await this.claim();
+      if (job) await this.process(job);
+      return job !== null;
+    },
+    IDLE_POLL_MS,
+    (error) => this.logger.error(`import worker: ${error.message}`),
+  );
   private readonly runner: ImportRunner;
 
   constructor(
@@ -47,13 +52,15 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationBootstrap(): Promise<void> {
     await this.releaseOrphans();
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wakeUp?.();
-    await this.loop;
+    await this.loop.stop();
+  }
+
+  private get stopped(): boolean {
+    return this.loop.isStopped;
   }
 
   /**
@@ -78,30 +85,7 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   wake(): void {
-    this.wakeUp?.();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let job: ClaimedJob | null = null;
-      try {
-        job = await this.claim();
-        if (job) await this.process(job);
-      } catch (error) {
-        this.logger.error(`import worker: ${(error as Error).message}`);
-      }
-      if (!job && !this.stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          timer.unref();
-          this.wakeUp = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeUp = null;
-      }
-    }
+    this.loop.wake();
   }
 
   private async claim(): Promise<ClaimedJob | null> {
@@ -171,12 +155,3 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

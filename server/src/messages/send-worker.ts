@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { forwardRef, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
 import type { Config } from '../config.js';
@@ -7,6 +5,7 @@ import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { WEBHOOK_PATHS } from '../numbers/numbers.service.js';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { PollingLoop, workerInstanceId } from '../jobs/polling-loop.js';
 import { carrierErrorMessage } from './carrier-errors.js';
 import { StatusService } from './status.service.js';
 
@@ -29,10 +28,15 @@ const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECON
 @Injectable()
 export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Sender');
-  private readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private stopped = false;
-  private wakeUp: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly instance = workerInstanceId();
+  private readonly loop = new PollingLoop(
+    async () => {
+      await this.failStuck();
+      return (await this.drain()) > 0;
+    },
+    IDLE_POLL_MS,
+    (error) => this.logger.error(`send worker: ${error.message}`),
+  );
   /** Per number: the earliest time the next message may go, to keep its messages-per-second. */
   private readonly nextSlot = new Map<string, number>();
 
@@ -46,17 +50,15 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wakeUp?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** Sends everything due now; returns how many were handled (tests call it directly). */
@@ -67,29 +69,6 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       if (!claimed.length) return total;
       await Promise.all(groupBy(claimed, (m) => m.fromNumber).map((group) => this.sendInOrder(group)));
       total += claimed.length;
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let handled = 0;
-      try {
-        await this.failStuck();
-        handled = await this.drain();
-      } catch (error) {
-        this.logger.error(`send worker: ${(error as Error).message}`);
-      }
-      if (!handled && !this.stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          timer.unref();
-          this.wakeUp = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeUp = null;
-      }
     }
   }
 
