@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePhoneNumberFromString as parseWithMin } from 'libphonenumber-js/min';
-import { formatPhoneForDisplay, normalizePhone } from './phone.js';
+import { formatPhoneForDisplay, normalizePhone, parseFully } from './phone.js';
 
 describe('normalizePhone', () => {
   it.each([
@@ -114,5 +114,21 @@ describe('formatPhoneForDisplay', () => {
   it('round-trips with normalizePhone', () => {
     expect(normalizePhone(formatPhoneForDisplay('+14155552671'))).toBe('+14155552671');
     expect(normalizePhone(formatPhoneForDisplay('+442079460958'))).toBe('+442079460958');
+  });
+});
+
+describe('the North American fast path', () => {
+  it('agrees with the full parser on every format and default country', () => {
+    const formats = (d: string) => [d, `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`, `${d.slice(0, 3)}.${d.slice(3, 6)}.${d.slice(6)}`, `+1 ${d}`, `1${d}`, `+1-${d.slice(0, 3)}-${d.slice(3)}`];
+    const samples = ['4155552671', '5551234567', '2125550199', '9995550000', '2015550123', '8005550199'];
+    for (const country of ['US', 'CA', 'GB', 'DE']) {
+      for (const digits of samples) {
+        for (const input of formats(digits)) {
+          const fast = normalizePhone(input, country);
+          const slow = parseFully(input, country);
+          expect(fast, `${input} (${country})`).toBe(slow);
+        }
+      }
+    }
   });
 });

@@ -62,10 +62,18 @@ export class ImportMatcher {
     const mrns = [...new Set(rows.map((r) => r.values.mrn).filter((m): m is string => Boolean(m)))];
     const phones = [...new Set(rows.map((r) => r.values.phone))];
     if (!phones.length) return [];
+    // One index probe per key (LATERAL ... OFFSET 0 keeps the planner from turning it back into
+    // a scan of the whole directory, which an `mrn = ANY OR phone = ANY` filter does).
     const found = await this.sql.query<ExistingPatient>(
-      `SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider
-         FROM "Patient" WHERE "orgId" = $1 AND (mrn = ANY($2::text[]) OR phone = ANY($3::text[]))
-         ORDER BY "createdAt", id`,
+      `SELECT * FROM (
+         SELECT p.* FROM unnest($2::text[]) AS k(v) CROSS JOIN LATERAL (
+           SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, "createdAt"
+             FROM "Patient" WHERE "orgId" = $1 AND mrn = k.v OFFSET 0) p
+         UNION
+         SELECT p.* FROM unnest($3::text[]) AS k(v) CROSS JOIN LATERAL (
+           SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, "createdAt"
+             FROM "Patient" WHERE "orgId" = $1 AND phone = k.v OFFSET 0) p
+       ) found ORDER BY "createdAt", id`,
       [this.orgId, mrns, phones],
     );
     const byId = new Map(found.map((p) => [p.id, this.overlay.get(p.id) ?? p]));
@@ -139,12 +147,12 @@ export class ImportMatcher {
         issues.push({ severity: 'warning', field: 'phone', message: `MRN ${v.mrn} matches ${nameOf(target)}, whose phone ${target.phone} will change to ${v.phone} (the MRN wins)` });
       }
       const changes = diff(target, v);
-      this.remember({ ...target, ...changes });
+      this.remember(keysOf({ ...target, ...changes }));
       return Object.keys(changes).length ? { kind: 'update', line: row.line, id: target.id, changes, issues } : { kind: 'unchanged', line: row.line, id: target.id, issues };
     }
 
     const id = randomUUID();
-    this.remember({ id, ...v, tags: [...v.tags] });
+    this.remember(keysOf({ id, ...v }));
     this.touchedBy.set(id, row.line);
     return { kind: 'create', line: row.line, id, values: v, issues };
   }
@@ -152,6 +160,15 @@ export class ImportMatcher {
   private reject(row: ValidRow, issue: RowIssue): Outcome {
     return { kind: 'rejected', line: row.line, issues: [issue] };
   }
+}
+
+/**
+ * What the overlay keeps of a patient this file touched: only what matching reads. Every later
+ * row that lands on a touched patient is a duplicate, so its other fields are never diffed,
+ * and a large file's memory stays small.
+ */
+function keysOf(p: Pick<ExistingPatient, 'id' | 'mrn' | 'phone' | 'firstName'>): ExistingPatient {
+  return { id: p.id, mrn: p.mrn, phone: p.phone, firstName: p.firstName, lastName: null, preferredName: null, dob: null, email: null, tags: [], location: null, provider: null };
 }
 
 /** The row's non-empty fields that differ from the patient; tags are merged. */

@@ -42,13 +42,16 @@ export function cleanup() {
   })();
   return cleaning;
 }
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up...`);
-    const force = setTimeout(() => process.exit(130), 30_000);
-    force.unref();
-    cleanup().finally(() => process.exit(130));
-  });
+/** Ctrl-C / kill: undo everything registered with onCleanup, then exit. */
+export function cleanupOnSignals() {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up...`);
+      const force = setTimeout(() => process.exit(130), 30_000);
+      force.unref();
+      cleanup().finally(() => process.exit(130));
+    });
+  }
 }
 
 export function tempDir(prefix) {

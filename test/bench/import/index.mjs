@@ -6,10 +6,11 @@
 // and <= 3x the raw INSERT, on PGlite and PostgreSQL. Each database runs in its own process
 // (so its RSS is its own). The last line of output is one JSON object (the bench contract).
 import { spawn } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanup } from '../_lib/server.mjs';
+import { cleanup, cleanupOnSignals } from '../_lib/server.mjs';
 
 const TARGET_SECONDS = 10;
 const TARGET_RATIO = 3;
@@ -50,6 +51,8 @@ if (!dbs.every((d) => d === 'pglite' || d === 'postgres')) {
   process.exit(2);
 }
 
+const round2 = (n) => Math.round(n * 100) / 100;
+
 /** The contract line: worst figures across the databases, each database's figures under its name. */
 function summarize(results, errors) {
   const entries = Object.entries(results);
@@ -69,6 +72,8 @@ function summarize(results, errors) {
     rows: settings.rows,
     existing: settings.existing,
     worst: { value: worstApply?.[0] ?? null, ratio: worstRatio?.[0] ?? null },
+    // Wall-clock figures on a shared machine: a high load average means noisy numbers.
+    machine: { cpus: availableParallelism(), loadAverage1mBefore: round2(loadBefore[0]), loadAverage1mAfter: round2(loadavg()[0]), node: process.version },
     ...(Object.keys(errors).length ? { errors } : {}),
     ...results,
   };
@@ -79,7 +84,10 @@ function runChild(db) {
   const args = [fileURLToPath(import.meta.url), '--db', db, '--rows', String(settings.rows), '--existing', String(settings.existing), '--seed', String(settings.seed), '--timeout', String(settings.timeoutSeconds)];
   if (settings.analyze) args.push('--analyze');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const stop = () => child.kill('SIGTERM');
+  const stop = () => {
+    interrupted = true;
+    child.kill('SIGTERM');
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   // Bounded: a child that overruns every wait it has is stopped (it cleans up on SIGTERM).
@@ -113,7 +121,11 @@ function runChild(db) {
 
 const results = {};
 const errors = {};
+const loadBefore = loadavg();
+if (dbs.length > 1 || !process.argv.includes('--db')) console.log(`machine: ${availableParallelism()} CPUs, load average ${loadBefore.map(round2).join(' ')} (wall-clock figures are noisy when other work runs)`);
+let interrupted = false;
 if (dbs.length === 1) {
+  cleanupOnSignals();
   const [db] = dbs;
   const log = (line) => console.log(`[${db}] ${line}`);
   try {
@@ -128,6 +140,10 @@ if (dbs.length === 1) {
   }
 } else {
   for (const db of dbs) {
+    if (interrupted) {
+      errors[db] = 'not run (interrupted)';
+      continue;
+    }
     const { result, error } = await runChild(db);
     if (result) results[db] = result;
     if (error) errors[db] = error;

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { openAsBlob, statSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverModule, tempDir, trpcClient } from '../_lib/server.mjs';
 import { existingPatientRows, rng, writeMessyCsv } from './generate.mjs';
@@ -212,17 +213,41 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     }
   };
 
+  // Is the server still answering while it imports? GET /health latency as a client sees it,
+  // from another thread (it keeps asking even while this thread, the server's, is busy).
+  const prober = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     let phase = 'idle'; const max = {};
+     parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage(max); else phase = m; });
+     (async () => { for (;;) {
+       const t = performance.now();
+       await fetch(workerData.url + '/health').then((r) => r.arrayBuffer()).catch(() => {});
+       max[phase] = Math.max(max[phase] ?? 0, performance.now() - t);
+       await new Promise((r) => setTimeout(r, 100));
+     } })();`,
+    { eval: true, workerData: { url: server.url } },
+  );
+  prober.unref();
+  onCleanup(() => prober.terminate());
+  const health = {
+    phase: (name) => prober.postMessage(name),
+    report: () => new Promise((resolve) => { prober.once('message', resolve); prober.postMessage('report'); }),
+  };
   // --- the import, end to end over HTTP ---
   rss.phase('import');
+  health.phase('dryRun');
   const rssBeforeImport = process.memoryUsage.rss();
   probe.setPhase('upload');
   const tUpload = performance.now();
+  const cpuImport = process.cpuUsage();
   const res = await fetch(`${server.url}/api/imports/patients?name=bench-patients.csv`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
     body: await openAsBlob(csvPath),
+  }).catch((error) => {
+    throw new Error(`upload failed: ${error.message}${error.cause ? ` (${error.cause.message})` : ''}; was server/dist rebuilt while the bench ran?`);
   });
-  const uploaded = await res.json();
+  const uploaded = await res.json().catch(() => ({ error: 'no JSON body' }));
   if (res.status !== 201) throw new Error(`upload refused: HTTP ${res.status} ${uploaded.error ?? ''}`);
   const uploadMs = performance.now() - tUpload;
   log(`upload answered in ${seconds(uploadMs)} s; dry run...`);
@@ -235,11 +260,17 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   const dry = ready.report.dryRun;
   log(`dry run in ${seconds(dryRunMs)} s (upload start -> ready ${seconds(uploadToReadyMs)} s): ${JSON.stringify(dry)}`);
 
+  const cpuDryRun = process.cpuUsage(cpuImport);
+  health.phase('apply');
   probe.setPhase('apply');
+  const cpuApplyStart = process.cpuUsage();
   const tApply = performance.now();
   await api.mutate('imports.confirm', { jobId: uploaded.jobId });
   const doneEvent = await reaches(uploaded.jobId, ['completed', 'failed', 'cancelled'], 'the import to finish');
   const applyMs = doneEvent.at - tApply;
+  const cpuApply = process.cpuUsage(cpuApplyStart);
+  health.phase('after');
+  const healthMax = await health.report();
   const done = doneEvent.job;
   probe.setPhase('after');
   rss.phase('verify');
@@ -289,9 +320,13 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     totalSeconds: seconds(uploadToReadyMs + applyMs),
     applyBatches: batches,
     rowsPerSecond: Math.round(rows / (applyMs / 1000)),
+    // CPU of this process (server JS, and the database itself on PGlite) while it ran.
+    cpuSeconds: { uploadAndDryRun: round((cpuDryRun.user + cpuDryRun.system) / 1e6), apply: round((cpuApply.user + cpuApply.system) / 1e6) },
     dryRunRowsPerSecond: Math.round(rows / (dryRunMs / 1000)),
     rawInsertSeconds: seconds(rawMs),
     ratio: round(ratio),
+    // Slowest GET /health per phase (asked every 100 ms from another thread): how long the server stops answering.
+    healthMaxMs: { dryRun: round(healthMax.dryRun ?? 0, 0), apply: round(healthMax.apply ?? 0, 0) },
     peakRssMb: mb(peaks.import ?? 0),
     rssBeforeImportMb: mb(rssBeforeImport),
     processMaxRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
@@ -302,6 +337,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     sqlSeconds: { dryRun: sqlSeconds('dryRun'), apply: sqlSeconds('apply') },
     breakdown,
   };
+  log(`server responsiveness: slowest GET /health ${result.healthMaxMs.dryRun} ms during the dry run, ${result.healthMaxMs.apply} ms during the apply`);
   log(`peak RSS during the import ${result.peakRssMb} MB (before it ${result.rssBeforeImportMb} MB; process max ${result.processMaxRssMb} MB)`);
   for (const phase of ['dryRun', 'apply']) {
     const wall = phase === 'apply' ? applyMs : dryRunMs;
