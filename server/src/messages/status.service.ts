@@ -1,35 +1,102 @@
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
-import type { Database } from '../db/database.js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database, SqlRunner } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
 import { carrierErrorMessage, STATUS_RANK } from './carrier-errors.js';
 
 export type StatusCallback = { MessageSid: string; MessageStatus: string; ErrorCode?: string; ErrorMessage?: string; From?: string; To?: string } & Record<string, string>;
 
+type Changed = { id: string; orgId: string; conversationId: string; teamId: string; fromNumber: string; toNumber: string; errorCode: string | null };
+type Pending = { params: StatusCallback; status: string; resolve: (r: 'stored' | 'duplicate') => void; reject: (e: unknown) => void };
+
+/** Callbacks written together: up to this many, or whatever arrived within the window. */
+const BATCH_MAX = 200;
+const BATCH_WINDOW_MS = 2;
+
 /**
- * Carrier status callbacks. Each is stored raw first (unique per message and status, so a
- * retried callback is a no-op), then moves the message forward only: a late "sent" never
- * overwrites "delivered".
+ * Carrier status callbacks. During a blast Twilio calls thousands of times a second, so
+ * callbacks are group-committed: those arriving within a couple of milliseconds are stored
+ * and applied in one transaction, and each webhook is answered only after its callback is
+ * durable. Each is stored raw (unique per message and status, so a retried callback is a
+ * no-op) in the same transaction that moves the message forward — only forward: a late "sent"
+ * never overwrites "delivered".
  */
 @Injectable()
 export class StatusService {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(forwardRef(() => EventBus)) private readonly events: EventBus,
+    private readonly events: EventBus,
   ) {}
 
-  async receive(params: StatusCallback): Promise<'stored' | 'duplicate'> {
+  receive(params: StatusCallback): Promise<'stored' | 'duplicate'> {
     const status = (params.MessageStatus ?? params.SmsStatus ?? '').toLowerCase();
-    const stored = await this.db.sql.query(
-      `INSERT INTO "CarrierEvent" (id, carrier, kind, "messageSid", status, payload, "receivedAt")
-       VALUES (gen_random_uuid()::text, 'twilio', 'status', $1, $2, $3, $4)
-       ON CONFLICT (carrier, kind, "messageSid", status) DO NOTHING RETURNING id`,
-      [params.MessageSid, status, JSON.stringify(params), this.clock.now()],
-    );
-    if (!stored.length) return 'duplicate';
-    await this.apply(params.MessageSid, status, params.ErrorCode || null, params.ErrorMessage || null);
-    return 'stored';
+    return new Promise((resolve, reject) => {
+      this.queue.push({ params, status, resolve, reject });
+      if (this.queue.length >= BATCH_MAX) this.flushSoon(0);
+      else this.flushSoon(BATCH_WINDOW_MS);
+    });
+  }
+
+  private flushSoon(delay: number) {
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, delay);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, BATCH_MAX);
+    if (this.queue.length) this.flushSoon(0);
+    if (!batch.length) return;
+    try {
+      const now = this.clock.now();
+      const failed = (status: string) => status === 'failed' || status === 'undelivered';
+      // One statement, so one round trip and atomic by itself: store the raw callbacks, and move
+      // forward the messages of those that were new (a retried callback changes nothing).
+      const rows = await this.db.sql.query<{ kind: 'stored' | 'changed'; sid: string; status: string; id: string | null; orgId: string | null; conversationId: string | null; teamId: string | null; fromNumber: string | null; toNumber: string | null; errorCode: string | null }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[]) AS e(sid, status, payload, rank, code, message)),
+         stored AS (
+           INSERT INTO "CarrierEvent" (id, carrier, kind, "messageSid", status, payload, "receivedAt")
+           SELECT gen_random_uuid()::text, 'twilio', 'status', sid, status, payload::jsonb, $7 FROM input
+           ON CONFLICT (carrier, kind, "messageSid", status) DO NOTHING RETURNING "messageSid", status),
+         best AS (
+           SELECT DISTINCT ON (i.sid) i.* FROM input i JOIN stored s ON s."messageSid" = i.sid AND s.status = i.status
+            WHERE i.rank > 0 ORDER BY i.sid, i.rank DESC),
+         changed AS (
+           UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
+                  "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
+                  "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", $7) ELSE m."sentAt" END,
+                  "deliveredAt" = CASE WHEN v.status = 'delivered' THEN $7 ELSE m."deliveredAt" END,
+                  "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN $7 ELSE m."failedAt" END
+             FROM best v, "Conversation" c
+            WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
+            RETURNING m."carrierSid", m.status, m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber", m."errorCode")
+         SELECT 'stored' AS kind, "messageSid" AS sid, status, NULL AS id, NULL AS "orgId", NULL AS "conversationId", NULL AS "teamId", NULL AS "fromNumber", NULL AS "toNumber", NULL AS "errorCode" FROM stored
+         UNION ALL
+         SELECT 'changed', "carrierSid", status, id, "orgId", "conversationId", "teamId", "fromNumber", "toNumber", "errorCode" FROM changed`,
+        [
+          batch.map((p) => p.params.MessageSid),
+          batch.map((p) => p.status),
+          batch.map((p) => JSON.stringify(p.params)),
+          batch.map((p) => STATUS_RANK[p.status] ?? 0),
+          batch.map((p) => p.params.ErrorCode || null),
+          batch.map((p) => (failed(p.status) ? carrierErrorMessage(p.params.ErrorCode || null, p.params.ErrorMessage || undefined) : null)),
+          now,
+        ],
+      );
+      const stored = new Set(rows.filter((r) => r.kind === 'stored').map((r) => `${r.sid} ${r.status}`));
+      await this.afterApply(rows.filter((r) => r.kind === 'changed') as Changed[]);
+      for (const p of batch) p.resolve(stored.has(`${p.params.MessageSid} ${p.status}`) ? 'stored' : 'duplicate');
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
   }
 
   /** Replays callbacks that arrived before the sender stored the carrier's id. */
@@ -38,30 +105,50 @@ export class StatusService {
       `SELECT status, payload FROM "CarrierEvent" WHERE carrier = 'twilio' AND kind = 'status' AND "messageSid" = $1`,
       [sid],
     );
-    for (const e of events.sort((a, b) => (STATUS_RANK[a.status] ?? 0) - (STATUS_RANK[b.status] ?? 0))) {
-      await this.apply(sid, e.status, e.payload.ErrorCode || null, e.payload.ErrorMessage || null);
-    }
+    if (!events.length) return;
+    const changed = await this.db.transaction((tx) =>
+      this.apply(tx, events.map((e) => ({ sid, status: e.status, errorCode: e.payload.ErrorCode || null, errorText: e.payload.ErrorMessage || null })), this.clock.now()),
+    );
+    await this.afterApply(changed);
   }
 
-  private async apply(sid: string, status: string, errorCode: string | null, errorText: string | null): Promise<void> {
-    const rank = STATUS_RANK[status];
-    if (rank === undefined || rank === 0) return;
-    const now = this.clock.now();
-    const failed = status === 'failed' || status === 'undelivered';
-    const [row] = await this.db.sql.query<{ id: string; orgId: string; conversationId: string; teamId: string; fromNumber: string; toNumber: string }>(
-      `UPDATE "Message" m SET status = $2, "statusRank" = $3,
-              "errorCode" = COALESCE($4, m."errorCode"), "errorMessage" = COALESCE($5, m."errorMessage"),
-              "sentAt" = CASE WHEN $3 >= 2 THEN COALESCE(m."sentAt", $6) ELSE m."sentAt" END,
-              "deliveredAt" = CASE WHEN $2 = 'delivered' THEN $6 ELSE m."deliveredAt" END,
-              "failedAt" = CASE WHEN $7 THEN $6 ELSE m."failedAt" END
-         FROM "Conversation" c
-        WHERE m."carrierSid" = $1 AND m."statusRank" < $3 AND c.id = m."conversationId"
-        RETURNING m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber"`,
-      [sid, status, rank, errorCode, failed ? carrierErrorMessage(errorCode, errorText ?? undefined) : null, now, failed],
+  /** Moves each message to the highest status among its callbacks, if that is further along. */
+  private async apply(sql: SqlRunner, updates: { sid: string; status: string; errorCode: string | null; errorText: string | null }[], now: Date) {
+    const best = new Map<string, (typeof updates)[number] & { rank: number }>();
+    for (const u of updates) {
+      const rank = STATUS_RANK[u.status];
+      if (rank === undefined || rank === 0) continue;
+      const current = best.get(u.sid);
+      if (!current || rank > current.rank) best.set(u.sid, { ...u, rank });
+    }
+    if (!best.size) return [];
+    const rows = [...best.values()];
+    const failed = (s: string) => s === 'failed' || s === 'undelivered';
+    return sql.query<{ id: string; orgId: string; conversationId: string; teamId: string; fromNumber: string; toNumber: string; errorCode: string | null }>(
+      `UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
+              "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
+              "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", $6) ELSE m."sentAt" END,
+              "deliveredAt" = CASE WHEN v.status = 'delivered' THEN $6 ELSE m."deliveredAt" END,
+              "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN $6 ELSE m."failedAt" END
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS v(sid, status, rank, code, message), "Conversation" c
+        WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
+        RETURNING m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber", m."errorCode"`,
+      [
+        rows.map((r) => r.sid),
+        rows.map((r) => r.status),
+        rows.map((r) => r.rank),
+        rows.map((r) => r.errorCode),
+        rows.map((r) => (failed(r.status) ? carrierErrorMessage(r.errorCode, r.errorText ?? undefined) : null)),
+        now,
+      ],
     );
-    if (!row) return;
-    if (errorCode === '21610') await this.recordCarrierOptOut(row.orgId, row.fromNumber, row.toNumber);
-    this.events.publish(row.orgId, { type: 'message', teamId: row.teamId, conversationId: row.conversationId, messageId: row.id });
+  }
+
+  private async afterApply(changed: Changed[]) {
+    for (const row of changed) {
+      if (row.errorCode === '21610') await this.recordCarrierOptOut(row.orgId, row.fromNumber, row.toNumber);
+      this.events.publish(row.orgId, { type: 'message', teamId: row.teamId, conversationId: row.conversationId, messageId: row.id });
+    }
   }
 
   /** The carrier says the patient opted out (21610): remember it so we stop before the carrier next time. */
