@@ -6,6 +6,7 @@ import { DatabaseConnectError } from './db/database.js';
 import { MigrationError } from './db/migrator.js';
 import { DataDirInUseError } from './db/pglite-lock.js';
 import { DEMO_ORG, DEMO_USERS, seedDemo } from './seed/demo.js';
+import { seedDemoMessaging } from './seed/demo-messaging.js';
 import { startServer } from './server.js';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -30,7 +31,10 @@ async function main() {
   if (stopping) return;
   if (config.seedDemo) {
     const seeded = await seedDemo(server.db);
-    if (seeded) console.log(`Seeded the demo organization "${DEMO_ORG}".`);
+    if (seeded) {
+      await seedDemoMessaging(server).catch((error: Error) => console.warn(`Demo messaging data was not seeded: ${error.message}`));
+      console.log(`Seeded the demo organization "${DEMO_ORG}".`);
+    }
     console.log('');
     console.log('  Demo sign-in (demo data on this machine only):');
     console.log(`    admin:  ${DEMO_USERS.admin.email}  /  ${DEMO_USERS.admin.password}`);
