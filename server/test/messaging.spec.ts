@@ -300,6 +300,22 @@ describe('phone log export', () => {
   });
 });
 
+describe('moving a number and reading threads', () => {
+  it("a number moved to another team takes its conversations along; re-reading a thread is audited once", async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    const views = await clinic.owner.api.audit.list.query({ action: 'conversation.viewed' });
+    expect(views.events.filter((e) => e.targetId === clinic.conversationId)).toHaveLength(1);
+
+    const nursing = await clinic.owner.api.teams.create.mutate({ name: 'Nursing' });
+    await clinic.owner.api.teams.addMember.mutate({ teamId: nursing.id, userId: (await clinic.admin.api.auth.me.query())!.user.id });
+    await clinic.owner.api.numbers.update.mutate({ numberId: clinic.number.id, teamId: nursing.id });
+    expect((await clinic.admin.api.conversations.get.query({ conversationId: clinic.conversationId })).team.name).toBe('Nursing');
+    expect((await errorOf(clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId }))).code).toBe('FORBIDDEN');
+  });
+});
+
 describe('phone numbers', () => {
   it('need the SMS plan and an admin; a port-in request is recorded and mailed to support', async () => {
     const clinic = await smsClinic(server, nextPhone());

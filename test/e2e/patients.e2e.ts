@@ -146,7 +146,7 @@ describe('Patient directory and CSV import in the browser', () => {
     await page.getByTestId('patient-profile').waitFor();
     expect(await text(page, 'patient-name')).toBe('Jordan Lee');
     expect(await text(page, 'detail-mrn')).toBe('MRN-0002');
-    expect(await text(page, 'messages-empty')).toContain('Message history will appear here once messaging is set up.');
+    expect(await text(page, 'messages-empty')).toContain('No messages yet');
 
     // The same file again: the report says when it was imported and by whom, and creates nobody.
     await uploadPatientsCsv(page, csv);

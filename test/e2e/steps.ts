@@ -67,3 +67,67 @@ export async function uploadPatientsCsv(page: Page, file: string): Promise<void>
 }
 
 export const patientRow = (page: Page, name: string): Locator => page.getByTestId('patient-row').filter({ hasText: name });
+
+/** Settings → Plan → Upgrade to SMS, confirmed. */
+export async function upgradeToSms(page: Page): Promise<void> {
+  await page.goto('/settings/plan');
+  await page.getByTestId('upgrade-sms').click();
+  await page.getByTestId('confirm-button').click();
+  await page.getByTestId('phone-number-section').waitFor();
+}
+
+/** Settings → Teams → Create a team. */
+export async function createTeam(page: Page, name: string): Promise<void> {
+  await page.goto('/settings/teams');
+  await page.fill('#team-name', name);
+  await page.getByTestId('create-team-submit').click();
+  await page.locator(`[data-testid="team-card"][data-name="${name}"]`).waitFor();
+}
+
+/**
+ * Settings → Plan → Select a phone number: search the area code, take the first number offered
+ * for `team` (joining it), and return the number as the card shows it, in E.164.
+ */
+export async function pickPhoneNumber(page: Page, areaCode: string, team: string): Promise<{ e164: string; display: string }> {
+  await page.goto('/settings/plan');
+  await page.getByTestId('select-phone-number').click();
+  await page.fill('#area-code', areaCode);
+  await page.getByTestId('search-numbers').click();
+  const first = page.getByTestId('number-option').first();
+  await first.waitFor();
+  const e164 = (await first.getAttribute('data-number'))!;
+  await first.getByTestId('select-number').click();
+  const teamOption = page.getByTestId('number-team').locator('option', { hasText: team }).first();
+  await page.getByTestId('number-team').selectOption((await teamOption.getAttribute('value'))!);
+  await page.getByTestId('confirm-number').click();
+  const owned = page.locator(`[data-testid="owned-number"][data-e164="${e164}"]`);
+  await owned.waitFor();
+  return { e164, display: (await owned.locator('.number-display').textContent())!.trim() };
+}
+
+/** Settings → Policies: quiet hours from `start` to `end` (HH:MM, the organization's time zone). */
+export async function setQuietHours(page: Page, start: string, end: string): Promise<void> {
+  await page.goto('/settings/policies');
+  await page.getByTestId('quiet-hours-enabled').check();
+  await page.fill('#quiet-start', start);
+  await page.fill('#quiet-end', end);
+  await page.getByTestId('save-policies').click();
+  await page.getByTestId('notice').filter({ hasText: 'Policies saved.' }).waitFor();
+}
+
+/** Inbox → + → Create a chat → type a phone or email → Patient. The dialog stays open. */
+export async function startChatDialog(page: Page, contact: string): Promise<Locator> {
+  await page.getByTestId('nav-inbox').click();
+  await page.getByTestId('inbox').waitFor();
+  await page.getByTestId('new-chat-button').click();
+  await page.getByTestId('create-chat').click();
+  const dialog = page.getByTestId('new-conversation-dialog');
+  await dialog.getByTestId('new-conversation-to').fill(contact);
+  await dialog.getByTestId('contact-option').click();
+  await dialog.getByTestId('picked-patient').waitFor();
+  return dialog;
+}
+
+/** The open conversation's message whose text is `body`. */
+export const message = (page: Page, body: string): Locator =>
+  page.getByTestId('message').filter({ has: page.getByTestId('message-body').getByText(body, { exact: true }) });

@@ -31,7 +31,8 @@ async function signIn(context, email, password) {
   await page.fill('#email', email);
   await page.fill('#password', password);
   await page.click('[data-testid="sign-in-submit"]');
-  await page.waitForURL(/\/settings\//);
+  // Signing in lands on the Inbox (or wherever `next` pointed).
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
   return page;
 }
 

@@ -9,6 +9,7 @@ import { SignInPage } from './pages/auth/SignInPage';
 import { SignUpPage } from './pages/auth/SignUpPage';
 import { MailboxPage } from './pages/dev/MailboxPage';
 import { DirectoryPage, ToPatients } from './pages/directory/DirectoryPage';
+import { InboxPage } from './pages/inbox/InboxPage';
 import { InvitePage } from './pages/invite/InvitePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SettingsPage } from './pages/settings/SettingsPage';
@@ -52,6 +53,7 @@ function Routes() {
       <Route path="/reset-password/:token" component={ResetPasswordPage} />
       <Route path="/invite/:token" component={InvitePage} />
       <Route path="/welcome" component={WelcomePage} />
+      <Route path="/inbox/:conversationId?" component={InboxPage} />
       <Route path="/directory" component={ToPatients} />
       <Route path="/directory/*" component={DirectoryPage} />
       <Route path="/settings/:tab?" component={SettingsPage} />

@@ -37,5 +37,5 @@ export function GuestOnly({ children }: { children: ComponentChildren }) {
 
 export function Home() {
   if (!signedIn.value) return <Redirect to="/sign-in" />;
-  return <Redirect to={currentOrg.value ? '/settings/organization' : '/welcome'} />;
+  return <Redirect to={currentOrg.value ? '/inbox' : '/welcome'} />;
 }

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
 import type { Database } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { DATABASE } from '../tokens.js';
+import { CLOCK, type Clock, DATABASE } from '../tokens.js';
 
 /** Audit actions, in the product's words. The web app's filter lists these. */
 export const AUDIT_ACTIONS = {
@@ -69,7 +69,10 @@ export type AuditFilter = {
 
 @Injectable()
 export class AuditService {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** Pass the transaction client so the event commits (or not) with the change it records. */
   /** `userId` null: the system did it (a patient's STOP, a finished import). */
@@ -84,6 +87,7 @@ export class AuditService {
         targetType: entry.targetType,
         targetId: entry.targetId,
         data: entry.data,
+        createdAt: this.clock.now(),
       },
     });
   }

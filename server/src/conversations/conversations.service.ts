@@ -6,13 +6,16 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import type { Message, Patient } from '../generated/prisma/client.js';
 import { displayName } from '../patients/patients.service.js';
-import { DATABASE } from '../tokens.js';
+import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+
+const VIEW_AUDIT_WINDOW_MS = 10 * 60_000;
 
 /** The team inbox: every read is limited to the teams the caller belongs to. */
 @Injectable()
 export class ConversationsService {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly access: AccessService,
     private readonly audit: AuditService,
   ) {}
@@ -66,7 +69,7 @@ export class ConversationsService {
     ]);
     const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
     if (conversation.unreadCount) await this.db.prisma.conversation.update({ where: { id: conversation.id }, data: { unreadCount: 0 } });
-    await this.audit.record(actor, { action: 'conversation.viewed', summary: `Opened the conversation with ${patient ? displayName(patient) : 'a patient'}`, targetType: 'conversation', targetId: conversation.id });
+    await this.auditView(actor, conversation.id, patient ? displayName(patient) : 'a patient');
     const senders = await this.senderNames(messages);
     return {
       id: conversation.id,
@@ -97,6 +100,19 @@ export class ConversationsService {
     };
   }
 
+  /**
+   * One audit event per person and conversation per window: an open thread re-reads on every
+   * status change, and the log should say who looked, not how often the screen refreshed.
+   */
+  private async auditView(actor: Actor, conversationId: string, who: string) {
+    const since = new Date(this.clock.now().getTime() - VIEW_AUDIT_WINDOW_MS);
+    const recent = await this.db.prisma.auditEvent.findFirst({
+      where: { orgId: actor.orgId, actorId: actor.userId, action: 'conversation.viewed', targetId: conversationId, createdAt: { gte: since } },
+      select: { id: true },
+    });
+    if (!recent) await this.audit.record(actor, { action: 'conversation.viewed', summary: `Opened the conversation with ${who}`, targetType: 'conversation', targetId: conversationId });
+  }
+
   private async senderNames(messages: Message[]): Promise<Map<string, string>> {
     const ids = [...new Set(messages.map((m) => m.senderId).filter((id): id is string => Boolean(id)))];
     const users = ids.length ? await this.db.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
@@ -105,7 +121,7 @@ export class ConversationsService {
 }
 
 export function patientBrief(p: Patient) {
-  return { id: p.id, displayName: displayName(p), phone: p.phone, phoneDisplay: p.phone ? formatPhoneForDisplay(p.phone) : null, dob: p.dob, mrn: p.mrn, source: p.source, phoneLineType: p.phoneLineType, blocked: p.blockedAt !== null };
+  return { id: p.id, displayName: displayName(p), firstName: p.firstName, lastName: p.lastName, preferredName: p.preferredName, email: p.email, phone: p.phone, phoneDisplay: p.phone ? formatPhoneForDisplay(p.phone) : null, dob: p.dob, mrn: p.mrn, source: p.source, phoneLineType: p.phoneLineType, blocked: p.blockedAt !== null };
 }
 
 export function messageView(m: Message, senders: Map<string, string>) {

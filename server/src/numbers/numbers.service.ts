@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { formatPhoneForDisplay, normalizePhone } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import { EventBus } from '../events/event-bus.js';
 import { MailService } from '../mail/mail.service.js';
 import { CONFIG, DATABASE } from '../tokens.js';
 
@@ -13,14 +14,13 @@ export const WEBHOOK_PATHS = { inbound: '/webhooks/twilio/inbound', status: '/we
 
 @Injectable()
 export class NumbersService {
-  private readonly logger = new Logger('Numbers');
-
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CARRIER) private readonly carrier: Carrier,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly events: EventBus,
   ) {}
 
   private async requireSmsPlan(actor: Actor) {
@@ -69,6 +69,7 @@ export class NumbersService {
       await this.audit.record(actor, { action: 'number.purchased', summary: `Bought ${formatPhoneForDisplay(e164)} for the team ${team.name}`, targetType: 'phoneNumber', targetId: created.id }, tx);
       return created;
     });
+    this.events.publish(actor.orgId, { type: 'teams.changed' });
     return this.view(number.id);
   }
 
@@ -105,9 +106,12 @@ export class NumbersService {
     }
     await this.db.prisma.$transaction(async (tx) => {
       await tx.phoneNumber.update({ where: { id: number.id }, data: input });
+      // The number's conversations go with it: the new team sees its history and its replies.
+      if (input.teamId && input.teamId !== number.teamId) await tx.conversation.updateMany({ where: { phoneNumberId: number.id }, data: { teamId: input.teamId } });
       const parts = [input.teamId && input.teamId !== number.teamId ? 'moved to another team' : null, input.messagesPerSecond !== undefined ? `send rate ${number.messagesPerSecond} -> ${input.messagesPerSecond}/s` : null].filter(Boolean);
       await this.audit.record(actor, { action: 'number.updated', summary: `${formatPhoneForDisplay(number.e164)}: ${parts.join(', ') || 'saved'}`, targetType: 'phoneNumber', targetId: number.id, data: input }, tx);
     });
+    this.events.publish(actor.orgId, { type: 'teams.changed' });
     return this.view(number.id);
   }
 
@@ -123,6 +127,7 @@ export class NumbersService {
       await tx.phoneNumber.update({ where: { id: number.id }, data: { status: 'released', releasedAt: new Date() } });
       await this.audit.record(actor, { action: 'number.released', summary: `Released ${formatPhoneForDisplay(number.e164)}`, targetType: 'phoneNumber', targetId: number.id }, tx);
     });
+    this.events.publish(actor.orgId, { type: 'teams.changed' });
   }
 
   async requestPort(actor: Actor, input: { phoneNumber: string; currentCarrier: string; authorizedName: string; authorizedEmail: string; accountNumber?: string; notes?: string }) {

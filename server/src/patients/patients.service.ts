@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isEmail, normalizePhone, parseDob } from '@caretext/shared';
+import { formatPhoneForDisplay, isEmail, normalizePhone, parseDob } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -302,7 +302,7 @@ export class FieldErrors extends Error {
 
 export function displayName(p: Pick<Patient, 'firstName' | 'lastName' | 'preferredName' | 'phone' | 'email' | 'mrn'>): string {
   const name = [p.preferredName || p.firstName, p.lastName].filter(Boolean).join(' ');
-  return name || p.phone || p.email || (p.mrn ? `MRN ${p.mrn}` : 'Unnamed patient');
+  return name || (p.phone ? formatPhoneForDisplay(p.phone) : null) || p.email || (p.mrn ? `MRN ${p.mrn}` : 'Unnamed patient');
 }
 
 function summary(p: Patient) {

@@ -47,3 +47,43 @@ export const Logo = ({ size = 28 }: { size?: number }) => (
     <path d="M9 11h14v8h-8l-4 3v-3H9z" fill="#fff" />
   </svg>
 );
+
+export const InboxIcon = () => (
+  <svg {...base}>
+    <path d="M4 13h4l1.5 3h5L16 13h4" />
+    <path d="M5.5 5h13L21 13v5a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-5z" />
+  </svg>
+);
+
+export const PlusIcon = () => (
+  <svg {...base} stroke-width={2.2}>
+    <path d="M12 5v14M5 12h14" />
+  </svg>
+);
+
+export const ChatIcon = () => (
+  <svg {...base}>
+    <path d="M20 12a8 8 0 0 1-11.6 7.1L4 20l1-4.1A8 8 0 1 1 20 12z" />
+  </svg>
+);
+
+export const VideoIcon = () => (
+  <svg {...base}>
+    <rect x="3" y="6" width="13" height="12" rx="2" />
+    <path d="m16 10 5-3v10l-5-3" />
+  </svg>
+);
+
+export const LockIcon = () => (
+  <svg {...base}>
+    <rect x="5" y="11" width="14" height="9" rx="2" />
+    <path d="M8 11V8a4 4 0 0 1 8 0v3" />
+  </svg>
+);
+
+export const PhoneIcon = () => (
+  <svg {...base}>
+    <rect x="7" y="3" width="10" height="18" rx="2" />
+    <path d="M11 17.5h2" />
+  </svg>
+);

@@ -36,3 +36,36 @@ export function ageInYears(dob: string, today: Date = new Date()): number | null
   const hadBirthday = today.getMonth() + 1 > m || (today.getMonth() + 1 === m && today.getDate() >= d);
   return today.getFullYear() - y - (hadBirthday ? 0 : 1);
 }
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const weekday = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
+const monthDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const sendTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+
+/** When a conversation last moved, as an inbox shows it: "9:14 AM" today, "Tue" this week, "Apr 22" before. */
+export function formatListTime(value: Date | string, now: Date = new Date()): string {
+  const at = new Date(value);
+  const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  if (at >= startOfToday) return clock.format(at);
+  if (startOfToday.getTime() - at.getTime() < 6 * 86_400_000) return weekday.format(at);
+  if (at.getFullYear() === now.getFullYear()) return monthDay.format(at);
+  return dateOnly.format(at);
+}
+
+/** A message's time in its bubble: the clock time, with the day when it is not today. */
+export function formatMessageTime(value: Date | string, now: Date = new Date()): string {
+  const at = new Date(value);
+  const sameDay = at.toDateString() === now.toDateString();
+  return sameDay ? clock.format(at) : `${formatListTime(at, now)}, ${clock.format(at)}`;
+}
+
+/** A send time the person can act on, in their own time zone: "Wed, Apr 22, 8:00 AM PDT". */
+export function formatSendTime(value: Date | string): string {
+  return sendTime.format(new Date(value));
+}
+
+/** Today as YYYY-MM-DD in local time (a date input's value). */
+export function localIsoDate(value: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${value.getFullYear()}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}`;
+}

@@ -1,9 +1,10 @@
-import { Route, Router } from 'preact-iso';
+import { Route, Router, useLocation } from 'preact-iso';
 import { currentOrg } from '../../lib/session';
 import { Redirect, RequireOrg } from '../../routing';
 import { AppShell } from '../shell/AppShell';
 import { ImportJobPage } from './import/ImportJobPage';
 import { ImportStartPage } from './import/ImportStartPage';
+import { PhoneNumbersPage } from './numbers/PhoneNumbersPage';
 import { CreatePatientPage, EditPatientPage } from './patients/PatientFormPages';
 import { PatientProfilePage } from './patients/PatientProfilePage';
 import { PatientsListPage } from './patients/PatientsListPage';
@@ -20,12 +21,7 @@ export function DirectoryPage() {
               <p class="muted">{currentOrg.value?.name}</p>
             </div>
           </header>
-          {/* Phone numbers and Teams join Patients here when they exist. */}
-          <nav class="tabs" aria-label="Directory" data-testid="directory-tabs">
-            <a href="/directory/patients" class="tab active" aria-current="page" data-testid="tab-patients">
-              Patients
-            </a>
-          </nav>
+          <DirectoryTabs />
           <div class="tab-panel">
             <Router>
               <Route path="/patients" component={PatientsListPage} />
@@ -34,12 +30,34 @@ export function DirectoryPage() {
               <Route path="/patients/import/:jobId" component={ImportJobPage} />
               <Route path="/patients/:patientId" component={PatientProfilePage} />
               <Route path="/patients/:patientId/edit" component={EditPatientPage} />
+              <Route path="/numbers" component={PhoneNumbersPage} />
               <Route default component={ToPatients} />
             </Router>
           </div>
         </div>
       </AppShell>
     </RequireOrg>
+  );
+}
+
+const TABS = [
+  { href: '/directory/patients', label: 'Patients', testId: 'tab-patients' },
+  { href: '/directory/numbers', label: 'Phone numbers', testId: 'tab-numbers' },
+];
+
+function DirectoryTabs() {
+  const { path } = useLocation();
+  return (
+    <nav class="tabs" aria-label="Directory" data-testid="directory-tabs">
+      {TABS.map((t) => {
+        const active = path === t.href || path.startsWith(`${t.href}/`);
+        return (
+          <a key={t.href} href={t.href} class={`tab${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} data-testid={t.testId}>
+            {t.label}
+          </a>
+        );
+      })}
+    </nav>
   );
 }
 

@@ -9,6 +9,7 @@ import { OrganizationTab } from './OrganizationTab';
 import { PlanTab } from './plan/PlanTab';
 import { PoliciesTab } from './PoliciesTab';
 import { TeamsTab } from './teams/TeamsTab';
+import { TemplatesTab } from './templates/TemplatesTab';
 
 type Tab = { id: string; label: string; component: ComponentType; adminOnly?: boolean };
 
@@ -19,6 +20,7 @@ const TABS: Tab[] = [
   // Hidden from members; the tab itself also says so if a member opens its address.
   { id: 'plan', label: 'Plan', component: PlanTab, adminOnly: true },
   { id: 'policies', label: 'Policies', component: PoliciesTab },
+  { id: 'templates', label: 'Templates', component: TemplatesTab },
   { id: 'audit', label: 'Audit log', component: AuditTab, adminOnly: true },
 ];
 

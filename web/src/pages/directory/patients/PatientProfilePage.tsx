@@ -1,16 +1,19 @@
 import type { ComponentChildren } from 'preact';
-import { useRoute } from 'preact-iso';
+import { useState } from 'preact/hooks';
+import { useLocation, useRoute } from 'preact-iso';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { ageInYears, formatCalendarDate, formatDate, formatDateTime } from '../../../lib/dates';
 import { useQuery } from '../../../lib/query';
 import { currentOrg } from '../../../lib/session';
 import { trpc } from '../../../lib/trpc';
+import { NewConversationDialog } from '../../inbox/NewConversationDialog';
 import { Breadcrumbs } from '../Breadcrumbs';
-import { consentEventLabel, consentSourceLabel, displayPhone, lineTypeLabel, recordSourceLabel } from './display';
+import { consentEventLabel, consentSourceLabel, displayPhone, lineTypeLabel, patientLabel, recordSourceLabel } from './display';
+import { MessageHistory } from './MessageHistory';
 import type { PatientRecord } from './patientInput';
 import { StatusBadges } from './StatusBadges';
 
-/** /directory/patients/:patientId — the record, its consent, and (later) its messages. */
+/** /directory/patients/:patientId — the record, its messages, and its consent. */
 export function PatientProfilePage() {
   const { params } = useRoute();
   const patientId = params.patientId!;
@@ -30,22 +33,13 @@ export function PatientProfilePage() {
   const p = patient.data;
   return (
     <div class="stack-lg" data-testid="patient-profile">
-      <Breadcrumbs trail={[{ label: 'Patients', href: '/directory/patients' }]} current={p.displayName} />
+      <Breadcrumbs trail={[{ label: 'Patients', href: '/directory/patients' }]} current={patientLabel(p)} />
       <ProfileHeader patient={p} />
       {p.sharedPhoneWith.length > 0 && <SharedPhone patient={p} />}
       <div class="profile-grid">
         <div class="stack-lg">
           <Details patient={p} />
-          <section class="card section" data-testid="patient-messages">
-            <div class="section-head">
-              <div>
-                <h2>Messages</h2>
-              </div>
-            </div>
-            <EmptyState title="No messages yet" testId="messages-empty">
-              Message history will appear here once messaging is set up.
-            </EmptyState>
-          </section>
+          <MessageHistory patientId={p.id} />
         </div>
         <div class="stack-lg">
           <ConsentState patient={p} />
@@ -67,7 +61,7 @@ function ProfileHeader({ patient: p }: { patient: PatientRecord }) {
       </span>
       <div class="profile-title">
         <h2 data-testid="patient-name">
-          {p.displayName}
+          {patientLabel(p)}
           <StatusBadges patient={{ optedOut: p.optedOutAt !== null, blocked: p.blockedAt !== null, phoneLineType: p.phoneLineType }} />
         </h2>
         <p class="muted profile-meta">
@@ -82,10 +76,33 @@ function ProfileHeader({ patient: p }: { patient: PatientRecord }) {
           {p.phone && <span>{displayPhone(p.phone)}</span>}
         </p>
       </div>
-      <a href={`/directory/patients/${p.id}/edit`} class="btn btn-secondary" data-testid="edit-patient-button">
-        Edit
-      </a>
+      <div class="button-row">
+        <TextPatient patient={p} />
+        <a href={`/directory/patients/${p.id}/edit`} class="btn btn-secondary" data-testid="edit-patient-button">
+          Edit
+        </a>
+      </div>
     </section>
+  );
+}
+
+/** Text patient: the Create a chat dialog with this patient already chosen (same SMS rules). */
+function TextPatient({ patient: p }: { patient: PatientRecord }) {
+  const [open, setOpen] = useState(false);
+  const { route } = useLocation();
+  return (
+    <>
+      <button type="button" class="btn btn-primary" onClick={() => setOpen(true)} data-testid="text-patient">
+        Text patient
+      </button>
+      {open && (
+        <NewConversationDialog
+          initialPatients={[{ id: p.id, displayName: patientLabel(p), detail: p.phone ? displayPhone(p.phone) : null }]}
+          onClose={() => setOpen(false)}
+          onStarted={(conversationId) => route(`/inbox/${conversationId}`)}
+        />
+      )}
+    </>
   );
 }
 

@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { formatCalendarDate } from '../../../lib/dates';
 import { useQuery } from '../../../lib/query';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
-import { displayPhone } from './display';
+import { displayPhone, patientLabel } from './display';
 import { StatusBadges } from './StatusBadges';
 
 type PatientPage = RouterOutputs['patients']['list'];
@@ -131,7 +131,7 @@ function PatientsTable({ data, stale, onPage }: { data: PatientPage; stale: bool
               <tr key={p.id} data-testid="patient-row" data-id={p.id}>
                 <td class="cell-strong">
                   <a href={`/directory/patients/${p.id}`} class="patient-link" data-testid="patient-link">
-                    {p.displayName}
+                    {patientLabel(p)}
                   </a>
                 </td>
                 <td class="nowrap">{p.dob ? formatCalendarDate(p.dob) : <Blank />}</td>

@@ -5,6 +5,14 @@ export function displayPhone(e164: string | null | undefined): string {
   return e164 ? formatPhoneForDisplay(e164) : '';
 }
 
+/**
+ * A patient's name for lists and headers. A record with no name is called by its phone number,
+ * which the server gives in E.164; staff read it formatted.
+ */
+export function patientLabel(p: { displayName: string; phone: string | null }): string {
+  return p.phone && p.displayName === p.phone ? displayPhone(p.phone) : p.displayName;
+}
+
 export type Badge = { label: string; tone: 'danger' | 'warning' | 'neutral'; title: string };
 
 /** Why a patient may not get a text, as badges for the list and the profile. */

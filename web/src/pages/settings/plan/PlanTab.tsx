@@ -8,6 +8,7 @@ import { notify } from '../../../lib/notices';
 import { useQuery } from '../../../lib/query';
 import { isAdmin, refreshSession } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
+import { PhoneNumbers } from './PhoneNumbers';
 import { formatCents, quote } from './pricing';
 
 type PlanInfo = RouterOutputs['plan']['get'];
@@ -96,22 +97,7 @@ function Plan() {
         ))}
       </div>
 
-      {onSms && (
-        <section class="card section" data-testid="phone-number-section">
-          <div class="section-head">
-            <div>
-              <h2>Phone number</h2>
-              <p class="muted">Patients get your texts from this number. A local area code helps them recognize it.</p>
-            </div>
-            <div class="coming-soon">
-              <button type="button" class="btn btn-primary" disabled aria-describedby="phone-soon" data-testid="select-phone-number">
-                Select a phone number
-              </button>
-              <span id="phone-soon" class="badge badge-soft">Coming with phone numbers</span>
-            </div>
-          </div>
-        </section>
-      )}
+      {onSms && <PhoneNumbers />}
 
       {confirm === 'upgrade' && (
         <ConfirmDialog title="Upgrade to SMS?" confirmLabel="Confirm upgrade" tone="primary" onClose={() => setConfirm(null)} onConfirm={() => change('sms')}>

@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openAs, type RunningApp, startApp } from './harness';
+import { createOrg, createTeam, message, person, pickPhoneNumber, setQuietHours, signUp, startChatDialog, upgradeToSms } from './steps';
+
+let app: RunningApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+const ORG_ZONE = 'America/Chicago';
+const PATIENT_PHONE = '(312) 555-4821';
+const PATIENT_E164 = '+13125554821';
+
+/** The clock time `hours` from now in the organization's time zone, as HH:MM. */
+function orgClock(hours: number): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: ORG_ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(Date.now() + hours * 3_600_000));
+}
+
+const text = async (page: Page, testId: string) => (await page.getByTestId(testId).textContent())?.trim();
+
+describe('SMS messaging in the browser', () => {
+  it('an admin gets a number, texts a new patient, sees it delivered and the replies arrive live; PHI is flagged, STOP is honoured, and the phone log exports', async () => {
+    const dana = person('Dana Reyes');
+    const { page } = await openAs(browser, app);
+    await signUp(page, dana);
+    await createOrg(page, 'Bayview Family Clinic', ORG_ZONE);
+
+    // Before anything is set up, the inbox says how an admin gets a number.
+    await page.getByTestId('nav-inbox').click();
+    expect(await text(page, 'inbox-no-number')).toContain('Upgrade to the SMS plan, then pick one under Settings → Plan → Select a phone number');
+
+    // Plan → upgrade, a team for the number, then Pick your phone number by area code.
+    await upgradeToSms(page);
+    await createTeam(page, 'Front Desk');
+    await page.goto('/settings/plan');
+    await page.getByTestId('select-phone-number').click();
+    await page.fill('#area-code', '41');
+    await page.getByTestId('search-numbers').click();
+    expect(await text(page, 'error-area-code')).toBe('Enter a 3-digit area code, like 415.');
+    const number = await pickPhoneNumber(page, '415', 'Front Desk');
+    expect(number.display).toMatch(/^\(415\) \d{3}-\d{4}$/);
+    const owned = page.locator(`[data-testid="owned-number"][data-e164="${number.e164}"]`);
+    expect(await owned.textContent()).toContain('San Francisco, CA');
+    expect(await owned.textContent()).toContain('Team Front Desk · 1 member');
+
+    // It is quiet hours right now (an hour either side), so the first send asks before going out.
+    await setQuietHours(page, orgClock(-1), orgClock(1));
+
+    // Inbox → + → Create a chat with a patient nobody has added yet: typing the number creates them.
+    const dialog = await startChatDialog(page, PATIENT_PHONE);
+    expect(await dialog.getByTestId('picked-patient').textContent()).toContain(PATIENT_PHONE);
+    await dialog.locator('[data-testid="channel-sms"][data-available="true"]').waitFor();
+    expect(await dialog.getByTestId('channel-sms').getAttribute('aria-checked')).toBe('true');
+    expect(await dialog.getByTestId('channel-secure').textContent()).toContain('Coming soon');
+    expect(await dialog.getByTestId('send-from').inputValue()).not.toBe('');
+    await dialog.getByTestId('start-conversation').click();
+    await page.waitForURL('**/inbox/*');
+    await page.getByTestId('conversation').waitFor();
+    expect(await page.getByTestId('composer-text').evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await text(page, 'conversation-line')).toContain(`Front Desk · ${number.display}`);
+
+    // The composer counts as you type; asking for a confirmation and sending during quiet hours.
+    const reminder = 'Hi! This is Bayview Family Clinic: your appointment is Tuesday at 10am. Reply C to confirm or N to cancel.';
+    await page.getByTestId('composer-text').fill(reminder);
+    expect(await text(page, 'composer-counter')).toBe(`${reminder.length} / 160 · 1 segment · GSM-7 · ≈ $0.01`);
+    await page.getByTestId('composer-text').fill('See you soon 😊');
+    expect(await text(page, 'composer-counter')).toBe('15 / 70 · 1 segment · UCS-2 · ≈ $0.01');
+    await page.getByTestId('composer-text').fill(reminder);
+    await page.getByTestId('ask-confirm').check();
+    await page.getByTestId('send-button').click();
+    const quiet = page.getByTestId('quiet-hours-dialog');
+    await quiet.waitFor();
+    expect(await quiet.getByTestId('quiet-schedule').textContent()).toMatch(/^Schedule for /);
+    await quiet.getByTestId('quiet-send-now').click();
+    await quiet.waitFor({ state: 'detached' });
+
+    // Sent through the simulated carrier; its signed callbacks bring the status to Delivered.
+    const sent = message(page, reminder);
+    await sent.and(page.locator('[data-status="delivered"]')).waitFor();
+    expect(await sent.getByTestId('message-status').textContent()).toBe('Delivered');
+    expect(await sent.getByTestId('confirmation-chip').textContent()).toBe('Awaiting C/N');
+    expect(await page.getByTestId('composer-text').inputValue()).toBe('');
+
+    // Demo mode: the patient confirms; the reply arrives through the live inbox and answers the request.
+    await page.getByTestId('reply-as-patient-input').fill('C');
+    await page.getByTestId('reply-as-patient-send').click();
+    await message(page, 'C').waitFor();
+    await sent.getByTestId('confirmation-chip').getByText('Confirmed').waitFor();
+
+    // A text from the patient's phone (the carrier's inbound webhook, not this page) shows up without a reload.
+    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    await app.server.simulator!.simulateInbound({ from: PATIENT_E164, to: number.e164, body: 'Thanks, see you Tuesday' });
+    const reply = message(page, 'Thanks, see you Tuesday');
+    await reply.waitFor();
+    expect(await reply.getAttribute('data-direction')).toBe('inbound');
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    const item = page.getByTestId('conversation-item').first();
+    await item.getByTestId('conversation-preview').getByText('Thanks, see you Tuesday').waitFor();
+
+    // PHI: the composer warns while typing, and a send asks first (offering Secure Chat).
+    await page.getByTestId('composer-text').fill('Your lab results positive, please call us');
+    expect(await text(page, 'phi-warning')).toContain('This text looks like it contains lab or test results.');
+    await page.getByTestId('send-button').click();
+    const phi = page.getByTestId('phi-dialog');
+    await phi.waitFor();
+    expect(await phi.getByTestId('phi-send-secure').isDisabled()).toBe(true);
+    expect(await phi.getByTestId('phi-send-anyway').textContent()).toBe('Send as SMS anyway');
+    await phi.getByRole('button', { name: 'Cancel' }).click();
+    await phi.waitFor({ state: 'detached' });
+    expect(await message(page, 'Your lab results positive, please call us').count()).toBe(0);
+
+    // STOP: the patient opts out; the banner appears live and a send is refused with the reason.
+    await page.getByTestId('reply-as-patient-input').fill('STOP');
+    await page.getByTestId('reply-as-patient-send').click();
+    await page.getByTestId('opted-out-banner').waitFor();
+    expect(await text(page, 'opted-out-banner')).toContain(`replied STOP`);
+    await item.getByTestId('conversation-opted-out').waitFor();
+    await page.getByTestId('composer-text').fill('Are you still coming on Tuesday?');
+    await page.getByTestId('send-button').click();
+    const refused = page.getByTestId('send-error');
+    await refused.waitFor();
+    expect(await refused.getAttribute('data-reason')).toBe('opted_out');
+    expect(await refused.textContent()).toContain(`The patient opted out by replying STOP to ${number.display}`);
+    expect(await message(page, 'Are you still coming on Tuesday?').count()).toBe(0);
+
+    // The inbox scoped to the number's team still has the conversation; back to all my teams.
+    await page.getByTestId('inbox-scope').selectOption({ label: `Front Desk · ${number.display}` });
+    await page.waitForURL('**/inbox?team=*');
+    await page.getByTestId('conversation-item').first().click();
+    await page.waitForURL(/\/inbox\/[^?]+\?team=/);
+    await page.getByTestId('opted-out-banner').waitFor();
+    await page.getByTestId('inbox-scope').selectOption({ label: 'All my teams' });
+    await page.waitForURL('**/inbox');
+    await page.getByTestId('no-conversation-open').waitFor();
+    await page.getByTestId('conversation-item').first().click();
+    await page.getByTestId('conversation').waitFor();
+
+    // The patient's profile has the whole history and the opt-out for this number.
+    await page.getByTestId('conversation-patient-link').click();
+    await page.getByTestId('patient-profile').waitFor();
+    await page.getByTestId('patient-messages').getByTestId('thread').waitFor();
+    expect(await page.getByTestId('patient-messages').getByTestId('message').count()).toBe(4);
+    expect(await text(page, 'patient-opt-outs')).toContain(`Opted out of SMS from ${number.display}`);
+
+    // Directory → Phone numbers → Export phone logs: the CSV has exactly the agreed columns.
+    await page.getByTestId('nav-directory').click();
+    await page.getByTestId('tab-numbers').click();
+    const card = page.locator(`[data-testid="number-card"][data-e164="${number.e164}"]`);
+    await card.waitFor();
+    expect(await card.getByTestId('number-member').textContent()).toContain(dana.email);
+    await card.getByTestId('export-phone-logs').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('phone-log-download').click()]);
+    const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\ufeff/, '');
+    const [header, ...rows] = csv.split(/\r\n/).filter(Boolean);
+    expect(header).toBe('Sent,From,To,First,Last,Dob,Email,Status,ErrorCode,ErrorMessage');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} C[DS]T,\\${number.e164},\\${PATIENT_E164},,,,,Delivered,,$`));
+  });
+});

@@ -1,0 +1,63 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ChatIcon, PlusIcon, VideoIcon } from '../../components/icons';
+import { NewConversationDialog } from './NewConversationDialog';
+
+/**
+ * The purple + of the inbox: a popover with Create a chat (and Start a video chat, not built
+ * yet). SMS is not a choice here; it is how the chat is sent, chosen in the dialog.
+ */
+export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onStarted: (conversationId: string, teamId: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [dialog, setDialog] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: MouseEvent | KeyboardEvent) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+
+  return (
+    <div class="new-chat" ref={ref}>
+      <button type="button" class="fab" aria-label="New" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="new-chat-button">
+        <PlusIcon />
+      </button>
+      {open && (
+        <div class="menu new-chat-menu" role="menu" data-testid="new-chat-menu">
+          <button
+            type="button"
+            role="menuitem"
+            class="menu-item"
+            onClick={() => {
+              setOpen(false);
+              setDialog(true);
+            }}
+            data-testid="create-chat"
+          >
+            <ChatIcon /> Create a chat
+          </button>
+          <button type="button" role="menuitem" class="menu-item" disabled aria-disabled="true" title="Coming soon">
+            <VideoIcon /> Start a video chat <span class="badge badge-soft">Soon</span>
+          </button>
+        </div>
+      )}
+      {dialog && (
+        <NewConversationDialog
+          defaultTeamId={teamId}
+          onClose={() => setDialog(false)}
+          onStarted={(conversationId, startedTeam) => {
+            setDialog(false);
+            onStarted(conversationId, startedTeam);
+          }}
+        />
+      )}
+    </div>
+  );
+}
