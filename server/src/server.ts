@@ -27,7 +27,7 @@ import { InboundService } from './messages/inbound.service.js';
 import { StatusService } from './messages/status.service.js';
 import { mountNumberRoutes } from './numbers/numbers.http.js';
 import { WEBHOOK_PATHS } from './numbers/numbers.service.js';
-import { mountTwilioWebhooks } from './webhooks/twilio-webhooks.js';
+import { mountTwilioWebhooks, statusWebhookHandler } from './webhooks/twilio-webhooks.js';
 import { mountApiErrorHandler } from './imports/imports.http.js';
 
 export type RunningServer = {
@@ -114,6 +114,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (simulator) expressApp.use(SIMULATOR_PATH, simulator.router);
     if (config.webDist) serveWebApp(expressApp, config.webDist);
 
+    await app.init();
+    // Status callbacks skip Express (see statusWebhookHandler); everything else goes to it.
+    const httpServer = app.getHttpServer() as import('node:http').Server;
+    const [expressListener] = httpServer.listeners('request') as ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void)[];
+    const onStatus = statusWebhookHandler({ config, carrier, status: app.get(StatusService) });
+    httpServer.removeAllListeners('request');
+    httpServer.on('request', (req, res) => {
+      if (req.method === 'POST' && req.url?.split('?')[0] === WEBHOOK_PATHS.status) void onStatus(req, res);
+      else expressListener!(req, res);
+    });
     await app.listen(config.port, config.host);
     const port = (app.getHttpServer().address() as AddressInfo).port;
     ownUrl = `http://127.0.0.1:${port}`;
