@@ -31,7 +31,7 @@ export default defineConfig(async () => {
   });
   return {
     test: {
-      projects: ['shared', 'web', 'test', server('pglite'), ...(postgres ? [server('postgres')] : [])],
+      projects: ['shared', 'web', 'extension', 'test', server('pglite'), ...(postgres ? [server('postgres')] : [])],
     },
   };
 });

@@ -1,0 +1,418 @@
+import { formatPhoneForDisplay } from '@caretext/shared';
+import type { AdapterDefinition } from '../ehr/admin-defined';
+import { normalizePatient } from '../ehr/normalize';
+import type { PatientContext } from '../ehr/patient-context';
+import type { LocalSettings } from '../local-settings';
+import type { Answer, Push, Request, RequestOf, RequestType, Results } from '../protocol';
+import type { HistoryMessage, HistoryView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
+import { type Api, createApi, failureOf, isSignedOut, isUnreachable, serverOrigin } from './api';
+import { Connectivity } from './connectivity';
+import { type LiveEvent, LiveFeed } from './live';
+import { type Delivery, Outbox, SendRefused } from './outbox';
+import type { CareTextDb, SessionRecord } from './store';
+
+/** What the background needs from the browser, so the logic runs in tests without Chrome. */
+export type Platform = {
+  saveLocal(items: Partial<LocalSettings>): Promise<void>;
+  /** To every open sidebar. */
+  broadcast(push: Push): void;
+  /** Is any sidebar open (worth keeping the live feed)? */
+  sidebarsOpen(): number;
+  /** Wake the (stoppable) service worker periodically while messages wait. */
+  retryLater(waiting: boolean): void;
+  fetch: typeof fetch;
+};
+
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+const TEAMS_TTL_MS = 30_000;
+
+/**
+ * The service worker's state and every request it answers: the session (token never leaves
+ * here), the tRPC client, the outbox, drafts, the live feed and the connection state.
+ */
+export class Background {
+  private session: SessionRecord | null = null;
+  private api: Api | null = null;
+  private teams: { at: number; orgId: string; value: PatientView['teams'] } | null = null;
+  private readonly lastHistory = new Map<string, Omit<HistoryView, 'outbox'>>();
+  readonly outbox: Outbox;
+  readonly connectivity: Connectivity;
+  readonly live: LiveFeed;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly db: CareTextDb,
+    private readonly platform: Platform,
+  ) {
+    this.connectivity = new Connectivity(
+      () => this.probe(),
+      (online) => {
+        this.platform.broadcast({ type: 'connection', online });
+        if (online) this.onReconnected();
+      },
+    );
+    this.outbox = new Outbox(db, () => this.delivery(), {
+      onUnreachable: () => this.connectivity.unreachable(),
+      onSignedOut: () => void this.expire(),
+      onChange: (pending) => {
+        this.platform.broadcast({ type: 'outbox', pending });
+        this.platform.retryLater(pending > 0);
+      },
+    });
+    this.live = new LiveFeed({
+      onEvent: (event) => this.onLiveEvent(event),
+      onStarted: () => {
+        this.connectivity.reachable();
+        this.platform.broadcast({ type: 'resync' });
+      },
+      onDown: () => this.connectivity.unreachable(),
+    });
+    this.ready = this.load();
+  }
+
+  private delivery(): Delivery | null {
+    const api = this.api;
+    return api && { startSms: (input) => api.conversations.startSms.mutate(input), send: (input) => api.conversations.send.mutate(input) };
+  }
+
+  private async load(): Promise<void> {
+    this.session = (await this.db.session.get('current')) ?? null;
+    if (this.session?.token) this.api = createApi(this.session.serverUrl, this.session.token);
+  }
+
+  /** Answers one request; every failure comes back as data. */
+  async handle<T extends RequestType>(request: RequestOf<T>): Promise<Answer<Results[T]>> {
+    await this.ready;
+    try {
+      return { ok: true, value: (await this.dispatch(request as Request)) as Results[T] };
+    } catch (error) {
+      if (error instanceof SendRefused) return { ok: false, error: error.failure };
+      if (error instanceof Refusal) return { ok: false, error: { message: error.message, reason: error.reason, details: {} } };
+      if (isUnreachable(error)) this.connectivity.unreachable();
+      if (isSignedOut(error)) await this.expire();
+      return { ok: false, error: failureOf(error) };
+    }
+  }
+
+  private dispatch(r: Request): Promise<Results[RequestType]> {
+    switch (r.type) {
+      case 'session.get':
+        return this.sessionView();
+      case 'session.signIn':
+        return this.signIn(r.serverUrl, r.email, r.password);
+      case 'session.signOut':
+        return this.signOut();
+      case 'session.switchOrg':
+        return this.switchOrg(r.orgId);
+      case 'patient.lookup':
+        return this.lookup(r.page);
+      case 'patient.create':
+        return this.create(r.page);
+      case 'patient.view':
+        return this.view(r.patientId, r.teamId);
+      case 'patient.history':
+        return this.history(r.patientId);
+      case 'draft.save':
+        return this.saveDraft(r.patientId, r.body);
+      case 'message.send': {
+        const { orgId } = this.signedIn();
+        return this.outbox.send({ ...r, orgId }).then(async (result) => {
+          await this.db.drafts.delete([orgId, r.patientId]);
+          return result;
+        });
+      }
+      case 'outbox.discard':
+        return this.outbox.discard(r.idempotencyKey).then(() => null);
+      case 'sidebar.setOpen':
+        return this.platform.saveLocal({ sidebarOpen: r.open }).then(() => null);
+    }
+  }
+
+  // ---- session -----------------------------------------------------------------------------
+
+  async sessionView(): Promise<SessionView> {
+    const s = this.session;
+    return {
+      signedIn: Boolean(s?.token),
+      serverUrl: s?.serverUrl ?? null,
+      email: s?.email ?? null,
+      user: s?.token ? s.user : null,
+      org: s?.token ? s.org : null,
+      orgs: s?.token ? s.orgs : [],
+      online: this.connectivity.online,
+      pendingOutbox: await this.outbox.pending(),
+    };
+  }
+
+  private async signIn(typedUrl: string, email: string, password: string): Promise<SessionView> {
+    const origin = serverOrigin(typedUrl);
+    if (!origin) throw new Refusal('Enter the CareText server address, e.g. https://caretext.yourclinic.org', 'invalid_server');
+    const { token } = await createApi(origin, null).auth.signIn.mutate({ email, password, client: 'extension' });
+    if (!token) throw new Refusal('The server did not issue an extension session.', 'no_token');
+    if (this.session && (this.session.serverUrl !== origin || this.session.email !== email.trim().toLowerCase())) await this.forgetLocalData();
+    this.api = createApi(origin, token);
+    this.session = { id: 'current', serverUrl: origin, email: email.trim().toLowerCase(), token, user: null, org: null, orgs: [] };
+    await this.refreshMe();
+    await this.platform.saveLocal({ serverOrigin: origin });
+    await this.syncAdapters().catch((error) => console.warn('[caretext] adapter sync failed', failureOf(error).message));
+    this.signedInChanged();
+    return this.sessionView();
+  }
+
+  /** Who am I and in which organization; picks the first organization when none is active. */
+  private async refreshMe(): Promise<void> {
+    const api = this.api!;
+    let me = await api.auth.me.query();
+    if (me && !me.activeOrgId && me.orgs.length) {
+      await api.orgs.switch.mutate({ orgId: me.orgs[0]!.id });
+      me = await api.auth.me.query();
+    }
+    if (!me) throw new Refusal('The server did not accept the session.', 'signed_out');
+    const org = me.orgs.find((o) => o.id === me.activeOrgId) ?? null;
+    this.session = { ...this.session!, user: { name: me.user.name, email: me.user.email }, org: org && { id: org.id, name: org.name }, orgs: me.orgs };
+    await this.db.session.put(this.session);
+  }
+
+  private async switchOrg(orgId: string): Promise<SessionView> {
+    const api = this.signedIn().api;
+    await api.orgs.switch.mutate({ orgId });
+    this.teams = null;
+    this.lastHistory.clear();
+    await this.refreshMe();
+    await this.syncAdapters().catch(() => undefined);
+    this.signedInChanged();
+    return this.sessionView();
+  }
+
+  private async signOut(): Promise<SessionView> {
+    await this.api?.auth.signOut.mutate().catch(() => undefined);
+    await this.forgetLocalData();
+    this.session = this.session && { ...this.session, token: null, user: null, org: null, orgs: [] };
+    if (this.session) await this.db.session.put(this.session);
+    this.api = null;
+    await this.platform.saveLocal({ ehrAdapters: [] });
+    this.signedInChanged();
+    return this.sessionView();
+  }
+
+  /** Drafts and unsent messages are patient data: they do not outlive the session that wrote them. */
+  private async forgetLocalData(): Promise<void> {
+    this.lastHistory.clear();
+    await this.db.drafts.clear();
+    await this.outbox.clear();
+    this.teams = null;
+  }
+
+  /** The server refused the token (expired, revoked): keep the address and email for signing in again. */
+  private async expire(): Promise<void> {
+    if (!this.session?.token) return;
+    this.session = { ...this.session, token: null };
+    await this.db.session.put(this.session);
+    this.api = null;
+    this.signedInChanged();
+  }
+
+  private signedInChanged(): void {
+    this.live.stop();
+    this.platform.broadcast({ type: 'session' });
+    this.sidebarsChanged();
+  }
+
+  private signedIn(): { api: Api; orgId: string } {
+    if (!this.api || !this.session?.token) throw new Refusal('Sign in to CareText from the toolbar button.', 'signed_out');
+    if (!this.session.org) throw new Refusal('Create or join an organization in the CareText web app first.', 'no_org');
+    return { api: this.api, orgId: this.session.org.id };
+  }
+
+  /** Admin-defined adapters for this organization, published ones only, for the content scripts. */
+  async syncAdapters(): Promise<void> {
+    if (!this.api || !this.session?.org) return;
+    const all = await this.api.ehrAdapters.list.query();
+    const definitions: AdapterDefinition[] = all.filter((a) => a.published).map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors }));
+    await this.platform.saveLocal({ ehrAdapters: definitions });
+  }
+
+  // ---- patients ----------------------------------------------------------------------------
+
+  private async lookup(page: PatientContext): Promise<LookupView> {
+    const normalized = normalizePatient(page);
+    if (!this.api || !this.session?.token || !this.session.org) return { signedIn: false, page: normalized, patient: null, matchedBy: null };
+    const { patient, matchedBy } = await this.api.patients.match.query({
+      mrn: normalized.mrn,
+      // As the page shows it: the server normalizes with the organization's country.
+      phone: page.phone,
+      firstName: normalized.firstName,
+      lastName: normalized.lastName,
+      dob: normalized.dob,
+    });
+    return { signedIn: true, page: normalized, patient: patient && summaryOf(patient), matchedBy };
+  }
+
+  private async create(page: PatientContext): Promise<LookupView> {
+    const { api } = this.signedIn();
+    const p = normalizePatient(page);
+    const created = await api.patients.create.mutate({ firstName: p.firstName, lastName: p.lastName, dob: p.dob, mrn: p.mrn, phone: page.phone, email: p.email });
+    return { signedIn: true, page: p, patient: summaryOf(created), matchedBy: null };
+  }
+
+  private async myTeams(api: Api, orgId: string): Promise<PatientView['teams']> {
+    if (this.teams && this.teams.orgId === orgId && Date.now() - this.teams.at < TEAMS_TTL_MS) return this.teams.value;
+    const [teams, numbers] = await Promise.all([api.teams.list.query(), api.numbers.list.query()]);
+    const value = teams.filter((t) => t.isMine).map((t) => ({ id: t.id, name: t.name, number: numbers.find((n) => n.team.id === t.id)?.display ?? null }));
+    this.teams = { at: Date.now(), orgId, value };
+    return value;
+  }
+
+  private async view(patientId: string, wantedTeam: string | null): Promise<PatientView> {
+    const { api, orgId } = this.signedIn();
+    const teams = await this.myTeams(api, orgId);
+    const teamId = teams.find((t) => t.id === wantedTeam)?.id ?? teams.find((t) => t.number)?.id ?? teams[0]?.id ?? null;
+    const [availability, history, templates, draft] = await Promise.all([
+      teamId ? api.conversations.availability.query({ teamId, patientIds: [patientId] }) : null,
+      this.history(patientId),
+      api.templates.list.query(teamId ? { teamId } : {}),
+      this.db.drafts.get([orgId, patientId]),
+    ]);
+    return {
+      ...history,
+      teams,
+      teamId,
+      availability: availability && { secure: availability.secure, sms: availability.sms },
+      templates: templates.map((t) => ({ id: t.id, name: t.name, body: t.body, team: t.team?.name ?? null })),
+      draft: draft?.body ?? '',
+    };
+  }
+
+  /**
+   * The patient's messages and what waits in the outbox. Offline, the outbox still shows, next
+   * to the last history this worker fetched (or none, after a restart).
+   */
+  private async history(patientId: string): Promise<HistoryView> {
+    const { api, orgId } = this.signedIn();
+    const outbox = await this.outbox.forPatient(orgId, patientId);
+    let server: Omit<HistoryView, 'outbox'>;
+    try {
+      server = historyOf(await api.conversations.forPatient.query({ patientId }));
+      this.lastHistory.set(patientId, server);
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      this.connectivity.unreachable();
+      server = this.lastHistory.get(patientId) ?? { messages: [], conversationIds: [], optOuts: [] };
+    }
+    return { ...server, outbox };
+  }
+
+  private async saveDraft(patientId: string, body: string): Promise<null> {
+    const { orgId } = this.signedIn();
+    if (body.trim()) await this.db.drafts.put({ orgId, patientId, body: body.slice(0, 5000), updatedAt: Date.now() });
+    else await this.db.drafts.delete([orgId, patientId]);
+    return null;
+  }
+
+  // ---- live updates and connection ---------------------------------------------------------
+
+  /** Keep the live feed while a sidebar is open and someone is signed in to an organization. */
+  sidebarsChanged(): void {
+    const wanted = this.platform.sidebarsOpen() > 0 && Boolean(this.api && this.session?.org);
+    if (wanted && !this.live.running) this.live.start(this.api!);
+    if (!wanted && this.live.running) this.live.stop();
+  }
+
+  private onLiveEvent(event: LiveEvent): void {
+    if (event.type === 'message') this.platform.broadcast(event);
+    else {
+      // Removed from the organization or a team: re-read who we are.
+      this.teams = null;
+      void this.refreshMe()
+        .catch(() => undefined)
+        .then(() => this.signedInChanged());
+    }
+  }
+
+  private async probe(): Promise<boolean> {
+    if (!this.session) return false;
+    const res = await this.platform.fetch(`${this.session.serverUrl}/health`, { cache: 'no-store' });
+    return res.ok;
+  }
+
+  private onReconnected(): void {
+    void this.outbox.flush();
+    if (this.live.running) return;
+    this.sidebarsChanged();
+  }
+
+  /** Periodic wake-up (alarm) and service worker start: send what waits, refresh adapters. */
+  async wake(options = { adapters: true }): Promise<void> {
+    await this.ready;
+    if (!this.api) return;
+    if ((await this.outbox.pending()) > 0) await this.outbox.flush();
+    if (!options.adapters) return;
+    await this.syncAdapters().catch((error) => {
+      if (isUnreachable(error)) this.connectivity.unreachable();
+      if (isSignedOut(error)) void this.expire();
+    });
+  }
+}
+
+type ServerHistory = Awaited<ReturnType<Api['conversations']['forPatient']['query']>>;
+
+function historyOf(history: ServerHistory): Omit<HistoryView, 'outbox'> {
+  return {
+    messages: history.messages.map(
+      (m): HistoryMessage => ({
+        id: m.id,
+        conversationId: m.conversationId,
+        direction: m.direction,
+        channel: m.channel,
+        body: m.body,
+        status: m.status,
+        errorCode: m.errorCode,
+        errorMessage: m.errorMessage,
+        sender: m.sender,
+        sendAfter: m.sendAfter ? new Date(m.sendAfter).toISOString() : null,
+        createdAt: new Date(m.createdAt).toISOString(),
+      }),
+    ),
+    conversationIds: history.conversations.map((c) => c.id),
+    optOuts: history.optOuts.map((o) => ({ number: o.number, keyword: o.keyword, at: new Date(o.at).toISOString() })),
+  };
+}
+
+type ServerPatient = {
+  id: string;
+  displayName: string;
+  firstName: string | null;
+  lastName: string | null;
+  mrn: string | null;
+  phone: string | null;
+  phoneLineType: string;
+  email: string | null;
+  dob: string | null;
+  optedOut: boolean;
+  blocked: boolean;
+};
+
+function summaryOf(p: ServerPatient): PatientSummary {
+  return {
+    id: p.id,
+    displayName: p.displayName,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    mrn: p.mrn,
+    phone: p.phone,
+    phoneDisplay: p.phone ? formatPhoneForDisplay(p.phone) : null,
+    phoneLineType: p.phoneLineType,
+    email: p.email,
+    dob: p.dob,
+    optedOut: p.optedOut,
+    blocked: p.blocked,
+  };
+}

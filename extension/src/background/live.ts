@@ -1,0 +1,48 @@
+import type { Api } from './api';
+
+export type LiveEvent = { type: 'message'; conversationId: string; messageId: string } | { type: 'access.revoked' };
+
+type Hooks = {
+  onEvent(event: LiveEvent): void;
+  /** Connected (again): events may have been missed while it was down. */
+  onStarted(): void;
+  /** The stream dropped; the EventSource reconnects by itself. */
+  onDown(): void;
+};
+
+/** The caller's team messages, live (conversations.events over SSE), while any sidebar is open. */
+export class LiveFeed {
+  private subscription: { unsubscribe(): void } | null = null;
+
+  constructor(private readonly hooks: Hooks) {}
+
+  get running(): boolean {
+    return this.subscription !== null;
+  }
+
+  start(api: Api): void {
+    this.stop();
+    this.subscription = api.conversations.events.subscribe(
+      {},
+      {
+        onStarted: () => this.hooks.onStarted(),
+        onData: (event) => this.hooks.onEvent(event as LiveEvent),
+        onConnectionStateChange: (state) => {
+          if (state.state === 'connecting' && state.error) this.hooks.onDown();
+        },
+        onError: () => {
+          this.subscription = null;
+          this.hooks.onDown();
+        },
+        onComplete: () => {
+          this.subscription = null;
+        },
+      },
+    );
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+  }
+}

@@ -1,0 +1,124 @@
+import 'fake-indexeddb/auto';
+import { TRPCClientError } from '@trpc/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Delivery, Outbox, SendRefused } from './outbox';
+import { type CareTextDb, openStore } from './store';
+
+/** A server that stores each idempotency key once, like conversations.send, and can be cut off. */
+function fakeServer() {
+  const stored = new Map<string, { conversationId: string; body: string }>();
+  const state = { reachable: true, loseNextAnswer: false, refuse: null as null | { reason: string; message: string }, arrivals: 0 };
+  const unreachable = () => TRPCClientError.from(new TypeError('Failed to fetch'));
+  const delivery: Delivery = {
+    async startSms({ patientId }) {
+      if (!state.reachable) throw unreachable();
+      return { conversationId: `c_${patientId}` };
+    },
+    async send(input) {
+      if (!state.reachable) throw unreachable();
+      state.arrivals++;
+      if (state.refuse) {
+        throw TRPCClientError.from({ error: { code: -32600, message: state.refuse.message, data: { code: 'PRECONDITION_FAILED', httpStatus: 412, reason: state.refuse.reason, details: {} } } });
+      }
+      const duplicate = stored.has(input.idempotencyKey);
+      if (!duplicate) stored.set(input.idempotencyKey, { conversationId: input.conversationId, body: input.body });
+      if (state.loseNextAnswer) {
+        // The server got it; the answer never made it back.
+        state.loseNextAnswer = false;
+        throw unreachable();
+      }
+      return { duplicate, messageId: `m_${input.idempotencyKey}`, status: 'queued', sendAfter: null };
+    },
+  };
+  return { stored, state, delivery };
+}
+
+let db: CareTextDb;
+let server: ReturnType<typeof fakeServer>;
+let events: { unreachable: number; pending: number[] };
+const outbox = () =>
+  new Outbox(db, () => server.delivery, {
+    onUnreachable: () => events.unreachable++,
+    onSignedOut: () => undefined,
+    onChange: (n) => events.pending.push(n),
+  });
+const message = (key: string, body = `Hello ${key}`) => ({ orgId: 'org', patientId: 'p1', teamId: 't1', body, idempotencyKey: `key-${key}-0000` });
+
+beforeEach(() => {
+  db = openStore(`outbox-test-${Math.random()}`);
+  server = fakeServer();
+  events = { unreachable: 0, pending: [] };
+});
+afterEach(() => db.delete());
+
+describe('outbox', () => {
+  it('sends at once when the server answers, and keeps nothing', async () => {
+    const result = await outbox().send(message('a'));
+    expect(result).toMatchObject({ status: 'sent', messageId: 'm_key-a-0000', duplicate: false });
+    expect(server.stored.size).toBe(1);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('keeps a message sent offline on disk, and sends it exactly once when the server is back', async () => {
+    server.state.reachable = false;
+    const box = outbox();
+    expect(await box.send(message('a'))).toEqual({ status: 'queued' });
+    expect(events.unreachable).toBe(1);
+    expect(await db.outbox.get('key-a-0000')).toMatchObject({ state: 'waiting', body: 'Hello a' });
+    // A double click while offline does not queue it twice.
+    expect(await box.send(message('a'))).toEqual({ status: 'queued' });
+    expect(await db.outbox.count()).toBe(1);
+
+    server.state.reachable = true;
+    await Promise.all([box.flush(), box.flush(), box.flush()]);
+    await box.flush();
+    expect([...server.stored.keys()]).toEqual(['key-a-0000']);
+    expect(server.state.arrivals).toBe(1);
+    expect(await db.outbox.count()).toBe(0);
+    expect(events.pending.at(-1)).toBe(0);
+  });
+
+  it('a lost answer is retried with the same key: the server stores the message once', async () => {
+    server.state.loseNextAnswer = true;
+    const box = outbox();
+    expect(await box.send(message('a'))).toEqual({ status: 'queued' });
+    await box.flush();
+    expect(server.state.arrivals).toBe(2);
+    expect(server.stored.size).toBe(1);
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('survives a service worker restart: a new outbox on the same database sends what waits, in order', async () => {
+    server.state.reachable = false;
+    await outbox().send(message('a', 'first'));
+    await outbox().send(message('b', 'second'));
+    server.state.reachable = true;
+    await outbox().flush();
+    expect([...server.stored.values()].map((m) => m.body)).toEqual(['first', 'second']);
+  });
+
+  it('a refusal while the sender waits comes back with its reason and leaves nothing queued', async () => {
+    server.state.refuse = { reason: 'phi', message: 'This text looks like it contains a diagnosis.' };
+    const error = await outbox()
+      .send(message('a', 'Your diabetes results'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SendRefused);
+    expect((error as SendRefused).failure).toMatchObject({ reason: 'phi', message: 'This text looks like it contains a diagnosis.' });
+    expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('a queued message the server refuses later stays visible as failed and is not retried', async () => {
+    server.state.reachable = false;
+    const box = outbox();
+    await box.send(message('a'));
+    server.state.reachable = true;
+    server.state.refuse = { reason: 'opted_out', message: 'The patient opted out.' };
+    await box.flush();
+    await box.flush();
+    expect(server.state.arrivals).toBe(1);
+    expect(await box.forPatient('org', 'p1')).toMatchObject([{ state: 'failed', error: 'The patient opted out.' }]);
+    expect(await box.pending()).toBe(0);
+    await box.discard('key-a-0000');
+    expect(await db.outbox.count()).toBe(0);
+  });
+});

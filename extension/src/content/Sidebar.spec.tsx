@@ -1,0 +1,146 @@
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PageReading } from '../ehr/registry';
+import type { Answer, Push, Request } from '../protocol';
+import type { HistoryView, LookupView, PatientView } from '../views';
+import { Sidebar } from './Sidebar';
+
+/** The background as the sidebar sees it: canned answers per request type, and a port to push on. */
+function fakeBackground(answers: Partial<Record<Request['type'], (r: Request) => Answer<unknown>>>) {
+  const requests: Request[] = [];
+  const listeners: ((p: Push) => void)[] = [];
+  const chromeStub = {
+    runtime: {
+      id: 'test',
+      sendMessage: vi.fn(async (r: Request) => {
+        requests.push(r);
+        const session = { signedIn: true, serverUrl: 'https://ct.example', email: 'a@b.c', user: null, org: { id: 'o1', name: 'Riverside' }, orgs: [], online: true, pendingOutbox: 0 };
+        return answers[r.type]?.(r) ?? (r.type === 'session.get' ? ok(session) : ok(null));
+      }),
+      connect: () => ({ onMessage: { addListener: (fn: (p: Push) => void) => listeners.push(fn) }, onDisconnect: { addListener: () => undefined }, disconnect: () => undefined }),
+    },
+  };
+  vi.stubGlobal('chrome', chromeStub);
+  return { requests, push: (p: Push) => act(() => listeners.forEach((fn) => fn(p))) };
+}
+
+const ok = <T,>(value: T): Answer<T> => ({ ok: true, value });
+const reading = (name: string): PageReading => ({ adapterId: 'generic', patient: { name, firstName: 'Phil', lastName: 'Lopez', dob: '1972-02-09', mrn: 'OE-1042', phone: '(415) 555-0142', email: null } });
+const page = { firstName: 'Phil', lastName: 'Lopez', dob: '1972-02-09', mrn: 'OE-1042', phone: '+14155550142', email: null, displayName: 'Phil Lopez' };
+const phil = { id: 'p1', displayName: 'Phil Lopez', firstName: 'Phil', lastName: 'Lopez', mrn: 'OE-1042', phone: '+14155550142', phoneDisplay: '(415) 555-0142', phoneLineType: 'mobile', email: null, dob: '1972-02-09', optedOut: false, blocked: false };
+const history = (messages: HistoryView['messages'] = []): HistoryView => ({ messages, conversationIds: ['c1'], optOuts: [], outbox: [] });
+const view = (over: Partial<PatientView> = {}): PatientView => ({
+  ...history(),
+  teams: [{ id: 't1', name: 'Front Desk', number: '(415) 555-0100' }],
+  teamId: 't1',
+  availability: { secure: { available: false, reason: 'Secure Chat is coming soon.' }, sms: { available: true, reason: null } },
+  templates: [{ id: 'tp1', name: 'Reminder', body: 'Hi {{first_name}}, see you soon.', team: null }],
+  draft: '',
+  ...over,
+});
+const matched: LookupView = { signedIn: true, page, patient: phil, matchedBy: 'mrn' };
+const inbound = (id: string, body: string) => ({ id, conversationId: 'c1', direction: 'inbound', channel: 'sms', body, status: 'received', errorCode: null, errorMessage: null, sender: null, sendAfter: null, createdAt: '2026-11-23T15:00:00.000Z' });
+
+beforeEach(() => vi.unstubAllGlobals());
+afterEach(cleanup);
+
+describe('the sidebar', () => {
+  it('shows what the page says as text: an HTML payload in the name never becomes markup', async () => {
+    fakeBackground({ 'patient.lookup': () => ok({ ...matched, patient: null, signedIn: true }) });
+    const payload = '<img src=x onerror="window.pwned=1">Mallory';
+    const { container } = render(<Sidebar reading={reading(payload)} initiallyOpen />);
+    await screen.findByTestId('create-patient');
+    expect(screen.getByTestId('page-patient-name').textContent).toBe(payload);
+    expect(container.querySelector('img')).toBeNull();
+  });
+
+  it('asks before sending what looks like PHI, then sends the same message (same key) once confirmed', async () => {
+    let sends = 0;
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view()),
+      'patient.history': () => ok(history()),
+      'message.send': (r) => {
+        sends++;
+        if (r.type === 'message.send' && !r.confirmPhi) return { ok: false, error: { message: 'This text looks like it contains a diagnosis or condition.', reason: 'phi', details: {} } };
+        return ok({ status: 'sent', messageId: 'm1', messageStatus: 'queued', sendAfter: null, duplicate: false });
+      },
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    const text = await screen.findByTestId('composer-text');
+    fireEvent.input(text, { target: { value: 'Your diabetes follow-up is Tuesday' } });
+    expect(screen.getByTestId('composer-counter').textContent).toMatch(/^34 \/ 160 · 1 segment · GSM-7/);
+    expect(screen.getByTestId('phi-warning').textContent).toContain('a diagnosis or condition');
+    fireEvent.click(screen.getByTestId('send-button'));
+    await screen.findByTestId('phi-dialog');
+    fireEvent.click(screen.getByTestId('phi-send-anyway'));
+    await waitFor(() => expect(sends).toBe(2));
+    const [first, second] = bg.requests.filter((r) => r.type === 'message.send') as Extract<Request, { type: 'message.send' }>[];
+    expect(second).toMatchObject({ idempotencyKey: first!.idempotencyKey, confirmPhi: true, teamId: 't1', patientId: 'p1' });
+    await waitFor(() => expect(screen.queryByTestId('phi-dialog')).toBeNull());
+    expect((screen.getByTestId('composer-text') as HTMLTextAreaElement).value).toBe('');
+  });
+
+  it('in quiet hours, offers to send now or schedule, and sends the choice', async () => {
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view()),
+      'patient.history': () => ok(history()),
+      'message.send': (r) =>
+        r.type === 'message.send' && r.quietHours
+          ? ok({ status: 'sent', messageId: 'm1', messageStatus: 'queued', sendAfter: '2026-11-24T14:00:00.000Z', duplicate: false })
+          : { ok: false, error: { message: 'It is quiet hours for this patient (21:00–08:00, America/Chicago).', reason: 'quiet_hours', details: { nextSendTime: '2026-11-24T14:00:00.000Z' } } },
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    fireEvent.input(await screen.findByTestId('composer-text'), { target: { value: 'See you tomorrow' } });
+    fireEvent.click(screen.getByTestId('send-button'));
+    const dialog = await screen.findByTestId('quiet-hours-dialog');
+    expect(dialog.textContent).toContain('quiet hours for this patient');
+    fireEvent.click(screen.getByTestId('quiet-schedule'));
+    await waitFor(() => expect(bg.requests.filter((r) => r.type === 'message.send')).toHaveLength(2));
+    expect(bg.requests.filter((r) => r.type === 'message.send').at(-1)).toMatchObject({ quietHours: 'schedule' });
+    expect((await screen.findByTestId('send-info')).textContent).toMatch(/^Scheduled for .*when quiet hours end\.$/);
+  });
+
+  it('explains why SMS is unavailable and will not send', async () => {
+    fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ availability: { secure: { available: false, reason: 'Secure Chat is coming soon.' }, sms: { available: false, reason: '(415) 555-0142 is a landline and cannot receive SMS.' } } })),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    expect((await screen.findByTestId('sms-unavailable')).textContent).toBe('(415) 555-0142 is a landline and cannot receive SMS.');
+    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: 'Hello' } });
+    expect((screen.getByTestId('send-button') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('says a message sent offline is in the outbox, and restores the draft it was given', async () => {
+    fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ draft: 'Half-written reminder' })),
+      'patient.history': () => ok(history()),
+      'message.send': () => ok({ status: 'queued' }),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    const text = (await screen.findByTestId('composer-text')) as HTMLTextAreaElement;
+    expect(text.value).toBe('Half-written reminder');
+    fireEvent.click(screen.getByTestId('send-button'));
+    expect((await screen.findByTestId('send-info')).textContent).toContain('Saved to the outbox');
+  });
+
+  it('counts replies that arrive while it is hidden on the toggle, and clears the count when opened', async () => {
+    let messages = [inbound('m1', 'Earlier reply')];
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ messages })),
+      'patient.history': () => ok(history(messages)),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen={false} />);
+    await waitFor(() => expect(bg.requests.some((r) => r.type === 'patient.view')).toBe(true));
+    messages = [...messages, inbound('m2', 'Running late'), inbound('m3', 'Be there at 10')];
+    bg.push({ type: 'message', conversationId: 'c1', messageId: 'm3' });
+    expect((await screen.findByTestId('unread-badge')).textContent).toBe('2');
+    fireEvent.click(screen.getByTestId('ehr-toggle'));
+    expect(screen.queryByTestId('unread-badge')).toBeNull();
+    expect(await screen.findByText('Be there at 10')).toBeTruthy();
+  });
+});

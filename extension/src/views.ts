@@ -1,0 +1,85 @@
+import type { PatientFromPage } from './ehr/normalize';
+
+/**
+ * What the background hands the sidebar and the popup: plain JSON (dates as ISO strings), since
+ * it crosses chrome.runtime messaging.
+ */
+
+export type SessionView = {
+  signedIn: boolean;
+  serverUrl: string | null;
+  email: string | null;
+  user: { name: string; email: string } | null;
+  org: { id: string; name: string } | null;
+  orgs: { id: string; name: string; role: string }[];
+  online: boolean;
+  pendingOutbox: number;
+};
+
+export type PatientSummary = {
+  id: string;
+  displayName: string;
+  firstName: string | null;
+  lastName: string | null;
+  mrn: string | null;
+  phone: string | null;
+  phoneDisplay: string | null;
+  phoneLineType: string;
+  email: string | null;
+  dob: string | null;
+  optedOut: boolean;
+  blocked: boolean;
+};
+
+export type LookupView = {
+  signedIn: boolean;
+  /** What the page shows, normalized like the server does (E.164, YYYY-MM-DD). */
+  page: PatientFromPage;
+  patient: PatientSummary | null;
+  matchedBy: 'mrn' | 'phone' | 'name_dob' | null;
+};
+
+export type HistoryMessage = {
+  id: string;
+  conversationId: string;
+  direction: 'inbound' | 'outbound' | string;
+  channel: string;
+  body: string;
+  status: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  sender: string | null;
+  sendAfter: string | null;
+  createdAt: string;
+};
+
+export type OutboxEntry = {
+  idempotencyKey: string;
+  patientId: string;
+  body: string;
+  createdAt: string;
+  /** waiting: for the connection; sending: on its way; failed: the server refused it (see error). */
+  state: 'waiting' | 'sending' | 'failed';
+  error: string | null;
+};
+
+export type HistoryView = {
+  messages: HistoryMessage[];
+  conversationIds: string[];
+  /** STOP replies per clinic number. */
+  optOuts: { number: string; keyword: string; at: string }[];
+  outbox: OutboxEntry[];
+};
+
+export type Availability = { available: boolean; reason: string | null };
+
+export type PatientView = HistoryView & {
+  teams: { id: string; name: string; number: string | null }[];
+  teamId: string | null;
+  /** Null when the user is on no team (nothing can be sent). */
+  availability: { secure: Availability; sms: Availability } | null;
+  templates: { id: string; name: string; body: string; team: string | null }[];
+  draft: string;
+};
+
+export type SendResult = { status: 'sent'; messageId: string; messageStatus: string; sendAfter: string | null; duplicate: boolean } | { status: 'queued' };

@@ -1,0 +1,184 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createTcpServer, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Worker } from 'playwright-core';
+import { chromiumPath } from './harness';
+
+/**
+ * What the extension e2e needs beyond ./harness.ts: the built extension in Chromium, the EHR
+ * fixtures on a local web server, a gate in front of the CareText server that can go "offline",
+ * and a small tRPC-over-HTTP client to arrange data the way the web app would.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const EXTENSION_DIR = path.join(ROOT, 'extension');
+export const EXTENSION_DIST = path.join(EXTENSION_DIR, 'dist');
+const FIXTURES = path.join(ROOT, 'test/fixtures/ehr');
+
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds the extension when dist/ is missing or older than its sources (`pnpm build` does not build it). */
+export function ensureExtensionBuilt(): void {
+  const manifest = path.join(EXTENSION_DIST, 'manifest.json');
+  const sources = Math.max(newest(path.join(EXTENSION_DIR, 'src')), statSync(path.join(EXTENSION_DIR, 'manifest.config.ts')).mtimeMs);
+  if (existsSync(manifest) && statSync(manifest).mtimeMs >= sources) return;
+  console.log('[e2e] building the extension (extension/dist is missing or stale)…');
+  execFileSync('pnpm', ['--filter', '@caretext/extension', 'build'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export type ExtensionBrowser = {
+  context: BrowserContext;
+  worker: Worker;
+  extensionId: string;
+  close(): Promise<void>;
+};
+
+/** Chromium with the built extension loaded, headless, in a fresh profile (per ../shared/recipes/EXTENSION.md). */
+export async function launchWithExtension(): Promise<ExtensionBrowser> {
+  ensureExtensionBuilt();
+  const profile = await mkdtemp(path.join(tmpdir(), 'caretext-ext-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath(),
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [`--disable-extensions-except=${EXTENSION_DIST}`, `--load-extension=${EXTENSION_DIST}`, ...FLAGS],
+  });
+  context.setDefaultTimeout(15_000);
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  return {
+    context,
+    worker,
+    extensionId: new URL(worker.url()).host,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The service worker as it is now (Chrome may have stopped and restarted it). */
+export async function currentWorker(context: BrowserContext): Promise<Worker> {
+  return context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+}
+
+/** URL path -> fixture file (routes.json, shared with the bench). The OpenEMR path is the real dashboard's; the SPA serves every /spa/ path. */
+const ROUTES: [RegExp, string][] = (JSON.parse(readFileSync(path.join(FIXTURES, 'routes.json'), 'utf8')) as { routes: [string, string][] }).routes.map(([re, file]) => [
+  new RegExp(re),
+  file,
+]);
+
+export type FixtureServer = { url: string; close(): Promise<void> };
+
+export async function serveFixtures(): Promise<FixtureServer> {
+  const server: Server = createHttpServer((req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://x');
+    const route = ROUTES.find(([re]) => re.test(pathname));
+    if (!route) return void res.writeHead(404).end('not found');
+    const body = route[1] ? readFileSync(path.join(FIXTURES, route[1])) : '<!doctype html><title>Blank</title><p>Nothing here.</p>';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * A TCP gate in front of the CareText server: the extension is pointed at it, and the test can
+ * cut it (open connections dropped, new ones refused) and restore it, as a lost connection
+ * would. Playwright's offline mode does not reach an extension's service worker.
+ */
+export type ServerGate = { url: string; setOpen(open: boolean): void; close(): Promise<void> };
+
+export async function gateTo(targetUrl: string): Promise<ServerGate> {
+  const target = new URL(targetUrl);
+  let open = true;
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    if (!open) return void client.destroy();
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setOpen(next) {
+      open = next;
+      if (!next) for (const s of sockets) s.destroy();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** tRPC over plain HTTP with superjson's envelope: enough to arrange data as the web app would. */
+export function trpc(serverUrl: string, token?: string) {
+  const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const unwrap = async (res: Response) => {
+    const body = (await res.json()) as { result?: { data?: { json?: unknown } }; error?: { json?: { message?: string } } };
+    if (!res.ok || body.error) throw new Error(`tRPC ${res.status}: ${body.error?.json?.message ?? JSON.stringify(body)}`);
+    return body.result?.data?.json as never;
+  };
+  return {
+    mutate: async <T = unknown>(procedure: string, input?: unknown): Promise<T> =>
+      unwrap(await fetch(`${serverUrl}/trpc/${procedure}`, { method: 'POST', headers, body: JSON.stringify({ json: input ?? null }) })),
+    query: async <T = unknown>(procedure: string, input?: unknown): Promise<T> =>
+      unwrap(await fetch(`${serverUrl}/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input ?? null }))}`, { headers })),
+  };
+}
+
+export type Clinic = {
+  email: string;
+  password: string;
+  token: string;
+  teamId: string;
+  api: ReturnType<typeof trpc>;
+  patients: Record<string, { id: string }>;
+};
+
+/**
+ * An SMS clinic as an admin would set it up in the web app: an owner, the SMS plan, a team with
+ * a number, quiet hours off (the test must not depend on the time of day), and the patients
+ * some fixtures show (others are left for "Create patient from this page").
+ */
+export async function smsClinic(serverUrl: string, patients: Record<string, Record<string, string>>): Promise<Clinic> {
+  const email = `front.desk.${Date.now().toString(36)}@clinic.example`;
+  const password = 'correct-horse-battery';
+  const { token } = await trpc(serverUrl).mutate<{ token: string }>('auth.signUp', { name: 'Dana Reyes', email, password, client: 'extension' });
+  const api = trpc(serverUrl, token);
+  await api.mutate('orgs.create', { name: 'Riverside Family Clinic', timeZone: 'America/Chicago' });
+  await api.mutate('plan.checkout', { plan: 'sms' });
+  await api.mutate('orgs.updatePolicies', { secureLinkExpiryHours: 72, quietHoursEnabled: false, quietHoursStart: '21:00', quietHoursEnd: '08:00', smsAllowed: true, externalChatAllowed: false });
+  const team = await api.mutate<{ id: string }>('teams.create', { name: 'Front Desk' });
+  const me = await api.query<{ user: { id: string } }>('auth.me');
+  await api.mutate('teams.addMember', { teamId: team.id, userId: me.user.id });
+  const [available] = await api.query<{ phoneNumber: string }[]>('numbers.search', { areaCode: '415' });
+  await api.mutate('numbers.buy', { phoneNumber: available!.phoneNumber, teamId: team.id });
+  const created: Clinic['patients'] = {};
+  for (const [key, input] of Object.entries(patients)) created[key] = await api.mutate<{ id: string }>('patients.create', input);
+  return { email, password, token, teamId: team.id, api, patients: created };
+}

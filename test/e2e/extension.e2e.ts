@@ -1,0 +1,241 @@
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Clinic, type ExtensionBrowser, type FixtureServer, gateTo, launchWithExtension, type ServerGate, serveFixtures, smsClinic } from './extension-harness';
+import { type RunningApp, startApp } from './harness';
+
+/**
+ * The Chrome extension in Debian Chromium: signed in from its popup, reading the patient from
+ * EHR pages (OpenEMR, a generic clinic page, a single-page EHR, an admin-defined adapter),
+ * texting through the real server and its simulated carrier, live replies, the offline outbox
+ * and untrusted page text.
+ */
+
+let app: RunningApp;
+let gate: ServerGate;
+let fixtures: FixtureServer;
+let clinic: Clinic;
+let ext: ExtensionBrowser;
+let clinicNumber: string;
+
+const PHIL = '+14155550142';
+
+beforeAll(async () => {
+  app = await startApp();
+  // The extension talks to the server through a gate the offline test can cut.
+  gate = await gateTo(app.url);
+  fixtures = await serveFixtures();
+  clinic = await smsClinic(app.url, {
+    phil: { firstName: 'Phil', lastName: 'Lopez', mrn: 'OE-1042', phone: PHIL, dob: '1972-02-09' },
+    maria: { firstName: 'Maria', lastName: 'Garcia', phone: '(415) 555-0177', dob: '1985-03-14' },
+    ana: { firstName: 'Ana', lastName: 'Silva', mrn: 'SPA-001', phone: '(415) 555-0121', dob: '1990-05-21' },
+    ben: { firstName: 'Ben', lastName: 'Okafor', mrn: 'SPA-002', phone: '(415) 555-0122', dob: '1968-11-02' },
+  });
+  // An admin publishes an adapter for their EHR in the web app; the extension syncs it at sign-in.
+  await clinic.api.mutate('ehrAdapters.save', {
+    name: 'AcmeChart',
+    urlPattern: 'http://127.0.0.1/custom/patient/*',
+    selectors: { firstName: '.pt-given', lastName: '.pt-family', dob: '.pt-bd', phone: '.pt-tel', mrn: '.pt-chart' },
+    published: true,
+  });
+  clinicNumber = app.server.simulator!.numbers()[0]!.phoneNumber;
+  ext = await launchWithExtension();
+});
+
+afterAll(async () => {
+  await ext?.close();
+  await fixtures?.close();
+  await gate?.close();
+  await app?.close();
+});
+
+const sidebar = (page: Page) => page.getByTestId('ehr-sidebar');
+const text = async (l: Locator) => (await l.textContent())?.trim() ?? '';
+const sentTo = (to: string, body: string) => app.server.simulator!.messages().filter((m) => m.to === to && m.body === body);
+
+async function until<T>(probe: () => T | Promise<T>, what: string, attempts = 150): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function openEhr(path: string): Promise<Page> {
+  const page = await ext.context.newPage();
+  await page.goto(fixtures.url + path);
+  await sidebar(page).waitFor();
+  return page;
+}
+
+async function send(page: Page, body: string) {
+  await page.getByTestId('composer-text').fill(body);
+  await page.getByTestId('send-button').click();
+}
+
+describe('CareText Chrome extension', () => {
+  it('signs in from the popup; the token stays out of storage content scripts can read', async () => {
+    const popup = await ext.context.newPage();
+    await popup.goto(`chrome-extension://${ext.extensionId}/src/popup/index.html`);
+    await popup.getByTestId('popup-server-url').fill(gate.url);
+    await popup.getByTestId('popup-email').fill(clinic.email);
+    await popup.getByTestId('popup-password').fill(clinic.password);
+    await popup.getByTestId('popup-sign-in').click();
+    await popup.getByTestId('popup-signed-in').waitFor();
+    expect(await text(popup.getByTestId('popup-org-name'))).toBe('Riverside Family Clinic');
+
+    type ChromeStorage = { chrome: { storage: { local: { get(keys: null): Promise<Record<string, unknown>> } } } };
+    const local = await ext.worker.evaluate(() => (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null));
+    expect(JSON.stringify(local)).not.toContain('"token"');
+    expect(local.serverOrigin).toBe(gate.url);
+    expect((local.ehrAdapters as { name: string }[]).map((a) => a.name)).toEqual(['AcmeChart']);
+    await popup.close();
+  });
+
+  it('OpenEMR dashboard: reads the patient (not the emergency contact), texts them, shows the reply live and counts it on the toggle while hidden', async () => {
+    const page = await openEhr('/openemr/interface/patient_file/summary/demographics.php?set_pid=7');
+    const bar = sidebar(page);
+    expect(await text(bar.getByTestId('patient-name'))).toBe('Phil Lopez');
+    expect(await text(bar.getByTestId('matched-by'))).toBe('Matched to this page by MRN.');
+    await expect.poll(() => text(bar.getByTestId('consent'))).toContain('Can receive SMS');
+    expect(await text(bar.getByTestId('channel-secure'))).toBe('Secure Chat (soon)');
+
+    await page.getByTestId('composer-text').fill('Hi Phil, your appointment is confirmed for Tuesday at 9:30.');
+    expect(await text(page.getByTestId('composer-counter'))).toMatch(/^59 \/ 160 · 1 segment · GSM-7/);
+    await page.getByTestId('send-button').click();
+    const outbound = bar.getByTestId('message').filter({ hasText: 'your appointment is confirmed' });
+    await outbound.waitFor();
+    await until(() => sentTo(PHIL, 'Hi Phil, your appointment is confirmed for Tuesday at 9:30.').length === 1, 'the SMS to reach the simulator');
+    // Statuses move live: queued -> sent -> delivered, pushed by the server, no reload.
+    await until(async () => (await outbound.getAttribute('data-status')) === 'delivered', 'the delivered status');
+
+    await app.server.simulator!.simulateInbound({ from: PHIL, to: clinicNumber, body: 'Thanks, see you then!' });
+    await bar.getByTestId('message').filter({ hasText: 'Thanks, see you then!' }).waitFor();
+
+    // Hidden sidebar: a reply lights the badge on the toggle tab; opening clears it.
+    await page.getByTestId('sidebar-close').click();
+    await bar.waitFor({ state: 'hidden' });
+    await app.server.simulator!.simulateInbound({ from: PHIL, to: clinicNumber, body: 'Also, can I bring my son?' });
+    await until(async () => (await page.getByTestId('unread-badge').count()) === 1 && (await text(page.getByTestId('unread-badge'))) === '1', 'the unread badge');
+    await page.getByTestId('ehr-toggle').click();
+    await bar.getByTestId('message').filter({ hasText: 'Also, can I bring my son?' }).waitFor();
+    expect(await page.getByTestId('unread-badge').count()).toBe(0);
+    await page.close();
+  });
+
+  it('OpenEMR’s tabbed shell: the dashboard iframe reports the patient, the sidebar shows on the top page only', async () => {
+    const page = await openEhr('/openemr/interface/main/tabs/main.php');
+    expect(await text(sidebar(page).getByTestId('patient-name'))).toBe('Phil Lopez');
+    const dashboard = page.frame({ name: 'pat' })!;
+    expect(await dashboard.evaluate(() => Boolean(document.getElementById('caretext-sidebar-host')))).toBe(false);
+    expect(await page.evaluate(() => Boolean(document.getElementById('caretext-sidebar-host')))).toBe(true);
+    // The chart in the frame changes patient: the sidebar follows.
+    await dashboard.goto(`${fixtures.url}/spa/patients/2`);
+    await until(async () => (await text(sidebar(page).getByTestId('patient-name'))) === 'Ben Okafor', 'the sidebar to follow the frame');
+    await page.close();
+  });
+
+  it('generic clinic page: reads labelled fields and matches by phone', async () => {
+    const page = await openEhr('/clinic/chart.html');
+    const bar = sidebar(page);
+    expect(await text(bar.getByTestId('patient-name'))).toBe('Maria Garcia');
+    expect(await text(bar.getByTestId('matched-by'))).toBe('Matched to this page by phone number.');
+    // The page's own aggressive styles (dashed red borders on aside/section/button) do not reach in.
+    const border = await bar.evaluate((el) => getComputedStyle(el).borderLeftStyle);
+    expect(border).toBe('solid');
+    await page.close();
+  });
+
+  it('single-page EHR: the sidebar follows the patient on screen without a reload, and creates one CareText does not know', async () => {
+    const page = await openEhr('/spa/patients/1');
+    const bar = sidebar(page);
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    expect(await text(bar.getByTestId('patient-name'))).toBe('Ana Silva');
+
+    await page.locator('#patient-list a', { hasText: 'Ben Okafor' }).click();
+    await until(async () => (await text(bar.getByTestId('patient-name'))) === 'Ben Okafor', 'the sidebar to follow to Ben');
+    await page.locator('#patient-list a', { hasText: 'Chen Wei' }).click();
+    await bar.getByTestId('no-match').waitFor();
+    expect(await text(bar.getByTestId('page-patient-name'))).toBe('Chen Wei');
+    await bar.getByTestId('create-patient').click();
+    await until(async () => (await bar.getByTestId('patient-name').count()) === 1 && (await text(bar.getByTestId('patient-name'))) === 'Chen Wei', 'the created patient');
+
+    await page.goBack();
+    await until(async () => (await text(bar.getByTestId('patient-name'))) === 'Ben Okafor', 'the sidebar to follow back to Ben');
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    const created = await clinic.api.query<{ patient: { mrn: string; phone: string; dob: string } | null }>('patients.match', { mrn: 'SPA-003' });
+    expect(created.patient).toMatchObject({ mrn: 'SPA-003', phone: '+14155550123', dob: '2001-01-30' });
+    await page.close();
+  });
+
+  it('keeps a draft per patient across a reload of the EHR page', async () => {
+    const page = await openEhr('/clinic/chart.html');
+    await page.getByTestId('composer-text').fill('Hi Maria, about your visit next wee');
+    await new Promise((r) => setTimeout(r, 700)); // drafts are saved 400 ms after typing stops
+    await page.reload();
+    await sidebar(page).waitFor();
+    await until(async () => (await page.getByTestId('composer-text').inputValue()) === 'Hi Maria, about your visit next wee', 'the draft to come back');
+    await page.close();
+  });
+
+  it('admin-defined adapter: reads an EHR only its selectors understand', async () => {
+    const page = await openEhr('/custom/patient/42');
+    expect(await text(sidebar(page).getByTestId('page-patient-name'))).toBe('Dana Whitfield');
+    await page.close();
+  });
+
+  it('an HTML payload in the page’s patient name is shown as text and never becomes markup', async () => {
+    const page = await openEhr('/clinic/xss.html');
+    const payload = '<img src=x onerror="window.__caretextXss=1">Mallory <b>Bold</b>';
+    expect(await text(sidebar(page).getByTestId('page-patient-name'))).toBe(payload);
+    const injected = await page.evaluate(() => {
+      const root = document.getElementById('caretext-sidebar-host')!.shadowRoot!;
+      return { img: root.querySelectorAll('img').length, b: root.querySelectorAll('b').length, fired: (window as unknown as { __caretextXss?: number }).__caretextXss ?? null };
+    });
+    expect(injected).toEqual({ img: 0, b: 0, fired: null });
+    // Created from the page, the record keeps the text too.
+    await sidebar(page).getByTestId('create-patient').click();
+    await sidebar(page).getByTestId('patient-name').waitFor();
+    expect(await page.evaluate(() => document.getElementById('caretext-sidebar-host')!.shadowRoot!.querySelectorAll('img').length)).toBe(0);
+    await page.close();
+  });
+
+  it('offline: a message sent while the server is unreachable waits in the outbox and is delivered exactly once on reconnect', async () => {
+    const page = await openEhr('/openemr/interface/patient_file/summary/demographics.php?set_pid=7');
+    const bar = sidebar(page);
+    await bar.getByTestId('composer').waitFor();
+
+    gate.setOpen(false);
+    await bar.getByTestId('offline-banner').waitFor();
+    const body = 'Offline hello: please call us back when you can.';
+    await send(page, body);
+    const queued = bar.getByTestId('outbox-item').filter({ hasText: body });
+    await queued.waitFor();
+    expect(await queued.getAttribute('data-state')).toBe('waiting');
+    await expect.poll(() => text(bar.getByTestId('send-info'))).toContain('Saved to the outbox');
+    expect(sentTo(PHIL, body)).toHaveLength(0);
+    // It is on disk in the service worker's IndexedDB, not just in memory.
+    const stored = await ext.worker.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const open = indexedDB.open('caretext');
+          open.onsuccess = () => {
+            const count = open.result.transaction('outbox').objectStore('outbox').count();
+            count.onsuccess = () => resolve(count.result);
+          };
+        }),
+    );
+    expect(stored).toBe(1);
+
+    gate.setOpen(true);
+    await bar.getByTestId('message').filter({ hasText: body }).waitFor({ timeout: 30_000 });
+    await until(async () => (await bar.getByTestId('outbox-item').count()) === 0, 'the outbox to empty');
+    await bar.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    await app.server.simulator!.settle();
+    await new Promise((r) => setTimeout(r, 1500)); // any duplicate would have gone out by now
+    expect(sentTo(PHIL, body)).toHaveLength(1);
+    const history = await clinic.api.query<{ messages: { body: string }[] }>('conversations.forPatient', { patientId: clinic.patients.phil!.id });
+    expect(history.messages.filter((m) => m.body === body)).toHaveLength(1);
+    await page.close();
+  });
+});
