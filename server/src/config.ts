@@ -71,6 +71,8 @@ export type Config = {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Where the built web app lives; served at `/` when present. */
   webDist: string | null;
+  /** The built Chrome extension, offered as a zip on the "Get the extension" page. */
+  extensionDist?: string;
   importMaxBytes: number;
   faults: { crashAfterImportBatches: number | null };
 };

@@ -28,6 +28,8 @@ import { StatusService } from './messages/status.service.js';
 import { mountNumberRoutes } from './numbers/numbers.http.js';
 import { WEBHOOK_PATHS } from './numbers/numbers.service.js';
 import { mountTwilioWebhooks, statusWebhookHandler } from './webhooks/twilio-webhooks.js';
+import { mountExtensionDownload } from './http/extension-download.js';
+import { fileURLToPath } from 'node:url';
 import { mountApiErrorHandler } from './imports/imports.http.js';
 
 export type RunningServer = {
@@ -112,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     mountApiErrorHandler(expressApp);
     mountTwilioWebhooks(expressApp, { publicUrl: config.publicUrl, config, carrier, status: app.get(StatusService), inbound: app.get(InboundService) });
     if (simulator) expressApp.use(SIMULATOR_PATH, simulator.router);
+    mountExtensionDownload(expressApp, config.extensionDist ?? fileURLToPath(new URL('../../extension/dist', import.meta.url)));
     if (config.webDist) serveWebApp(expressApp, config.webDist);
 
     await app.init();

@@ -89,10 +89,10 @@ function makeClient(url: string, token: string | null) {
   });
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<import('../src/config.js').Config> = {}): Promise<TestServer> {
   const database = await openTestDatabase();
   const clock = new TestClock();
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024 });
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024, ...overrides });
   const spec = new SpecValidator();
   const server = await startServer(config, { db: database.db, clock, logger: false, simulator: { scheduler: immediateScheduler, delays: { retryMs: [0, 0] }, observer: spec } });
   config.publicUrl = server.url;

@@ -7,6 +7,7 @@ import { ForgotPasswordPage } from './pages/auth/ForgotPasswordPage';
 import { ResetPasswordPage } from './pages/auth/ResetPasswordPage';
 import { SignInPage } from './pages/auth/SignInPage';
 import { SignUpPage } from './pages/auth/SignUpPage';
+import { GetExtensionPage } from './pages/extension/GetExtensionPage';
 import { MailboxPage } from './pages/dev/MailboxPage';
 import { DirectoryPage, ToPatients } from './pages/directory/DirectoryPage';
 import { InboxPage } from './pages/inbox/InboxPage';
@@ -58,6 +59,7 @@ function Routes() {
       <Route path="/directory/*" component={DirectoryPage} />
       <Route path="/settings/:tab?" component={SettingsPage} />
       <Route path="/dev/mailbox" component={MailboxPage} />
+      <Route path="/extension" component={GetExtensionPage} />
       <Route default component={NotFoundPage} />
     </Router>
   );

@@ -7,7 +7,7 @@ export function serveWebApp(app: Express, distDir: string): void {
   const index = path.join(distDir, 'index.html');
   if (!existsSync(index)) return;
   app.use(express.static(distDir, { index: false, maxAge: '1h' }));
-  app.get(/^\/(?!trpc|webhooks|health|api|__twilio).*/, (req, res, next) => {
+  app.get(/^\/(?!trpc|webhooks|health|api|__twilio|downloads).*/, (req, res, next) => {
     if (!req.accepts('html')) return next();
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(index);

@@ -87,3 +87,9 @@ export const PhoneIcon = () => (
     <path d="M11 17.5h2" />
   </svg>
 );
+
+export const PuzzleIcon = () => (
+  <svg {...base}>
+    <path d="M9 4h4v2a2 2 0 1 0 4 0V4h3v5h-2a2 2 0 1 0 0 4h2v7h-5v-2a2 2 0 1 0-4 0v2H4v-7h2a2 2 0 1 0 0-4H4V4z" />
+  </svg>
+);
