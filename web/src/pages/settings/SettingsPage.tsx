@@ -4,6 +4,7 @@ import { currentOrg, isAdmin } from '../../lib/session';
 import { Redirect, RequireOrg } from '../../routing';
 import { AppShell } from '../shell/AppShell';
 import { AuditTab } from './audit/AuditTab';
+import { EhrAdaptersTab } from './ehr/EhrAdaptersTab';
 import { MembersTab } from './members/MembersTab';
 import { OrganizationTab } from './OrganizationTab';
 import { PlanTab } from './plan/PlanTab';
@@ -21,6 +22,7 @@ const TABS: Tab[] = [
   { id: 'plan', label: 'Plan', component: PlanTab, adminOnly: true },
   { id: 'policies', label: 'Policies', component: PoliciesTab },
   { id: 'templates', label: 'Templates', component: TemplatesTab },
+  { id: 'ehr-adapters', label: 'EHR adapters', component: EhrAdaptersTab, adminOnly: true },
   { id: 'audit', label: 'Audit log', component: AuditTab, adminOnly: true },
 ];
 
