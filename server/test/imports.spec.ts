@@ -120,6 +120,17 @@ describe('CSV import: matching', () => {
     expect(family.patients.map((p) => p.firstName).sort()).toEqual(['Kid', 'Mom']);
   });
 
+  it('keeps tags, quotes and commas intact, and adds tags to a matched patient without removing any', async () => {
+    const user = await freshOrg();
+    const existing = await user.api.patients.create.mutate({ mrn: 'T-1', firstName: 'Ann', phone: '4155550181', tags: ['vip'] });
+    const csv = 'phone,mrn,first_name,last_name,tags\n4155550181,T-1,Ann,,"diabetes; spanish"\n4155550182,T-2,"Bo, Jr","O""Neil","say ""hi""; back\\slash"\n';
+    const job = await importAll(user, csv);
+    expect(job.applied).toEqual({ created: 1, updated: 1, unchanged: 0, rejected: 0 });
+    expect((await user.api.patients.get.query({ patientId: existing.id })).tags).toEqual(['vip', 'diabetes', 'spanish']);
+    const [bo] = (await user.api.patients.list.query({ query: 'T-2' })).patients;
+    expect(bo).toMatchObject({ firstName: 'Bo, Jr', lastName: 'O"Neil', tags: ['say "hi"', 'back\\slash'] });
+  });
+
   it('importing the same file twice creates no duplicates, and the second dry run says when it was imported', async () => {
     const user = await freshOrg();
     const csv = 'phone,mrn,first_name,last_name\n4155550151,A1,Ann,One\n4155550152,,Bea,Two\n4155550153,A3,Cy,Three\n';

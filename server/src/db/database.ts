@@ -12,6 +12,11 @@ export type { PrismaClient };
 /** Raw SQL for the bulk paths where Prisma is too slow (imports, blast fan-out). */
 export interface SqlRunner {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Bulk load with COPY ... FROM (CSV), where the backend offers it in-process (PGlite:
+   * about twice as fast as a multi-row INSERT there). Absent on PostgreSQL.
+   */
+  copyCsv?(table: string, columns: string[], csv: string): Promise<void>;
 }
 
 export interface Database {
@@ -114,7 +119,15 @@ async function openPglite(dir: string | null, log: (line: string) => void): Prom
     kind: 'pglite',
     prisma,
     sql: { query: async (text, params) => (await lite.query(text, params)).rows as never },
-    transaction: (fn) => lite.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never })),
+    transaction: (fn) =>
+      lite.transaction((tx) =>
+        fn({
+          query: async (text, params) => (await tx.query(text, params)).rows as never,
+          copyCsv: async (table, columns, csv) => {
+            await tx.query(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
+          },
+        }),
+      ),
     async close() {
       await prisma.$disconnect();
       await lite.close();

@@ -189,11 +189,38 @@ export class ImportRunner {
     return 'completed';
   }
 
+  /**
+   * COPY has no ON CONFLICT: the matcher already checked each MRN, so a conflict means someone
+   * created that MRN meanwhile. Then the savepoint undoes the COPY and the INSERT path runs.
+   */
+  private async tryCopy(sql: SqlRunner, orgId: string, creates: Extract<Outcome, { kind: 'create' }>[], now: Date): Promise<boolean> {
+    const cell = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
+    const array = (items: string[]) => `{${items.map((t) => `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+    const stamp = now.toISOString();
+    const csv = creates
+      .map((o) => {
+        const v = o.values;
+        return [o.id, orgId, v.mrn, v.phone, v.firstName, v.lastName, v.preferredName, v.dob, v.email, array(v.tags), v.location, v.provider, 'import', stamp, stamp].map(cell).join(',');
+      })
+      .join('\n');
+    await sql.query('SAVEPOINT import_copy');
+    try {
+      await sql.copyCsv!('Patient', ['id', 'orgId', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'source', 'createdAt', 'updatedAt'], csv);
+      await sql.query('RELEASE SAVEPOINT import_copy');
+      return true;
+    } catch {
+      await sql.query('ROLLBACK TO SAVEPOINT import_copy');
+      return false;
+    }
+  }
+
   private async write(sql: SqlRunner, orgId: string, outcomes: Outcome[]): Promise<Counts> {
     const counts = count(outcomes);
     const now = this.clock.now();
     const creates = outcomes.filter((o) => o.kind === 'create');
-    if (creates.length) {
+    if (creates.length && sql.copyCsv && (await this.tryCopy(sql, orgId, creates, now))) {
+      // Loaded with COPY (PGlite).
+    } else if (creates.length) {
       // One array per column through unnest: 13 parameters instead of 13 per row, and PostgreSQL
       // plans one statement shape for every batch.
       const column = <K extends keyof (typeof creates)[number]['values']>(key: K) => creates.map((o) => o.values[key]);
