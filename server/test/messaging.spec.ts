@@ -157,6 +157,28 @@ describe('replies, keywords and confirmation', () => {
     expect(await server.db.prisma.smsOptOut.count({ where: { phone: clinic.patient.phone! } })).toBe(0);
   });
 
+  it('HELP text and confirmation words are the organization\'s own', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Replies Clinic');
+    const bad = await errorOf(clinic.owner.api.orgs.updateReplies.mutate({ helpReply: null, contactPhone: null, confirmKeywords: ['SI', 'STOP'], declineKeywords: ['NO'] }));
+    expect(bad.message).toContain('STOP is kept for opt-out and help');
+    expect((await errorOf(clinic.member.api.orgs.updateReplies.mutate({ helpReply: null, contactPhone: null, confirmKeywords: ['SI'], declineKeywords: ['NO'] }))).code).toBe('FORBIDDEN');
+    await clinic.owner.api.orgs.updateReplies.mutate({ helpReply: 'Replies Clinic: call (415) 555-0100, Mon-Fri 8-5. Reply STOP to opt out.', contactPhone: '(415) 555-0100', confirmKeywords: ['si', 'C'], declineKeywords: ['NO'] });
+    const ask = await send(clinic, 'Cita mañana 9:30. Responda SI para confirmar.', { requestsConfirmation: true });
+    await messageReaches(server, ask.messageId, ['delivered']);
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'Sí' });
+    let view = await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    expect(view.messages.find((m) => m.id === ask.messageId)!.confirmation).toBeNull(); // "Sí" is not "SI"
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'si' });
+    view = await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    expect(view.messages.find((m) => m.id === ask.messageId)!.confirmation).toBe('confirmed');
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'INFO' });
+    const reply = await waitFor(async () => {
+      await server.app.get(SendWorker).drain();
+      return server.db.prisma.message.findFirst({ where: { conversationId: clinic.conversationId, automated: true } });
+    });
+    expect(reply.body).toBe('Replies Clinic: call (415) 555-0100, Mon-Fri 8-5. Reply STOP to opt out.');
+  });
+
   it('a text from an unknown phone starts a conversation with a new patient flagged as from inbound SMS', async () => {
     const clinic = await smsClinic(server, nextPhone());
     const stranger = nextPhone();

@@ -29,9 +29,13 @@ export function optKeyword(body: string): OptKeyword | null {
 export const CONFIRM_KEYWORDS = ['C', 'YES', 'Y', 'CONFIRM', 'CONFIRMED'] as const;
 export const DECLINE_KEYWORDS = ['N', 'NO', 'DECLINE'] as const;
 
-export function confirmationReply(body: string): 'confirmed' | 'declined' | null {
+/** `words`: the organization's own lists (Settings → Policies); the defaults otherwise. */
+export function confirmationReply(
+  body: string,
+  words: { confirm: readonly string[]; decline: readonly string[] } = { confirm: CONFIRM_KEYWORDS, decline: DECLINE_KEYWORDS },
+): 'confirmed' | 'declined' | null {
   const word = body.trim().replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '').toUpperCase();
-  if ((CONFIRM_KEYWORDS as readonly string[]).includes(word)) return 'confirmed';
-  if ((DECLINE_KEYWORDS as readonly string[]).includes(word)) return 'declined';
+  if (words.confirm.includes(word)) return 'confirmed';
+  if (words.decline.includes(word)) return 'declined';
   return null;
 }

@@ -34,3 +34,24 @@ export const orgPoliciesSchema = z.object({
   externalChatAllowed: z.boolean(),
 });
 export type OrgPolicies = z.infer<typeof orgPoliciesSchema>;
+
+const keyword = z.string().trim().toUpperCase().regex(/^[A-Z0-9]{1,20}$/, 'One word of letters or digits');
+const RESERVED = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE', 'START', 'UNSTOP', 'HELP', 'INFO'];
+
+/** Automatic replies: the HELP text and the words that answer a confirmation request. */
+export const orgRepliesSchema = z
+  .object({
+    helpReply: z.string().trim().max(320, 'Keep it to two SMS segments (320 characters)').nullable(),
+    contactPhone: z.string().trim().max(40).nullable(),
+    confirmKeywords: z.array(keyword).min(1, 'Give at least one word').max(10),
+    declineKeywords: z.array(keyword).min(1, 'Give at least one word').max(10),
+  })
+  .superRefine((v, ctx) => {
+    for (const [field, words] of [['confirmKeywords', v.confirmKeywords], ['declineKeywords', v.declineKeywords]] as const) {
+      const reserved = words.filter((w) => RESERVED.includes(w));
+      if (reserved.length) ctx.addIssue({ code: 'custom', path: [field], message: `${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} kept for opt-out and help` });
+    }
+    const both = v.confirmKeywords.filter((w) => v.declineKeywords.includes(w));
+    if (both.length) ctx.addIssue({ code: 'custom', path: ['declineKeywords'], message: `${both.join(', ')} cannot both confirm and decline` });
+  });
+export type OrgReplies = z.infer<typeof orgRepliesSchema>;

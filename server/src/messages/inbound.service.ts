@@ -51,9 +51,10 @@ export class InboundService {
         update: { lastMessageAt: now, lastMessagePreview: body.slice(0, 140), unreadCount: { increment: 1 } },
       });
       const optedOut = await tx.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: from } } });
+      const org = await tx.org.findUniqueOrThrow({ where: { id: number.orgId }, select: { confirmKeywords: true, declineKeywords: true } });
       // "YES" both confirms and opts back in: while a confirmation is pending and the patient
       // is opted in, it answers the question.
-      const answer = confirmationReply(body);
+      const answer = confirmationReply(body, { confirm: org.confirmKeywords, decline: org.declineKeywords });
       const pending = answer && !optedOut ? await tx.message.findFirst({ where: { conversationId: conversation.id, direction: 'outbound', requestsConfirmation: true, confirmation: null }, orderBy: { createdAt: 'desc' } }) : null;
       if (pending) await tx.message.update({ where: { id: pending.id }, data: { confirmation: answer, confirmedAt: now } });
       const message = await tx.message.create({

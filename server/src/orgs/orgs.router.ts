@@ -1,4 +1,4 @@
-import { orgNameSchema, orgPoliciesSchema, timeZoneSchema } from '@caretext/shared';
+import { orgNameSchema, orgPoliciesSchema, orgRepliesSchema, timeZoneSchema } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { AccessService } from '../access/access.service.js';
@@ -29,6 +29,8 @@ export function orgsRouter(orgs: OrgsService, auth: AuthService, access: AccessS
       .input(z.object({ name: orgNameSchema, timeZone: timeZoneSchema }))
       .mutation(({ ctx, input }) => orgs.update(ctx.actor, input)),
     updatePolicies: adminProcedure.input(orgPoliciesSchema).mutation(({ ctx, input }) => orgs.updatePolicies(ctx.actor, input)),
+    replies: orgProcedure.query(({ ctx }) => orgs.replies(ctx.actor)),
+    updateReplies: adminProcedure.input(orgRepliesSchema).mutation(({ ctx, input }) => orgs.updateReplies(ctx.actor, input)),
     joinCode: adminProcedure.query(({ ctx }) => orgs.joinCode(ctx.actor)),
     regenerateJoinCode: adminProcedure.mutation(({ ctx }) => orgs.regenerateJoinCode(ctx.actor)),
     requestToJoin: authedProcedure

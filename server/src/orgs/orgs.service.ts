@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { OrgPolicies } from '@caretext/shared';
+import type { OrgPolicies, OrgReplies } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -84,6 +84,25 @@ export class OrgsService {
     });
     this.events.publish(actor.orgId, { type: 'org.changed' });
     return policies;
+  }
+
+  async replies(actor: Actor): Promise<OrgReplies> {
+    const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
+    return { helpReply: org.helpReply, contactPhone: org.contactPhone, confirmKeywords: org.confirmKeywords, declineKeywords: org.declineKeywords };
+  }
+
+  async updateReplies(actor: Actor, input: OrgReplies) {
+    const before = await this.replies(actor);
+    const data = { ...input, helpReply: input.helpReply || null, contactPhone: input.contactPhone || null };
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.org.update({ where: { id: actor.orgId }, data });
+      const summary = describeChanges(
+        { ...before, confirmKeywords: before.confirmKeywords.join(' '), declineKeywords: before.declineKeywords.join(' ') },
+        { ...data, confirmKeywords: data.confirmKeywords.join(' '), declineKeywords: data.declineKeywords.join(' ') },
+      );
+      await this.audit.record(actor, { action: 'policy.changed', summary: `Automatic replies: ${summary}`, targetType: 'org', targetId: actor.orgId }, tx);
+    });
+    return this.replies(actor);
   }
 
   async joinCode(actor: Actor) {

@@ -5,13 +5,19 @@ import { useSubmit } from '../../lib/form';
 import { notify } from '../../lib/notices';
 import { currentOrg, isAdmin, refreshSession } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
+import { AutoRepliesCard } from './AutoRepliesCard';
 
 const FIELDS = ['secureLinkExpiryHours', 'quietHoursEnabled', 'quietHoursStart', 'quietHoursEnd', 'smsAllowed', 'externalChatAllowed'];
 
 export function PoliciesTab() {
   const org = currentOrg.value!;
   // Re-mount when the stored policies change (saved here or by another admin).
-  return <PoliciesForm key={JSON.stringify(org.policies)} />;
+  return (
+    <div class="stack-lg">
+      <PoliciesForm key={JSON.stringify(org.policies)} />
+      <AutoRepliesCard />
+    </div>
+  );
 }
 
 function PoliciesForm() {
