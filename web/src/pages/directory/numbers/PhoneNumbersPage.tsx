@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { ConfirmDialog } from '../../../components/ConfirmDialog';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
-import { errorMessage } from '../../../lib/errors';
 import { revisions } from '../../../lib/live';
 import { notify } from '../../../lib/notices';
+import { useAction } from '../../../lib/action';
 import { useQuery } from '../../../lib/query';
 import { currentOrg, isAdmin } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
@@ -61,7 +61,7 @@ export function PhoneNumbersPage() {
 }
 
 function NumberCard({ number: n, admin, teams, members, onChanged }: { number: PhoneNumber; admin: boolean; teams: Team[]; members: Member[]; onChanged: () => Promise<void> }) {
-  const [busy, setBusy] = useState(false);
+  const { busy, act } = useAction(onChanged);
   const [adding, setAdding] = useState('');
   const [moveTo, setMoveTo] = useState<Team | null>(null);
   const [rate, setRate] = useState(String(n.messagesPerSecond));
@@ -71,18 +71,6 @@ function NumberCard({ number: n, admin, teams, members, onChanged }: { number: P
   const rateValue = Number(rate);
   const rateValid = Number.isInteger(rateValue) && rateValue >= 1 && rateValue <= 100;
 
-  async function act(action: () => Promise<unknown>, done: string) {
-    setBusy(true);
-    try {
-      await action();
-      notify(done);
-      await onChanged();
-    } catch (error) {
-      notify(errorMessage(error), 'error');
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <li class="team-card number-card" data-testid="number-card" data-e164={n.e164}>

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { ConfirmDialog } from '../../../components/ConfirmDialog';
 import { Field, FormError, SubmitButton } from '../../../components/Field';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
-import { errorMessage } from '../../../lib/errors';
 import { formValues, useSubmit } from '../../../lib/form';
 import { revisions } from '../../../lib/live';
 import { notify } from '../../../lib/notices';
+import { useAction } from '../../../lib/action';
 import { useQuery } from '../../../lib/query';
 import { isAdmin } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
@@ -89,23 +89,11 @@ function CreateTeam({ onCreated }: { onCreated: () => void }) {
 function TeamCard({ team, members, admin, onChanged }: { team: Team; members: Member[]; admin: boolean; onChanged: () => Promise<void> }) {
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, act } = useAction(onChanged);
   const [adding, setAdding] = useState('');
   const inTeam = new Set(team.members.map((m) => m.id));
   const candidates = members.filter((m) => !inTeam.has(m.user.id));
 
-  async function act(action: () => Promise<unknown>, done: string) {
-    setBusy(true);
-    try {
-      await action();
-      notify(done);
-      await onChanged();
-    } catch (error) {
-      notify(errorMessage(error), 'error');
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <li class="team-card" data-testid="team-card" data-name={team.name}>
