@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useDismiss } from '../../lib/dismiss';
+import { useState } from 'preact/hooks';
 import { ChatIcon, PlusIcon, VideoIcon } from '../../components/icons';
 import { NewConversationDialog } from './NewConversationDialog';
 
@@ -9,20 +10,7 @@ import { NewConversationDialog } from './NewConversationDialog';
 export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onStarted: (conversationId: string, teamId: string) => void }) {
   const [open, setOpen] = useState(false);
   const [dialog, setDialog] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent | KeyboardEvent) => {
-      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !ref.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('mousedown', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, [open]);
+  const ref = useDismiss<HTMLDivElement>(open, () => setOpen(false));
 
   return (
     <div class="new-chat" ref={ref}>
