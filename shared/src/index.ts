@@ -7,3 +7,4 @@ export * from './sms-cost.js';
 export * from './patient-csv.js';
 export * from './phi-guard.js';
 export * from './quiet-hours.js';
+export * from './text.js';

@@ -1,4 +1,5 @@
-import { normalizePhone } from './phone.js';
+import { normalizePhone, phoneExtension, phoneExtensionMessage } from './phone.js';
+import { cleanIdentifier, cleanName, firstControlChar } from './text.js';
 
 /**
  * The patient CSV format (the import format shared with blasts). Header names must match
@@ -116,7 +117,7 @@ export function parseDob(input: string, today: Date = new Date()): { value: stri
   let match = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
   if (match) [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
   else if ((match = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text))) [m, d, y] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  else return { error: `"${text}" is not a date: use YYYY-MM-DD or MM/DD/YYYY` };
+  else return { error: `"${clip(text)}" is not a date: use YYYY-MM-DD or MM/DD/YYYY` };
   if (m < 1 || m > 12) return { error: `"${text}" has no month ${m}` };
   const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
   if (d < 1 || d > daysInMonth) return { error: `"${text}" is not a real date (${MONTHS[m - 1]} has ${daysInMonth} days in ${y})` };
@@ -160,6 +161,11 @@ export type RowIssue = { severity: 'error' | 'warning'; field: string | null; me
 
 export type RowCheck = { values: PatientRowValues | null; issues: RowIssue[] };
 
+/** A value quoted in a message, cut short: a 10 MB cell must not become a 10 MB message. */
+function clip(value: string, max = 80): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}
+
 const LABEL: Record<PatientCsvColumn, string> = {
   phone: 'phone', mrn: 'mrn', first_name: 'first_name', last_name: 'last_name', dob: 'dob', email: 'email',
   preferred_name: 'preferred_name', tags: 'tags', location: 'location', provider: 'provider',
@@ -180,22 +186,34 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
   const error = (field: string | null, message: string) => issues.push({ severity: 'error', field, message });
   const warn = (field: string | null, message: string) => issues.push({ severity: 'warning', field, message });
 
+  // NUL and other control characters: the database cannot store NUL, and the others only hide
+  // text. The row is reported (without echoing the character), never imported.
+  const controlled = row.map((value, index) => ({ index, char: firstControlChar(value) })).filter((c) => c.char);
+  if (controlled.length) {
+    for (const c of controlled.slice(0, 5)) {
+      const column = Object.entries(header.columns).find(([, i]) => i === c.index)?.[0];
+      error(column ?? null, `Column ${c.index + 1}${column ? ` (${column})` : ''} contains a control character (${c.char}) that cannot be imported: remove it from the file`);
+    }
+    return { values: null, issues };
+  }
+
   const rawPhone = cell('phone');
   const phone = rawPhone ? normalizePhone(rawPhone, country) : null;
   if (!rawPhone) error('phone', 'Phone is empty (required)');
-  else if (!phone) error('phone', `"${rawPhone}" is not a valid phone number`);
+  else if (!phone && phoneExtension(rawPhone)) error('phone', phoneExtensionMessage(clip(rawPhone)));
+  else if (!phone) error('phone', `"${clip(rawPhone)}" is not a valid phone number`);
 
-  const mrn = cell('mrn');
+  const mrn = cleanIdentifier(cell('mrn'));
   const kindOfMrn = mrn ? looksLike(mrn, country) : null;
   if (kindOfMrn === 'email' || kindOfMrn === 'phone' || kindOfMrn === 'date' || (kindOfMrn === 'name' && !/\d/.test(mrn) && mrn.length > 1)) {
-    error('mrn', `mrn "${mrn}" looks like ${kindOfMrn === 'name' ? 'a name' : `a ${kindOfMrn}`}: is a column missing or shifted in this row?`);
+    error('mrn', `mrn "${clip(mrn)}" looks like ${kindOfMrn === 'name' ? 'a name' : `a ${kindOfMrn}`}: is a column missing or shifted in this row?`);
   }
   for (const column of ['first_name', 'last_name', 'preferred_name'] as const) {
     const value = cell(column);
     if (!value) continue;
     const kind = looksLike(value, country);
     if (kind === 'email' || kind === 'phone' || kind === 'date') {
-      error(column, `${LABEL[column]} "${value}" looks like ${kind === 'email' ? 'an email' : `a ${kind}`}: is a column missing or shifted in this row?`);
+      error(column, `${LABEL[column]} "${clip(value)}" looks like ${kind === 'email' ? 'an email' : `a ${kind}`}: is a column missing or shifted in this row?`);
     }
   }
 
@@ -204,7 +222,7 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
   if (rawDob) {
     const kind = looksLike(rawDob, country);
     if (kind === 'email' || kind === 'name') {
-      error('dob', `dob "${rawDob}" looks like ${kind === 'email' ? 'an email' : 'a name'}: is a column missing or shifted in this row?`);
+      error('dob', `dob "${clip(rawDob)}" looks like ${kind === 'email' ? 'an email' : 'a name'}: is a column missing or shifted in this row?`);
     } else {
       const parsed = parseDob(rawDob, options.today);
       if (parsed && 'error' in parsed) error('dob', `Impossible date of birth: ${parsed.error}`);
@@ -216,7 +234,7 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
   let email: string | null = null;
   if (rawEmail) {
     if (isEmail(rawEmail)) email = rawEmail.toLowerCase();
-    else error('email', `"${rawEmail}" is not a valid email address`);
+    else error('email', `"${clip(rawEmail)}" is not a valid email address`);
   }
 
   // Values under no header (or an unrecognized one) are not imported: say so when they matter.
@@ -227,7 +245,7 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
     if (!v || used.has(index) || named.has(index)) return;
     const kind = looksLike(v, country);
     const what = kind === 'email' ? 'an email' : kind === 'phone' ? 'a phone number' : kind === 'date' ? 'a date' : 'a value';
-    warn(null, `Column ${index + 1} has no header; it holds ${what} ("${v}") that will not be imported${kind === 'email' ? '. Add an "email" header to import it' : ''}`);
+    warn(null, `Column ${index + 1} has no header; it holds ${what} ("${clip(v)}") that will not be imported${kind === 'email' ? '. Add an "email" header to import it' : ''}`);
   });
 
   if (issues.some((i) => i.severity === 'error')) return { values: null, issues };
@@ -239,9 +257,9 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
     values: {
       phone: phone!,
       mrn: mrn || null,
-      firstName: cell('first_name') || null,
-      lastName: cell('last_name') || null,
-      preferredName: cell('preferred_name') || null,
+      firstName: cleanName(cell('first_name')) || null,
+      lastName: cleanName(cell('last_name')) || null,
+      preferredName: cleanName(cell('preferred_name')) || null,
       dob,
       email,
       tags,

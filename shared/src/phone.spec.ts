@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePhoneNumberFromString as parseWithMin } from 'libphonenumber-js/min';
-import { formatPhoneForDisplay, normalizePhone, parseFully } from './phone.js';
+import { formatPhoneForDisplay, normalizePhone, parseFully, phoneExtension, phoneExtensionMessage } from './phone.js';
 
 describe('normalizePhone', () => {
   it.each([
@@ -31,8 +31,17 @@ describe('normalizePhone', () => {
     '+1 415 555 2671;ext=22',
     '415 555 2671 ext',
     '415 555 2671 x',
-  ])('drops the extension in %j', (input) => {
-    expect(normalizePhone(input)).toBe('+14155552671');
+  ])('refuses (never silently drops) the extension in %j', (input) => {
+    expect(normalizePhone(input)).toBeNull();
+    expect(phoneExtension(input)).not.toBeNull();
+    expect(phoneExtensionMessage(input)).toMatch(/extension/);
+  });
+
+  it('names the extension it refuses', () => {
+    expect(phoneExtension('555-123-4567 ext. 12')).toBe('ext. 12');
+    expect(phoneExtension('555-123-4567x12')).toBe('x12');
+    expect(phoneExtension('+1 415 555 2671;ext=22')).toBe('ext=22');
+    expect(phoneExtension('555-123-4567')).toBeNull();
   });
 
   it('accepts the fictional 555-01xx range (valid per libphonenumber, safe for demo data)', () => {

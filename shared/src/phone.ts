@@ -12,15 +12,32 @@ const NANP_DEFAULTS = new Set(['US', 'CA', 'PR', 'VI', 'GU', 'AS', 'MP']);
 const PHONE_CHARS = /^[\p{Nd}\s().\-/+]+$/u;
 
 /**
+ * The extension written after a number ("ext. 12", "x12", ";ext=12"), or null when there is
+ * none. A text message cannot reach an extension, and storing the number without it would
+ * silently drop what the user typed: callers refuse such input with `phoneExtensionMessage`.
+ */
+export function phoneExtension(input: string): string | null {
+  if (typeof input !== 'string' || input.length > 64) return null;
+  const match = EXTENSION.exec(input.trim().replace(/^tel:/i, ''));
+  return match && match[0].trim() ? match[0].trim().replace(/^[;,]\s*/, '') : null;
+}
+
+/** Why a number with an extension is refused, in words a user can act on. */
+export function phoneExtensionMessage(input: string): string {
+  return `"${input.trim()}" has an extension (${phoneExtension(input) ?? 'ext.'}): text messages cannot reach an extension. Enter a direct mobile number without it.`;
+}
+
+/**
  * Normalizes a typed or imported phone number to E.164, or null when it is not a
- * valid number. `defaultCountry` (ISO 3166 alpha-2) applies to national formats;
+ * valid number (including a number with an extension: see `phoneExtension`). `defaultCountry` (ISO 3166 alpha-2) applies to national formats;
  * an unknown country code means only +international input can parse.
  * Letters are rejected rather than extracted, so "call 415 555 2671" or vanity
  * numbers like "1-800-FLOWERS" do not silently become something else.
  */
 export function normalizePhone(input: string, defaultCountry = 'US'): string | null {
   if (typeof input !== 'string' || input.length > 64) return null;
-  const cleaned = input.trim().replace(/^tel:/i, '').replace(EXTENSION, '');
+  const cleaned = input.trim().replace(/^tel:/i, '');
+  if (phoneExtension(cleaned)) return null;
   if (!PHONE_CHARS.test(cleaned)) return null;
   const country = defaultCountry.toUpperCase();
   // Fast path for the common case (imports run this 100,000 times): a North American number

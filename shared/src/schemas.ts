@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXPORT_MAX_YEAR, EXPORT_MIN_YEAR } from './text.js';
 
 export const ROLES = ['owner', 'admin', 'member', 'external'] as const;
 export type Role = (typeof ROLES)[number];
@@ -55,3 +56,13 @@ export const orgRepliesSchema = z
     if (both.length) ctx.addIssue({ code: 'custom', path: ['declineKeywords'], message: `${both.join(', ')} cannot both confirm and decline` });
   });
 export type OrgReplies = z.infer<typeof orgRepliesSchema>;
+
+/**
+ * A date filter or range end, as a Date (superjson keeps Dates Dates). Text is refused rather
+ * than coerced: `new Date('2023-02-30')` silently becomes March 2. Years outside
+ * EXPORT_MIN_YEAR..EXPORT_MAX_YEAR (0001, 9999) are typos, refused with a 400.
+ */
+export const filterDateSchema = z
+  .date({ error: 'Send a date (a Date value, not text)' })
+  .min(new Date(Date.UTC(EXPORT_MIN_YEAR, 0, 1)), `Use a date in ${EXPORT_MIN_YEAR} or later`)
+  .max(new Date(Date.UTC(EXPORT_MAX_YEAR + 1, 0, 1)), `Use a date before ${EXPORT_MAX_YEAR + 1}`);

@@ -1,4 +1,4 @@
-import { analyzeHeader, checkPatientRow, type HeaderAnalysis, type RowIssue } from '@caretext/shared';
+import { analyzeHeader, checkPatientRow, cleanIdentifier, type HeaderAnalysis, type RowIssue, stripControlChars } from '@caretext/shared';
 import type { Database, SqlRunner } from '../db/database.js';
 import type { Clock } from '../tokens.js';
 import { readCsvRows } from './csv-rows.js';
@@ -18,6 +18,35 @@ export type ImportReport = {
 };
 
 type RawRow = { line: number; cells: string[] };
+
+/**
+ * What an import reads and keeps of the header row. The report is stored on the job and sent
+ * with every `imports.get` poll, so a 10 MB header cell or a 10,000-column file must not
+ * become a 10 MB answer: cells are cut to MAX_HEADER_CELL characters, and a file with more
+ * than MAX_HEADER_COLUMNS columns is refused with a message saying so.
+ */
+export const MAX_HEADER_COLUMNS = 200;
+export const MAX_HEADER_CELL = 100;
+
+/** The header as analyzed and stored: control characters removed (jsonb cannot hold NUL), invisible ones too, cut short. */
+export function capHeader(cells: string[]): string[] {
+  return cells.slice(0, MAX_HEADER_COLUMNS).map((cell) => {
+    const clean = cleanIdentifier(stripControlChars(cell.slice(0, MAX_HEADER_CELL * 4)));
+    return clean.length > MAX_HEADER_CELL ? `${clean.slice(0, MAX_HEADER_CELL)}…` : clean;
+  });
+}
+
+/** Analyzes the capped header; a file wider than the cap gets a header error (the file is refused). */
+function readHeader(cells: string[]): { stored: string[]; analysis: HeaderAnalysis } {
+  const stored = capHeader(cells);
+  const analysis = analyzeHeader(stored);
+  if (cells.length > MAX_HEADER_COLUMNS) {
+    analysis.errors.push(
+      `The header row has ${cells.length.toLocaleString('en-US')} columns; an import reads at most ${MAX_HEADER_COLUMNS}. Keep the patient columns (phone, mrn, first_name, last_name, dob, email…) and remove the others, then upload the file again.`,
+    );
+  }
+  return { stored, analysis };
+}
 
 /** Streams the stored upload back, one 1 MB chunk at a time. */
 async function* fileChunks(sql: SqlRunner, jobId: string): AsyncGenerator<Uint8Array> {
@@ -123,8 +152,7 @@ export class ImportRunner {
     let warnings = 0;
     for await (const item of batches(this.db.sql, job.id)) {
       if ('header' in item) {
-        rawHeader = item.header;
-        header = analyzeHeader(item.header);
+        ({ stored: rawHeader, analysis: header } = readHeader(item.header));
         if (header.errors.length) break;
         continue;
       }
@@ -161,7 +189,7 @@ export class ImportRunner {
     let batchNo = 0;
     for await (const item of batches(this.db.sql, job.id)) {
       if ('header' in item) {
-        header = analyzeHeader(item.header);
+        header = readHeader(item.header).analysis;
         continue;
       }
       if (shouldStop()) return 'interrupted';

@@ -1,8 +1,10 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { AccessService } from '../access/access.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { actorFromRequest, HttpError } from '../http/session-actor.js';
+import { INTERNAL_ERROR_MESSAGE } from '../trpc/trpc.js';
 import { type ImportsService, UploadError } from './imports.service.js';
 
 /**
@@ -47,11 +49,19 @@ export function mountApiErrorHandler(app: Express): void {
       res.status(error.status).json({ error: error.message, ...(error instanceof UploadError ? error.extra : {}) });
       return;
     }
-    if (error instanceof TRPCError && error.code === 'NOT_FOUND') {
-      res.status(404).json({ error: error.message });
+    // Our own refusals keep their message; an unexpected error (database, bug) is logged here
+    // and answered with a generic message: no SQL, stack, table or constraint names.
+    if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
+      res.status(getHTTPStatusCodeFromError(error)).json({ error: error.message });
       return;
     }
-    console.error('[http]', error);
-    res.status(500).json({ error: 'Something went wrong on the server.' });
+    // Body parsing errors (http-errors) whose message is meant for the client: 400 bad JSON, 413...
+    const httpish = error as { status?: unknown; expose?: unknown; message?: unknown };
+    if (typeof httpish.status === 'number' && httpish.status >= 400 && httpish.status < 500 && httpish.expose === true) {
+      res.status(httpish.status).json({ error: String(httpish.message) });
+      return;
+    }
+    console.error('[http]', req.method, req.path, error);
+    res.status(500).json({ error: INTERNAL_ERROR_MESSAGE });
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
+import { neutralizeFormula, stripControlChars } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import Papa from 'papaparse';
 import type { Actor } from '../access/access.service.js';
@@ -39,7 +40,7 @@ export class ImportsService {
   async upload(actor: Actor, fileName: string, body: Readable, declaredBytes?: number): Promise<{ jobId: string }> {
     if (declaredBytes !== undefined && declaredBytes > this.config.importMaxBytes) throw this.tooLarge();
     const job = await this.db.prisma.importJob.create({
-      data: { orgId: actor.orgId, createdById: actor.userId, fileName: fileName.slice(0, 200) || 'patients.csv', fileHash: '', fileSize: 0, status: 'uploading' },
+      data: { orgId: actor.orgId, createdById: actor.userId, fileName: stripControlChars(fileName).slice(0, 200) || 'patients.csv', fileHash: '', fileSize: 0, status: 'uploading' },
     });
     const hash = createHash('sha256');
     let size = 0;
@@ -109,7 +110,13 @@ export class ImportsService {
       orderBy: { createdAt: 'desc' },
       take: 20,
     });
-    return jobs.map((j) => this.view(j));
+    // The list shows counts and the first header error only: the header findings stay on
+    // imports.get, so twenty jobs never multiply a wide header twenty times.
+    return jobs.map((j) => {
+      const view = this.view(j);
+      const report = view.report && { ...view.report, header: { columns: [], unrecognized: [], duplicates: [], errors: view.report.header.errors.slice(0, 1) } };
+      return { ...view, report };
+    });
   }
 
   private async find(actor: Actor, jobId: string) {
@@ -170,7 +177,8 @@ export class ImportsService {
     const job = await this.find(actor, jobId);
     const report = job.report as ImportReport | null;
     const header = report?.header.columns ?? [];
-    yield '\ufeff' + Papa.unparse([['line', 'severity', 'problem', ...header]]) + '\r\n';
+    // Every cell, header row included, goes through csvCell: a header is file content too.
+    yield '\ufeff' + Papa.unparse([['line', 'severity', 'problem', ...header].map(csvCell)]) + '\r\n';
     let cursor = 0;
     for (;;) {
       const rows = await this.db.prisma.importRowIssue.findMany({ where: { jobId: job.id, line: { gt: cursor } }, orderBy: [{ line: 'asc' }, { id: 'asc' }], take: 2000 });
@@ -184,7 +192,7 @@ export class ImportsService {
       const out = [...byLine.values()].map((issues) => {
         const cells = JSON.parse(issues[0]!.raw ?? '[]') as string[];
         const severity = issues.some((i) => i.severity === 'error') ? 'rejected' : 'warning';
-        return [String(issues[0]!.line), severity, issues.map((i) => i.message).join(' | '), ...cells.map(neutralizeFormula)];
+        return [String(issues[0]!.line), severity, issues.map((i) => i.message).join(' | '), ...cells].map(csvCell);
       });
       yield Papa.unparse(out) + '\r\n';
       cursor = safe[safe.length - 1]!.line;
@@ -210,7 +218,7 @@ export class ImportsService {
   }
 }
 
-/** A cell starting with = + - @ would run as a formula in a spreadsheet: prefix it with '. */
-export function neutralizeFormula(cell: string): string {
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+/** A report cell: control characters (a NUL that got the row rejected) removed, formulas made inert. */
+function csvCell(cell: string): string {
+  return neutralizeFormula(stripControlChars(cell));
 }

@@ -1,8 +1,7 @@
-import { localParts, zonedTime } from '@caretext/shared';
+import { localParts, neutralizeFormula, zonedTime } from '@caretext/shared';
 import Papa from 'papaparse';
 import type { Actor } from '../access/access.service.js';
 import type { Database } from '../db/database.js';
-import { neutralizeFormula } from '../imports/imports.service.js';
 
 export const PHONE_LOG_COLUMNS = ['Sent', 'From', 'To', 'First', 'Last', 'Dob', 'Email', 'Status', 'ErrorCode', 'ErrorMessage'] as const;
 
@@ -28,7 +27,7 @@ export async function* phoneLogCsv(db: Database, actor: Actor, number: { e164: s
   };
   const from = range.from ? day(range.from) : new Date(0);
   const to = range.to ? day(range.to, 1) : new Date('9999-01-01');
-  yield '\ufeff' + Papa.unparse([PHONE_LOG_COLUMNS as unknown as string[]]) + '\r\n';
+  yield '\ufeff' + Papa.unparse([PHONE_LOG_COLUMNS.map(neutralizeFormula)]) + '\r\n';
   let cursor: { at: Date; id: string } = { at: new Date(0), id: '' };
   for (;;) {
     const rows = await db.sql.query<Row>(
@@ -54,7 +53,7 @@ export async function* phoneLogCsv(db: Database, actor: Actor, number: { e164: s
           r.status === 'delivered' ? 'Delivered' : 'Error',
           r.errorCode ?? '',
           r.errorMessage ?? '',
-        ].map((cell, i) => (i === 1 || i === 2 ? cell : neutralizeFormula(cell))),
+        ].map(neutralizeFormula), // every cell; an E.164 From/To stays as it is (see neutralizeFormula)
       ),
     ) + '\r\n';
     const last = rows[rows.length - 1]!;

@@ -1,9 +1,11 @@
-import { timeZoneSchema } from '@caretext/shared';
+import { cleanIdentifier, cleanName, timeZoneSchema } from '@caretext/shared';
 import { z } from 'zod';
 import { orgProcedure, router } from '../trpc/trpc.js';
 import type { PatientsService } from './patients.service.js';
 
 const text = (max: number) => z.string().max(max).nullable().optional();
+/** Lookup input cleaned the way stored names and MRNs are (see PatientsService.normalize). */
+const cleaned = (max: number, clean: (v: string) => string) => text(max).transform((v) => (v == null ? v : clean(v)));
 
 export const patientInputSchema = z.object({
   phone: text(40),
@@ -40,7 +42,7 @@ export function patientsRouter(patients: PatientsService) {
     create: orgProcedure.input(patientInputSchema).mutation(({ ctx, input }) => patients.create(ctx.actor, input)),
     update: orgProcedure.input(patientInputSchema.extend({ patientId: id })).mutation(({ ctx, input: { patientId, ...input } }) => patients.update(ctx.actor, patientId, input)),
     match: orgProcedure
-      .input(z.object({ mrn: text(64), phone: text(40), firstName: text(100), lastName: text(100), dob: text(20) }))
+      .input(z.object({ mrn: cleaned(64, cleanIdentifier), phone: text(40), firstName: cleaned(100, cleanName), lastName: cleaned(100, cleanName), dob: text(20) }))
       .query(({ ctx, input }) => patients.match(ctx.actor, input)),
     findOrCreateByContact: orgProcedure
       .input(z.object({ contact: z.string().trim().min(3).max(254) }))

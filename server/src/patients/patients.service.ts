@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatPhoneForDisplay, isEmail, normalizePhone, parseDob } from '@caretext/shared';
+import { cleanIdentifier, cleanName, formatPhoneForDisplay, isEmail, normalizePhone, parseDob, phoneExtension, phoneExtensionMessage } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -82,7 +82,8 @@ export class PatientsService {
   }
 
   private async searchWhere(actor: Actor, raw: string): Promise<Prisma.PatientWhereInput> {
-    const query = raw.trim();
+    // Stored names and MRNs are cleaned (see normalize): a pasted MRN-0001\u200b finds MRN-0001.
+    const query = cleanName(raw);
     const base: Prisma.PatientWhereInput = { orgId: actor.orgId };
     if (!query) return base;
     const or: Prisma.PatientWhereInput[] = [];
@@ -92,7 +93,7 @@ export class PatientsService {
     if (!phone && digits.length >= 4 && /^[\d\s().+-]+$/.test(query)) or.push({ phone: { contains: digits } });
     const dob = parseDob(query);
     if (dob && 'value' in dob) or.push({ dob: dob.value });
-    or.push({ mrn: { equals: query, mode: 'insensitive' } });
+    or.push({ mrn: { equals: cleanIdentifier(query), mode: 'insensitive' } });
     if (isEmail(query)) or.push({ email: query.toLowerCase() });
     const words = query.split(/\s+/).filter((w) => /\p{L}/u.test(w));
     if (words.length) {
@@ -141,7 +142,7 @@ export class PatientsService {
     if (input.phone !== undefined) {
       const raw = input.phone?.trim() ?? '';
       const phone = raw ? normalizePhone(raw, await this.defaultCountry(actor.orgId)) : null;
-      if (raw && !phone) errors.phone = `"${raw}" is not a valid phone number`;
+      if (raw && !phone) errors.phone = phoneExtension(raw) ? phoneExtensionMessage(raw) : `"${raw}" is not a valid phone number`;
       data.phone = phone;
     }
     if (input.email !== undefined) {
@@ -154,7 +155,13 @@ export class PatientsService {
       if (parsed && 'error' in parsed) errors.dob = parsed.error;
       data.dob = parsed && 'value' in parsed ? parsed.value : null;
     }
-    for (const key of ['mrn', 'firstName', 'lastName', 'preferredName', 'location', 'provider', 'timeZone'] as const) {
+    // Names and MRNs lose invisible characters (zero-width, bidi overrides) and are normalized,
+    // so "MRN-0001\u200b" is the same MRN as "MRN-0001", not a second patient.
+    if (input.mrn !== undefined) data.mrn = input.mrn === null ? null : cleanIdentifier(input.mrn) || null;
+    for (const key of ['firstName', 'lastName', 'preferredName'] as const) {
+      if (input[key] !== undefined) data[key] = input[key] === null ? null : cleanName(input[key]) || null;
+    }
+    for (const key of ['location', 'provider', 'timeZone'] as const) {
       if (input[key] !== undefined) data[key] = text(input[key]);
     }
     if (input.tags !== undefined) data.tags = [...new Set(input.tags.map((t) => t.trim()).filter(Boolean))];
@@ -249,6 +256,7 @@ export class PatientsService {
     const country = await this.defaultCountry(actor.orgId);
     const phone = normalizePhone(value, country);
     const email = !phone && isEmail(value) ? value.toLowerCase() : null;
+    if (!phone && !email && phoneExtension(value)) throw new TRPCError({ code: 'BAD_REQUEST', message: phoneExtensionMessage(value) });
     if (!phone && !email) throw new TRPCError({ code: 'BAD_REQUEST', message: `"${value}" is neither a phone number nor an email address.` });
     const existing = await this.db.prisma.patient.findMany({ where: { orgId: actor.orgId, ...(phone ? { phone } : { email }) }, take: 20 });
     if (existing.length) return { created: false, patients: existing.map(summary) };

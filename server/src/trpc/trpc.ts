@@ -1,13 +1,25 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import { firstControlChar } from '@caretext/shared';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { Actor } from '../access/access.service.js';
 import type { Context } from './context.js';
 
-const t = initTRPC.context<Context>().create({
+/** Procedure metadata. `adminOnly` is set by adminProcedure, so tests can find every admin procedure on the router. */
+export type Meta = { adminOnly?: boolean };
+
+/** What the client sees of any error we did not raise on purpose (database, bug): never SQL, stacks or table names. */
+export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on the server. Please try again; if it keeps happening, contact support.';
+
+const t = initTRPC.context<Context>().meta<Meta>().create({
   // Dates stay Dates on the client.
   transformer: superjson,
   errorFormatter({ shape, error }) {
+    // An unexpected error (a Prisma/database error, a bug) is logged in full on the server
+    // (see onError in server.ts); the client gets a generic message and nothing from its cause.
+    if (error.code === 'INTERNAL_SERVER_ERROR') {
+      return { ...shape, message: INTERNAL_ERROR_MESSAGE, data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path } };
+    }
     const zod = error.cause instanceof ZodError ? error.cause : null;
     const fields = error.cause && 'fields' in error.cause ? (error.cause.fields as Record<string, string>) : undefined;
     return {
@@ -29,10 +41,45 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const middleware = t.middleware;
 
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure's input, before anything else reads it: NUL and other control characters
+ * (everything below U+0020 but tab, LF and CR; DEL; U+0080–U+009F) are refused with a 400.
+ * PostgreSQL cannot store NUL (it would surface as a 500), and the rest only hide text.
+ */
+const refuseControlChars = t.middleware(async ({ getRawInput, next }) => {
+  const found = findControlChar(await getRawInput());
+  if (found) throw new TRPCError({ code: 'BAD_REQUEST', message: `Text cannot contain control characters: ${found.path.slice(0, 100) || 'the input'} has ${found.char}. Remove it and try again.` });
+  return next();
+});
+
+/** The first forbidden control character in a string, key or nested value, with where it is. */
+function findControlChar(input: unknown): { path: string; char: string } | null {
+  const stack: { value: unknown; path: string }[] = [{ value: input, path: '' }];
+  while (stack.length) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      const char = firstControlChar(value);
+      if (char) return { path, char };
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push({ value: item, path: `${path}[${i}]` }));
+    } else if (value && typeof value === 'object' && !(value instanceof Date)) {
+      for (const [key, item] of Object.entries(value)) {
+        const char = firstControlChar(key);
+        if (char) return { path: path || 'a field name', char };
+        stack.push({ value: item, path: path ? `${path}.${key}` : key });
+      }
+    }
+  }
+  return null;
+}
+
+/** Every procedure starts here: the input guard runs before sign-in checks and input parsing. */
+const baseProcedure = t.procedure.use(refuseControlChars);
+
+export const publicProcedure = baseProcedure;
 
 /** Signed in; no organization needed (creating or joining one). */
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please sign in.' });
   return next({ ctx: { ...ctx, auth: ctx.auth } });
 });
@@ -49,7 +96,7 @@ export const orgProcedure = authedProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, org, membership, actor } });
 });
 
-export const adminProcedure = orgProcedure.use(({ ctx, next }) => {
+export const adminProcedure = orgProcedure.meta({ adminOnly: true }).use(({ ctx, next }) => {
   ctx.access.requireAdmin(ctx.actor);
   return next();
 });
