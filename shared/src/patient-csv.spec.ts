@@ -112,4 +112,32 @@ describe('row validation', () => {
     });
     expect(r.issues).toEqual([]);
   });
+
+  it('reports a row with NUL or another control character as a problem, without echoing the character', () => {
+    for (const row of [['4155552671', 'M\u00001'], ['4155552671', 'M1', 'A\u001bnn'], ['4155552\u0000671']]) {
+      const r = check(row);
+      expect(r.values).toBeNull();
+      expect(r.issues[0]!.message).toMatch(/control character \(U\+00(00|1B)\)/);
+      expect(r.issues.every((i) => !/[\u0000-\u001f]/.test(i.message))).toBe(true);
+    }
+  });
+
+  it('strips zero-width and bidi characters from MRNs and names', () => {
+    const r = check(['4155552671', 'MRN-0001\u200b', '\u202eAnn', 'L\u200dee']);
+    expect(r.values).toMatchObject({ mrn: 'MRN-0001', firstName: 'Ann', lastName: 'Lee' });
+    expect(check(['4155552671', 'ＭＲＮ－０００１']).values?.mrn).toBe('MRN-0001');
+  });
+
+  it('refuses a phone with an extension, saying why, instead of dropping the extension', () => {
+    for (const phone of ['555-123-4567 ext. 12', '555-123-4567 x12']) {
+      const r = check([phone, 'M1']);
+      expect(r.values).toBeNull();
+      expect(r.issues[0]).toMatchObject({ field: 'phone', message: expect.stringMatching(/extension/) });
+    }
+  });
+
+  it('quotes at most 80 characters of a huge cell in a message', () => {
+    const r = check(['4'.repeat(100_000), 'M1']);
+    expect(r.issues[0]!.message.length).toBeLessThan(200);
+  });
 });
