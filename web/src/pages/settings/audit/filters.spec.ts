@@ -21,6 +21,14 @@ describe('toAuditQuery', () => {
   it('refuses a range that ends before it starts, and impossible dates', () => {
     expect(toAuditQuery({ ...NO_FILTERS, from: '2026-11-23', to: '2026-11-01' }).error).toBe('The start date is after the end date.');
     expect(toAuditQuery({ ...NO_FILTERS, from: '2026-02-31' }).error).toBe('Enter dates as YYYY-MM-DD.');
+    expect(toAuditQuery({ ...NO_FILTERS, from: '2023-02-30' }).error).toBe('Enter dates as YYYY-MM-DD.');
+    expect(toAuditQuery({ ...NO_FILTERS, to: '2023-13-01' }).error).toBe('Enter dates as YYYY-MM-DD.');
+  });
+
+  it('refuses absurd years the server would refuse', () => {
+    expect(toAuditQuery({ ...NO_FILTERS, from: '1999-12-31' }).error).toBe('Use a year between 2000 and 2100.');
+    expect(toAuditQuery({ ...NO_FILTERS, from: '0001-01-01' }).error).not.toBeNull();
+    expect(toAuditQuery({ ...NO_FILTERS, to: '9999-12-31' }).error).toBe('Use a year between 2000 and 2100.');
   });
 
   it('passes action and actor through only when chosen', () => {

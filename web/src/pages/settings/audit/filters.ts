@@ -1,3 +1,5 @@
+import { EXPORT_MAX_YEAR, EXPORT_MIN_YEAR } from '@caretext/shared';
+
 export type AuditFilters = { action: string; actorId: string; from: string; to: string };
 export const NO_FILTERS: AuditFilters = { action: '', actorId: '', from: '', to: '' };
 
@@ -11,6 +13,10 @@ export function toAuditQuery(filters: AuditFilters): { query: AuditQuery; error:
   const from = filters.from ? localDay(filters.from, 'start') : undefined;
   const to = filters.to ? localDay(filters.to, 'end') : undefined;
   if (from === null || to === null) return { query: null, error: 'Enter dates as YYYY-MM-DD.' };
+  // The server refuses these too (a typed 0001 or 9999 is a typo, not a filter): say so here first.
+  if ([from, to].some((d) => d && (d.getFullYear() < EXPORT_MIN_YEAR || d.getFullYear() > EXPORT_MAX_YEAR))) {
+    return { query: null, error: `Use a year between ${EXPORT_MIN_YEAR} and ${EXPORT_MAX_YEAR}.` };
+  }
   if (from && to && from > to) return { query: null, error: 'The start date is after the end date.' };
   return {
     query: {
