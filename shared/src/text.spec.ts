@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filterDateSchema } from './schemas.js';
-import { cleanIdentifier, cleanName, dateRangeProblem, firstControlChar, hasControlChars, neutralizeFormula, parseIsoDate, stripControlChars } from './text.js';
+import { cleanIdentifier, cleanName, dateRangeProblem, firstControlChar, hasControlChars, hasLoneSurrogate, neutralizeFormula, parseIsoDate, stripControlChars } from './text.js';
 
 describe('neutralizeFormula', () => {
   it.each(['=1+1', '+1+1', '-1+1', '@SUM(A1)', '\t=1+1', '\r=1+1', '=HYPERLINK("http://evil.example","x")', '+cmd|\'/c calc\'!A0', '-2+3', '+'])('makes %j inert with a leading apostrophe', (cell) => {
@@ -23,6 +23,14 @@ describe('control characters', () => {
     expect(firstControlChar('ok\u0000')).toBe('U+0000');
     expect(firstControlChar('ok')).toBeNull();
     expect(stripControlChars('a\u0000b\u001bc\td')).toBe('abc\td');
+  });
+});
+
+describe('unpaired surrogates', () => {
+  it('finds a lone high or low surrogate, not a real pair', () => {
+    expect(hasLoneSurrogate('a\ud800b')).toBe(true);
+    expect(hasLoneSurrogate('a\udc00')).toBe(true);
+    expect(hasLoneSurrogate('🙂 é')).toBe(false);
   });
 });
 

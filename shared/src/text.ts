@@ -20,6 +20,17 @@ export function firstControlChar(text: string): string | null {
   return match ? `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : null;
 }
 
+/**
+ * A UTF-16 surrogate without its pair: not a character at all. It reaches us only from a
+ * hand-made request (JSON "\ud800"), and PostgreSQL refuses it in jsonb with an error.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `text` is not valid Unicode (holds an unpaired surrogate). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 /** Removes the control characters `hasControlChars` finds (for text we must keep, e.g. a stored header). */
 export function stripControlChars(text: string): string {
   return text.replace(new RegExp(CONTROL.source, 'g'), '');

@@ -1,5 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import { firstControlChar } from '@caretext/shared';
+import { firstControlChar, hasLoneSurrogate } from '@caretext/shared';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { Actor } from '../access/access.service.js';
@@ -44,27 +44,29 @@ export const middleware = t.middleware;
 /**
  * Every procedure's input, before anything else reads it: NUL and other control characters
  * (everything below U+0020 but tab, LF and CR; DEL; U+0080–U+009F) are refused with a 400.
- * PostgreSQL cannot store NUL (it would surface as a 500), and the rest only hide text.
+ * PostgreSQL cannot store NUL (it would surface as a 500), and the rest only hide text. An
+ * unpaired surrogate (not valid Unicode; jsonb refuses it) is refused the same way.
  */
 const refuseControlChars = t.middleware(async ({ getRawInput, next }) => {
   const found = findControlChar(await getRawInput());
-  if (found) throw new TRPCError({ code: 'BAD_REQUEST', message: `Text cannot contain control characters: ${found.path.slice(0, 100) || 'the input'} has ${found.char}. Remove it and try again.` });
+  if (found) throw new TRPCError({ code: 'BAD_REQUEST', message: `Text cannot contain control characters or invalid Unicode: ${found.path.slice(0, 100) || 'the input'} has ${found.char}. Remove it and try again.` });
   return next();
 });
 
-/** The first forbidden control character in a string, key or nested value, with where it is. */
+/** The first forbidden control character (or unpaired surrogate) in a string, key or nested value, with where it is. */
 function findControlChar(input: unknown): { path: string; char: string } | null {
+  const forbidden = (text: string) => firstControlChar(text) ?? (hasLoneSurrogate(text) ? 'an unpaired surrogate' : null);
   const stack: { value: unknown; path: string }[] = [{ value: input, path: '' }];
   while (stack.length) {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
-      const char = firstControlChar(value);
+      const char = forbidden(value);
       if (char) return { path, char };
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => stack.push({ value: item, path: `${path}[${i}]` }));
     } else if (value && typeof value === 'object' && !(value instanceof Date)) {
       for (const [key, item] of Object.entries(value)) {
-        const char = firstControlChar(key);
+        const char = forbidden(key);
         if (char) return { path: path || 'a field name', char };
         stack.push({ value: item, path: path ? `${path}.${key}` : key });
       }

@@ -44,7 +44,7 @@ describe('control characters in any tRPC input', () => {
     expect(res.status).toBe(400);
     const { message, data } = JSON.parse(res.body).error.json;
     expect(data.code).toBe('BAD_REQUEST');
-    expect(message).toMatch(/^Text cannot contain control characters: (\S+) has U\+[0-9A-F]{4}\. Remove it and try again\.$/);
+    expect(message).toMatch(/^Text cannot contain control characters or invalid Unicode: (\S+) has U\+[0-9A-F]{4}\. Remove it and try again\.$/);
     expect(message).toContain(`: ${field} has`);
     expect(await server.db.prisma.patient.count()).toBe(before);
   });
@@ -53,7 +53,14 @@ describe('control characters in any tRPC input', () => {
     expect((await rawCall('auth.signIn', { email: 'a\u0000@b.example', password: 'x' }, null)).status).toBe(400);
     expect((await rawCall('patients.create', { ['first\u0000Name']: 'x' }, staff.member.token)).status).toBe(400);
     const viaClient = await errorOf(staff.member.api.patients.list.query({ query: 'MRN\u0000' }));
-    expect(viaClient).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/control characters: query has U\+0000/) });
+    expect(viaClient).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/invalid Unicode: query has U\+0000/) });
+  });
+
+  it('an unpaired surrogate (invalid Unicode, refused by jsonb) is a 400, not a database error', async () => {
+    const res = await rawCall('ehrAdapters.save', { name: 'Lone', urlPattern: 'https://lone.example.com/*', selectors: { name: '#a\ud800' }, published: false }, staff.owner.token);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error.json.message).toContain('selectors.name has an unpaired surrogate');
+    expect(await server.db.prisma.ehrAdapter.count({ where: { name: 'Lone' } })).toBe(0);
   });
 
   it('tab, newline and carriage return stay allowed where text may hold them', async () => {
