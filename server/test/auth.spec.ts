@@ -48,7 +48,7 @@ describe('accounts', () => {
 
   it('rate-limits repeated failed sign-ins for an email until the window passes', async () => {
     const user = await signUp(server);
-    for (let i = 0; i < SIGN_IN_LIMIT.perEmail; i++) {
+    for (let i = 0; i < SIGN_IN_LIMIT.perEmailAndAddress; i++) {
       expect((await errorOf(server.anon.auth.signIn.mutate({ email: user.email, password: 'guess ' + i }))).code).toBe('UNAUTHORIZED');
     }
     // Even the right password is refused while locked: the guesser must not learn it is right.

@@ -83,7 +83,8 @@ function makeClient(url: string, token: string | null) {
               fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
           }),
         }),
-        false: httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers }),
+        // The server refuses batches of more than 10 calls (MAX_BATCH_SIZE): split larger ones.
+        false: httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers, maxItems: 10 }),
       }),
     ],
   });

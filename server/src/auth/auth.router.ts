@@ -37,7 +37,7 @@ export function authRouter(auth: AuthService, members: MembersService, secureCoo
     /** Who am I: null when signed out (not an error, so the app can show the sign-in page). */
     me: publicProcedure.query(({ ctx }) => (ctx.auth ? auth.me(ctx.auth) : null)),
     requestPasswordReset: publicProcedure.input(z.object({ email: emailSchema })).mutation(async ({ input }) => {
-      await auth.requestPasswordReset(input.email);
+      auth.requestPasswordReset(input.email);
       return { ok: true };
     }),
     resetPassword: publicProcedure
