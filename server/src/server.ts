@@ -99,7 +99,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // One batched POST must not carry a hundred sign-in guesses (or a hundred of anything).
     app.use('/trpc', (req: import('express').Request, res: import('express').Response, next: () => void) => {
       const refused = refuseBatch(req.path, req.query.batch);
-      if (refused) res.status(400).json({ error: { message: refused, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: 400 } } });
+      if (refused) res.status(400).json(refused.body);
       else next();
     });
     app.use(

@@ -48,7 +48,7 @@ export function clientIp(req: Request): string | null {
 }
 
 /** Procedures that must be called one per request, so a batch cannot multiply guesses. */
-export const UNBATCHABLE = new Set(['auth.signIn', 'auth.signUp', 'auth.requestPasswordReset', 'auth.resetPassword']);
+export const UNBATCHABLE = new Set(['auth.signIn', 'auth.signUp', 'auth.confirmSignUp', 'auth.requestPasswordReset', 'auth.resetPassword']);
 /** The most calls one batched request may carry (the clients split larger batches). */
 export const MAX_BATCH_SIZE = 10;
 
@@ -57,15 +57,22 @@ export const MAX_BATCH_SIZE = 10;
  * that is too large or that carries an auth procedure together with anything else.
  * Returns the message to answer 400 with, or null to go on.
  */
-export function refuseBatch(pathname: string, batchParam: unknown): string | null {
+export function refuseBatch(pathname: string, batchParam: unknown): { message: string; body: unknown[] } | null {
   if (batchParam !== '1') return null;
   let paths: string[];
   try {
     paths = decodeURIComponent(pathname.replace(/^\/+/, '')).split(',');
   } catch {
-    return 'Malformed request path.';
+    paths = [pathname];
   }
-  if (paths.length > MAX_BATCH_SIZE) return `At most ${MAX_BATCH_SIZE} calls per request.`;
-  if (paths.length > 1 && paths.some((p) => UNBATCHABLE.has(p.trim()))) return 'Sign-in and password calls cannot be batched; send each on its own.';
-  return null;
+  const message =
+    paths.length > MAX_BATCH_SIZE
+      ? `At most ${MAX_BATCH_SIZE} calls per request.`
+      : paths.length > 1 && paths.some((p) => UNBATCHABLE.has(p.trim()))
+        ? 'Sign-in and password calls cannot be batched; send each on its own.'
+        : null;
+  if (!message) return null;
+  // Shaped like tRPC's own batch answer (superjson-encoded errors), so clients show the message.
+  const error = (path: string) => ({ error: { json: { message, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: 400, path } } } });
+  return { message, body: paths.length > MAX_BATCH_SIZE ? [error('')] : paths.map(error) };
 }

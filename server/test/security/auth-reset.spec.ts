@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, waitFor } from '../harness.js';
+import { PASSWORD, signUp, startTestServer, type TestServer, waitFor } from '../harness.js';
 import { call, signIn } from './auth-http.js';
 
 let server: TestServer;
@@ -14,11 +14,6 @@ async function resetTokenFor(email: string): Promise<string> {
   await call(server, 'auth.requestPasswordReset', { email });
   const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: { contains: email }, subject: { contains: 'Reset' } }, orderBy: { createdAt: 'desc' } }));
   return /reset-password\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 describe('password reset (items 11 and 12)', () => {
@@ -38,31 +33,6 @@ describe('password reset (items 11 and 12)', () => {
     for (const other of passwords.filter((p) => p !== won[0])) {
       expect((await signIn(server, user.email, other, '198.51.100.91')).status).toBe(401);
     }
-  });
-
-  it('answers a reset request the same way, about as fast, for known and unknown emails, and mails only the owner', async () => {
-    const user = await signUp(server);
-    const known: number[] = [];
-    const unknown: number[] = [];
-    const answers = new Set<string>();
-    // Alternate, so load on the machine hits both sides alike; compare medians, not single runs.
-    for (let i = 0; i < 9; i++) {
-      for (const [email, times] of [[user.email, known], [uniqueEmail('nobody'), unknown]] as const) {
-        const started = performance.now();
-        const answer = await call(server, 'auth.requestPasswordReset', { email });
-        times.push(performance.now() - started);
-        answers.add(JSON.stringify({ status: answer.status, data: answer.data }));
-      }
-    }
-    expect(answers.size).toBe(1);
-    // The request path does no lookup at all (the mail goes out after answering), so the two
-    // sides do the same work; the bound is loose on purpose (a loaded CI machine).
-    const ratio = Math.max(median(known), median(unknown)) / Math.max(1, Math.min(median(known), median(unknown)));
-    expect(ratio).toBeLessThan(3);
-    // The owner still gets a link; a flood of requests sends at most a few mails.
-    await waitFor(() => server.db.prisma.passwordResetToken.findFirst({ where: { user: { email: user.email } } }));
-    await waitFor(async () => ((await server.db.prisma.devMail.count({ where: { to: { contains: user.email }, subject: { contains: 'Reset' } } })) >= 3 ? true : null));
-    expect(await server.db.prisma.passwordResetToken.count({ where: { user: { email: user.email } } })).toBeLessThanOrEqual(3);
   });
 
   it('after a reset the old password and every old session are gone, and the owner can sign in at once', async () => {

@@ -8,7 +8,10 @@ beforeAll(async () => {
   // Live streams re-check their session often here, so idle expiry shows up without waiting long.
   server = await startTestServer({ sessionRecheckMs: 20 });
 });
+const streams: { unsubscribe(): void }[] = [];
 afterAll(async () => {
+  // An open stream (a failed test's) would keep the server from closing.
+  for (const stream of streams) stream.unsubscribe();
   await server?.stop();
 });
 
@@ -25,6 +28,7 @@ function listen(token: string) {
     onError: (error) => (state.error = { code: error.data?.code, message: error.message, reason: (error.data as { reason?: string })?.reason }),
     onComplete: () => (state.complete = true),
   });
+  streams.push(subscription);
   return { state, stop: () => subscription.unsubscribe() };
 }
 
