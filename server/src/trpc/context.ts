@@ -58,7 +58,8 @@ export const MAX_BATCH_SIZE = 10;
  * Returns the message to answer 400 with, or null to go on.
  */
 export function refuseBatch(pathname: string, batchParam: unknown): { message: string; body: unknown[] } | null {
-  if (batchParam !== '1') return null;
+  // A repeated ?batch=1&batch=1 is still a batch to tRPC (it reads the first value).
+  if (!(Array.isArray(batchParam) ? batchParam : [batchParam]).includes('1')) return null;
   let paths: string[];
   try {
     paths = decodeURIComponent(pathname.replace(/^\/+/, '')).split(',');

@@ -13,10 +13,10 @@ afterAll(async () => {
 });
 
 /** One POST carrying `paths.length` calls, the way httpBatchLink sends them. */
-async function batch(paths: string[], inputs: unknown[], from?: string, method: 'GET' | 'POST' = 'POST') {
+async function batch(paths: string[], inputs: unknown[], from?: string, method: 'GET' | 'POST' = 'POST', flag = 'batch=1') {
   const body = JSON.stringify(Object.fromEntries(inputs.map((input, i) => [i, superjson.serialize(input)])));
   const query = method === 'GET' ? `&input=${encodeURIComponent(body)}` : '';
-  const res = await fetch(`${server.url}/trpc/${paths.join(',')}?batch=1${query}`, {
+  const res = await fetch(`${server.url}/trpc/${paths.join(',')}?${flag}${query}`, {
     method,
     headers: { 'content-type': 'application/json', ...(from ? { 'x-forwarded-for': from } : {}) },
     body: method === 'POST' ? body : undefined,
@@ -40,6 +40,9 @@ describe('sign-in guessing (issue 9, item 3)', () => {
     const user = await signUp(server);
     const mixed = await batch(['auth.signOut', 'auth.signIn'], [undefined, { email: user.email, password: 'wrong password', client: 'extension' }]);
     expect(mixed.status).toBe(400);
+    const guesses = [0, 1].map((i) => ({ email: user.email, password: `guess ${i}`, client: 'extension' }));
+    expect((await batch(['auth.signIn', 'auth.signIn'], guesses, undefined, 'POST', 'batch=1&batch=1')).status).toBe(400);
+    expect((await batch(['auth.signIn', 'auth.signIn'], guesses, undefined, 'POST', 'batch=1&batch=0')).status).toBe(400);
     const resets = await batch(['auth.requestPasswordReset', 'auth.requestPasswordReset'], [{ email: user.email }, { email: user.email }]);
     expect(resets.status).toBe(400);
     expect(await failedAttempts(server, { email: user.email })).toBe(0);
