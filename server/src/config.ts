@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -49,6 +50,7 @@ const envSchema = z.object({
   SEED_DEMO: optional(z.enum(['0', '1', 'true', 'false'])),
   LOG_LEVEL: optional(z.enum(['error', 'warn', 'info', 'debug'])),
   IMPORT_MAX_MB: optional(z.coerce.number().int().min(1).max(1024)),
+  TRUST_PROXY: optional(z.string().transform((value, ctx) => parseTrustProxy(value, ctx))),
   /** Fault injection for the crash-resume test: the process kills itself after N import batches. */
   CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: optional(z.coerce.number().int().min(1)),
 });
@@ -74,6 +76,13 @@ export type Config = {
   /** The built Chrome extension, offered as a zip on the "Get the extension" page. */
   extensionDist?: string;
   importMaxBytes: number;
+  /**
+   * Which peers may tell us the client's address (X-Forwarded-For), for per-address sign-in
+   * limits and audit records: Express's `trust proxy` value. False: none, use the socket address.
+   */
+  trustProxy: TrustProxy;
+  /** How often a live stream re-checks its session (idle timeout); tests make it short. */
+  sessionRecheckMs: number;
   faults: { crashAfterImportBatches: number | null };
 };
 
@@ -106,10 +115,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL ?? 'info',
     webDist: null,
     importMaxBytes: (e.IMPORT_MAX_MB ?? 50) * 1024 * 1024,
+    trustProxy: e.TRUST_PROXY ?? 'loopback',
+    sessionRecheckMs: 30_000,
     faults: { crashAfterImportBatches: e.CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES ?? null },
     ...overrides,
   };
   return config;
+}
+
+/** Express `trust proxy`: false, a hop count, or a list of addresses, CIDR ranges and presets. */
+export type TrustProxy = false | number | string[] | 'loopback';
+
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY: `none` (use the socket address), `loopback` (the default: a proxy on this
+ * machine), a hop count (`1` behind one load balancer), or a comma-separated list of
+ * addresses, CIDR ranges and presets (`10.0.0.0/8, loopback`). `true` (trust everyone) is
+ * refused: any client could then pick the address its sign-in attempts are counted under.
+ */
+function parseTrustProxy(raw: string, ctx: z.RefinementCtx): TrustProxy {
+  const value = raw.trim().toLowerCase();
+  if (value === 'none' || value === 'false' || value === '0') return false;
+  if (value === 'loopback') return 'loopback';
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 10) ctx.addIssue({ code: 'custom', message: 'a hop count must be between 0 and 10' });
+    return hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !PROXY_PRESETS.includes(entry) && !isAddressOrRange(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be none, loopback, a hop count, or a comma-separated list of addresses and CIDR ranges (not understood: ${bad.join(', ') || raw})`,
+    });
+  }
+  return entries;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address ?? '');
+  if (!version || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 /** For logs: the database without its password. */

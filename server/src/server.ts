@@ -17,7 +17,7 @@ import { AccessService } from './access/access.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
 import { mountImportRoutes } from './imports/imports.http.js';
 import { ImportsService } from './imports/imports.service.js';
-import { clientIp, type Context, readSessionToken } from './trpc/context.js';
+import { clientIp, type Context, MAX_BATCH_SIZE, readSessionToken, refuseBatch } from './trpc/context.js';
 import { type Clock, systemClock } from './tokens.js';
 import type { Carrier } from './carriers/carrier.js';
 import { createSimulatorCredentials, createTwilioSimulator, type TwilioSimulator, type TwilioSimulatorOptions } from './carriers/simulator/twilio-simulator.js';
@@ -82,7 +82,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       AppModule.register({ config, db, clock, billing: options.billing, carrier, simulator }),
       { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: true },
     );
-    app.set('trust proxy', 'loopback');
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (per-address limits).
+    app.set('trust proxy', config.trustProxy);
     app.disable('x-powered-by');
 
     if (!config.smtpUrl) {
@@ -95,14 +96,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const access = app.get(AccessService);
     const expressApp = app.getHttpAdapter().getInstance();
     expressApp.get('/health', (_req: unknown, res: { json(v: unknown): void }) => res.json({ ok: true }));
+    // One batched POST must not carry a hundred sign-in guesses (or a hundred of anything).
+    app.use('/trpc', (req: import('express').Request, res: import('express').Response, next: () => void) => {
+      const refused = refuseBatch(req.path, req.query.batch);
+      if (refused) res.status(400).json(refused.body);
+      else next();
+    });
     app.use(
       '/trpc',
       createExpressMiddleware({
         router: app.get(TrpcRouter).appRouter,
+        maxBatchSize: MAX_BATCH_SIZE,
         createContext: async ({ req, res }): Promise<Context> => {
           const presented = readSessionToken(req);
-          const state = presented ? await auth.authenticate(presented.token) : null;
-          return { auth: state, ip: clientIp(req), userAgent: req.headers['user-agent'] ?? null, access, req, res };
+          const { auth: state, ended } = presented ? await auth.authenticateOrExplain(presented.token) : { auth: null, ended: null };
+          return { auth: state, authEnded: ended, sessions: auth, ip: clientIp(req), userAgent: req.headers['user-agent'] ?? null, access, req, res };
         },
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${path}:`, error.cause ?? error);

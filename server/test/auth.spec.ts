@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGN_IN_LIMIT } from '../src/auth/auth.service.js';
-import { errorOf, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, waitFor } from './harness.js';
+import { confirmTokenFor, errorOf, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, waitFor } from './harness.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -21,11 +21,31 @@ describe('accounts', () => {
     expect(row.passwordHash).not.toContain(PASSWORD);
   });
 
-  it('refuses a second account for the same email, whatever its case', async () => {
+  it('makes no second account for the same email, whatever its case, and tells the owner instead', async () => {
     const email = uniqueEmail();
     await signUp(server, 'First', email);
-    const err = await errorOf(server.anon.auth.signUp.mutate({ name: 'Again', email: email.toUpperCase(), password: PASSWORD }));
-    expect(err.code).toBe('CONFLICT');
+    // The same answer as for a new address: the form cannot tell who has an account.
+    expect(await server.anon.auth.signUp.mutate({ name: 'Again', email: email.toUpperCase(), password: 'another passphrase' })).toEqual({ confirmationSent: true });
+    const note = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: { contains: email }, subject: 'You already have a CareText account' } }));
+    expect(note.text).toContain('/forgot-password');
+    expect(note.text).not.toContain('/confirm-email/');
+    expect(await server.db.prisma.user.count({ where: { email } })).toBe(1);
+    expect((await errorOf(server.anon.auth.signIn.mutate({ email, password: 'another passphrase' }))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('creates the account only from the emailed link, once, and continues where the person was going', async () => {
+    const email = uniqueEmail();
+    await server.anon.auth.signUp.mutate({ name: 'Link Follower', email, password: PASSWORD, next: '/invite/abc123' });
+    expect(await server.db.prisma.user.count({ where: { email } })).toBe(0);
+    const token = await confirmTokenFor(server, email);
+    const confirmed = await server.anon.auth.confirmSignUp.mutate({ token, client: 'extension' });
+    expect(confirmed.next).toBe('/invite/abc123');
+    expect((await server.as(confirmed.token!).auth.me.query())!.user.email).toBe(email);
+    expect((await errorOf(server.anon.auth.confirmSignUp.mutate({ token, client: 'extension' }))).message).toContain('expired or was already used');
+    // A `next` that leaves the site is dropped.
+    const other = uniqueEmail();
+    await server.anon.auth.signUp.mutate({ name: 'Elsewhere', email: other, password: PASSWORD, next: '//evil.example/x' });
+    expect((await server.anon.auth.confirmSignUp.mutate({ token: await confirmTokenFor(server, other), client: 'extension' })).next).toBeNull();
   });
 
   it('rejects a short password and a malformed email with messages a user can act on', async () => {
@@ -48,7 +68,7 @@ describe('accounts', () => {
 
   it('rate-limits repeated failed sign-ins for an email until the window passes', async () => {
     const user = await signUp(server);
-    for (let i = 0; i < SIGN_IN_LIMIT.perEmail; i++) {
+    for (let i = 0; i < SIGN_IN_LIMIT.perEmailAndAddress; i++) {
       expect((await errorOf(server.anon.auth.signIn.mutate({ email: user.email, password: 'guess ' + i }))).code).toBe('UNAUTHORIZED');
     }
     // Even the right password is refused while locked: the guesser must not learn it is right.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import pg from 'pg';
 import superjson from 'superjson';
@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/database.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import type { AppRouter } from '../src/trpc/app-router.js';
+import { MAX_BATCH_SIZE, UNBATCHABLE } from '../src/trpc/context.js';
 import type { Clock } from '../src/tokens.js';
 import { immediateScheduler } from '../src/carriers/simulator/webhooks.js';
 import { SpecValidator } from '../src/carriers/simulator/spec-validator.js';
@@ -83,7 +84,13 @@ function makeClient(url: string, token: string | null) {
               fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
           }),
         }),
-        false: httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers }),
+        // The server refuses batches of more than 10 calls (MAX_BATCH_SIZE) and batched auth
+        // calls (UNBATCHABLE): those go one per request, like the web app sends them.
+        false: splitLink({
+          condition: (op) => UNBATCHABLE.has(op.path),
+          true: httpLink({ url: `${url}/trpc`, transformer: superjson, headers }),
+          false: httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers, maxItems: MAX_BATCH_SIZE }),
+        }),
       }),
     ],
   });
@@ -117,10 +124,21 @@ export function uniqueEmail(prefix = 'user'): string {
 
 export const PASSWORD = 'correct horse battery';
 
-/** Factory: a signed-up user with a bearer-token client. */
+/** Factory: a signed-up user with a bearer-token client (sign up, then follow the emailed link). */
 export async function signUp(server: TestServer, name = 'Test User', email = uniqueEmail()) {
-  const { token } = await server.anon.auth.signUp.mutate({ name, email, password: PASSWORD, client: 'extension' });
+  await server.anon.auth.signUp.mutate({ name, email, password: PASSWORD });
+  const confirm = await confirmTokenFor(server, email);
+  const { token } = await server.anon.auth.confirmSignUp.mutate({ token: confirm, client: 'extension' });
   return { email, name, token: token!, api: server.as(token!) };
+}
+
+/** The token of the newest sign-up confirmation link mailed to `email`. */
+export async function confirmTokenFor(server: TestServer, email: string): Promise<string> {
+  const to = email.toLowerCase();
+  const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: { contains: to }, subject: { startsWith: 'Confirm your email' } }, orderBy: { createdAt: 'desc' } }));
+  const match = /\/confirm-email\/([A-Za-z0-9_-]+)/.exec(mail.text);
+  if (!match) throw new Error(`no confirmation link in mail to ${email}`);
+  return match[1]!;
 }
 
 /** Factory: an organization with its owner, an admin and a member, each with a client. */

@@ -7,7 +7,8 @@ import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/trpc/app-router.js';
-import { openTestDatabase, PASSWORD, TEST_DB, waitFor } from './harness.js';
+import { DEMO_USERS } from '../src/seed/demo.js';
+import { openTestDatabase, TEST_DB, waitFor } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -56,10 +57,11 @@ describe.runIf(existsSync(MAIN))('an import interrupted by a crash', () => {
     }
 
     // First life: the worker kills its own process right after committing its third batch.
-    const first = boot({ ...dbEnv, CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: '3' });
+    // The demo seed gives an account to sign in with (sign-up needs the emailed link).
+    const first = boot({ ...dbEnv, SEED_DEMO: '1', CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: '3' });
     cleanups.push(async () => void first.child.kill('SIGKILL'));
     const url1 = await first.url;
-    const { token } = await client(url1).auth.signUp.mutate({ name: 'Crash Tester', email: 'crash@clinic.example', password: PASSWORD, client: 'extension' });
+    const { token } = await client(url1).auth.signIn.mutate({ email: DEMO_USERS.admin.email, password: DEMO_USERS.admin.password, client: 'extension' });
     await client(url1, token!).orgs.create.mutate({ name: 'Crash Clinic' });
     const rows = ['phone,mrn,first_name,last_name'];
     for (let i = 0; i < 10_000; i++) rows.push(`+1415${String(5_000_000 + i)},C-${i},F${i},L${i}`);
@@ -71,7 +73,7 @@ describe.runIf(existsSync(MAIN))('an import interrupted by a crash', () => {
     expect(await first.exited).toBe('SIGKILL');
 
     // Second life: same database, no fault. The job resumes where the last commit left it.
-    const second = boot(dbEnv);
+    const second = boot({ ...dbEnv, SEED_DEMO: '0' });
     cleanups.push(async () => {
       second.child.kill('SIGTERM');
       await second.exited;

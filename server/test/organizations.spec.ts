@@ -38,7 +38,7 @@ describe('organizations', () => {
       externalChatAllowed: true,
     };
     await owner.api.orgs.updatePolicies.mutate(policies);
-    expect((await member.api.orgs.current.query()).policies).toEqual(policies);
+    expect((await member.api.orgs.current.query()).policies).toEqual({ ...policies, idleTimeoutMinutes: 30 });
     expect((await errorOf(member.api.orgs.updatePolicies.mutate(policies))).code).toBe('FORBIDDEN');
     expect((await errorOf(member.api.orgs.update.mutate({ name: 'Hijack', timeZone: 'UTC' }))).code).toBe('FORBIDDEN');
     const bad = await errorOf(owner.api.orgs.updatePolicies.mutate({ ...policies, quietHoursStart: '25:00' }));

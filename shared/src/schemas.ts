@@ -33,6 +33,9 @@ export const orgPoliciesSchema = z.object({
   quietHoursEnd: clockTimeSchema,
   smsAllowed: z.boolean(),
   externalChatAllowed: z.boolean(),
+  /** Automatic logoff of web sessions after this much inactivity (HIPAA 164.312(a)(2)(iii)). */
+  // Optional on input so older clients that do not send it leave it unchanged.
+  idleTimeoutMinutes: z.number().int().min(5, 'At least 5 minutes').max(12 * 60, 'At most 12 hours').optional(),
 });
 export type OrgPolicies = z.infer<typeof orgPoliciesSchema>;
 

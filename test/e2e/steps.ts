@@ -15,12 +15,20 @@ export async function signUp(page: Page, who: Person): Promise<void> {
   await fillSignUp(page, who);
 }
 
-/** The sign-up form, wherever it was opened from (the invite page prefills the email). */
+/**
+ * The sign-up form, wherever it was opened from (the invite page prefills the email), then the
+ * confirmation email's link, which creates the account and goes on to where sign-up was heading.
+ */
 export async function fillSignUp(page: Page, who: Person): Promise<void> {
   await page.fill('#name', who.name);
   if ((await page.inputValue('#email')) !== who.email) await page.fill('#email', who.email);
   await page.fill('#password', who.password);
   await page.getByTestId('sign-up-submit').click();
+  await page.getByTestId('sign-up-sent').waitFor();
+  await page.goto('/dev/mailbox');
+  await page.getByTestId('mail-item').filter({ hasText: 'Confirm your email' }).filter({ hasText: who.email }).first().click();
+  await page.getByTestId('mail-view').getByTestId('mail-link').first().click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/confirm-email') && !url.pathname.startsWith('/dev/'));
 }
 
 export async function createOrg(page: Page, name: string, timeZone = 'America/Chicago'): Promise<void> {

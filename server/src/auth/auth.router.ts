@@ -23,9 +23,28 @@ function deliver(ctx: Context, client: 'web' | 'extension', session: { token: st
 export function authRouter(auth: AuthService, members: MembersService, secureCookies: boolean) {
   const meta = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.userAgent });
   return router({
+    /** Always "check your email": the account is made from the emailed link (confirmSignUp). */
     signUp: publicProcedure
-      .input(z.object({ name: z.string().trim().min(1, 'Enter your name').max(100), email: emailSchema, password: passwordSchema, client: clientSchema }))
-      .mutation(async ({ ctx, input }) => deliver(ctx, input.client, await auth.signUp(input, input.client === 'web' ? 'cookie' : 'bearer', meta(ctx)), secureCookies)),
+      .input(
+        z.object({
+          name: z.string().trim().min(1, 'Enter your name').max(100),
+          email: emailSchema,
+          password: passwordSchema,
+          /** Where to continue after confirming (an invitation link), a path on this site. */
+          next: z.string().max(300).optional(),
+          client: clientSchema,
+        }),
+      )
+      .mutation(async ({ input }) => {
+        await auth.signUp(input);
+        return { confirmationSent: true as const };
+      }),
+    confirmSignUp: publicProcedure
+      .input(z.object({ token: z.string().min(10).max(200), client: clientSchema }))
+      .mutation(async ({ ctx, input }) => {
+        const { next, ...session } = await auth.confirmSignUp(input.token, input.client === 'web' ? 'cookie' : 'bearer', meta(ctx));
+        return { ...deliver(ctx, input.client, session, secureCookies), next };
+      }),
     signIn: publicProcedure
       .input(z.object({ email: emailSchema, password: z.string().min(1, 'Enter your password').max(200), client: clientSchema }))
       .mutation(async ({ ctx, input }) => deliver(ctx, input.client, await auth.signIn(input, input.client === 'web' ? 'cookie' : 'bearer', meta(ctx)), secureCookies)),
@@ -37,7 +56,7 @@ export function authRouter(auth: AuthService, members: MembersService, secureCoo
     /** Who am I: null when signed out (not an error, so the app can show the sign-in page). */
     me: publicProcedure.query(({ ctx }) => (ctx.auth ? auth.me(ctx.auth) : null)),
     requestPasswordReset: publicProcedure.input(z.object({ email: emailSchema })).mutation(async ({ input }) => {
-      await auth.requestPasswordReset(input.email);
+      auth.requestPasswordReset(input.email);
       return { ok: true };
     }),
     resetPassword: publicProcedure

@@ -27,4 +27,22 @@ export class EventBus {
       yield event as OrgEvent;
     }
   }
+
+  /**
+   * A user's sessions ended (sign-out: one session; password reset: all of them). Live streams
+   * of those sessions listen here so they close at once instead of at their next re-check.
+   */
+  publishSessionEnded(event: SessionEndedEvent): void {
+    this.emitter.emit(`user:${event.userId}`, event);
+  }
+
+  /** Calls `listener` when a session of this user ends; returns the function that stops listening. */
+  onSessionEnded(userId: string, listener: (event: SessionEndedEvent) => void): () => void {
+    this.emitter.on(`user:${userId}`, listener);
+    return () => this.emitter.off(`user:${userId}`, listener);
+  }
 }
+
+export type SessionEndReason = 'signed_out' | 'password_reset' | 'idle';
+/** `sessionId: null` means every session of the user. */
+export type SessionEndedEvent = { userId: string; sessionId: string | null; reason: SessionEndReason };

@@ -73,17 +73,18 @@ export class OrgsService {
 
   async updatePolicies(actor: Actor, policies: OrgPolicies) {
     const before = policiesOf(await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } }));
-    const summary = describeChanges(before, policies);
+    const after = { ...policies, idleTimeoutMinutes: policies.idleTimeoutMinutes ?? before.idleTimeoutMinutes };
+    const summary = describeChanges(before, after);
     await this.db.prisma.$transaction(async (tx) => {
       await tx.org.update({ where: { id: actor.orgId }, data: policies });
       await this.audit.record(
         actor,
-        { action: 'policy.changed', summary, targetType: 'org', targetId: actor.orgId, data: { before, after: policies } },
+        { action: 'policy.changed', summary, targetType: 'org', targetId: actor.orgId, data: { before, after } },
         tx,
       );
     });
     this.events.publish(actor.orgId, { type: 'org.changed' });
-    return policies;
+    return after;
   }
 
   async replies(actor: Actor): Promise<OrgReplies> {
@@ -152,7 +153,7 @@ export class OrgsService {
   }
 }
 
-export function policiesOf(org: OrgPolicies): OrgPolicies {
+export function policiesOf(org: Required<OrgPolicies>): Required<OrgPolicies> {
   return {
     secureLinkExpiryHours: org.secureLinkExpiryHours,
     quietHoursEnabled: org.quietHoursEnabled,
@@ -160,6 +161,7 @@ export function policiesOf(org: OrgPolicies): OrgPolicies {
     quietHoursEnd: org.quietHoursEnd,
     smsAllowed: org.smsAllowed,
     externalChatAllowed: org.externalChatAllowed,
+    idleTimeoutMinutes: org.idleTimeoutMinutes,
   };
 }
 

@@ -3,7 +3,7 @@ import { firstControlChar, hasLoneSurrogate } from '@caretext/shared';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { Actor } from '../access/access.service.js';
-import type { Context } from './context.js';
+import type { AuthState, Context, SessionWatcher } from './context.js';
 
 /** Procedure metadata. `adminOnly` is set by adminProcedure, so tests can find every admin procedure on the router. */
 export type Meta = { adminOnly?: boolean };
@@ -81,10 +81,55 @@ const baseProcedure = t.procedure.use(refuseControlChars);
 export const publicProcedure = baseProcedure;
 
 /** Signed in; no organization needed (creating or joining one). */
-export const authedProcedure = baseProcedure.use(({ ctx, next }) => {
-  if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please sign in.' });
-  return next({ ctx: { ...ctx, auth: ctx.auth } });
+export const authedProcedure = baseProcedure.use(async ({ ctx, next, type, signal }) => {
+  if (!ctx.auth) {
+    // Say why a session that existed ended (e.g. inactivity), so the app can tell the person.
+    const ended = ctx.authEnded;
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: ended?.message ?? 'Please sign in.', cause: ended ? new SessionEndedCause(ended.reason) : undefined });
+  }
+  const result = await next({ ctx: { ...ctx, auth: ctx.auth } });
+  if (type !== 'subscription' || !result.ok || !ctx.sessions) return result;
+  return { ...result, data: endWithSession(result.data as AsyncIterable<unknown>, ctx.sessions, ctx.auth, signal) };
 });
+
+/** Carried as the error's cause: the errorFormatter passes `reason` on to the client. */
+class SessionEndedCause extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/**
+ * A live stream (SSE) lives no longer than its session: on sign-out, password reset or idle
+ * expiry it ends with UNAUTHORIZED (and the reason), so no event reaches a signed-out screen.
+ */
+async function* endWithSession(
+  inner: AsyncIterable<unknown>,
+  sessions: SessionWatcher,
+  auth: AuthState,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<unknown> {
+  let onEnded!: (error: TRPCError) => void;
+  const ended = new Promise<never>((_, reject) => {
+    onEnded = reject;
+  });
+  ended.catch(() => {});
+  const stop = sessions.watchSession({ id: auth.session.id, userId: auth.user.id }, (why) =>
+    onEnded(new TRPCError({ code: 'UNAUTHORIZED', message: why.message, cause: new SessionEndedCause(why.reason) })),
+  );
+  const iterator = inner[Symbol.asyncIterator]();
+  try {
+    while (!signal?.aborted) {
+      const next = await Promise.race([iterator.next(), ended]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    stop();
+    // Not awaited: the inner generator may be parked on its event source until the request closes.
+    void iterator.return?.()?.catch(() => {});
+  }
+}
 
 /**
  * Signed in and a current member of the session's active organization. Membership is read on

@@ -1,5 +1,6 @@
 import { computed, signal } from '@preact/signals';
 import { errorMessage } from './errors';
+import { sessionEndedHook } from './session-ended';
 import { type RouterOutputs, trpc } from './trpc';
 
 export type Me = NonNullable<RouterOutputs['auth']['me']>;
@@ -30,6 +31,20 @@ export async function refreshSession(): Promise<void> {
     if (session.value.status !== 'ready') session.value = { status: 'error', message: errorMessage(error) };
   }
 }
+
+/**
+ * Why the person was signed out without asking ("…after 30 minutes of inactivity"): shown on
+ * the sign-in page, which then returns them to where they were (the routes pass ?next=).
+ */
+export const signedOutNotice = signal<string | null>(null);
+
+sessionEndedHook.current = (reason, message) => {
+  if (reason === 'signed_out') return; // their own sign-out (or another tab's): nothing to explain
+  if (session.value.status !== 'ready' || !session.value.me) return;
+  signedOutNotice.value = message;
+  // Signed out at once: the protected routes redirect to sign-in and no patient data stays on screen.
+  session.value = { status: 'ready', me: null, org: null };
+};
 
 export async function signOut(): Promise<void> {
   try {

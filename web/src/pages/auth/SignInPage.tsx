@@ -1,7 +1,7 @@
 import { useLocation } from 'preact-iso';
 import { Field, FormError, SubmitButton } from '../../components/Field';
 import { formValues, useSubmit } from '../../lib/form';
-import { refreshSession } from '../../lib/session';
+import { refreshSession, signedOutNotice } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
 import { GuestOnly, safeNext } from '../../routing';
 import { AuthLayout } from './AuthLayout';
@@ -27,6 +27,7 @@ function SignInForm() {
     if (!input) return;
     const result = await form.run(async () => {
       await trpc.auth.signIn.mutate({ ...input, client: 'web' });
+      signedOutNotice.value = null;
       await refreshSession();
     });
     if (result.ok) route(safeNext(query.next), true);
@@ -43,6 +44,11 @@ function SignInForm() {
       }
     >
       <form onSubmit={onSubmit} noValidate data-testid="sign-in-form">
+        {signedOutNotice.value && !form.formError && (
+          <div class="alert alert-info" role="status" data-testid="signed-out-notice">
+            {signedOutNotice.value}
+          </div>
+        )}
         <FormError message={form.formError} />
         <Field label="Email" id="email" error={form.fieldErrors.email}>
           <input id="email" name="email" type="email" autoComplete="username" defaultValue={query.email ?? ''} autoFocus={!query.email} required />

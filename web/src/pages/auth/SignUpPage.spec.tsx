@@ -65,4 +65,25 @@ describe('Sign up', () => {
     expect((await screen.findByTestId('form-error')).textContent).toBe('An account with this email already exists. Sign in instead.');
     expect(button.disabled).toBe(false);
   });
+
+  it('asks the person to confirm by email, carrying where they were going (an invitation)', async () => {
+    signUp.mockResolvedValue({ confirmationSent: true } as never);
+    renderAt('/sign-up?email=sam%40clinic.example&next=%2Finvite%2Ftoken123');
+    fill('name', 'Sam Okafor');
+    fill('password', 'a-long-password');
+    fireEvent.click(screen.getByTestId('sign-up-submit'));
+    expect((await screen.findByTestId('sign-up-sent')).textContent).toContain('We sent a link to sam@clinic.example');
+    expect(signUp).toHaveBeenCalledWith({ name: 'Sam Okafor', email: 'sam@clinic.example', password: 'a-long-password', next: '/invite/token123', client: 'web' });
+  });
+
+  it('never carries a link to another site', async () => {
+    signUp.mockResolvedValue({ confirmationSent: true } as never);
+    renderAt('/sign-up?next=%2F%2Fevil.example');
+    fill('name', 'Sam Okafor');
+    fill('email', 'sam@clinic.example');
+    fill('password', 'a-long-password');
+    fireEvent.click(screen.getByTestId('sign-up-submit'));
+    await screen.findByTestId('sign-up-sent');
+    expect(signUp.mock.calls[0]![0]).toMatchObject({ next: undefined });
+  });
 });

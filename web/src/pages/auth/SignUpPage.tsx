@@ -1,7 +1,7 @@
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { Field, FormError, SubmitButton } from '../../components/Field';
 import { formValues, useSubmit } from '../../lib/form';
-import { refreshSession } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
 import { GuestOnly, safeNext } from '../../routing';
 import { AuthLayout } from './AuthLayout';
@@ -16,8 +16,9 @@ export function SignUpPage() {
 }
 
 export function SignUpForm() {
-  const { query, route } = useLocation();
+  const { query } = useLocation();
   const form = useSubmit(['name', 'email', 'password']);
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const carry = query.next ? `?next=${encodeURIComponent(query.next)}${query.email ? `&email=${encodeURIComponent(query.email)}` : ''}` : '';
 
   async function onSubmit(e: Event) {
@@ -25,11 +26,24 @@ export function SignUpForm() {
     if (form.pending) return;
     const input = form.check(signUpSchema, formValues(e.currentTarget as HTMLFormElement));
     if (!input) return;
+    // The account is made from the emailed link, which brings the person back to `next`
+    // (an invitation, say). The answer is the same whether or not the email has an account.
+    const next = query.next ? safeNext(query.next, '') || undefined : undefined;
     const result = await form.run(async () => {
-      await trpc.auth.signUp.mutate({ ...input, client: 'web' });
-      await refreshSession();
+      await trpc.auth.signUp.mutate({ ...input, next, client: 'web' });
     });
-    if (result.ok) route(safeNext(query.next, '/welcome'), true);
+    if (result.ok) setSentTo(input.email);
+  }
+
+  if (sentTo) {
+    return (
+      <AuthLayout title="Check your email" footer={<a href={`/sign-in${carry}`}>Back to sign in</a>}>
+        <div class="alert alert-success" data-testid="sign-up-sent">
+          We sent a link to <strong>{sentTo}</strong>. Open it within 24 hours to finish creating your account. If this
+          address already has an account, the email says so instead.
+        </div>
+      </AuthLayout>
+    );
   }
 
   return (

@@ -7,7 +7,7 @@ import { currentOrg, isAdmin, refreshSession } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
 import { AutoRepliesCard } from './AutoRepliesCard';
 
-const FIELDS = ['secureLinkExpiryHours', 'quietHoursEnabled', 'quietHoursStart', 'quietHoursEnd', 'smsAllowed', 'externalChatAllowed'];
+const FIELDS = ['secureLinkExpiryHours', 'quietHoursEnabled', 'quietHoursStart', 'quietHoursEnd', 'smsAllowed', 'externalChatAllowed', 'idleTimeoutMinutes'];
 
 export function PoliciesTab() {
   const org = currentOrg.value!;
@@ -24,13 +24,21 @@ function PoliciesForm() {
   const org = currentOrg.value!;
   const admin = isAdmin.value;
   const form = useSubmit(FIELDS);
-  const [values, setValues] = useState({ ...org.policies, secureLinkExpiryHours: String(org.policies.secureLinkExpiryHours) });
+  const [values, setValues] = useState({
+    ...org.policies,
+    secureLinkExpiryHours: String(org.policies.secureLinkExpiryHours),
+    idleTimeoutMinutes: String(org.policies.idleTimeoutMinutes),
+  });
   const set = (patch: Partial<typeof values>) => setValues({ ...values, ...patch });
 
   async function onSubmit(e: Event) {
     e.preventDefault();
-    const hours = values.secureLinkExpiryHours.trim();
-    const input = form.check(orgPoliciesSchema, { ...values, secureLinkExpiryHours: hours === '' ? Number.NaN : Number(hours) });
+    const whole = (text: string) => (text.trim() === '' ? Number.NaN : Number(text.trim()));
+    const input = form.check(orgPoliciesSchema, {
+      ...values,
+      secureLinkExpiryHours: whole(values.secureLinkExpiryHours),
+      idleTimeoutMinutes: whole(values.idleTimeoutMinutes),
+    });
     if (!input) return;
     const result = await form.run(async () => {
       await trpc.orgs.updatePolicies.mutate(input);
@@ -65,6 +73,25 @@ function PoliciesForm() {
               class="input-short"
               value={values.secureLinkExpiryHours}
               onInput={(e) => set({ secureLinkExpiryHours: e.currentTarget.value })}
+            />
+          </Field>
+
+          <Field
+            label="Sign out after inactivity (minutes)"
+            id="idle-timeout"
+            error={form.fieldErrors.idleTimeoutMinutes && 'Enter a whole number of minutes from 5 to 720 (12 hours).'}
+            hint="Web sessions end after this long without use (automatic logoff). The browser extension signs out after 12 hours without use."
+          >
+            <input
+              id="idle-timeout"
+              type="number"
+              min={5}
+              max={720}
+              step={1}
+              class="input-short"
+              value={values.idleTimeoutMinutes}
+              onInput={(e) => set({ idleTimeoutMinutes: e.currentTarget.value })}
+              data-testid="idle-timeout"
             />
           </Field>
 
