@@ -44,7 +44,8 @@ export function roleOf(sender: SenderInfo, extensionId: string, approved: readon
     url = null;
   }
   if (!url) return { role: 'none', why: 'no sender url' };
-  if (url.origin === own) {
+  // protocol + host, not url.origin: for non-http schemes some URL implementations say "null".
+  if (`${url.protocol}//${url.host}` === own) {
     if (url.pathname === POPUP_PATH) return { role: 'popup' };
     if (url.pathname === SIDEBAR_PATH) {
       // The sidebar only ever runs framed into an EHR tab, and answers only for that tab.
@@ -58,6 +59,7 @@ export function roleOf(sender: SenderInfo, extensionId: string, approved: readon
   // A content script: its own frame and its tab's top page must both be approved.
   const tab = sender.tab;
   if (!tab?.id || sender.frameId === undefined) return { role: 'none', why: 'no tab' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { role: 'none', why: 'not a web page' };
   if (sender.origin && sender.origin !== url.origin) return { role: 'none', why: 'origin mismatch' };
   if (!isApprovedUrl(url.href, approved) || !isApprovedUrl(tab.url, approved)) return { role: 'none', why: 'unapproved origin' };
   return { role: 'content', tabId: tab.id, frameId: sender.frameId };
