@@ -25,7 +25,7 @@ function platform(): Platform {
   };
 }
 
-const reading = (mrn: string): PageReading => ({ adapterId: 'generic', patient: { name: null, firstName: null, lastName: null, dob: null, mrn, phone: null, email: '' || null } });
+const reading = (mrn: string): PageReading => ({ adapterId: 'generic', patient: { name: null, firstName: null, lastName: null, dob: null, mrn, phone: null, email: null } });
 
 beforeEach(async () => {
   db = openStore(`app-test-${Math.random()}`);
