@@ -12,7 +12,17 @@ performance.mark('caretext:content-start');
  * iframe (chrome-extension:// origin): the page's scripts cannot read or script it, and it gets
  * the patient from the background, never from the page.
  */
-const FRAME_WIDTH = { open: 430, closed: 52 };
+/**
+ * Open: the panel and its tab, full height. Closed: only the toggle tab, so the frame covers no
+ * more of the page than the tab does (the sidebar's CSS puts the closed tab at the frame's top,
+ * the same spot on screen: 38% down the viewport).
+ */
+function layout(frame: HTMLIFrameElement, open: boolean): void {
+  const set = (property: string, value: string) => frame.style.setProperty(property, value, 'important');
+  set('width', open ? '430px' : '52px');
+  set('top', open ? '0' : 'calc(38vh - 8px)');
+  set('height', open ? '100vh' : '140px');
+}
 
 function mountFrame(open: boolean): HTMLIFrameElement {
   const frame = document.createElement('iframe');
@@ -21,22 +31,20 @@ function mountFrame(open: boolean): HTMLIFrameElement {
   frame.src = chrome.runtime.getURL('src/sidebar/index.html');
   // `color-scheme: normal` on both sides keeps the frame transparent around the panel whatever
   // scheme the EHR uses.
-  frame.style.cssText = [
-    'position:fixed',
-    'top:0',
-    'right:0',
-    'height:100vh',
-    `width:${open ? FRAME_WIDTH.open : FRAME_WIDTH.closed}px`,
-    'border:0',
-    'margin:0',
-    'padding:0',
-    'background:transparent',
-    'color-scheme:normal',
-    'z-index:2147483647',
-    'display:block',
-  ]
-    .map((rule) => `${rule} !important`)
-    .join(';');
+  for (const [property, value] of Object.entries({
+    position: 'fixed',
+    right: '0',
+    border: '0',
+    margin: '0',
+    padding: '0',
+    background: 'transparent',
+    'color-scheme': 'normal',
+    'z-index': '2147483647',
+    display: 'block',
+  })) {
+    frame.style.setProperty(property, value, 'important');
+  }
+  layout(frame, open);
   document.documentElement.append(frame);
   return frame;
 }
@@ -77,7 +85,7 @@ async function start() {
     if (message?.type === 'page.report') report(last);
     // A frame reported a patient: the top page shows the sidebar for it.
     if (message?.type === 'sidebar.show') ensureFrame();
-    if (message?.type === 'sidebar.layout' && frame) frame.style.setProperty('width', `${message.open ? FRAME_WIDTH.open : FRAME_WIDTH.closed}px`, 'important');
+    if (message?.type === 'sidebar.layout' && frame) layout(frame, message.open);
   });
 
   const watch = watchPage(settings.ehrAdapters, (reading) => {

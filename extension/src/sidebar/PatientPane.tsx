@@ -58,7 +58,7 @@ function DifferentMrn({ reading, candidate, onLinked }: { reading: PageReading; 
         <strong>{reading.patient.mrn}</strong>. Not matched: check before you link them.
       </p>
       <button type="button" class="btn block" onClick={link} disabled={busy} data-testid="link-mrn">
-        {busy ? 'Linking…' : `Same person: change the CareText MRN to ${reading.patient.mrn}`}
+        {busy ? 'Linking…' : `Same person: update MRN to ${reading.patient.mrn}`}
       </button>
       {error && (
         <p class="note error small" role="alert">
