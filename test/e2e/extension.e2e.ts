@@ -51,7 +51,8 @@ beforeAll(async () => {
   });
   clinicNumber = app.server.simulator!.numbers()[0]!.phoneNumber;
   ext = await launchWithExtension();
-});
+  // Starting the server, Chromium and signing in take long on a busy machine.
+}, 180_000);
 
 afterAll(async () => {
   await ext?.close();

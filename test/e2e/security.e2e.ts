@@ -81,7 +81,8 @@ beforeAll(async () => {
   await allowSiteInChromeSettings(ext, 'http://localhost/*');
   await allowSiteInChromeSettings(ext, 'http://127.0.0.1/*');
   await (await signInFromPopup(ext, proxy.url, clinic.email, clinic.password)).close();
-});
+  // Starting the server, Chromium and signing in take long on a busy machine.
+}, 180_000);
 
 afterAll(async () => {
   await ext?.close();

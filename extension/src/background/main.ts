@@ -19,7 +19,12 @@ const approvedLoaded = chrome.storage.local.get(LOCAL_DEFAULTS).then((s) => {
 });
 
 const background = new Background(openStore(), {
-  saveLocal: (items: Partial<LocalSettings>) => chrome.storage.local.set(items),
+  saveLocal(items: Partial<LocalSettings>) {
+    // Known at once (the popup asks for the session right after sign-in), registered on the
+    // storage change below.
+    if (items.ehrOrigins) approved = items.ehrOrigins;
+    return chrome.storage.local.set(items);
+  },
   broadcast(push: Push) {
     for (const port of ports.keys()) {
       try {
@@ -126,12 +131,9 @@ const reregister = () => {
 
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local' || !changes.ehrOrigins) return;
-  const next = (changes.ehrOrigins.newValue as string[] | undefined) ?? [];
-  if (listKey(next) === listKey(approved)) return;
-  approved = next;
+  approved = (changes.ehrOrigins.newValue as string[] | undefined) ?? [];
   reregister();
 });
-const listKey = (list: string[]) => [...list].sort().join('\n');
 chrome.permissions.onAdded.addListener(reregister);
 chrome.permissions.onRemoved.addListener(reregister);
 

@@ -76,7 +76,7 @@ async function start() {
   const ensureFrame = () => {
     if (!top || frame) return;
     frame = mountFrame(settings.sidebarOpen);
-    if (!performance.getEntriesByName('caretext:sidebar-visible').length) performance.mark('caretext:sidebar-visible');
+    if (!performance.getEntriesByName('caretext:sidebar-mounted').length) performance.mark('caretext:sidebar-mounted');
   };
 
   chrome.runtime.onMessage.addListener((message: ToContent, sender) => {
