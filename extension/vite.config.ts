@@ -12,9 +12,9 @@ export default defineConfig({
   esbuild: { jsxDev: false } as unknown as UserConfig['esbuild'],
   plugins: [
     preact(),
-    // The content script is one self-contained file (no loader, no dynamic import): it starts
-    // sooner and shares no chunk with the background, which carries the tRPC client and Dexie.
-    crx({ manifest, contentScripts: { standaloneFiles: ['src/content/main.tsx'] } }),
+    // The content script (registered at runtime; the background imports its path with ?script)
+    // is one self-contained file: it starts sooner and shares no chunk with the background.
+    crx({ manifest, contentScripts: { standaloneFiles: ['src/content/reader.ts'] } }),
   ],
   build: {
     outDir: 'dist',
@@ -22,6 +22,9 @@ export default defineConfig({
     target: 'chrome120',
     sourcemap: false,
     rolldownOptions: {
+      // The sidebar page (framed into EHR tabs): crxjs builds the popup from the manifest, not
+      // pages listed only in web_accessible_resources.
+      input: { sidebar: 'src/sidebar/index.html' },
       // @caretext/shared is pure functions (ARCHITECTURE.md), but its package.json does not say
       // so ("sideEffects": false): without this the background carries zod's schemas too.
       treeshake: { moduleSideEffects: (id: string) => !id.startsWith(SHARED_PACKAGE) },

@@ -6,9 +6,15 @@ import type { AdapterDefinition } from './ehr/admin-defined';
  */
 export type LocalSettings = {
   ehrAdapters: AdapterDefinition[];
+  /**
+   * The EHR origins (match patterns) the organization's admins approved, with the published
+   * adapters' URL patterns: the content script is registered there, and only there, once the
+   * user granted host access.
+   */
+  ehrOrigins: string[];
   /** The CareText web app is not an EHR: the sidebar stays off its pages. */
   serverOrigin: string | null;
   sidebarOpen: boolean;
 };
 
-export const LOCAL_DEFAULTS: LocalSettings = { ehrAdapters: [], serverOrigin: null, sidebarOpen: true };
+export const LOCAL_DEFAULTS: LocalSettings = { ehrAdapters: [], ehrOrigins: [], serverOrigin: null, sidebarOpen: true };

@@ -3,9 +3,10 @@ import type { PageReading } from './ehr/registry';
 import type { HistoryView, LookupView, PatientView, SendResult, SessionView } from './views';
 
 /**
- * Messages from the content script and the popup to the background, which alone holds the
- * session and talks to the server. Every answer is `Answer<T>`: errors cross the boundary as
- * data (a refused send keeps its reason, so the composer can offer the way out).
+ * Messages from the popup and the sidebar (both extension pages) to the background, which alone
+ * holds the session and talks to the server. Every answer is `Answer<T>`: errors cross the
+ * boundary as data (a refused send keeps its reason, so the composer can offer the way out).
+ * Each type is answered only from the sender it belongs to (./background/senders.ts).
  */
 export type Request =
   | { type: 'session.get' }
@@ -14,6 +15,7 @@ export type Request =
   | { type: 'session.switchOrg'; orgId: string }
   | { type: 'patient.lookup'; page: PatientContext }
   | { type: 'patient.create'; page: PatientContext }
+  | { type: 'patient.linkMrn'; patientId: string; page: PatientContext }
   | { type: 'patient.view'; patientId: string; teamId: string | null }
   | { type: 'patient.history'; patientId: string }
   | { type: 'draft.save'; patientId: string; body: string }
@@ -39,6 +41,7 @@ export type Results = {
   'session.switchOrg': SessionView;
   'patient.lookup': LookupView;
   'patient.create': LookupView;
+  'patient.linkMrn': LookupView;
   'patient.view': PatientView;
   'patient.history': HistoryView;
   'draft.save': null;
@@ -65,11 +68,23 @@ export type Push =
   | { type: 'resync' }
   | { type: 'outbox'; pending: number }
   | { type: 'session' }
-  | { type: 'toggle' };
+  | { type: 'toggle' }
+  /** The patient the EHR page (or its same-origin frame) shows, read by the content script. */
+  | { type: 'reading'; reading: PageReading | null };
 
 export const SIDEBAR_PORT = 'caretext-sidebar';
 
-/** A frame's content script tells the background what it reads (same-origin frames only)… */
-export type FrameReport = { type: 'frame.reading'; reading: PageReading | null };
-/** …and the background relays it to the tab's top frame, where the sidebar lives. */
-export type FrameReading = FrameReport & { frameId: number };
+/**
+ * The content script's only message: what it reads on the page (top frame or a same-origin
+ * frame). The background keeps it per tab and hands it to that tab's sidebar frame.
+ */
+export type PageReport = { type: 'page.reading'; reading: PageReading | null };
+
+/** From the background to a tab's content scripts. */
+export type ToContent =
+  /** Size the sidebar frame (open panel or just the toggle tab). */
+  | { type: 'sidebar.layout'; open: boolean }
+  /** A frame of this tab shows a patient: the top page mounts the sidebar frame. */
+  | { type: 'sidebar.show' }
+  /** The background lost its memory (service worker restart): say again what you read. */
+  | { type: 'page.report' };

@@ -14,6 +14,8 @@ export type SessionView = {
   orgs: { id: string; name: string; role: string }[];
   online: boolean;
   pendingOutbox: number;
+  /** Approved EHR origins (match patterns) the sidebar may run on, once host access is granted. */
+  ehrOrigins: string[];
 };
 
 export type PatientSummary = {
@@ -37,6 +39,11 @@ export type LookupView = {
   page: PatientFromPage;
   patient: PatientSummary | null;
   matchedBy: 'mrn' | 'phone' | 'name_dob' | null;
+  /**
+   * A CareText patient with the same phone or name + DOB but another MRN than the page's: not
+   * a match (never preselected for sending); the sidebar offers to link it or create one.
+   */
+  differentMrn: PatientSummary | null;
 };
 
 export type HistoryMessage = {

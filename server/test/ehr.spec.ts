@@ -40,3 +40,20 @@ describe('admin-defined EHR adapters', () => {
     expect(bad.message).toContain('https://ehr.example.com/patients/*');
   });
 });
+
+describe('a different MRN is not a match (issue 9, item 16)', () => {
+  it('a phone or name + DOB hit whose MRN differs from the page’s comes back as differentMrn, never as the patient', async () => {
+    const { member } = await orgWithStaff(server, 'MRN Clinic');
+    const phil = await member.api.patients.create.mutate({ mrn: 'MRN-0002', firstName: 'Phil', lastName: 'Lopez', phone: '4155550302', dob: '1972-02-09' });
+    // Same name + DOB, page MRN 00311002: another record in the EHR, not Phil's.
+    const byNameDob = await member.api.patients.match.query({ mrn: '00311002', firstName: 'Phil', lastName: 'Lopez', dob: '1972-02-09' });
+    expect(byNameDob).toMatchObject({ patient: null, matchedBy: null, differentMrn: { id: phil.id, mrn: 'MRN-0002' } });
+    const byPhone = await member.api.patients.match.query({ mrn: '00311002', phone: '(415) 555-0302' });
+    expect(byPhone).toMatchObject({ patient: null, matchedBy: null, differentMrn: { id: phil.id } });
+    // No MRN on one side: still a match (nothing contradicts it); the same MRN in another case: a match.
+    expect(await member.api.patients.match.query({ phone: '(415) 555-0302' })).toMatchObject({ matchedBy: 'phone', patient: { id: phil.id } });
+    expect(await member.api.patients.match.query({ mrn: 'mrn-0002' })).toMatchObject({ matchedBy: 'mrn', patient: { id: phil.id } });
+    const noMrn = await member.api.patients.create.mutate({ firstName: 'Rae', lastName: 'Kim', phone: '4155550303', dob: '1980-01-01' });
+    expect(await member.api.patients.match.query({ mrn: 'E-77', phone: '4155550303' })).toMatchObject({ matchedBy: 'phone', patient: { id: noMrn.id } });
+  });
+});

@@ -6,7 +6,7 @@ import { createServer as createTcpServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Worker } from 'playwright-core';
+import { type BrowserContext, chromium, type FrameLocator, type Page, type Worker } from 'playwright-core';
 import { chromiumPath } from './harness';
 
 /**
@@ -70,6 +70,52 @@ export async function launchWithExtension(): Promise<ExtensionBrowser> {
   };
 }
 
+/**
+ * Host access as a user grants it. The extension asks with `chrome.permissions.request` on a
+ * click in its popup; Chrome then shows a permission prompt, which is browser UI a headless test
+ * cannot click. So the test first does what a user (or an IT policy) can do in Chrome's own
+ * extension settings: chrome://extensions → CareText → Site access → add the site (the
+ * developerPrivate call that page makes). For a site allowed there, Chrome answers the
+ * extension's own request without a prompt, and the extension's code path (popup click →
+ * permissions.request → content script registered) runs unchanged. Nothing is granted until the
+ * extension asks: `chrome.permissions.contains` stays false until then.
+ */
+export async function allowSiteInChromeSettings(ext: ExtensionBrowser, pattern: string): Promise<void> {
+  const page = await ext.context.newPage();
+  await page.goto(`chrome://extensions/?id=${ext.extensionId}`);
+  type DeveloperPrivate = { chrome: { developerPrivate: { addHostPermission(id: string, host: string): Promise<void> } } };
+  await page.evaluate(([id, host]) => (globalThis as unknown as DeveloperPrivate).chrome.developerPrivate.addHostPermission(id!, host!), [ext.extensionId, pattern]);
+  await page.close();
+}
+
+/** The sidebar: an extension page framed into the EHR tab (never the page's own DOM). */
+export function sidebarFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe[src^="chrome-extension://"]');
+}
+
+/**
+ * Signs in from the popup (opened as a tab), then allows the organization's approved EHR sites
+ * on the popup's button, as a user would, and waits for the content script to be registered.
+ */
+export async function signInFromPopup(ext: ExtensionBrowser, serverUrl: string, email: string, password: string): Promise<Page> {
+  const popup = await ext.context.newPage();
+  await popup.goto(`chrome-extension://${ext.extensionId}/src/popup/index.html`);
+  await popup.getByTestId('popup-server-url').fill(serverUrl);
+  await popup.getByTestId('popup-email').fill(email);
+  await popup.getByTestId('popup-password').fill(password);
+  await popup.getByTestId('popup-sign-in').click();
+  await popup.getByTestId('popup-signed-in').waitFor();
+  await popup.getByTestId('popup-allow-origins').click();
+  await popup.getByTestId('popup-allow-origins').waitFor({ state: 'detached' });
+  for (let i = 0; i < 100; i++) {
+    const worker = await currentWorker(ext.context);
+    type Scripting = { chrome: { scripting: { getRegisteredContentScripts(): Promise<unknown[]> } } };
+    if ((await worker.evaluate(() => (globalThis as unknown as Scripting).chrome.scripting.getRegisteredContentScripts())).length) return popup;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the content script was never registered');
+}
+
 /** The service worker as it is now (Chrome may have stopped and restarted it). */
 export async function currentWorker(context: BrowserContext): Promise<Worker> {
   return context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
@@ -83,7 +129,8 @@ const ROUTES: [RegExp, string][] = (JSON.parse(readFileSync(path.join(FIXTURES, 
 
 export type FixtureServer = { url: string; close(): Promise<void> };
 
-export async function serveFixtures(): Promise<FixtureServer> {
+/** The EHR fixtures, on 127.0.0.1 (approved in the tests) or another host (`localhost`: not approved). */
+export async function serveFixtures(host = '127.0.0.1'): Promise<FixtureServer> {
   const server: Server = createHttpServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://x');
     const route = ROUTES.find(([re]) => re.test(pathname));
@@ -93,7 +140,7 @@ export async function serveFixtures(): Promise<FixtureServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://${host}:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /**
@@ -178,6 +225,8 @@ export async function smsClinic(serverUrl: string, patients: Record<string, Reco
   await api.mutate('teams.addMember', { teamId: team.id, userId: me.user.id });
   const [available] = await api.query<{ phoneNumber: string }[]>('numbers.search', { areaCode: '415' });
   await api.mutate('numbers.buy', { phoneNumber: available!.phoneNumber, teamId: team.id });
+  // The EHR fixtures are served from 127.0.0.1: the admin approves that origin (any port).
+  await api.mutate('ehrAdapters.addOrigin', { pattern: 'http://127.0.0.1' });
   const created: Clinic['patients'] = {};
   for (const [key, input] of Object.entries(patients)) created[key] = await api.mutate<{ id: string }>('patients.create', input);
   return { email, password, token, teamId: team.id, api, patients: created };

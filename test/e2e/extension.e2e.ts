@@ -1,6 +1,18 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Clinic, type ExtensionBrowser, type FixtureServer, gateTo, launchWithExtension, type ServerGate, serveFixtures, smsClinic } from './extension-harness';
+import {
+  allowSiteInChromeSettings,
+  type Clinic,
+  type ExtensionBrowser,
+  type FixtureServer,
+  gateTo,
+  launchWithExtension,
+  type ServerGate,
+  serveFixtures,
+  sidebarFrame,
+  signInFromPopup,
+  smsClinic,
+} from './extension-harness';
 import { type RunningApp, startApp } from './harness';
 
 /**
@@ -39,7 +51,8 @@ beforeAll(async () => {
   });
   clinicNumber = app.server.simulator!.numbers()[0]!.phoneNumber;
   ext = await launchWithExtension();
-});
+  // Starting the server, Chromium and signing in take long on a busy machine.
+}, 180_000);
 
 afterAll(async () => {
   await ext?.close();
@@ -48,7 +61,10 @@ afterAll(async () => {
   await app?.close();
 });
 
-const sidebar = (page: Page) => page.getByTestId('ehr-sidebar');
+const ui = sidebarFrame;
+/** The extension reaches the server (through the gate) as localhost; the EHR fixtures are on 127.0.0.1. */
+const serverUrl = () => gate.url.replace('127.0.0.1', 'localhost');
+const sidebar = (page: Page) => ui(page).getByTestId('ehr-sidebar');
 const text = async (l: Locator) => (await l.textContent())?.trim() ?? '';
 const sentTo = (to: string, body: string) => app.server.simulator!.messages().filter((m) => m.to === to && m.body === body);
 
@@ -69,26 +85,29 @@ async function openEhr(path: string): Promise<Page> {
 }
 
 async function send(page: Page, body: string) {
-  await page.getByTestId('composer-text').fill(body);
-  await page.getByTestId('send-button').click();
+  await ui(page).getByTestId('composer-text').fill(body);
+  await ui(page).getByTestId('send-button').click();
 }
 
 describe('CareText Chrome extension', () => {
-  it('signs in from the popup; the token stays out of storage content scripts can read', async () => {
-    const popup = await ext.context.newPage();
-    await popup.goto(`chrome-extension://${ext.extensionId}/src/popup/index.html`);
-    await popup.getByTestId('popup-server-url').fill(gate.url);
-    await popup.getByTestId('popup-email').fill(clinic.email);
-    await popup.getByTestId('popup-password').fill(clinic.password);
-    await popup.getByTestId('popup-sign-in').click();
-    await popup.getByTestId('popup-signed-in').waitFor();
+  it('signs in from the popup and is allowed on the approved EHR origin only; the token stays out of storage content scripts can read', async () => {
+    // Before sign-in the extension has no host access at all, so it runs on no page.
+    type Permissions = { chrome: { permissions: { getAll(): Promise<{ origins?: string[] }> } } };
+    expect((await ext.worker.evaluate(() => (globalThis as unknown as Permissions).chrome.permissions.getAll())).origins ?? []).toEqual([]);
+    // The server is reached as localhost, the EHR is on 127.0.0.1: two separate grants.
+    await allowSiteInChromeSettings(ext, 'http://localhost/*');
+    await allowSiteInChromeSettings(ext, 'http://127.0.0.1/*');
+    const popup = await signInFromPopup(ext, serverUrl(), clinic.email, clinic.password);
     expect(await text(popup.getByTestId('popup-org-name'))).toBe('Riverside Family Clinic');
+    expect(await popup.getByTestId('popup-origin').allTextContents()).toEqual(['http://127.0.0.1/* allowed', 'http://127.0.0.1/custom/patient/* allowed']);
+    expect((await ext.worker.evaluate(() => (globalThis as unknown as Permissions).chrome.permissions.getAll())).origins?.sort()).toEqual(['http://127.0.0.1/*', 'http://localhost/*']);
 
     type ChromeStorage = { chrome: { storage: { local: { get(keys: null): Promise<Record<string, unknown>> } } } };
     const local = await ext.worker.evaluate(() => (globalThis as unknown as ChromeStorage).chrome.storage.local.get(null));
     expect(JSON.stringify(local)).not.toContain('"token"');
-    expect(local.serverOrigin).toBe(gate.url);
+    expect(local.serverOrigin).toBe(serverUrl());
     expect((local.ehrAdapters as { name: string }[]).map((a) => a.name)).toEqual(['AcmeChart']);
+    expect(local.ehrOrigins).toEqual(['http://127.0.0.1/*', 'http://127.0.0.1/custom/patient/*']);
     await popup.close();
   });
 
@@ -100,9 +119,9 @@ describe('CareText Chrome extension', () => {
     await expect.poll(() => text(bar.getByTestId('consent'))).toContain('Can receive SMS');
     expect(await text(bar.getByTestId('channel-secure'))).toBe('Secure Chat (soon)');
 
-    await page.getByTestId('composer-text').fill('Hi Phil, your appointment is confirmed for Tuesday at 9:30.');
-    expect(await text(page.getByTestId('composer-counter'))).toMatch(/^59 \/ 160 · 1 segment · GSM-7/);
-    await page.getByTestId('send-button').click();
+    await ui(page).getByTestId('composer-text').fill('Hi Phil, your appointment is confirmed for Tuesday at 9:30.');
+    expect(await text(ui(page).getByTestId('composer-counter'))).toMatch(/^59 \/ 160 · 1 segment · GSM-7/);
+    await ui(page).getByTestId('send-button').click();
     const outbound = bar.getByTestId('message').filter({ hasText: 'your appointment is confirmed' });
     await outbound.waitFor();
     await until(() => sentTo(PHIL, 'Hi Phil, your appointment is confirmed for Tuesday at 9:30.').length === 1, 'the SMS to reach the simulator');
@@ -113,13 +132,13 @@ describe('CareText Chrome extension', () => {
     await bar.getByTestId('message').filter({ hasText: 'Thanks, see you then!' }).waitFor();
 
     // Hidden sidebar: a reply lights the badge on the toggle tab; opening clears it.
-    await page.getByTestId('sidebar-close').click();
+    await ui(page).getByTestId('sidebar-close').click();
     await bar.waitFor({ state: 'hidden' });
     await app.server.simulator!.simulateInbound({ from: PHIL, to: clinicNumber, body: 'Also, can I bring my son?' });
-    await until(async () => (await page.getByTestId('unread-badge').count()) === 1 && (await text(page.getByTestId('unread-badge'))) === '1', 'the unread badge');
-    await page.getByTestId('ehr-toggle').click();
+    await until(async () => (await ui(page).getByTestId('unread-badge').count()) === 1 && (await text(ui(page).getByTestId('unread-badge'))) === '1', 'the unread badge');
+    await ui(page).getByTestId('ehr-toggle').click();
     await bar.getByTestId('message').filter({ hasText: 'Also, can I bring my son?' }).waitFor();
-    expect(await page.getByTestId('unread-badge').count()).toBe(0);
+    expect(await ui(page).getByTestId('unread-badge').count()).toBe(0);
     await page.close();
   });
 
@@ -170,11 +189,11 @@ describe('CareText Chrome extension', () => {
 
   it('keeps a draft per patient across a reload of the EHR page', async () => {
     const page = await openEhr('/clinic/chart.html');
-    await page.getByTestId('composer-text').fill('Hi Maria, about your visit next wee');
+    await ui(page).getByTestId('composer-text').fill('Hi Maria, about your visit next wee');
     await new Promise((r) => setTimeout(r, 700)); // drafts are saved 400 ms after typing stops
     await page.reload();
     await sidebar(page).waitFor();
-    await until(async () => (await page.getByTestId('composer-text').inputValue()) === 'Hi Maria, about your visit next wee', 'the draft to come back');
+    await until(async () => (await ui(page).getByTestId('composer-text').inputValue()) === 'Hi Maria, about your visit next wee', 'the draft to come back');
     await page.close();
   });
 
@@ -188,15 +207,14 @@ describe('CareText Chrome extension', () => {
     const page = await openEhr('/clinic/xss.html');
     const payload = '<img src=x onerror="window.__caretextXss=1">Mallory <b>Bold</b>';
     expect(await text(sidebar(page).getByTestId('page-patient-name'))).toBe(payload);
-    const injected = await page.evaluate(() => {
-      const root = document.getElementById('caretext-sidebar-host')!.shadowRoot!;
-      return { img: root.querySelectorAll('img').length, b: root.querySelectorAll('b').length, fired: (window as unknown as { __caretextXss?: number }).__caretextXss ?? null };
-    });
+    const frame = page.frames().find((f) => f.url().startsWith('chrome-extension://'))!;
+    const injected = await frame.evaluate(() => ({ img: document.querySelectorAll('img').length, b: document.querySelectorAll('b').length, fired: (window as unknown as { __caretextXss?: number }).__caretextXss ?? null }));
     expect(injected).toEqual({ img: 0, b: 0, fired: null });
+    expect(await page.evaluate(() => (window as unknown as { __caretextXss?: number }).__caretextXss ?? null)).toBeNull();
     // Created from the page, the record keeps the text too.
     await sidebar(page).getByTestId('create-patient').click();
     await sidebar(page).getByTestId('patient-name').waitFor();
-    expect(await page.evaluate(() => document.getElementById('caretext-sidebar-host')!.shadowRoot!.querySelectorAll('img').length)).toBe(0);
+    expect(await frame.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
     await page.close();
   });
 

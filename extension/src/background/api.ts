@@ -34,17 +34,7 @@ export function createApi(serverUrl: string, token: string | null) {
   });
 }
 
-/** The server's origin from what someone typed: "clinic.example.com" -> "https://clinic.example.com". */
-export function serverOrigin(typed: string): string | null {
-  const text = typed.trim();
-  if (!text) return null;
-  try {
-    const url = new URL(/^[a-z]+:\/\//i.test(text) ? text : `https://${text}`);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
-  } catch {
-    return null;
-  }
-}
+export { serverOrigin } from '../server-address';
 
 /**
  * No answer from the server at all (offline, DNS, refused, a proxy's 502 page): the request may

@@ -1,14 +1,17 @@
 import { formatPhoneForDisplay } from '@caretext/shared';
 import type { AdapterDefinition } from '../ehr/admin-defined';
 import { normalizePatient } from '../ehr/normalize';
-import type { PatientContext } from '../ehr/patient-context';
+import { contextKey, type PatientContext } from '../ehr/patient-context';
+import type { PageReading } from '../ehr/registry';
 import type { LocalSettings } from '../local-settings';
 import type { Answer, Push, Request, RequestOf, RequestType, Results } from '../protocol';
 import type { HistoryMessage, HistoryView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
+import { INSECURE_SERVER, isSecureServer } from '../server-address';
 import { type Api, createApi, failureOf, isSignedOut, isUnreachable, serverOrigin } from './api';
 import { Connectivity } from './connectivity';
 import { type LiveEvent, LiveFeed } from './live';
 import { type Delivery, Outbox, SendRefused } from './outbox';
+import { LookupLimiter } from './rate-limit';
 import type { CareTextDb, SessionRecord } from './store';
 
 /** What the background needs from the browser, so the logic runs in tests without Chrome. */
@@ -21,7 +24,17 @@ export type Platform = {
   /** Wake the (stoppable) service worker periodically while messages wait. */
   retryLater(waiting: boolean): void;
   fetch: typeof fetch;
+  /** The approved EHR origins as last synced (for the popup). */
+  approvedOrigins(): string[];
+  /** Milliseconds (the lookup rate limit); Date.now in Chrome, a test clock in tests. */
+  now?(): number;
 };
+
+/** Where a request came from, as the background's sender rules established it. */
+export type From = { tabId: number | null };
+
+/** What the content scripts of one tab read: the top page's own reading, and its frames'. */
+type TabReading = { own: PageReading | null; frames: Map<number, PageReading> };
 
 class Refusal extends Error {
   constructor(
@@ -43,6 +56,8 @@ export class Background {
   private api: Api | null = null;
   private teams: { at: number; orgId: string; value: PatientView['teams'] } | null = null;
   private readonly lastHistory = new Map<string, Omit<HistoryView, 'outbox'>>();
+  private readonly tabs = new Map<number, TabReading>();
+  private readonly limiter: LookupLimiter;
   readonly outbox: Outbox;
   readonly connectivity: Connectivity;
   readonly live: LiveFeed;
@@ -75,7 +90,47 @@ export class Background {
       },
       onDown: () => this.connectivity.unreachable(),
     });
+    this.limiter = new LookupLimiter(platform.now ?? Date.now);
     this.ready = this.load();
+  }
+
+  // ---- what the EHR tabs show (reported by content scripts on approved origins only) --------
+
+  /** A content script's reading; answers the tab's current one if it changed. */
+  setReading(tabId: number, frameId: number, reading: PageReading | null): { changed: boolean; current: PageReading | null } {
+    const before = this.readingOf(tabId);
+    const tab = this.tabs.get(tabId) ?? { own: null, frames: new Map() };
+    if (frameId === 0) tab.own = reading;
+    else if (reading) tab.frames.set(frameId, reading);
+    else tab.frames.delete(frameId);
+    this.tabs.set(tabId, tab);
+    const current = this.readingOf(tabId);
+    return { changed: contextKey(before?.patient ?? null) !== contextKey(current?.patient ?? null), current };
+  }
+
+  /** The page's own reading first, else the frame that reported last. */
+  readingOf(tabId: number): PageReading | null {
+    const tab = this.tabs.get(tabId);
+    return tab ? (tab.own ?? [...tab.frames.values()].at(-1) ?? null) : null;
+  }
+
+  tabClosed(tabId: number): void {
+    this.tabs.delete(tabId);
+    this.limiter.forget(tabId);
+  }
+
+  /**
+   * A lookup goes out only for the patient a content script on an approved origin reported for
+   * this very tab, and at most a few times a minute per tab.
+   */
+  private lookupAllowed(from: From, page: PatientContext): void {
+    const current = from.tabId === null ? null : this.readingOf(from.tabId);
+    if (from.tabId === null || !current || contextKey(current.patient) !== contextKey(page)) {
+      throw new Refusal('CareText looks up only the patient your EHR page shows.', 'not_on_page');
+    }
+    if (!this.limiter.take(from.tabId)) {
+      throw new Refusal('Too many patient lookups from this tab in the last minute. Wait a minute, then reload the page.', 'rate_limited');
+    }
   }
 
   private delivery(): Delivery | null {
@@ -89,10 +144,10 @@ export class Background {
   }
 
   /** Answers one request; every failure comes back as data. */
-  async handle<T extends RequestType>(request: RequestOf<T>): Promise<Answer<Results[T]>> {
+  async handle<T extends RequestType>(request: RequestOf<T>, from: From = { tabId: null }): Promise<Answer<Results[T]>> {
     await this.ready;
     try {
-      return { ok: true, value: (await this.dispatch(request as Request)) as Results[T] };
+      return { ok: true, value: (await this.dispatch(request as Request, from)) as Results[T] };
     } catch (error) {
       if (error instanceof SendRefused) return { ok: false, error: error.failure };
       if (error instanceof Refusal) return { ok: false, error: { message: error.message, reason: error.reason, details: {} } };
@@ -102,7 +157,7 @@ export class Background {
     }
   }
 
-  private dispatch(r: Request): Promise<Results[RequestType]> {
+  private dispatch(r: Request, from: From): Promise<Results[RequestType]> {
     switch (r.type) {
       case 'session.get':
         return this.sessionView();
@@ -113,9 +168,11 @@ export class Background {
       case 'session.switchOrg':
         return this.switchOrg(r.orgId);
       case 'patient.lookup':
-        return this.lookup(r.page);
+        return this.lookup(r.page, from);
       case 'patient.create':
-        return this.create(r.page);
+        return this.create(r.page, from);
+      case 'patient.linkMrn':
+        return this.linkMrn(r.patientId, r.page, from);
       case 'patient.view':
         return this.view(r.patientId, r.teamId);
       case 'patient.history':
@@ -149,12 +206,14 @@ export class Background {
       orgs: s?.token ? s.orgs : [],
       online: this.connectivity.online,
       pendingOutbox: await this.outbox.pending(),
+      ehrOrigins: s?.token ? this.platform.approvedOrigins() : [],
     };
   }
 
   private async signIn(typedUrl: string, email: string, password: string): Promise<SessionView> {
     const origin = serverOrigin(typedUrl);
     if (!origin) throw new Refusal('Enter the CareText server address, e.g. https://caretext.yourclinic.org', 'invalid_server');
+    if (!isSecureServer(origin)) throw new Refusal(INSECURE_SERVER, 'insecure_server');
     const { token } = await createApi(origin, null).auth.signIn.mutate({ email, password, client: 'extension' });
     if (!token) throw new Refusal('The server did not issue an extension session.', 'no_token');
     if (this.session && (this.session.serverUrl !== origin || this.session.email !== email.trim().toLowerCase())) await this.forgetLocalData();
@@ -198,7 +257,7 @@ export class Background {
     this.session = this.session && { ...this.session, token: null, user: null, org: null, orgs: [] };
     if (this.session) await this.db.session.put(this.session);
     this.api = null;
-    await this.platform.saveLocal({ ehrAdapters: [] });
+    await this.platform.saveLocal({ ehrAdapters: [], ehrOrigins: [] });
     this.signedInChanged();
     return this.sessionView();
   }
@@ -232,20 +291,26 @@ export class Background {
     return { api: this.api, orgId: this.session.org.id };
   }
 
-  /** Admin-defined adapters for this organization, published ones only, for the content scripts. */
+  /**
+   * Admin-defined adapters for this organization (published ones only, for the content scripts)
+   * and the approved EHR origins: the content script is registered on those origins and the
+   * published adapters' URL patterns, and nowhere else.
+   */
   async syncAdapters(): Promise<void> {
     if (!this.api || !this.session?.org) return;
-    const all = await this.api.ehrAdapters.list.query();
+    const [all, origins] = await Promise.all([this.api.ehrAdapters.list.query(), this.api.ehrAdapters.origins.query()]);
     const definitions: AdapterDefinition[] = all.filter((a) => a.published).map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors }));
-    await this.platform.saveLocal({ ehrAdapters: definitions });
+    const ehrOrigins = [...new Set([...origins.map((o) => o.pattern), ...definitions.map((d) => d.urlPattern)])];
+    await this.platform.saveLocal({ ehrAdapters: definitions, ehrOrigins });
   }
 
   // ---- patients ----------------------------------------------------------------------------
 
-  private async lookup(page: PatientContext): Promise<LookupView> {
+  private async lookup(page: PatientContext, from: From): Promise<LookupView> {
     const normalized = normalizePatient(page);
-    if (!this.api || !this.session?.token || !this.session.org) return { signedIn: false, page: normalized, patient: null, matchedBy: null };
-    const { patient, matchedBy } = await this.api.patients.match.query({
+    if (!this.api || !this.session?.token || !this.session.org) return { signedIn: false, page: normalized, patient: null, matchedBy: null, differentMrn: null };
+    this.lookupAllowed(from, page);
+    const found = await this.api.patients.match.query({
       mrn: normalized.mrn,
       // As the page shows it: the server normalizes with the organization's country.
       phone: page.phone,
@@ -253,14 +318,30 @@ export class Background {
       lastName: normalized.lastName,
       dob: normalized.dob,
     });
-    return { signedIn: true, page: normalized, patient: patient && summaryOf(patient), matchedBy };
+    const differentMrn = 'differentMrn' in found && found.differentMrn ? summaryOf(found.differentMrn) : null;
+    return { signedIn: true, page: normalized, patient: found.patient && summaryOf(found.patient), matchedBy: found.matchedBy, differentMrn };
   }
 
-  private async create(page: PatientContext): Promise<LookupView> {
+  private async create(page: PatientContext, from: From): Promise<LookupView> {
     const { api } = this.signedIn();
+    this.lookupAllowed(from, page);
     const p = normalizePatient(page);
     const created = await api.patients.create.mutate({ firstName: p.firstName, lastName: p.lastName, dob: p.dob, mrn: p.mrn, phone: page.phone, email: p.email });
-    return { signedIn: true, page: p, patient: summaryOf(created), matchedBy: null };
+    return { signedIn: true, page: p, patient: summaryOf(created), matchedBy: null, differentMrn: null };
+  }
+
+  /**
+   * "Different MRN": a person decided the CareText record is this page's patient and its MRN
+   * is out of date. The server updates it (an audited patient edit, the same rules as editing
+   * the patient in the web app); from then on the page matches by MRN.
+   */
+  private async linkMrn(patientId: string, page: PatientContext, from: From): Promise<LookupView> {
+    const { api } = this.signedIn();
+    this.lookupAllowed(from, page);
+    const p = normalizePatient(page);
+    if (!p.mrn) throw new Refusal('The page shows no MRN to link.', 'no_mrn');
+    const updated = await api.patients.update.mutate({ patientId, mrn: p.mrn });
+    return { signedIn: true, page: p, patient: summaryOf(updated), matchedBy: 'mrn', differentMrn: null };
   }
 
   private async myTeams(api: Api, orgId: string): Promise<PatientView['teams']> {
@@ -416,3 +497,4 @@ function summaryOf(p: ServerPatient): PatientSummary {
     blocked: p.blocked,
   };
 }
+

@@ -1,15 +1,30 @@
-import type { LocalSettings } from '../local-settings';
-import { type FrameReading, type FrameReport, type Push, type Request, SIDEBAR_PORT } from '../protocol';
+import contentScript from '../content/reader.ts?script';
+import { type LocalSettings, LOCAL_DEFAULTS } from '../local-settings';
+import type { PageReport, Push, Request, ToContent } from '../protocol';
+import { SIDEBAR_PORT } from '../protocol';
+import { originPermission } from '../server-address';
 import { Background } from './app';
+import { mayAsk, roleOf, type SenderRole } from './senders';
 import { openStore } from './store';
 
-/** Chrome wiring only: the logic is in Background. */
+/** Chrome wiring only: the logic is in Background, the sender rules in ./senders.ts. */
 const SYNC_ALARM = 'caretext-sync';
 const RETRY_ALARM = 'caretext-outbox';
-const ports = new Map<chrome.runtime.Port, { tabId: number | null }>();
+const CONTENT_SCRIPT_ID = 'caretext-ehr';
+/** Open sidebar frames, each in one EHR tab. */
+const ports = new Map<chrome.runtime.Port, { tabId: number }>();
+let approved: string[] = [];
+const approvedLoaded = chrome.storage.local.get(LOCAL_DEFAULTS).then((s) => {
+  approved = (s as LocalSettings).ehrOrigins ?? [];
+});
 
 const background = new Background(openStore(), {
-  saveLocal: (items: Partial<LocalSettings>) => chrome.storage.local.set(items),
+  saveLocal(items: Partial<LocalSettings>) {
+    // Known at once (the popup asks for the session right after sign-in), registered on the
+    // storage change below.
+    if (items.ehrOrigins) approved = items.ehrOrigins;
+    return chrome.storage.local.set(items);
+  },
   broadcast(push: Push) {
     for (const port of ports.keys()) {
       try {
@@ -25,40 +40,102 @@ const background = new Background(openStore(), {
     else void chrome.alarms.clear(RETRY_ALARM);
   },
   fetch: (input, init) => fetch(input, init),
+  approvedOrigins: () => approved,
 });
 
+async function roleOfSender(sender: chrome.runtime.MessageSender): Promise<SenderRole> {
+  await approvedLoaded;
+  return roleOf(sender, chrome.runtime.id, approved);
+}
+
 /**
- * Only our own pages and content scripts can reach this (no externally_connectable), and the
- * content script forwards nothing from the page. Requests from elsewhere are dropped anyway.
+ * Web pages cannot reach this (no externally_connectable). Each message type is answered only
+ * from its own sender: sign-in and the like from the popup, patient requests from the sidebar
+ * frame of an approved EHR tab, page readings from content scripts on approved origins.
+ * Everything else is dropped without an answer.
  */
-chrome.runtime.onMessage.addListener((message: Request | FrameReport, sender, sendResponse) => {
+chrome.runtime.onMessage.addListener((message: Request | PageReport, sender, sendResponse) => {
   if (sender.id !== chrome.runtime.id || !message || typeof message.type !== 'string') return false;
-  if (message.type === 'frame.reading') return relayFrame(message, sender);
-  void background.handle(message).then(sendResponse);
+  void roleOfSender(sender).then((role) => {
+    if (message.type === 'page.reading') {
+      if (role.role === 'content') onReading(role.tabId, role.frameId, message);
+      return sendResponse(undefined);
+    }
+    if (!mayAsk(message.type, role)) {
+      return sendResponse({ ok: false, error: { message: 'CareText refused this request.', reason: 'forbidden', details: {} } });
+    }
+    const from = { tabId: role.role === 'sidebar' ? role.tabId : null };
+    void background.handle(message as Request, from).then((answer) => {
+      if (message.type === 'sidebar.setOpen' && from.tabId !== null) tellTab(from.tabId, { type: 'sidebar.layout', open: (message as { open: boolean }).open });
+      sendResponse(answer);
+    });
+  });
   return true;
 });
 
-/**
- * A frame's reading goes to the top frame of its tab, which shows the sidebar; only frames of
- * the tab's own origin count, so an embedded third-party page cannot put a patient on screen.
- */
-function relayFrame(message: FrameReport, sender: chrome.runtime.MessageSender): false {
-  const tab = sender.tab;
-  if (!tab?.id || !sender.frameId || !tab.url || !sender.origin || new URL(tab.url).origin !== sender.origin) return false;
-  const relayed: FrameReading = { type: 'frame.reading', frameId: sender.frameId, reading: message.reading };
-  void chrome.tabs.sendMessage(tab.id, relayed, { frameId: 0 }).catch(() => undefined);
-  return false;
+function onReading(tabId: number, frameId: number, report: PageReport): void {
+  const reading = report.reading && typeof report.reading === 'object' ? report.reading : null;
+  const { changed, current } = background.setReading(tabId, frameId, reading);
+  if (!changed) return;
+  if (current && frameId !== 0) tellTab(tabId, { type: 'sidebar.show' }, 0);
+  for (const [port, info] of ports) if (info.tabId === tabId) port.postMessage({ type: 'reading', reading: current } satisfies Push);
 }
 
+function tellTab(tabId: number, message: ToContent, frameId?: number): void {
+  void chrome.tabs.sendMessage(tabId, message, frameId === undefined ? undefined : { frameId }).catch(() => undefined);
+}
+
+/** The sidebar frame connects for pushes; only our sidebar page in an approved tab may. */
 chrome.runtime.onConnect.addListener((port) => {
-  if (port.name !== SIDEBAR_PORT || port.sender?.id !== chrome.runtime.id) return port.disconnect();
-  ports.set(port, { tabId: port.sender?.tab?.id ?? null });
-  port.onDisconnect.addListener(() => {
-    ports.delete(port);
-    background.sidebarsChanged();
+  void roleOfSender(port.sender ?? {}).then((role) => {
+    if (port.name !== SIDEBAR_PORT || role.role !== 'sidebar') return port.disconnect();
+    ports.set(port, { tabId: role.tabId });
+    port.onDisconnect.addListener(() => {
+      ports.delete(port);
+      background.sidebarsChanged();
+    });
+    const reading = background.readingOf(role.tabId);
+    port.postMessage({ type: 'reading', reading } satisfies Push);
+    // After a service worker restart we know nothing of the tab: its content scripts say again.
+    if (!reading) tellTab(role.tabId, { type: 'page.report' });
+    void background.ready.then(() => background.sidebarsChanged());
   });
-  void background.ready.then(() => background.sidebarsChanged());
 });
+
+chrome.tabs.onRemoved.addListener((tabId) => background.tabClosed(tabId));
+
+/**
+ * The content script runs only on approved EHR origins the user granted host access to
+ * (optional_host_permissions, asked for from the popup on a click). Re-registered whenever the
+ * approved list or the granted permissions change.
+ */
+async function registerContentScripts(): Promise<void> {
+  await approvedLoaded;
+  const granted: string[] = [];
+  for (const pattern of approved) {
+    if (await chrome.permissions.contains({ origins: [originPermission(pattern)] }).catch(() => false)) granted.push(pattern);
+  }
+  const existing = await chrome.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT_ID] });
+  if (existing.length) await chrome.scripting.unregisterContentScripts({ ids: [CONTENT_SCRIPT_ID] });
+  if (!granted.length) return;
+  await chrome.scripting.registerContentScripts([
+    // allFrames: OpenEMR (and other EHRs) show the chart in an iframe of their shell; frames
+    // report to the background, which hands the reading to the top page's sidebar.
+    { id: CONTENT_SCRIPT_ID, matches: granted, js: [contentScript], runAt: 'document_end', allFrames: true, persistAcrossSessions: true },
+  ]);
+}
+let registering = Promise.resolve();
+const reregister = () => {
+  registering = registering.then(registerContentScripts).catch((error) => console.warn('[caretext] content script registration failed', String(error)));
+};
+
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local' || !changes.ehrOrigins) return;
+  approved = (changes.ehrOrigins.newValue as string[] | undefined) ?? [];
+  reregister();
+});
+chrome.permissions.onAdded.addListener(reregister);
+chrome.permissions.onRemoved.addListener(reregister);
 
 chrome.commands.onCommand.addListener(async (command) => {
   if (command !== 'toggle-sidebar') return;
@@ -66,8 +143,14 @@ chrome.commands.onCommand.addListener(async (command) => {
   for (const [port, info] of ports) if (info.tabId === tab?.id) port.postMessage({ type: 'toggle' } satisfies Push);
 });
 
-chrome.runtime.onInstalled.addListener(() => void chrome.alarms.create(SYNC_ALARM, { periodInMinutes: 15 }));
-chrome.runtime.onStartup.addListener(() => void background.wake());
+chrome.runtime.onInstalled.addListener(() => {
+  void chrome.alarms.create(SYNC_ALARM, { periodInMinutes: 15 });
+  reregister();
+});
+chrome.runtime.onStartup.addListener(() => {
+  void background.wake();
+  reregister();
+});
 chrome.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === SYNC_ALARM) void background.wake();
   if (alarm.name === RETRY_ALARM) void background.wake({ adapters: false });

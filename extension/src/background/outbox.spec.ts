@@ -121,4 +121,35 @@ describe('outbox', () => {
     await box.discard('key-a-0000');
     expect(await db.outbox.count()).toBe(0);
   });
+
+  it('a flush while a send is in flight does not send it again (counted at the delivery, not hidden by the server’s idempotency)', async () => {
+    const calls: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const inner = server.delivery;
+    const box = new Outbox(
+      db,
+      () => ({
+        startSms: (input) => inner.startSms(input),
+        async send(input) {
+          calls.push(input.idempotencyKey);
+          await held; // the request is on its way; the answer has not come back yet
+          return inner.send(input);
+        },
+      }),
+      { onUnreachable: () => undefined, onSignedOut: () => undefined, onChange: () => undefined },
+    );
+    const sending = box.send(message('g'));
+    for (let i = 0; i < 50 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toEqual(['key-g-0000']);
+    // Reconnection (or the retry alarm) flushes while the composer's send waits for its answer.
+    const flushed = box.flush();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toEqual(['key-g-0000']);
+    release();
+    await Promise.all([sending, flushed]);
+    expect(calls).toEqual(['key-g-0000']);
+    expect(await db.outbox.count()).toBe(0);
+  });
 });
+

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Answer } from '../protocol';
+import { INSECURE_SERVER, isSecureServer, originPermission, serverOrigin, serverPermission } from '../server-address';
 import type { SessionView } from '../views';
 
 async function ask<T>(request: object): Promise<Answer<T>> {
@@ -59,6 +60,7 @@ export function Popup() {
           <p data-testid="popup-org-name">{session.org ? session.org.name : 'No organization yet: create or join one in the web app.'}</p>
         )}
         <p class="muted small">Open a patient in your EHR: the CareText sidebar appears on the right (Alt+Shift+S shows or hides it).</p>
+        <EhrSites origins={session.ehrOrigins} />
         {!session.online && <p class="note">CareText is unreachable right now.</p>}
         {session.pendingOutbox > 0 && <p class="note">{session.pendingOutbox} message(s) wait in the outbox. Signing out discards them.</p>}
         {error && (
@@ -84,7 +86,18 @@ export function Popup() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void run({ type: 'session.signIn', serverUrl, email, password }).then(() => setPassword(''));
+          const origin = serverOrigin(serverUrl);
+          if (!origin) return setError('Enter the CareText server address, e.g. https://caretext.yourclinic.org');
+          if (!isSecureServer(origin)) return setError(INSECURE_SERVER);
+          // Host access to the server, asked for now (this click is the user gesture Chrome
+          // requires); the extension reaches no site it was not granted.
+          void chrome.permissions.request({ origins: [serverPermission(origin)] }).then(
+            (granted) => {
+              if (!granted) return setError(`CareText needs access to ${origin} to sign in. Click Sign in and choose Allow.`);
+              void run({ type: 'session.signIn', serverUrl: origin, email, password }).then(() => setPassword(''));
+            },
+            (error: unknown) => setError(String(error)),
+          );
         }}
       >
         <label class="field">
@@ -122,5 +135,66 @@ function Brand() {
       </svg>
       CareText
     </h1>
+  );
+}
+
+/**
+ * The EHR sites the organization's admins approved, and whether this browser lets CareText read
+ * them. Chrome asks the user on this click (optional_host_permissions); the background then
+ * registers the content script there. Pages open before the grant show the sidebar once reloaded.
+ */
+function EhrSites({ origins }: { origins: string[] }) {
+  const [granted, setGranted] = useState<Record<string, boolean>>({});
+  const [error, setError] = useState<string | null>(null);
+  const check = async () => {
+    const entries = await Promise.all(origins.map(async (o) => [o, await chrome.permissions.contains({ origins: [originPermission(o)] })] as const));
+    setGranted(Object.fromEntries(entries));
+  };
+  useEffect(() => {
+    void check();
+  }, [origins.join('\n')]);
+
+  if (!origins.length) {
+    return (
+      <p class="note" data-testid="popup-no-origins">
+        Your organization has approved no EHR site yet: an admin adds it in CareText under Settings → EHR adapters → Approved EHR origins.
+      </p>
+    );
+  }
+  const missing = origins.filter((o) => granted[o] === false);
+  const allow = () => {
+    setError(null);
+    // Called straight from the click: Chrome shows its permission prompt only on a user gesture.
+    chrome.permissions.request({ origins: [...new Set(missing.map(originPermission))] }).then(
+      (ok) => {
+        if (!ok) setError('Not allowed: the sidebar stays off these sites.');
+        void check();
+      },
+      (e: unknown) => setError(String(e)),
+    );
+  };
+  return (
+    <section class="sites" data-testid="popup-origins">
+      <p class="small">
+        <strong>EHR sites</strong> approved by your organization:
+      </p>
+      <ul>
+        {origins.map((o) => (
+          <li key={o} data-testid="popup-origin">
+            <code>{o}</code> <span class={granted[o] ? 'ok' : 'muted'}>{granted[o] ? 'allowed' : 'not allowed yet'}</span>
+          </li>
+        ))}
+      </ul>
+      {missing.length > 0 && (
+        <button type="button" class="primary" onClick={allow} data-testid="popup-allow-origins">
+          Allow CareText on {missing.length === 1 ? 'this site' : 'these sites'}
+        </button>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
   );
 }

@@ -45,6 +45,7 @@ export const AUDIT_ACTIONS = {
   'phonelog.exported': 'Phone log exported',
   'template.changed': 'Template changed',
   'ehr_adapter.changed': 'EHR adapter changed',
+  'ehr_origin.changed': 'Approved EHR origins changed',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

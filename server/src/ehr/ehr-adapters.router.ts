@@ -20,6 +20,10 @@ export function ehrAdaptersRouter(adapters: EhrAdaptersService) {
         }),
       )
       .mutation(({ ctx, input }) => adapters.save(ctx.actor, input)),
+    /** Approved EHR origins: every member's extension syncs them; only admins change them (audited). */
+    origins: orgProcedure.query(({ ctx }) => adapters.origins.list(ctx.actor)),
+    addOrigin: adminProcedure.input(z.object({ pattern: z.string().trim().min(4).max(300) })).mutation(({ ctx, input }) => adapters.origins.add(ctx.actor, input.pattern)),
+    removeOrigin: adminProcedure.input(z.object({ originId: z.string().min(1).max(64) })).mutation(({ ctx, input }) => adapters.origins.remove(ctx.actor, input.originId)),
     delete: adminProcedure.input(z.object({ adapterId: z.string().min(1).max(64) })).mutation(({ ctx, input }) => adapters.delete(ctx.actor, input.adapterId)),
   });
 }

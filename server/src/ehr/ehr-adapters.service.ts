@@ -4,6 +4,7 @@ import { type Actor, isAdmin } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { DATABASE } from '../tokens.js';
+import { EhrOriginsService } from './ehr-origins.service.js';
 
 export type AdapterSelectors = Partial<Record<'name' | 'firstName' | 'lastName' | 'dob' | 'mrn' | 'phone' | 'email', string | null>>;
 
@@ -13,10 +14,15 @@ export type AdapterSelectors = Partial<Record<'name' | 'firstName' | 'lastName' 
  */
 @Injectable()
 export class EhrAdaptersService {
+  /** The approved EHR origins ride along with the adapters (same router, same sync). */
+  readonly origins: EhrOriginsService;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.origins = new EhrOriginsService(db, audit);
+  }
 
   /** Members (the extension) get the published adapters; admins also see drafts. */
   async list(actor: Actor) {

@@ -220,7 +220,8 @@ export class PatientsService {
   /**
    * The EHR sidebar: who is the patient on screen? By MRN first, then phone (a family phone
    * narrows by name or DOB), then name + DOB. Null when nothing matches, so the sidebar can
-   * offer to create the patient from the page.
+   * offer to create the patient from the page; a phone or name + DOB hit whose MRN differs from
+   * the page's comes back as `differentMrn`, not as the patient.
    */
   async match(actor: Actor, input: { mrn?: string | null; phone?: string | null; firstName?: string | null; lastName?: string | null; dob?: string | null }) {
     const org = actor.orgId;
@@ -246,6 +247,12 @@ export class PatientsService {
       if (named.length === 1) [found, matchedBy] = [named[0]!, 'name_dob'];
     }
     if (!found) return { patient: null, matchedBy: null };
+    // Both sides have an MRN and they differ: another person (or a record to fix), never a
+    // match to text. The sidebar shows it as "different MRN" and offers to link or create.
+    if (input.mrn?.trim() && found.mrn && found.mrn.trim().toLowerCase() !== input.mrn.trim().toLowerCase()) {
+      await this.audit.record(actor, { action: 'patient.viewed', summary: `Saw ${displayName(found)} in the EHR sidebar as a different-MRN candidate (same ${matchedBy})`, targetType: 'patient', targetId: found.id });
+      return { patient: null, matchedBy: null, differentMrn: summary(found) };
+    }
     await this.audit.record(actor, { action: 'patient.viewed', summary: `Opened ${displayName(found)} in the EHR sidebar (matched by ${matchedBy})`, targetType: 'patient', targetId: found.id });
     return { patient: summary(found), matchedBy };
   }

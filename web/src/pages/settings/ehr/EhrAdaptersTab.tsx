@@ -10,6 +10,7 @@ import { notify } from '../../../lib/notices';
 import { useQuery } from '../../../lib/query';
 import { isAdmin } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
+import { ApprovedOrigins } from './ApprovedOrigins';
 import { ADAPTER_FIELDS, type AdapterSelectors, type FieldResult, testAdapter } from './testAdapter';
 
 type Adapter = RouterOutputs['ehrAdapters']['list'][number];
@@ -39,6 +40,7 @@ function EhrAdapters() {
 
   return (
     <div class="stack-lg" data-testid="ehr-adapters-tab">
+      <ApprovedOrigins />
       {editing && (
         <AdapterEditor
           key={editing === 'new' ? 'new' : editing.id}
@@ -55,7 +57,7 @@ function EhrAdapters() {
             <h2>EHR adapters{adapters.data && adapters.data.length > 0 && <span class="count">{adapters.data.length}</span>}</h2>
             <p class="muted">
               The CareText extension reads the patient on screen. It has built-in adapters for OpenEMR and for pages that label their fields. For another EHR, describe
-              where each field is on its patient page. Extensions pick up published adapters on their next sync, within 15 minutes or at sign-in.
+              where each field is on its patient page. A published adapter's URL pattern is approved with it. Extensions pick up published adapters on their next sync, within 15 minutes or at sign-in.
             </p>
           </div>
           {!editing && (

@@ -38,7 +38,7 @@ const view = (over: Partial<PatientView> = {}): PatientView => ({
   draft: '',
   ...over,
 });
-const matched: LookupView = { signedIn: true, page, patient: phil, matchedBy: 'mrn' };
+const matched: LookupView = { signedIn: true, page, patient: phil, matchedBy: 'mrn', differentMrn: null };
 const inbound = (id: string, body: string) => ({ id, conversationId: 'c1', direction: 'inbound', channel: 'sms', body, status: 'received', errorCode: null, errorMessage: null, sender: null, sendAfter: null, createdAt: '2026-11-23T15:00:00.000Z' });
 
 beforeEach(() => vi.unstubAllGlobals());
@@ -142,5 +142,29 @@ describe('the sidebar', () => {
     fireEvent.click(screen.getByTestId('ehr-toggle'));
     expect(screen.queryByTestId('unread-badge')).toBeNull();
     expect(await screen.findByText('Be there at 10')).toBeTruthy();
+  });
+
+  it('different MRN (issue 9, item 16): shows the candidate as not matched, offers link or create, never opens the composer', async () => {
+    const other = { ...phil, mrn: 'MRN-0002' };
+    const pageMrn = { ...reading('Phil Lopez'), patient: { ...reading('Phil Lopez').patient, mrn: '00311002' } };
+    const bg = fakeBackground({
+      'patient.lookup': () => ok({ signedIn: true, page: { ...page, mrn: '00311002' }, patient: null, matchedBy: null, differentMrn: other }),
+      'patient.linkMrn': () => ok({ signedIn: true, page: { ...page, mrn: '00311002' }, patient: { ...phil, mrn: '00311002' }, matchedBy: 'mrn', differentMrn: null }),
+      'patient.view': () => ok(view()),
+      'patient.history': () => ok(history()),
+    });
+    render(<Sidebar reading={pageMrn} initiallyOpen />);
+    const warning = await screen.findByTestId('different-mrn');
+    expect(warning.textContent).toContain('Different MRN');
+    expect(warning.textContent).toContain('MRN-0002');
+    expect(warning.textContent).toContain('00311002');
+    expect(screen.queryByTestId('matched-patient')).toBeNull();
+    expect(screen.queryByTestId('composer-text')).toBeNull();
+    expect(bg.requests.some((r) => r.type === 'patient.view')).toBe(false);
+    expect(screen.getByTestId('create-patient').textContent).toContain('Another person');
+    // A person links them: the record takes the page's MRN and only then is it matched.
+    fireEvent.click(screen.getByTestId('link-mrn'));
+    await screen.findByTestId('composer-text');
+    expect(bg.requests.find((r) => r.type === 'patient.linkMrn')).toMatchObject({ patientId: 'p1', page: { mrn: '00311002' } });
   });
 });

@@ -6,6 +6,7 @@ import type { HistoryView, LookupView, PatientSummary, PatientView } from '../vi
 import { ask } from './bridge';
 import { Composer } from './Composer';
 import { byPerson } from './person-action';
+import { formatDob } from './format';
 import { MatchedCard, PageCard } from './PatientCard';
 import { usePush } from './pushes';
 import { Thread } from './Thread';
@@ -26,13 +27,49 @@ export function PatientPane(props: Props) {
     <div class="scroll">
       {children}
       <PageCard reading={reading} page={lookup.page}>
-        {lookup.signedIn && <CreateFromPage reading={reading} onCreated={props.onCreated} />}
+        {lookup.signedIn && lookup.differentMrn && <DifferentMrn reading={reading} candidate={lookup.differentMrn} onLinked={props.onCreated} />}
+        {lookup.signedIn && <CreateFromPage reading={reading} onCreated={props.onCreated} candidate={Boolean(lookup.differentMrn)} />}
       </PageCard>
     </div>
   );
 }
 
-function CreateFromPage({ reading, onCreated }: { reading: PageReading; onCreated(lookup: LookupView): void }) {
+/**
+ * Same phone or name + DOB, another MRN: maybe another person, maybe an out-of-date record. A
+ * person decides (link: the CareText record takes the page's MRN, an audited edit; or create a
+ * new patient); until then nothing is preselected for sending.
+ */
+function DifferentMrn({ reading, candidate, onLinked }: { reading: PageReading; candidate: PatientSummary; onLinked(lookup: LookupView): void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Failure | null>(null);
+  const link = async (e: MouseEvent) => {
+    if (!byPerson(e) || busy) return;
+    setBusy(true);
+    const answer = await ask({ type: 'patient.linkMrn', patientId: candidate.id, page: reading.patient });
+    setBusy(false);
+    if (answer.ok) onLinked(answer.value);
+    else setError(answer.error);
+  };
+  return (
+    <div class="page-line" data-testid="different-mrn">
+      <p class="note warn small" role="status">
+        <strong>Different MRN.</strong> CareText has {candidate.displayName}
+        {candidate.dob ? ` (DOB ${formatDob(candidate.dob)})` : ''} with MRN <strong>{candidate.mrn}</strong>; this page shows MRN{' '}
+        <strong>{reading.patient.mrn}</strong>. Not matched: check before you link them.
+      </p>
+      <button type="button" class="btn block" onClick={link} disabled={busy} data-testid="link-mrn">
+        {busy ? 'Linking…' : `Same person: update MRN to ${reading.patient.mrn}`}
+      </button>
+      {error && (
+        <p class="note error small" role="alert">
+          {error.message}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function CreateFromPage({ reading, onCreated, candidate }: { reading: PageReading; onCreated(lookup: LookupView): void; candidate: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Failure | null>(null);
   const create = async (e: MouseEvent) => {
@@ -45,9 +82,9 @@ function CreateFromPage({ reading, onCreated }: { reading: PageReading; onCreate
   };
   return (
     <div class="page-line">
-      <p data-testid="no-match">No CareText patient matches this page.</p>
+      {!candidate && <p data-testid="no-match">No CareText patient matches this page.</p>}
       <button type="button" class="btn primary block" onClick={create} disabled={busy} data-testid="create-patient">
-        {busy ? 'Creating…' : 'Create patient from this page'}
+        {busy ? 'Creating…' : candidate ? 'Another person: create a patient from this page' : 'Create patient from this page'}
       </button>
       {error && (
         <p class="note error small" role="alert">

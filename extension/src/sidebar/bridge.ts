@@ -1,8 +1,8 @@
 import { type Answer, type Push, type RequestOf, type RequestType, type Results, SIDEBAR_PORT } from '../protocol';
 
 /**
- * The content script's only way out: requests to the background (which alone talks to the
- * server) and pushes back over a port. Nothing here listens to the page.
+ * The sidebar page's only way out: requests to the background (which alone talks to the
+ * server) and pushes back over a port. Nothing here listens to the EHR page.
  */
 export async function ask<T extends RequestType>(request: RequestOf<T>): Promise<Answer<Results[T]>> {
   try {
@@ -27,10 +27,16 @@ export function listen(onPush: (push: Push) => void): () => void {
     } catch {
       return; // the extension context is gone (reloaded); ask() reports it
     }
-    port.onMessage.addListener((push: Push) => onPush(push));
+    // The background's first push to a sidebar it accepts is the tab's reading. A port closed
+    // before any push was refused (this page framed outside an approved EHR tab): no retry.
+    let accepted = false;
+    port.onMessage.addListener((push: Push) => {
+      accepted = true;
+      onPush(push);
+    });
     port.onDisconnect.addListener(() => {
       port = null;
-      if (!closed && chrome.runtime?.id) setTimeout(() => connect(true), 100);
+      if (!closed && accepted && chrome.runtime?.id) setTimeout(() => connect(true), 100);
     });
     if (reconnecting) onPush({ type: 'resync' });
   };

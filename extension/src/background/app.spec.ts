@@ -1,0 +1,101 @@
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PageReading } from '../ehr/registry';
+import { Background, type Platform } from './app';
+import { LOOKUP_WINDOW_MS, LOOKUPS_PER_TAB, LookupLimiter } from './rate-limit';
+import { type CareTextDb, openStore } from './store';
+
+/**
+ * The background's own rules, without a server: a signed-in session whose tRPC client is never
+ * reached before the rules have said yes (the fetch below counts what would go out).
+ */
+let db: CareTextDb;
+let now = 1_000_000;
+let requests: string[];
+
+function platform(): Platform {
+  return {
+    saveLocal: async () => undefined,
+    broadcast: () => undefined,
+    sidebarsOpen: () => 0,
+    retryLater: () => undefined,
+    fetch: async () => new Response('{}'),
+    approvedOrigins: () => [],
+    now: () => now,
+  };
+}
+
+const reading = (mrn: string): PageReading => ({ adapterId: 'generic', patient: { name: null, firstName: null, lastName: null, dob: null, mrn, phone: null, email: null } });
+
+beforeEach(async () => {
+  db = openStore(`app-test-${Math.random()}`);
+  requests = [];
+  // Signed in to a server no test reaches: globalThis.fetch records what would have left.
+  await db.session.put({ id: 'current', serverUrl: 'https://ct.example', email: 'a@b.c', token: 'tok', user: { name: 'A', email: 'a@b.c' }, org: { id: 'o1', name: 'Org' }, orgs: [] });
+  globalThis.fetch = (async (input: RequestInfo | URL) => {
+    requests.push(String(input));
+    return new Response(JSON.stringify([{ result: { data: { json: { patient: null, matchedBy: null } } } }]), { headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+});
+afterEach(() => db.delete());
+
+describe('patient lookups in the background (issue 9, item 1)', () => {
+  it('go out only for the patient the tab’s content script reported, and at most a few a minute per tab', async () => {
+    const bg = new Background(db, platform());
+    // Nothing reported for the tab yet: nothing leaves.
+    const refused = await bg.handle({ type: 'patient.lookup', page: reading('A-1').patient }, { tabId: 1 });
+    expect(refused).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    // Not from a tab at all (the popup): refused too.
+    expect(await bg.handle({ type: 'patient.lookup', page: reading('A-1').patient })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    expect(requests).toEqual([]);
+
+    // The content script of tab 1 reports A-1: the sidebar of tab 1 may look up A-1, not B-2.
+    bg.setReading(1, 0, reading('A-1'));
+    expect(await bg.handle({ type: 'patient.lookup', page: reading('A-1').patient }, { tabId: 1 })).toMatchObject({ ok: true });
+    expect(requests).toHaveLength(1);
+    expect(await bg.handle({ type: 'patient.lookup', page: reading('B-2').patient }, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    expect(await bg.handle({ type: 'patient.lookup', page: reading('A-1').patient }, { tabId: 2 })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+
+    // A page rewriting its MRN in a loop: LOOKUPS_PER_TAB answers a minute, then refusals.
+    for (let i = 2; i <= LOOKUPS_PER_TAB + 5; i++) {
+      bg.setReading(1, 0, reading(`A-${i}`));
+      await bg.handle({ type: 'patient.lookup', page: reading(`A-${i}`).patient }, { tabId: 1 });
+    }
+    expect(requests).toHaveLength(LOOKUPS_PER_TAB);
+    const limited = await bg.handle({ type: 'patient.lookup', page: reading(`A-${LOOKUPS_PER_TAB + 5}`).patient }, { tabId: 1 });
+    expect(limited).toMatchObject({ ok: false, error: { reason: 'rate_limited' } });
+    // Another tab has its own allowance; a minute later this one has too.
+    bg.setReading(2, 0, reading('C-1'));
+    expect(await bg.handle({ type: 'patient.lookup', page: reading('C-1').patient }, { tabId: 2 })).toMatchObject({ ok: true });
+    now += LOOKUP_WINDOW_MS + 1;
+    expect(await bg.handle({ type: 'patient.lookup', page: reading(`A-${LOOKUPS_PER_TAB + 5}`).patient }, { tabId: 1 })).toMatchObject({ ok: true });
+  });
+
+  it('a frame’s reading counts for its tab; the top page’s own reading wins', () => {
+    const bg = new Background(db, platform());
+    expect(bg.setReading(3, 5, reading('F-1'))).toMatchObject({ changed: true, current: reading('F-1') });
+    expect(bg.setReading(3, 0, null)).toMatchObject({ changed: false });
+    expect(bg.setReading(3, 0, reading('T-1')).current).toEqual(reading('T-1'));
+    bg.tabClosed(3);
+    expect(bg.readingOf(3)).toBeNull();
+  });
+
+  it('refuses a server address that is not https, except on this computer', async () => {
+    const bg = new Background(db, platform());
+    for (const url of ['http://caretext.clinic.example', 'http://192.168.1.20:3000']) {
+      expect(await bg.handle({ type: 'session.signIn', serverUrl: url, email: 'a@b.c', password: 'x' })).toMatchObject({ ok: false, error: { reason: 'insecure_server' } });
+    }
+    expect(requests).toEqual([]);
+  });
+});
+
+describe('LookupLimiter', () => {
+  it('counts per tab and overall in a sliding window', () => {
+    let t = 0;
+    const limiter = new LookupLimiter(() => t, { perTab: 2, overall: 3, windowMs: 100 });
+    expect([limiter.take(1), limiter.take(1), limiter.take(1)]).toEqual([true, true, false]);
+    expect([limiter.take(2), limiter.take(3)]).toEqual([true, false]);
+    t = 101;
+    expect(limiter.take(1)).toBe(true);
+  });
+});
