@@ -104,8 +104,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const access = app.get(AccessService);
     const expressApp = app.getHttpAdapter().getInstance();
     // First on every request: security headers (and no-store), then the CSRF origin check.
-    // publicUrl is read per request: the test harness learns its port after listening.
-    expressApp.use(securityHeaders(() => config.publicUrl));
+    // The CSRF check reads publicUrl per request: the test harness learns its port after listening.
+    expressApp.use(securityHeaders({ https: config.publicUrl.startsWith('https:') }));
     expressApp.use(csrfGuard(() => config.publicUrl));
     expressApp.get('/health', (_req: unknown, res: { json(v: unknown): void }) => res.json({ ok: true }));
     app.use('/trpc', trpcJsonOnly);

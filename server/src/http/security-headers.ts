@@ -25,13 +25,14 @@ export const CONTENT_SECURITY_POLICY = [
  * tRPC answers, CSV exports, import reports and phone logs carry patient data; the static
  * assets and index.html (web-app.ts) set their own caching after this.
  */
-export function securityHeaders(publicUrl: () => string) {
+export function securityHeaders(options: { https: boolean }) {
   return (_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
-    if (publicUrl().startsWith('https:')) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    // Only when we are served over https (PUBLIC_URL): HSTS on a plain-http server would lock users out.
+    if (options.https) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     res.setHeader('Cache-Control', 'no-store');
     next();
   };
