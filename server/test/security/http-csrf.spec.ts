@@ -33,7 +33,7 @@ describe('CSRF', () => {
     form.set('json', 'null');
     return form;
   };
-  const attacks: [string, () => { headers: Record<string, string>; body: BodyInit }][] = [
+  const attacks: [string, () => { headers: Record<string, string>; body: RequestInit['body'] }][] = [
     ['multipart form, foreign Origin', () => ({ headers: { origin: 'https://evil.example' }, body: multipart() })],
     ['urlencoded form, foreign Origin', () => ({ headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'json=null' })],
     ['text/plain form, no Origin, Sec-Fetch-Site: cross-site', () => ({ headers: { 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' }, body: '{}' })],

@@ -14,7 +14,7 @@ export async function webCookie(server: TestServer, email: string): Promise<stri
 }
 
 /** A raw tRPC call over fetch (so tests control every header), with superjson's envelope. */
-export async function trpcFetch(server: TestServer, path: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: BodyInit; input?: unknown } = {}) {
+export async function trpcFetch(server: TestServer, path: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: RequestInit['body']; input?: unknown } = {}) {
   const method = init.method ?? 'POST';
   const query = method === 'GET' && init.input !== undefined ? `?input=${encodeURIComponent(JSON.stringify({ json: init.input }))}` : '';
   const body = method === 'POST' ? (init.body ?? JSON.stringify(init.input === undefined ? {} : { json: init.input })) : undefined;
