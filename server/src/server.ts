@@ -143,7 +143,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const onStatus = statusWebhookHandler({ config, carrier, status: app.get(StatusService) });
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req, res) => {
-      if (refuseDeclaredOversize(req, res, config.importMaxBytes)) return;
+      if (refuseDeclaredOversize(req, res)) return;
       if (req.method === 'POST' && req.url?.split('?')[0] === WEBHOOK_PATHS.status) void onStatus(req, res);
       else expressListener!(req, res);
     });
