@@ -45,7 +45,8 @@ function SignInFirst() {
       <section class="card section">
         <EmptyState title="Sign in to read your mail" testId="mailbox-sign-in">
           The dev mailbox shows each person only the email sent to them. Invited someone? Their invite appears in your
-          mailbox while it is pending, so you can pass the link on.
+          mailbox while it is pending, so you can pass the link on. A password reset email is shown only to its recipient,
+          signed in: on a demo server, use the demo sign-in printed in the server's log.
         </EmptyState>
       </section>
     </div>
