@@ -49,6 +49,8 @@ const envSchema = z.object({
   AI_MODEL: optional(z.string()),
   SEED_DEMO: optional(z.enum(['0', '1', 'true', 'false'])),
   LOG_LEVEL: optional(z.enum(['error', 'warn', 'info', 'debug'])),
+  /** Demo tools (dev mailbox, "reply as patient"): default on only when PUBLIC_URL is a loopback address. */
+  DEMO_TOOLS: optional(z.enum(['on', 'off'], { message: 'must be "on" or "off" (unset: on only when PUBLIC_URL is a loopback address)' })),
   IMPORT_MAX_MB: optional(z.coerce.number().int().min(1).max(1024)),
   TRUST_PROXY: optional(z.string().transform((value, ctx) => parseTrustProxy(value, ctx))),
   /** Fault injection for the crash-resume test: the process kills itself after N import batches. */
@@ -83,6 +85,13 @@ export type Config = {
   trustProxy: TrustProxy;
   /** How often a live stream re-checks its session (idle timeout); tests make it short. */
   sessionRecheckMs: number;
+  /**
+   * Demo tools: the Dev mailbox page and the simulator's "reply as the patient". They read
+   * other people's mail and fake carrier traffic, so they are on by default only for a server
+   * nobody else can reach (PUBLIC_URL on loopback); DEMO_TOOLS=on|off decides otherwise.
+   * Null means "decide from publicUrl" (see demoToolsOn), so tests that override publicUrl follow it.
+   */
+  demoTools: boolean | null;
   faults: { crashAfterImportBatches: number | null };
 };
 
@@ -117,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     importMaxBytes: (e.IMPORT_MAX_MB ?? 50) * 1024 * 1024,
     trustProxy: e.TRUST_PROXY ?? 'loopback',
     sessionRecheckMs: 30_000,
+    demoTools: e.DEMO_TOOLS ? e.DEMO_TOOLS === 'on' : null,
     faults: { crashAfterImportBatches: e.CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES ?? null },
     ...overrides,
   };
@@ -160,6 +170,22 @@ function isAddressOrRange(entry: string): boolean {
   if (!version || rest.length > 0) return false;
   if (prefix === undefined) return true;
   return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/** localhost, 127.0.0.0/8 and ::1: addresses only this machine can reach. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]';
+}
+
+/** Whether the demo tools answer: DEMO_TOOLS when set, else only on a loopback PUBLIC_URL. */
+export function demoToolsOn(config: Pick<Config, 'demoTools' | 'publicUrl'>): boolean {
+  return config.demoTools ?? isLoopbackUrl(config.publicUrl);
 }
 
 /** For logs: the database without its password. */

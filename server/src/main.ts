@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, describeDatabase, loadConfig } from './config.js';
+import { ConfigError, demoToolsOn, describeDatabase, isLoopbackUrl, loadConfig } from './config.js';
 import { DatabaseConnectError } from './db/database.js';
 import { MigrationError } from './db/migrator.js';
 import { DataDirInUseError } from './db/pglite-lock.js';
@@ -40,7 +40,13 @@ async function main() {
     console.log(`    admin:  ${DEMO_USERS.admin.email}  /  ${DEMO_USERS.admin.password}`);
     console.log(`    member: ${DEMO_USERS.member.email}  /  ${DEMO_USERS.member.password}`);
   }
-  if (!config.smtpUrl) console.log(`  Mail is caught locally: open ${config.publicUrl}/dev/mailbox`);
+  const demoTools = demoToolsOn(config);
+  const why = config.demoTools === null ? `PUBLIC_URL is ${isLoopbackUrl(config.publicUrl) ? '' : 'not '}a loopback address` : 'DEMO_TOOLS';
+  const tools = [!config.smtpUrl && 'Dev mailbox', !config.twilio && 'simulator controls ("reply as the patient")'].filter(Boolean);
+  if (demoTools && tools.length) console.log(`  Demo tools ON (${why}): ${tools.join(', ')}. Set DEMO_TOOLS=off to turn them off.`);
+  else if (tools.length) console.log(`  Demo tools off (${why}): ${tools.join(', ')}. Set DEMO_TOOLS=on to turn them on.`);
+  if (!config.smtpUrl && demoTools) console.log(`  Mail is caught locally: sign in and open ${config.publicUrl}/dev/mailbox (each person sees their own mail)`);
+  if (!config.smtpUrl && !demoTools) console.log('  No SMTP_URL: mail is caught locally and not delivered to anyone.');
   if (!config.webDist) console.log('  (web app not built: run `pnpm build` to serve it here)');
   console.log('');
   console.log(`CareText is running at ${server.url}`);

@@ -7,7 +7,7 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import type { BillingProvider } from './billing/billing.provider.js';
-import type { Config } from './config.js';
+import { type Config, demoToolsOn } from './config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { serveWebApp } from './http/web-app.js';
 import { startDevMailSink } from './mail/dev-sink.js';
@@ -31,6 +31,10 @@ import { mountTwilioWebhooks, statusWebhookHandler } from './webhooks/twilio-web
 import { mountExtensionDownload } from './http/extension-download.js';
 import { fileURLToPath } from 'node:url';
 import { mountApiErrorHandler } from './imports/imports.http.js';
+import { refuseDeclaredOversize, TRPC_MAX_BODY_BYTES } from './http/body-limits.js';
+import { csrfGuard, trpcJsonOnly } from './http/csrf.js';
+import { securityHeaders } from './http/security-headers.js';
+import { mountSimulatorControls } from './http/simulator-controls.js';
 
 export type RunningServer = {
   url: string;
@@ -74,7 +78,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     carrier = new TwilioCarrier(config.twilio);
   } else {
     const credentials = createSimulatorCredentials();
-    simulator = createTwilioSimulator({ ...credentials, clock, ...options.simulator });
+    // Its unauthenticated control route is replaced by our signed-in one (http/simulator-controls.ts).
+    simulator = createTwilioSimulator({ ...credentials, clock, ...options.simulator, controlRoutes: false });
     carrier = new TwilioCarrier({ ...credentials, baseUrl: () => ownUrl + SIMULATOR_PATH });
   }
   try {
@@ -86,15 +91,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.set('trust proxy', config.trustProxy);
     app.disable('x-powered-by');
 
+    // Without SMTP_URL mail is caught by the embedded sink either way (invites must not fail);
+    // whether anyone can read it on the Dev mailbox is a demo tool (config.ts: demoToolsOn).
+    const demoTools = demoToolsOn(config);
     if (!config.smtpUrl) {
       sink = await startDevMailSink(db);
       app.get(MailService).useSmtpUrl(sink.url);
-      app.get(DevMailState).enabled = true;
+      app.get(DevMailState).enabled = demoTools;
     }
+    app.get(DevMailState).simulatorControls = demoTools && simulator !== null;
 
     const auth = app.get(AuthService);
     const access = app.get(AccessService);
     const expressApp = app.getHttpAdapter().getInstance();
+    // First on every request: security headers (and no-store), then the CSRF origin check.
+    // The CSRF check reads publicUrl per request: the test harness learns its port after listening.
+    expressApp.use(securityHeaders({ https: config.publicUrl.startsWith('https:') }));
+    expressApp.use(csrfGuard(() => config.publicUrl));
     expressApp.get('/health', (_req: unknown, res: { json(v: unknown): void }) => res.json({ ok: true }));
     // One batched POST must not carry a hundred sign-in guesses (or a hundred of anything).
     app.use('/trpc', (req: import('express').Request, res: import('express').Response, next: () => void) => {
@@ -102,9 +115,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (refused) res.status(400).json(refused.body);
       else next();
     });
+    app.use('/trpc', trpcJsonOnly);
     app.use(
       '/trpc',
       createExpressMiddleware({
+        // Caps bodies without a Content-Length while they stream (the declared ones: refuseDeclaredOversize).
+        maxBodySize: TRPC_MAX_BODY_BYTES,
         router: app.get(TrpcRouter).appRouter,
         maxBatchSize: MAX_BATCH_SIZE,
         createContext: async ({ req, res }): Promise<Context> => {
@@ -121,7 +137,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     mountNumberRoutes(expressApp, { db, auth, access, audit: app.get(AuditService) });
     mountApiErrorHandler(expressApp);
     mountTwilioWebhooks(expressApp, { publicUrl: config.publicUrl, config, carrier, status: app.get(StatusService), inbound: app.get(InboundService) });
-    if (simulator) expressApp.use(SIMULATOR_PATH, simulator.router);
+    if (simulator) {
+      mountSimulatorControls(expressApp, SIMULATOR_PATH, { simulator, db, auth, access, enabled: () => app.get(DevMailState).simulatorControls });
+      expressApp.use(SIMULATOR_PATH, simulator.router);
+    }
     mountExtensionDownload(expressApp, config.extensionDist ?? fileURLToPath(new URL('../../extension/dist', import.meta.url)));
     if (config.webDist) serveWebApp(expressApp, config.webDist);
 
@@ -132,6 +151,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const onStatus = statusWebhookHandler({ config, carrier, status: app.get(StatusService) });
     httpServer.removeAllListeners('request');
     httpServer.on('request', (req, res) => {
+      if (refuseDeclaredOversize(req, res)) return;
       if (req.method === 'POST' && req.url?.split('?')[0] === WEBHOOK_PATHS.status) void onStatus(req, res);
       else expressListener!(req, res);
     });

@@ -37,7 +37,7 @@ describe('Foundation: accounts, organizations and roles in the browser', () => {
 
     // Sam, in another browser profile, opens the invite email and follows its link.
     const { page: invitee } = await openAs(browser, app);
-    await followInviteEmail(invitee, orgName);
+    await followInviteEmail(invitee, orgName, admin);
     expect(await text(invitee, 'invite-org')).toBe(orgName);
     expect(await text(invitee, 'invite-role')).toBe('a member');
     expect(await text(invitee, 'invite-summary')).toContain(dana.name);
@@ -101,7 +101,7 @@ describe('Foundation: accounts, organizations and roles in the browser', () => {
     await invite(owner, kim.email);
 
     const { page: member } = await openAs(browser, app);
-    await followInviteEmail(member, orgName);
+    await followInviteEmail(member, orgName, owner);
     await member.getByTestId('invite-sign-up').click();
     await fillSignUp(member, kim);
     await member.waitForURL('**/settings/members');

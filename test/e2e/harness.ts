@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterEach, expect } from 'vitest';
 import type * as ConfigModule from '../../server/src/config.ts';
 import type * as ServerModule from '../../server/src/server.ts';
 
@@ -107,10 +108,22 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
 }
 
+/**
+ * Content Security Policy violations the browser reported in any page of any profile: the app
+ * must run under its CSP (server/src/http/security-headers.ts), so every test fails on one.
+ */
+const cspViolations: string[] = [];
+afterEach(() => {
+  expect(cspViolations.splice(0), 'Content Security Policy violations').toEqual([]);
+});
+
 /** A fresh browser profile (its own cookies): one per person in a test. */
 export async function openAs(browser: Browser, app: RunningApp): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 800 } });
   context.setDefaultTimeout(15_000);
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`);
+  });
   const page = await context.newPage();
   return { context, page };
 }

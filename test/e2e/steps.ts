@@ -47,11 +47,18 @@ export async function invite(page: Page, email: string, role: 'member' | 'admin'
   await inviteRow(page, email).waitFor();
 }
 
-/** The invitee reads the email on the Dev mailbox page and follows its link. */
-export async function followInviteEmail(page: Page, orgName: string): Promise<void> {
-  await page.goto('/dev/mailbox');
-  await page.getByTestId('mail-item').filter({ hasText: `invited you to ${orgName}` }).first().click();
-  await page.getByTestId('mail-view').getByTestId('mail-link').first().click();
+/**
+ * The invitee has no account yet, so cannot read the Dev mailbox (it shows each signed-in person
+ * only their own mail): the admin who invited them reads the pending invite there, in another
+ * tab, and passes the link on; the invitee opens it.
+ */
+export async function followInviteEmail(page: Page, orgName: string, admin: Page): Promise<void> {
+  const mailbox = await admin.context().newPage();
+  await mailbox.goto('/dev/mailbox');
+  await mailbox.getByTestId('mail-item').filter({ hasText: `invited you to ${orgName}` }).first().click();
+  const link = await mailbox.getByTestId('mail-view').getByTestId('mail-link').first().getAttribute('href');
+  await mailbox.close();
+  await page.goto(link!);
   await page.waitForURL('**/invite/**');
 }
 

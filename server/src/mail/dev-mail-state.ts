@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 
-/** Whether the embedded sink is running (set at boot), which turns the Dev mailbox page on. */
+/**
+ * Which demo tools answer, decided once at boot (server.ts): the Dev mailbox needs the embedded
+ * sink (no SMTP_URL) and demo tools on; "reply as the patient" needs the simulated carrier and
+ * demo tools on (config.ts: demoToolsOn).
+ */
 @Injectable()
 export class DevMailState {
   enabled = false;
+  simulatorControls = false;
 }

@@ -1,26 +1,61 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { isAdmin } from '../access/access.service.js';
 import type { Database } from '../db/database.js';
-import { publicProcedure, router } from '../trpc/trpc.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { authedProcedure, publicProcedure, router } from '../trpc/trpc.js';
+import type { AuthState, Context } from '../trpc/context.js';
 
 /**
- * Demo mode only (no SMTP_URL): what the embedded sink caught. Open without signing in so an
- * invitee without an account can follow their invite link; it does not exist in production.
+ * Demo mode only (no SMTP_URL, demo tools on): what the embedded sink caught. The mailbox holds
+ * password-reset links and invite links, so it is a key to every account: a signed-in user
+ * sees only mail addressed to them; an admin also sees their org's invites to people still
+ * pending (so they can pass the link on) and their org's port-in requests (which go to
+ * SUPPORT_EMAIL and carry carrier account numbers). Nobody else's mail, ever.
  */
 export function devMailboxRouter(db: Database, enabled: () => boolean) {
   const guard = () => {
-    if (!enabled()) throw new TRPCError({ code: 'NOT_FOUND', message: 'The dev mailbox exists only when no SMTP_URL is configured.' });
+    if (!enabled()) throw new TRPCError({ code: 'NOT_FOUND', message: 'The dev mailbox is off on this server (it needs no SMTP_URL and DEMO_TOOLS on).' });
   };
   return router({
     enabled: publicProcedure.query(() => enabled()),
-    list: publicProcedure.input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 })).query(async ({ input }) => {
+    list: authedProcedure.input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 })).query(async ({ ctx, input }) => {
       guard();
-      return db.prisma.devMail.findMany({ orderBy: { createdAt: 'desc' }, take: input.limit });
+      const visible = await visibleMail(db, ctx.auth, ctx);
+      return db.prisma.devMail.findMany({ where: { id: { in: visible } }, orderBy: { createdAt: 'desc' }, take: input.limit });
     }),
-    clear: publicProcedure.mutation(async () => {
+    clear: authedProcedure.mutation(async ({ ctx }) => {
       guard();
-      await db.prisma.devMail.deleteMany({});
+      const visible = await visibleMail(db, ctx.auth, ctx);
+      await db.prisma.devMail.deleteMany({ where: { id: { in: visible } } });
       return { ok: true };
     }),
   });
+}
+
+/** Ids of the mail this user may read (and clear). Addresses are matched exactly, never by substring. */
+async function visibleMail(db: Database, auth: AuthState, ctx: Pick<Context, 'access'>): Promise<string[]> {
+  const email = auth.user.email.toLowerCase();
+  const orgId = auth.session.activeOrgId;
+  const membership = orgId ? await ctx.access.requireMembership(orgId, auth.user.id).then((m) => m.membership).catch(() => null) : null;
+  const admin = membership && orgId && isAdmin(membership.role) ? orgId : null;
+  const pending = admin
+    ? new Set((await db.prisma.invite.findMany({ where: { orgId: admin, acceptedAt: null, revokedAt: null }, select: { email: true } })).map((i) => i.email.toLowerCase()))
+    : new Set<string>();
+
+  // A broad first cut in SQL, then the exact rules below.
+  const or: Prisma.DevMailWhereInput[] = [{ to: { contains: email, mode: 'insensitive' } }];
+  if (admin) or.push({ orgId: admin, kind: { in: ['invite', 'port-in'] } });
+  const candidates = await db.prisma.devMail.findMany({ where: { OR: or }, select: { id: true, to: true, kind: true, orgId: true } });
+
+  return candidates
+    .filter((mail) => {
+      const recipients = mail.to.split(',').map((a) => a.trim().toLowerCase());
+      // Port-in requests go to the support address: only the requesting org's admins see them,
+      // whoever signs up with that address.
+      if (mail.kind === 'port-in') return admin !== null && mail.orgId === admin;
+      if (recipients.includes(email)) return true;
+      return mail.kind === 'invite' && admin !== null && mail.orgId === admin && recipients.some((r) => pending.has(r));
+    })
+    .map((mail) => mail.id);
 }

@@ -1,6 +1,7 @@
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Database } from '../db/database.js';
+import { TAG_HEADERS } from './mail.service.js';
 
 /**
  * A real SMTP server on loopback that stores what it receives, so `pnpm start` sends invite
@@ -15,7 +16,15 @@ export async function startDevMailSink(db: Database): Promise<{ url: string; clo
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then(async (mail) => {
-          const to = Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '');
+          // Bare addresses, lowercased: the Dev mailbox matches them exactly against the viewer's email.
+          const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : [])
+            .flatMap((group) => group.value.map((a) => a.address?.toLowerCase() ?? ''))
+            .filter(Boolean)
+            .join(', ');
+          const header = (name: string) => {
+            const value = mail.headers.get(name);
+            return typeof value === 'string' && value ? value : null;
+          };
           await db.prisma.devMail.create({
             data: {
               from: mail.from?.text ?? '',
@@ -23,6 +32,8 @@ export async function startDevMailSink(db: Database): Promise<{ url: string; clo
               subject: mail.subject ?? '(no subject)',
               text: mail.text ?? '',
               html: typeof mail.html === 'string' ? mail.html : null,
+              kind: header(TAG_HEADERS.kind),
+              orgId: header(TAG_HEADERS.org),
             },
           });
           callback();

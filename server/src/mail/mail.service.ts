@@ -3,7 +3,15 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 import { CONFIG } from '../tokens.js';
 
-export type OutgoingMail = { to: string; subject: string; text: string; html?: string };
+/**
+ * What a mail is about, for the Dev mailbox's visibility rules (dev-mailbox.router.ts): an
+ * org's admins may read its invites and port-in requests; any other mail only its recipient.
+ */
+export type MailTag = { kind: 'invite' | 'port-in'; orgId: string };
+export type OutgoingMail = { to: string; subject: string; text: string; html?: string; tag?: MailTag };
+
+/** Headers carrying the tag to the embedded sink (a real SMTP server just passes them on). */
+export const TAG_HEADERS = { kind: 'x-caretext-kind', org: 'x-caretext-org' } as const;
 
 /** The one mailer. SMTP only: in demo mode it points at the embedded sink (see dev-sink.ts). */
 @Injectable()
@@ -25,7 +33,9 @@ export class MailService implements OnModuleDestroy {
       if (!url) throw new Error('No mail transport configured');
       this.useSmtpUrl(url);
     }
-    await this.transport!.sendMail({ from: this.config.mailFrom, ...mail });
+    const { tag, ...message } = mail;
+    const headers = tag ? { [TAG_HEADERS.kind]: tag.kind, [TAG_HEADERS.org]: tag.orgId } : undefined;
+    await this.transport!.sendMail({ from: this.config.mailFrom, ...message, headers });
     // The recipient is not PHI-bearing here (staff invites, resets); never log bodies: links are secrets.
     this.logger.log(`sent "${mail.subject}" to ${mail.to}`);
   }

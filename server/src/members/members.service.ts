@@ -88,6 +88,7 @@ export class MembersService {
       subject: `${inviter.name} invited you to ${org.name} on CareText`,
       text: `${inviter.name} invited you to join ${org.name} on CareText as ${input.role === 'admin' ? 'an admin' : 'a member'}.\n\nAccept the invitation (the link works for ${INVITE_DAYS} days):\n${link}\n`,
       html: `<p>${escapeHtml(inviter.name)} invited you to join <b>${escapeHtml(org.name)}</b> on CareText.</p><p><a href="${link}">Accept the invitation</a> (valid for ${INVITE_DAYS} days)</p>`,
+      tag: { kind: 'invite', orgId: actor.orgId },
     });
     this.events.publish(actor.orgId, { type: 'members.changed' });
     return { id: invite.id, email: invite.email, role: invite.role, expiresAt: invite.expiresAt };

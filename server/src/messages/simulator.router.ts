@@ -6,16 +6,17 @@ import type { Database } from '../db/database.js';
 import { orgProcedure, publicProcedure, router } from '../trpc/trpc.js';
 
 /**
- * Demo mode only (no Twilio credentials): "reply as the patient" sends a signed inbound
- * webhook through the simulator, exactly the path a real patient's text takes.
+ * Demo mode only (no Twilio credentials, demo tools on): "reply as the patient" sends a signed
+ * inbound webhook through the simulator, exactly the path a real patient's text takes. It fakes
+ * carrier traffic, so it is a demo tool (config.ts: demoToolsOn): off unless `controls()` says so.
  */
-export function simulatorRouter(db: Database, access: AccessService, simulator: TwilioSimulator | null) {
+export function simulatorRouter(db: Database, access: AccessService, simulator: TwilioSimulator | null, controls: () => boolean = () => simulator !== null) {
   return router({
-    enabled: publicProcedure.query(() => simulator !== null),
+    enabled: publicProcedure.query(() => simulator !== null && controls()),
     replyAsPatient: orgProcedure
       .input(z.object({ conversationId: z.string().min(1).max(64), body: z.string().trim().min(1).max(1600) }))
       .mutation(async ({ ctx, input }) => {
-        if (!simulator) throw new TRPCError({ code: 'NOT_FOUND', message: 'Replying as the patient exists only with the simulated carrier.' });
+        if (!simulator || !controls()) throw new TRPCError({ code: 'NOT_FOUND', message: 'Replying as the patient exists only with the simulated carrier and demo tools on (DEMO_TOOLS).' });
         const conversation = await db.prisma.conversation.findFirst({ where: { id: input.conversationId, orgId: ctx.actor.orgId } });
         if (!conversation?.patientId || !conversation.phoneNumberId) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
         await access.requireTeamMember(ctx.actor, conversation.teamId);

@@ -152,6 +152,7 @@ export class NumbersService {
         input.notes ? `Notes: ${input.notes}` : null,
         `Request id: ${request.id}`,
       ].filter(Boolean).join('\n'),
+      tag: { kind: 'port-in', orgId: actor.orgId },
     });
     return { id: request.id, status: request.status };
   }

@@ -74,7 +74,7 @@ export class TrpcRouter {
       numbers: numbersRouter(numbers),
       conversations: conversationsRouter(conversations, messaging, access, events),
       templates: templatesRouter(templates),
-      simulator: simulatorRouter(db, access, simulator),
+      simulator: simulatorRouter(db, access, simulator, () => devMail.simulatorControls),
       ehrAdapters: ehrAdaptersRouter(ehrAdapters),
     });
   }

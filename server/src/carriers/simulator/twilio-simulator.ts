@@ -39,6 +39,11 @@ export type TwilioSimulatorOptions = {
   /** Sees every exchange (the spec-validation test passes a SpecValidator). */
   observer?: { check(exchange: SimulatorExchange): unknown };
   log?: (line: string) => void;
+  /**
+   * Serve `POST /__simulator/inbound` unauthenticated on `router` (default true: standalone
+   * tests). Our server passes false and mounts its own signed-in version (http/simulator-controls.ts).
+   */
+  controlRoutes?: boolean;
 };
 
 export type TwilioSimulator = {
@@ -154,7 +159,7 @@ export function createTwilioSimulator(options: TwilioSimulatorOptions): TwilioSi
     twilioRoute((req) => ({ status: 200, body: twilio.lookup(String(req.params.PhoneNumber), req.query as Record<string, unknown>) })),
   );
 
-  router.post('/__simulator/inbound', parse, async (req: Request, res: Response) => {
+  if (options.controlRoutes !== false) router.post('/__simulator/inbound', parse, async (req: Request, res: Response) => {
     const input = formOf(req);
     const mediaUrls = input.mediaUrls ?? input.mediaUrl;
     try {

@@ -13,8 +13,9 @@ import { linkify } from './linkify';
 type Mail = RouterOutputs['devMailbox']['list'][number];
 
 /**
- * Demo only: mail the embedded SMTP sink caught (invites, password resets). Open without an
- * account, so an invitee can follow their link; inside the app shell when signed in.
+ * Demo only: mail the embedded SMTP sink caught (invites, password resets). Signed in only, and
+ * each person sees only their own mail (an admin also their org's pending invites and port-in
+ * requests): reset links are keys to accounts. Inside the app shell when in an organization.
  */
 export function MailboxPage() {
   if (signedIn.value && currentOrg.value) {
@@ -33,9 +34,21 @@ export function MailboxPage() {
         </a>
         {!signedIn.value && <a href="/sign-in">Sign in</a>}
       </header>
-      <div class="standalone-body">
-        <Mailbox />
-      </div>
+      <div class="standalone-body">{signedIn.value ? <Mailbox /> : <SignInFirst />}</div>
+    </div>
+  );
+}
+
+function SignInFirst() {
+  return (
+    <div class="page">
+      <section class="card section">
+        <EmptyState title="Sign in to read your mail" testId="mailbox-sign-in">
+          The dev mailbox shows each person only the email sent to them. Invited someone? Their invite appears in your
+          mailbox while it is pending, so you can pass the link on. A password reset email is shown only to its recipient,
+          signed in: on a demo server, use the demo sign-in printed in the server's log.
+        </EmptyState>
+      </section>
     </div>
   );
 }
@@ -62,14 +75,15 @@ function Mailbox() {
   else if (!enabled.data) {
     body = (
       <EmptyState title="The dev mailbox is off">
-        This server sends real email through SMTP_URL, so there is nothing to show here.
+        This server sends real email through SMTP_URL, or its demo tools are off (DEMO_TOOLS), so there is nothing to show
+        here.
       </EmptyState>
     );
   } else if (mails.error) body = <ErrorState message={mails.error} onRetry={mails.reload} />;
   else if (!mails.data?.length) {
     body = (
       <EmptyState title="No mail yet" testId="mailbox-empty">
-        Invites and password reset emails appear here as soon as they are sent.
+        Email sent to you (and, for admins, invites to people who have not joined yet) appears here as soon as it is sent.
       </EmptyState>
     );
   } else {
@@ -98,7 +112,7 @@ function Mailbox() {
       <header class="page-header">
         <div>
           <h1>Dev mailbox</h1>
-          <p class="muted">Email this demo server would have sent. Nothing leaves this machine.</p>
+          <p class="muted">Email this demo server would have sent to you. Nothing leaves this machine.</p>
         </div>
         {enabled.data && Boolean(mails.data?.length) && (
           <button type="button" class="btn btn-secondary" onClick={() => setClearing(true)}>
@@ -109,7 +123,7 @@ function Mailbox() {
       <section class="card section">{body}</section>
       {clearing && (
         <ConfirmDialog
-          title="Delete every email in the dev mailbox?"
+          title="Delete the emails you see in the dev mailbox?"
           confirmLabel="Clear mailbox"
           onClose={() => setClearing(false)}
           onConfirm={async () => {

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "DevMail" ADD COLUMN     "kind" TEXT,
+ADD COLUMN     "orgId" TEXT;
+
