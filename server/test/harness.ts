@@ -135,7 +135,7 @@ export async function signUp(server: TestServer, name = 'Test User', email = uni
 /** The token of the newest sign-up confirmation link mailed to `email`. */
 export async function confirmTokenFor(server: TestServer, email: string): Promise<string> {
   const to = email.toLowerCase();
-  const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: { contains: to }, subject: { startsWith: 'Confirm your email' } }, orderBy: { createdAt: 'desc' } }));
+  const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to, subject: { startsWith: 'Confirm your email' } }, orderBy: { createdAt: 'desc' } }));
   const match = /\/confirm-email\/([A-Za-z0-9_-]+)/.exec(mail.text);
   if (!match) throw new Error(`no confirmation link in mail to ${email}`);
   return match[1]!;

@@ -1,9 +1,10 @@
 import { emailSchema, passwordSchema } from '@caretext/shared';
 import { z } from 'zod';
 import type { MembersService } from '../members/members.service.js';
-import { type Context, SESSION_COOKIE } from '../trpc/context.js';
+import { type Context, DEV_MAIL_GRANT_COOKIE, SESSION_COOKIE } from '../trpc/context.js';
 import { authedProcedure, publicProcedure, router } from '../trpc/trpc.js';
 import type { AuthService } from './auth.service.js';
+import { newSecretToken } from './tokens.js';
 
 const clientSchema = z.enum(['web', 'extension']).default('web');
 
@@ -20,7 +21,18 @@ function deliver(ctx: Context, client: 'web' | 'extension', session: { token: st
   return { token: null, expiresAt: session.expiresAt };
 }
 
-export function authRouter(auth: AuthService, members: MembersService, secureCookies: boolean) {
+/**
+ * Demo mode (Dev mailbox on): the browser that signs up gets a short-lived grant cookie, and the
+ * mail its sign-up causes carries the grant's hash, so that browser can read that one mail on
+ * the Dev mailbox while signed out. Nothing else: a reset or invite is never readable this way.
+ */
+function grantDevMail(ctx: Context, secure: boolean): string {
+  const { token, hash } = newSecretToken();
+  ctx.res?.cookie(DEV_MAIL_GRANT_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: 30 * 60_000 });
+  return hash;
+}
+
+export function authRouter(auth: AuthService, members: MembersService, secureCookies: boolean, devMailbox: () => boolean = () => false) {
   const meta = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.userAgent });
   return router({
     /** Always "check your email": the account is made from the emailed link (confirmSignUp). */
@@ -35,8 +47,8 @@ export function authRouter(auth: AuthService, members: MembersService, secureCoo
           client: clientSchema,
         }),
       )
-      .mutation(async ({ input }) => {
-        await auth.signUp(input);
+      .mutation(async ({ ctx, input }) => {
+        await auth.signUp(input, devMailbox() ? grantDevMail(ctx, secureCookies) : null);
         return { confirmationSent: true as const };
       }),
     confirmSignUp: publicProcedure

@@ -46,9 +46,9 @@ export class AuthService {
    * (the slow part) before anything is looked up, and the lookup and mail happen after
    * answering. See sign-up.ts for the two mails.
    */
-  async signUp(input: { name: string; email: string; password: string; next?: string }): Promise<void> {
+  async signUp(input: { name: string; email: string; password: string; next?: string }, devMailGrantHash: string | null = null): Promise<void> {
     const passwordHash = await hashPassword(input.password);
-    const pending = { name: input.name.trim(), email: input.email, passwordHash, next: safeNextPath(input.next) };
+    const pending = { name: input.name.trim(), email: input.email, passwordHash, next: safeNextPath(input.next), devMailGrantHash };
     this.afterAnswering('sign-up mail', () => startSignUp(this, pending));
   }
 

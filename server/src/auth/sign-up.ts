@@ -16,7 +16,14 @@ export const CONFIRM_HOURS = 24;
 export const SIGN_UP_MAIL_LIMIT = { perEmail: 3, windowMinutes: 15 };
 
 type Deps = { db: Database; config: Config; clock: Clock; mail: MailService };
-export type PendingSignUp = { name: string; email: string; passwordHash: string; next: string | null };
+export type PendingSignUp = {
+  name: string;
+  email: string;
+  passwordHash: string;
+  next: string | null;
+  /** Demo mode: hash of the grant cookie of the browser that signed up (see devMailboxRouter). */
+  devMailGrantHash: string | null;
+};
 
 /** Runs after the request was answered (see AuthService.signUp). */
 export async function startSignUp(deps: Deps, pending: PendingSignUp): Promise<void> {
@@ -40,8 +47,10 @@ export async function startSignUp(deps: Deps, pending: PendingSignUp): Promise<v
       usedAt: existing ? now : null,
     },
   });
+  const tag = pending.devMailGrantHash ? { kind: 'sign-up' as const, grantHash: pending.devMailGrantHash } : undefined;
   if (existing) {
     await mail.send({
+      tag,
       to: existing.email,
       subject: 'You already have a CareText account',
       text: `Hi ${existing.name},\n\nSomeone (maybe you) tried to create a CareText account with this email address, which already has one. Nothing was changed.\n\nTo sign in: ${config.publicUrl}/sign-in\nForgot your password? ${config.publicUrl}/forgot-password\n\nIf it was not you, you can ignore this email.`,
@@ -49,6 +58,7 @@ export async function startSignUp(deps: Deps, pending: PendingSignUp): Promise<v
     return;
   }
   await mail.send({
+    tag,
     to: pending.email,
     subject: 'Confirm your email to finish signing up for CareText',
     text: `Hi ${pending.name},\n\nOpen this link within ${CONFIRM_HOURS} hours to confirm your email and finish creating your CareText account:\n\n${config.publicUrl}/confirm-email/${token}\n\nIf you did not sign up, ignore this email; no account is created.`,

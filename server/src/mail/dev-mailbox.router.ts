@@ -3,15 +3,18 @@ import { z } from 'zod';
 import { isAdmin } from '../access/access.service.js';
 import type { Database } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { hashToken } from '../auth/tokens.js';
 import { authedProcedure, publicProcedure, router } from '../trpc/trpc.js';
-import type { AuthState, Context } from '../trpc/context.js';
+import { type AuthState, type Context, DEV_MAIL_GRANT_COOKIE, readCookie } from '../trpc/context.js';
 
 /**
  * Demo mode only (no SMTP_URL, demo tools on): what the embedded sink caught. The mailbox holds
  * password-reset links and invite links, so it is a key to every account: a signed-in user
  * sees only mail addressed to them; an admin also sees their org's invites to people still
  * pending (so they can pass the link on) and their org's port-in requests (which go to
- * SUPPORT_EMAIL and carry carrier account numbers). Nobody else's mail, ever.
+ * SUPPORT_EMAIL and carry carrier account numbers). Nobody else's mail, ever. Signed out, a
+ * browser sees only the mail of its own sign-up (the grant cookie set by auth.signUp), so a
+ * newcomer can confirm their address in the demo.
  */
 export function devMailboxRouter(db: Database, enabled: () => boolean) {
   const guard = () => {
@@ -19,10 +22,15 @@ export function devMailboxRouter(db: Database, enabled: () => boolean) {
   };
   return router({
     enabled: publicProcedure.query(() => enabled()),
-    list: authedProcedure.input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 })).query(async ({ ctx, input }) => {
+    list: publicProcedure.input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 })).query(async ({ ctx, input }) => {
       guard();
-      const visible = await visibleMail(db, ctx.auth, ctx);
-      return db.prisma.devMail.findMany({ where: { id: { in: visible } }, orderBy: { createdAt: 'desc' }, take: input.limit });
+      const grant = ctx.req ? readCookie(ctx.req, DEV_MAIL_GRANT_COOKIE) : null;
+      if (!ctx.auth && !grant) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to read your mail.' });
+      const visible = ctx.auth ? await visibleMail(db, ctx.auth, ctx) : [];
+      const where: Prisma.DevMailWhereInput = grant
+        ? { OR: [{ id: { in: visible } }, { kind: 'sign-up', grantHash: hashToken(grant) }] }
+        : { id: { in: visible } };
+      return db.prisma.devMail.findMany({ where, orderBy: { createdAt: 'desc' }, take: input.limit, omit: { grantHash: true } });
     }),
     clear: authedProcedure.mutation(async ({ ctx }) => {
       guard();

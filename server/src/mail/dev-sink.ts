@@ -34,6 +34,7 @@ export async function startDevMailSink(db: Database): Promise<{ url: string; clo
               html: typeof mail.html === 'string' ? mail.html : null,
               kind: header(TAG_HEADERS.kind),
               orgId: header(TAG_HEADERS.org),
+              grantHash: header(TAG_HEADERS.grant),
             },
           });
           callback();

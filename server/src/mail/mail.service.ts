@@ -7,11 +7,11 @@ import { CONFIG } from '../tokens.js';
  * What a mail is about, for the Dev mailbox's visibility rules (dev-mailbox.router.ts): an
  * org's admins may read its invites and port-in requests; any other mail only its recipient.
  */
-export type MailTag = { kind: 'invite' | 'port-in'; orgId: string };
+export type MailTag = { kind: 'invite' | 'port-in'; orgId: string } | { kind: 'sign-up'; grantHash: string };
 export type OutgoingMail = { to: string; subject: string; text: string; html?: string; tag?: MailTag };
 
 /** Headers carrying the tag to the embedded sink (a real SMTP server just passes them on). */
-export const TAG_HEADERS = { kind: 'x-caretext-kind', org: 'x-caretext-org' } as const;
+export const TAG_HEADERS = { kind: 'x-caretext-kind', org: 'x-caretext-org', grant: 'x-caretext-grant' } as const;
 
 /** The one mailer. SMTP only: in demo mode it points at the embedded sink (see dev-sink.ts). */
 @Injectable()
@@ -34,7 +34,11 @@ export class MailService implements OnModuleDestroy {
       this.useSmtpUrl(url);
     }
     const { tag, ...message } = mail;
-    const headers = tag ? { [TAG_HEADERS.kind]: tag.kind, [TAG_HEADERS.org]: tag.orgId } : undefined;
+    const headers = !tag
+      ? undefined
+      : tag.kind === 'sign-up'
+        ? { [TAG_HEADERS.kind]: tag.kind, [TAG_HEADERS.grant]: tag.grantHash }
+        : { [TAG_HEADERS.kind]: tag.kind, [TAG_HEADERS.org]: tag.orgId };
     await this.transport!.sendMail({ from: this.config.mailFrom, ...message, headers });
     // The recipient is not PHI-bearing here (staff invites, resets); never log bodies: links are secrets.
     this.logger.log(`sent "${mail.subject}" to ${mail.to}`);

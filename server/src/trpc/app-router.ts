@@ -62,7 +62,7 @@ export class TrpcRouter {
     ehrAdapters: EhrAdaptersService,
   ) {
     this.appRouter = router({
-      auth: authRouter(auth, members, config.publicUrl.startsWith('https://')),
+      auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled),
       orgs: orgsRouter(orgs, auth, access, events),
       members: membersRouter(members),
       teams: teamsRouter(teams),

@@ -26,15 +26,28 @@ export type Context = {
 };
 
 export const SESSION_COOKIE = 'caretext_session';
+/** Demo mode: lets a signed-out browser read the mail of its own sign-up (auth.router.ts). */
+export const DEV_MAIL_GRANT_COOKIE = 'caretext_signup_mail';
 
 export function readSessionToken(req: Request): { token: string; kind: 'cookie' | 'bearer' } | null {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return { token: header.slice(7).trim(), kind: 'bearer' };
+  const token = readCookie(req, SESSION_COOKIE);
+  return token ? { token, kind: 'cookie' } : null;
+}
+
+export function readCookie(req: Pick<Request, 'headers'>, cookie: string): string | null {
   const cookies = req.headers.cookie;
   if (!cookies) return null;
   for (const part of cookies.split(';')) {
     const [name, ...rest] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return { token: decodeURIComponent(rest.join('=')), kind: 'cookie' };
+    if (name === cookie) {
+      try {
+        return decodeURIComponent(rest.join('='));
+      } catch {
+        return null;
+      }
+    }
   }
   return null;
 }

@@ -51,6 +51,48 @@ describe('Dev mailbox: only your own mail', () => {
     expect(own.map((m) => m.id)).toContain(reset.id);
   });
 
+  it('signed out, a browser reads only the mail of the sign-up it made (demo mode), never a reset', async () => {
+    const north = await orgWithStaff(server, 'Grant Clinic');
+    const signUpFrom = async (email: string) => {
+      const res = await fetch(`${server.url}/trpc/auth.signUp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: server.url },
+        body: JSON.stringify({ json: { name: 'Newcomer', email, password: 'a long enough passphrase' } }),
+      });
+      expect(res.status).toBe(200);
+      const cookie = /caretext_signup_mail=([^;]+)/.exec(res.headers.get('set-cookie') ?? '');
+      expect(res.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+      return `caretext_signup_mail=${cookie![1]}`;
+    };
+    const listWith = async (cookie: string) => {
+      const res = await fetch(`${server.url}/trpc/devMailbox.list?input=${encodeURIComponent(JSON.stringify({ json: { limit: 200 } }))}`, { headers: { cookie } });
+      return { status: res.status, text: await res.text() };
+    };
+
+    // A newcomer reads their confirmation link.
+    const newcomer = uniqueEmail('newcomer');
+    const mine = await signUpFrom(newcomer);
+    await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: newcomer } }));
+    const seen = await listWith(mine);
+    expect(seen.status).toBe(200);
+    expect(seen.text).toContain('/confirm-email/');
+    expect(seen.text).not.toContain('grantHash');
+
+    // An attacker "signs up" as the owner, then asks for the owner's reset: the grant shows the
+    // harmless "you already have an account" note, never the reset link.
+    const attacker = await signUpFrom(north.owner.email);
+    await server.anon.auth.requestPasswordReset.mutate({ email: north.owner.email });
+    await resetMailTo(north.owner.email);
+    await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: north.owner.email, subject: { contains: 'already have' } } }));
+    const stolen = await listWith(attacker);
+    expect(stolen.status).toBe(200);
+    expect(stolen.text).not.toContain('reset-password');
+    expect(stolen.text).not.toContain('/confirm-email/');
+    expect(stolen.text).not.toContain(newcomer);
+    // A made-up grant shows nothing.
+    expect((await listWith('caretext_signup_mail=forged')).text).not.toContain('@');
+  });
+
   it('an admin sees the invites of their org still pending, never other mail to those addresses', async () => {
     const east = await orgWithStaff(server, 'East Clinic');
     const west = await orgWithStaff(server, 'West Clinic');

@@ -33,7 +33,9 @@ export function ForgotPasswordPage() {
           If an account exists for <strong>{sentTo}</strong>, a reset link is on its way. The link works for 60 minutes.
           {mailbox.data && (
             <p>
-              This is a demo server: open the <a href="/dev/mailbox">Dev mailbox</a> to read the email.
+              This is a demo server: the email is in the <a href="/dev/mailbox">Dev mailbox</a>, shown only to its
+              recipient once signed in (so nobody can reset someone else's password). Locked out of a demo account? Use
+              the demo sign-ins printed in the server's log.
             </p>
           )}
         </div>

@@ -4,6 +4,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Logo } from '../../components/icons';
 import { EmptyState, ErrorState, Loading } from '../../components/states';
 import { formatDateTime, formatRelative } from '../../lib/dates';
+import { errorCode } from '../../lib/errors';
 import { useQuery } from '../../lib/query';
 import { currentOrg, signedIn } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
@@ -34,7 +35,9 @@ export function MailboxPage() {
         </a>
         {!signedIn.value && <a href="/sign-in">Sign in</a>}
       </header>
-      <div class="standalone-body">{signedIn.value ? <Mailbox /> : <SignInFirst />}</div>
+      <div class="standalone-body">
+        <Mailbox />
+      </div>
     </div>
   );
 }
@@ -44,7 +47,8 @@ function SignInFirst() {
     <div class="page">
       <section class="card section">
         <EmptyState title="Sign in to read your mail" testId="mailbox-sign-in">
-          The dev mailbox shows each person only the email sent to them. Invited someone? Their invite appears in your
+          The dev mailbox shows each person only the email sent to them. Signing up? The confirmation email appears here in
+          the browser you signed up from. Invited someone? Their invite appears in your
           mailbox while it is pending, so you can pass the link on. A password reset email is shown only to its recipient,
           signed in: on a demo server, use the demo sign-in printed in the server's log.
         </EmptyState>
@@ -56,7 +60,17 @@ function SignInFirst() {
 function Mailbox() {
   const [tick, setTick] = useState(0);
   const enabled = useQuery(() => trpc.devMailbox.enabled.query(), []);
-  const mails = useQuery(() => (enabled.data ? trpc.devMailbox.list.query({ limit: 100 }) : Promise.resolve([])), [enabled.data, tick]);
+  // Signed out, the server shows only the mail of a sign-up made in this browser (or refuses).
+  const mails = useQuery(
+    () =>
+      enabled.data
+        ? trpc.devMailbox.list.query({ limit: 100 }).catch((e: unknown) => {
+            if (!signedIn.value && errorCode(e) === 'UNAUTHORIZED') return null;
+            throw e;
+          })
+        : Promise.resolve([]),
+    [enabled.data, tick],
+  );
   const [openId, setOpenId] = useState<string | null>(null);
   const [clearing, setClearing] = useState(false);
 
@@ -80,6 +94,7 @@ function Mailbox() {
       </EmptyState>
     );
   } else if (mails.error) body = <ErrorState message={mails.error} onRetry={mails.reload} />;
+  else if (mails.data === null) return <SignInFirst />;
   else if (!mails.data?.length) {
     body = (
       <EmptyState title="No mail yet" testId="mailbox-empty">
@@ -114,7 +129,7 @@ function Mailbox() {
           <h1>Dev mailbox</h1>
           <p class="muted">Email this demo server would have sent to you. Nothing leaves this machine.</p>
         </div>
-        {enabled.data && Boolean(mails.data?.length) && (
+        {enabled.data && signedIn.value && Boolean(mails.data?.length) && (
           <button type="button" class="btn btn-secondary" onClick={() => setClearing(true)}>
             Clear mailbox
           </button>
