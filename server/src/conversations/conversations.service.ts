@@ -5,7 +5,7 @@ import { AccessService, type Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import type { Message, Patient, PhoneNumber } from '../generated/prisma/client.js';
-import { releasedReason } from '../numbers/numbers.service.js';
+import { releasedReason } from '../numbers/released.js';
 import { displayName } from '../patients/patients.service.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
 

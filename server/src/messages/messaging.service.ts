@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import type { Message } from '../generated/prisma/client.js';
-import { releasedReason } from '../numbers/numbers.service.js';
+import { releasedReason } from '../numbers/released.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
 import { refuse } from './send-blocked.js';
 import { SendWorker } from './send-worker.js';

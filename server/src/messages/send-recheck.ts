@@ -1,6 +1,6 @@
 import { formatPhoneForDisplay } from '@caretext/shared';
 import type { SqlRunner } from '../db/database.js';
-import { releasedReason } from '../numbers/numbers.service.js';
+import { releasedCancelText } from '../numbers/released.js';
 
 /**
  * Why a queued message may no longer go out. A message waits (quiet hours, a retry) and the
@@ -45,7 +45,7 @@ export async function recheck(sql: SqlRunner, ids: string[]): Promise<Recheck[]>
 export function cancelText(r: Recheck): string {
   switch (r.reason) {
     case 'released':
-      return `Not sent: ${lowerFirst(releasedReason(r.e164 ?? '', r.releasedAt))}`;
+      return releasedCancelText(r.e164 ?? '', r.releasedAt);
     case 'plan':
       return 'Not sent: the organization no longer has the SMS plan.';
     case 'policy':
@@ -63,8 +63,4 @@ export function cancelText(r: Recheck): string {
     default:
       return 'Not sent.';
   }
-}
-
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
 }

@@ -9,6 +9,7 @@ import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { MailService } from '../mail/mail.service.js';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { releasedCancelText } from './released.js';
 
 export const WEBHOOK_PATHS = { inbound: '/webhooks/twilio/inbound', status: '/webhooks/twilio/status' } as const;
 
@@ -142,7 +143,7 @@ export class NumbersService {
       // now, with the reason in the thread, rather than let them sit until their time comes.
       await tx.message.updateMany({
         where: { status: 'queued', direction: 'outbound', conversation: { phoneNumberId: number.id } },
-        data: { status: 'canceled', statusRank: 3, errorMessage: `Not sent: ${releasedReason(number.e164, now)}` },
+        data: { status: 'canceled', statusRank: 3, errorMessage: releasedCancelText(number.e164, now) },
       });
       await this.audit.record(actor, { action: 'number.released', summary: `Released ${formatPhoneForDisplay(number.e164)}`, targetType: 'phoneNumber', targetId: number.id }, tx);
     });
@@ -179,11 +180,6 @@ export class NumbersService {
     const rows = await this.db.prisma.portRequest.findMany({ where: { orgId: actor.orgId }, orderBy: { createdAt: 'desc' } });
     return rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber, display: formatPhoneForDisplay(r.phoneNumber), currentCarrier: r.currentCarrier, status: r.status, createdAt: r.createdAt }));
   }
-}
-
-/** Why nothing more goes out of a conversation whose number was released. */
-export function releasedReason(e164: string, releasedAt: Date | null): string {
-  return `The number ${formatPhoneForDisplay(e164)} was released${releasedAt ? ` on ${releasedAt.toISOString().slice(0, 10)}` : ''}; start a new conversation from a current number.`;
 }
 
 export function carrierTrouble(error: unknown, doing: string): TRPCError {
