@@ -83,6 +83,8 @@ export class ConversationsService {
       readOnly: number && !isCurrent(number, conversation.orgId) ? releasedReason(number.e164, number.releasedAt) : null,
       patient: patient && patientBrief(patient),
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
+      /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
+      unreadCount: conversation.unreadCount,
       messages: messages.reverse().map((m) => messageView(m, senders)),
     };
   }

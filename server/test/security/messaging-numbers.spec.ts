@@ -62,7 +62,7 @@ describe('a released number is a new row for its next owner (item 4)', () => {
     // A's old conversation is read-only, with the reason, and refuses to send.
     const view = await a.member.api.conversations.get.query({ conversationId: a.conversationId });
     expect(view.number).toMatchObject({ active: false });
-    expect(view.readOnly).toMatch(/^The number \(\d{3}\) \d{3}-\d{4} was released on \d{4}-\d{2}-\d{2}; start a new conversation from a current number\.$/);
+    expect(view.readOnly).toMatch(/^This number \(\(\d{3}\) \d{3}-\d{4}\) was released on \d{4}-\d{2}-\d{2}; start a new conversation from a current number\.$/);
     const refused = await errorOf(a.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'Are you still there?' }));
     expect(refused).toMatchObject({ code: 'BAD_REQUEST' });
     expect(refused.message).toContain('was released on');
