@@ -14,6 +14,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** The file's first test also warms the server up (first queries, first carrier calls), so it gets longer. */
+const FIRST_TEST_MS = 90_000;
+
 let phoneCounter = 7100;
 const nextPhone = () => `+1415555${String(phoneCounter++).padStart(4, '0')}`;
 
@@ -69,6 +72,9 @@ describe('a released number is a new row for its next owner (item 4)', () => {
     await server.app.get(SendWorker).drain();
     expect(server.simulator!.messages().filter((m) => m.body === 'Are you still there?')).toHaveLength(0);
 
+    // Nor can A fake the patient's reply into the number's new owner (demo "reply as patient").
+    expect((await errorOf(a.member.api.simulator.replyAsPatient.mutate({ conversationId: a.conversationId, body: 'Injected into B' }))).code).toBe('BAD_REQUEST');
+
     // The patient texts the number: it is B's now, and only B hears it.
     await server.simulator!.simulateInbound({ from: patientPhone, to: e164, body: 'Hi, it is me again' });
     expect(await server.db.prisma.message.count({ where: { orgId: a.org.id } })).toBe(aMessages);
@@ -91,7 +97,7 @@ describe('a released number is a new row for its next owner (item 4)', () => {
     await messageReaches(server, bSent.messageId, ['delivered']);
     const aList = await a.member.api.conversations.list.query({});
     expect(aList.conversations.find((c) => c.id === a.conversationId)).toMatchObject({ number: { active: false } });
-  });
+  }, FIRST_TEST_MS);
 
   it("opt-outs stay with the owner they were given to: A's STOP is not B's, B's STOP is not A's", async () => {
     const patientPhone = nextPhone();
