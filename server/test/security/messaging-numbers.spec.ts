@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendWorker } from '../../src/messages/send-worker.js';
-import { errorOf, joinAs, messageReaches, orgWithStaff, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { errorOf, joinAs, orgWithStaff, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { reaches } from './messaging-helpers.js';
 
 /**
  * Issue 9, item 4 (a released number must not carry one tenant's conversations into the next
@@ -39,7 +40,7 @@ describe('a released number is a new row for its next owner (item 4)', () => {
 
     // History in A: a delivered reminder and the patient's answer.
     const sent = await a.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'Your appointment is on Tuesday.' });
-    await messageReaches(server, sent.messageId, ['delivered']);
+    await reaches(server, sent.messageId, ['delivered']);
     await server.simulator!.simulateInbound({ from: patientPhone, to: e164, body: 'Thanks, A clinic' });
     const aMessages = await server.db.prisma.message.count({ where: { orgId: a.org.id } });
     const aPatients = await server.db.prisma.patient.count({ where: { orgId: a.org.id } });
@@ -94,7 +95,7 @@ describe('a released number is a new row for its next owner (item 4)', () => {
 
     // B sends from it normally; A's inbox still lists its old thread, marked not active.
     const bSent = await b.member.api.conversations.send.mutate({ conversationId: bView.id, body: 'Welcome to B' });
-    await messageReaches(server, bSent.messageId, ['delivered']);
+    await reaches(server, bSent.messageId, ['delivered']);
     const aList = await a.member.api.conversations.list.query({});
     expect(aList.conversations.find((c) => c.id === a.conversationId)).toMatchObject({ number: { active: false } });
   }, FIRST_TEST_MS);
@@ -133,7 +134,7 @@ describe('a released number is a new row for its next owner (item 4)', () => {
     const { conversationId } = await a.member.api.conversations.startSms.mutate({ teamId: a.team.id, patientId: a.patient.id });
     expect(conversationId).not.toBe(a.conversationId);
     const sent = await a.member.api.conversations.send.mutate({ conversationId, body: 'New thread' });
-    await messageReaches(server, sent.messageId, ['delivered']);
+    await reaches(server, sent.messageId, ['delivered']);
     // Buying it once more while it is active is a no-op, not a second row.
     expect((await a.owner.api.numbers.buy.mutate({ phoneNumber: a.number.e164, teamId: a.team.id })).id).toBe(again.id);
     expect(await server.db.prisma.phoneNumber.count({ where: { e164: a.number.e164, status: 'active' } })).toBe(1);
@@ -154,7 +155,7 @@ describe('phone log export by team (item 19)', () => {
   it("a member exports their own team's number, not another team's; by default only their teams'; an admin exports all", async () => {
     const clinic = await smsClinic(server, nextPhone(), 'Export Clinic');
     const sent = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Front desk reminder' });
-    await messageReaches(server, sent.messageId, ['delivered']);
+    await reaches(server, sent.messageId, ['delivered']);
 
     // A second team with its own number and message, which the member is not on.
     const nursing = await clinic.owner.api.teams.create.mutate({ name: 'Nursing' });
@@ -165,7 +166,7 @@ describe('phone log export by team (item 19)', () => {
     const other = await nurse.api.patients.create.mutate({ firstName: 'Olu', lastName: 'Ade', phone: nextPhone() });
     const { conversationId } = await nurse.api.conversations.startSms.mutate({ teamId: nursing.id, patientId: other.id });
     const nursed = await nurse.api.conversations.send.mutate({ conversationId, body: 'Nursing reminder' });
-    await messageReaches(server, nursed.messageId, ['delivered']);
+    await reaches(server, nursed.messageId, ['delivered']);
 
     const own = await csv(clinic.member.token, `/api/numbers/${clinic.number.id}/phone-log.csv`);
     expect(own.status).toBe(200);
@@ -197,14 +198,14 @@ describe('phone log export by team (item 19)', () => {
   it("a released number's log stays with its owner and leaves out the next owner's messages", async () => {
     const a = await smsClinic(server, nextPhone(), 'Log A');
     const aSent = await a.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'A message' });
-    await messageReaches(server, aSent.messageId, ['delivered']);
+    await reaches(server, aSent.messageId, ['delivered']);
     await a.owner.api.numbers.release.mutate({ numberId: a.number.id });
     const b = await smsOrgWithoutNumber('Log B');
     const bNumber = await b.owner.api.numbers.buy.mutate({ phoneNumber: a.number.e164, teamId: b.team.id });
     const patient = await b.member.api.patients.create.mutate({ firstName: 'Kai', phone: nextPhone() });
     const { conversationId } = await b.member.api.conversations.startSms.mutate({ teamId: b.team.id, patientId: patient.id });
     const bSent = await b.member.api.conversations.send.mutate({ conversationId, body: 'B message' });
-    await messageReaches(server, bSent.messageId, ['delivered']);
+    await reaches(server, bSent.messageId, ['delivered']);
 
     const aLog = await lines(await csv(a.member.token, `/api/numbers/${a.number.id}/phone-log.csv`));
     expect(aLog.slice(1).map((l) => l.split(',')[2])).toEqual([a.patient.phone]);

@@ -1,7 +1,8 @@
 import { localParts } from '@caretext/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendWorker } from '../../src/messages/send-worker.js';
-import { errorOf, messageReaches, orgWithStaff, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { errorOf, orgWithStaff, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { reaches } from './messaging-helpers.js';
 
 /**
  * Issue 9: idempotency keys after authorization (14), scheduled messages re-checked when they go
@@ -64,7 +65,7 @@ describe('idempotency keys are scoped and checked after authorization (item 14)'
     const retry = await a.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'A first', idempotencyKey: key });
     expect(retry).toMatchObject({ duplicate: true, messageId: first.messageId });
 
-    for (const id of [first.messageId, other.messageId, elsewhere.messageId, byOwner.messageId]) await messageReaches(server, id, ['delivered']);
+    for (const id of [first.messageId, other.messageId, elsewhere.messageId, byOwner.messageId]) await reaches(server, id, ['delivered']);
     const bodies = server.simulator!.messages().map((m) => m.body);
     for (const body of ['A first', 'B first', 'A elsewhere', 'Owner writes']) expect(bodies.filter((b) => b === body)).toHaveLength(1);
     expect(bodies).not.toContain('peek');
@@ -95,7 +96,7 @@ describe('scheduled messages are checked again when they go out (item 17)', () =
     const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Held and fine', quietHours: 'schedule' });
     advanceToLocal(8, 30, 'America/Chicago');
     await server.app.get(SendWorker).drain();
-    await messageReaches(server, held.messageId, ['delivered']);
+    await reaches(server, held.messageId, ['delivered']);
   });
 
   it('is canceled after a plan downgrade', async () => {
@@ -187,7 +188,7 @@ describe("quiet hours follow the patient's time zone", () => {
     expect(localParts(server.clock.now(), 'Pacific/Honolulu').hour).toBe(16);
     const evening = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Afternoon in Honolulu' });
     expect(evening.sendAfter).toBeNull();
-    await messageReaches(server, evening.messageId, ['delivered']);
+    await reaches(server, evening.messageId, ['delivered']);
 
     // 10:00 in New York (not quiet there) is 04:00 in Honolulu (quiet for the patient): it asks.
     advanceToLocal(10, 0, 'America/New_York');

@@ -2,7 +2,8 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARRIER } from '../../src/carriers/carrier.js';
 import { type StatusCallback, StatusService } from '../../src/messages/status.service.js';
-import { messageReaches, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { reaches } from './messaging-helpers.js';
 
 /**
  * Issue 9: the inbound webhook's signature (a forged STOP changes nothing) and item 13's
@@ -95,7 +96,7 @@ describe('control characters in carrier webhooks (item 13)', () => {
   it('a signed status callback with a NUL in it is stored and applied, not answered 500', async () => {
     const clinic = await smsClinic(server, nextPhone(), 'Status NUL');
     const sent = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Status with NUL' });
-    const message = await messageReaches(server, sent.messageId, ['delivered']);
+    const message = await reaches(server, sent.messageId, ['delivered']);
     const params = { MessageSid: message.carrierSid!, MessageStatus: 'read', ChannelPrefix: 'sms\u0000', AccountSid: `AC${'0'.repeat(32)}` };
     const res = await post(statusUrl(), params, twilio.getExpectedTwilioSignature(authToken(), statusUrl(), params));
     expect(res.status).toBe(204);
@@ -109,7 +110,7 @@ describe('status callbacks are group-committed without one spoiling the rest (it
     const delivered = [];
     for (const body of ['Batch one', 'Batch two', 'Batch three']) {
       const sent = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body });
-      delivered.push(await messageReaches(server, sent.messageId, ['delivered']));
+      delivered.push(await reaches(server, sent.messageId, ['delivered']));
     }
     const [one, two, three] = delivered.map((m) => m.carrierSid!);
     const status = server.app.get(StatusService);
