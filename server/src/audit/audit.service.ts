@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = {
   'patient.opted_in': 'Patient opted back in (START)',
   'conversation.viewed': 'Conversation viewed',
   'message.sent': 'Message sent',
+  'message.phi_override': 'PHI warning overridden (sent as SMS)',
   'phonelog.exported': 'Phone log exported',
   'template.changed': 'Template changed',
   'ehr_adapter.changed': 'EHR adapter changed',

@@ -13,6 +13,7 @@ export function conversationsRouter(conversations: ConversationsService, messagi
       .input(z.object({ teamId: id.optional(), cursor: id.optional(), limit: z.number().int().min(1).max(100).default(30) }).default({ limit: 30 }))
       .query(({ ctx, input }) => conversations.list(ctx.actor, input)),
     get: orgProcedure.input(z.object({ conversationId: id })).query(({ ctx, input }) => conversations.get(ctx.actor, input.conversationId)),
+    markRead: orgProcedure.input(z.object({ conversationId: id })).mutation(({ ctx, input }) => conversations.markRead(ctx.actor, input.conversationId)),
     forPatient: orgProcedure.input(z.object({ patientId: id })).query(({ ctx, input }) => conversations.forPatient(ctx.actor, input.patientId)),
     availability: orgProcedure
       .input(z.object({ teamId: id, patientIds: z.array(id).max(50) }))

@@ -4,7 +4,8 @@ import { TRPCError } from '@trpc/server';
 import { AccessService, type Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
-import type { Message, Patient } from '../generated/prisma/client.js';
+import type { Message, Patient, PhoneNumber } from '../generated/prisma/client.js';
+import { releasedReason } from '../numbers/released.js';
 import { displayName } from '../patients/patients.service.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
 
@@ -45,7 +46,7 @@ export class ConversationsService {
           id: c.id,
           kind: c.kind,
           team: teams.find((t) => t.id === c.teamId)!,
-          number: number && { id: number.id, e164: number.e164, display: formatPhoneForDisplay(number.e164) },
+          number: number && numberView(number, c.orgId),
           patient: patient && patientBrief(patient),
           optedOut: Boolean(patient && number && optOuts.some((o) => o.phoneNumberId === number.id && o.phone === patient.phone)),
           lastMessageAt: c.lastMessageAt,
@@ -57,7 +58,10 @@ export class ConversationsService {
     };
   }
 
-  /** Opening a conversation reads a patient's messages: audited, and its unread count clears. */
+  /**
+   * Opening a conversation reads a patient's messages: audited, and otherwise without effect
+   * (marking it read is `markRead`, which the app calls when a person opens the thread).
+   */
   async get(actor: Actor, conversationId: string) {
     const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
     if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
@@ -68,18 +72,30 @@ export class ConversationsService {
       this.db.prisma.message.findMany({ where: { conversationId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 }),
     ]);
     const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
-    if (conversation.unreadCount) await this.db.prisma.conversation.update({ where: { id: conversation.id }, data: { unreadCount: 0 } });
     await this.auditView(actor, conversation.id, patient ? displayName(patient) : 'a patient');
     const senders = await this.senderNames(messages);
     return {
       id: conversation.id,
       kind: conversation.kind,
       team,
-      number: number && { id: number.id, e164: number.e164, display: formatPhoneForDisplay(number.e164), active: number.status === 'active' },
+      number: number && numberView(number, conversation.orgId),
+      /** Why nothing can be sent here (the number was released), or null. */
+      readOnly: number && !isCurrent(number, conversation.orgId) ? releasedReason(number.e164, number.releasedAt) : null,
       patient: patient && patientBrief(patient),
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
+      /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
+      unreadCount: conversation.unreadCount,
       messages: messages.reverse().map((m) => messageView(m, senders)),
     };
+  }
+
+  /** A person opened (or is reading) the thread: its unread count clears. */
+  async markRead(actor: Actor, conversationId: string) {
+    const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
+    if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+    await this.access.requireTeamMember(actor, conversation.teamId);
+    if (conversation.unreadCount) await this.db.prisma.conversation.update({ where: { id: conversation.id }, data: { unreadCount: 0 } });
+    return { unreadCount: 0 };
   }
 
   /** A patient's whole history with the teams the caller is on (the profile page). */
@@ -118,6 +134,15 @@ export class ConversationsService {
     const users = ids.length ? await this.db.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
     return new Map(users.map((u) => [u.id, u.name]));
   }
+}
+
+/** The conversation's number is still its org's and active (a released one may be someone else's now). */
+function isCurrent(n: PhoneNumber, orgId: string): boolean {
+  return n.status === 'active' && n.orgId === orgId;
+}
+
+function numberView(n: PhoneNumber, orgId: string) {
+  return { id: n.id, e164: n.e164, display: formatPhoneForDisplay(n.e164), active: isCurrent(n, orgId), releasedAt: n.releasedAt };
 }
 
 export function patientBrief(p: Patient) {

@@ -2,9 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { describePhi, detectPhi, isQuietTime, nextSendTime, renderTemplate, smsSegments } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import { AccessService, type Actor } from '../access/access.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import type { Message } from '../generated/prisma/client.js';
+import { releasedReason } from '../numbers/released.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
 import { refuse } from './send-blocked.js';
 import { SendWorker } from './send-worker.js';
@@ -30,6 +32,7 @@ export class MessagingService {
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly access: AccessService,
+    private readonly audit: AuditService,
     private readonly eligibility: SmsEligibility,
     private readonly events: EventBus,
     private readonly worker: SendWorker,
@@ -77,22 +80,28 @@ export class MessagingService {
   }
 
   async send(actor: Actor, input: SendInput): Promise<{ duplicate: boolean; message: Message }> {
-    if (input.idempotencyKey) {
-      const existing = await this.db.prisma.message.findUnique({ where: { orgId_idempotencyKey: { orgId: actor.orgId, idempotencyKey: input.idempotencyKey } } });
-      if (existing) return { duplicate: true, message: existing };
-    }
+    // Who may send here comes first: an idempotency key is looked up only within a conversation
+    // the caller may use, and only among their own sends, so a key seen elsewhere (another org,
+    // another conversation, another person) neither reveals that message nor blocks this one.
     const conversation = await this.db.prisma.conversation.findFirst({ where: { id: input.conversationId, orgId: actor.orgId } });
     if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
     await this.access.requireTeamMember(actor, conversation.teamId);
+    const sendKey = input.idempotencyKey ? { orgId: actor.orgId, conversationId: conversation.id, senderId: actor.userId, idempotencyKey: input.idempotencyKey } : null;
+    if (sendKey) {
+      const existing = await this.db.prisma.message.findUnique({ where: { sendKey } });
+      if (existing) return { duplicate: true, message: existing };
+    }
     if (conversation.kind !== 'sms' || !conversation.phoneNumberId || !conversation.patientId) {
       throw refuse('not_sms', 'Only SMS conversations can send for now.');
     }
     const [org, number, patient] = await Promise.all([
       this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } }),
-      this.db.prisma.phoneNumber.findFirst({ where: { id: conversation.phoneNumberId, status: 'active' } }),
+      this.db.prisma.phoneNumber.findUniqueOrThrow({ where: { id: conversation.phoneNumberId } }),
       this.db.prisma.patient.findUniqueOrThrow({ where: { id: conversation.patientId } }),
     ]);
-    if (!number) throw refuse('no_number', 'This conversation’s phone number was released. Start a new conversation from the team’s current number.');
+    // The conversation's own number row, still this org's and still active: a released number
+    // may belong to someone else by now, and nothing of this conversation may go out from it.
+    if (number.status !== 'active' || number.orgId !== actor.orgId) throw refuse('number_released', releasedReason(number.e164, number.releasedAt));
     const blocker = this.eligibility.orgBlocker(org) ?? (await this.eligibility.patientBlocker(patient, number));
     if (blocker) throw refuse(blocker.reason, blocker.message);
 
@@ -112,6 +121,9 @@ export class MessagingService {
     if (body.length > MAX_BODY) throw new TRPCError({ code: 'BAD_REQUEST', message: `The message is ${body.length} characters; the limit is ${MAX_BODY}.` });
     const phi = detectPhi(body);
     if (phi.length && !input.confirmPhi) throw refuse('phi', describePhi(phi), { findings: phi });
+    // Sent past the PHI guard: the audit log says who and which kinds of PHI were flagged (the
+    // pattern names only, never the text).
+    const phiOverride = phi.length ? [...new Set(phi.map((f) => f.kind))] : null;
 
     const now = this.clock.now();
     let sendAfter: Date | null = null;
@@ -150,12 +162,19 @@ export class MessagingService {
           },
         });
         await tx.conversation.update({ where: { id: conversation.id }, data: { lastMessageAt: now, lastMessagePreview: body.slice(0, 140) } });
+        if (phiOverride) {
+          await this.audit.record(
+            actor,
+            { action: 'message.phi_override', summary: `Sent a plain SMS past the PHI warning (flagged: ${phiOverride.join(', ')})`, targetType: 'message', targetId: created.id, data: { patterns: phiOverride, conversationId: conversation.id } },
+            tx,
+          );
+        }
         return created;
       });
     } catch (error) {
       // Two concurrent sends with the same key: the loser returns the winner's message.
-      if (input.idempotencyKey && (error as { code?: string }).code === 'P2002') {
-        const existing = await this.db.prisma.message.findUniqueOrThrow({ where: { orgId_idempotencyKey: { orgId: actor.orgId, idempotencyKey: input.idempotencyKey } } });
+      if (sendKey && (error as { code?: string }).code === 'P2002') {
+        const existing = await this.db.prisma.message.findUniqueOrThrow({ where: { sendKey } });
         return { duplicate: true, message: existing };
       }
       throw error;

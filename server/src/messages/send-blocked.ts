@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 
 export type BlockReason =
   | 'no_number'
+  | 'number_released'
   | 'plan'
   | 'policy'
   | 'no_phone'

@@ -7,6 +7,7 @@ import { WEBHOOK_PATHS } from '../numbers/numbers.service.js';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
 import { PollingLoop, workerInstanceId } from '../jobs/polling-loop.js';
 import { carrierErrorMessage } from './carrier-errors.js';
+import { cancelText, recheck } from './send-recheck.js';
 import { StatusService } from './status.service.js';
 
 const BATCH = 50;
@@ -15,6 +16,7 @@ const IDLE_POLL_MS = 500;
 const STUCK_MS = 2 * 60_000;
 const MAX_ATTEMPTS = 5;
 
+type Canceled = { id: string; orgId: string; conversationId: string; teamId: string };
 type Claimed = { id: string; orgId: string; conversationId: string; teamId: string; body: string; mediaUrls: string[]; fromNumber: string; toNumber: string; attempts: number; messagesPerSecond: number };
 
 /** Errors where the request never reached the carrier, so sending again cannot duplicate. */
@@ -72,19 +74,45 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
+  /**
+   * Claims due messages (queued -> sending) in one transaction, re-checking each first: one that
+   * may no longer go out (see send-recheck.ts) is canceled with its reason instead.
+   */
   private async claim(): Promise<Claimed[]> {
     const now = this.clock.now();
-    return this.db.sql.query<Claimed>(
-      `WITH picked AS (
-         SELECT id FROM "Message"
-          WHERE status = 'queued' AND direction = 'outbound' AND channel IN ('sms', 'mms') AND ("sendAfter" IS NULL OR "sendAfter" <= $2)
-          ORDER BY "createdAt" LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-       UPDATE "Message" m SET status = 'sending', "statusRank" = 1, "claimedBy" = $1, "claimedAt" = $2, attempts = m.attempts + 1
-         FROM picked, "Conversation" c, "PhoneNumber" n
-        WHERE m.id = picked.id AND c.id = m."conversationId" AND n.e164 = m."fromNumber" AND n.status = 'active'
-        RETURNING m.id, m."orgId", m."conversationId", c."teamId", m.body, m."mediaUrls", m."fromNumber", m."toNumber", m.attempts, n."messagesPerSecond"`,
-      [this.instance, now],
-    );
+    const { claimed, canceled } = await this.db.transaction(async (tx) => {
+      const picked = await tx.query<{ id: string }>(
+        `SELECT id FROM "Message"
+          WHERE status = 'queued' AND direction = 'outbound' AND channel IN ('sms', 'mms') AND ("sendAfter" IS NULL OR "sendAfter" <= $1)
+          ORDER BY "createdAt" LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        [now],
+      );
+      if (!picked.length) return { claimed: [] as Claimed[], canceled: [] as Canceled[] };
+      const checks = await recheck(tx, picked.map((p) => p.id));
+      const stop = checks.filter((c) => c.reason !== null);
+      const canceled = stop.length
+        ? await tx.query<Canceled>(
+            `UPDATE "Message" m SET status = 'canceled', "statusRank" = 3, "errorMessage" = v.text, "claimedAt" = $3
+               FROM unnest($1::text[], $2::text[]) AS v(id, text), "Conversation" c
+              WHERE m.id = v.id AND c.id = m."conversationId"
+              RETURNING m.id, m."orgId", m."conversationId", c."teamId"`,
+            [stop.map((c) => c.id), stop.map(cancelText), now],
+          )
+        : [];
+      const go = checks.filter((c) => c.reason === null).map((c) => c.id);
+      const claimed = go.length
+        ? await tx.query<Claimed>(
+            `UPDATE "Message" m SET status = 'sending', "statusRank" = 1, "claimedBy" = $1, "claimedAt" = $2, attempts = m.attempts + 1
+               FROM "Conversation" c, "PhoneNumber" n
+              WHERE m.id = ANY($3::text[]) AND c.id = m."conversationId" AND n.id = c."phoneNumberId"
+              RETURNING m.id, m."orgId", m."conversationId", c."teamId", m.body, m."mediaUrls", m."fromNumber", m."toNumber", m.attempts, n."messagesPerSecond"`,
+            [this.instance, now, go],
+          )
+        : [];
+      return { claimed, canceled };
+    });
+    for (const m of canceled) this.events.publish(m.orgId, { type: 'message', teamId: m.teamId, conversationId: m.conversationId, messageId: m.id });
+    return claimed;
   }
 
   private async sendInOrder(messages: Claimed[]): Promise<void> {
@@ -121,7 +149,7 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
           `UPDATE "Message" SET status = 'failed', "statusRank" = 3, "errorCode" = $2, "errorMessage" = $3, "failedAt" = $4 WHERE id = $1`,
           [m.id, code, carrierErrorMessage(code, error.message), this.clock.now()],
         );
-        if (code === '21610') await this.status.recordCarrierOptOut(m.orgId, m.fromNumber, m.toNumber);
+        if (code === '21610') await this.status.recordCarrierOptOut(m.orgId, m.conversationId, m.toNumber);
       } else if (NEVER_CONNECTED.has((error as NodeJS.ErrnoException).code ?? '') && m.attempts < MAX_ATTEMPTS) {
         const retryAt = new Date(this.clock.now().getTime() + 2 ** m.attempts * 1000);
         await this.db.sql.query(`UPDATE "Message" SET status = 'queued', "statusRank" = 0, "sendAfter" = $2, "claimedBy" = NULL WHERE id = $1`, [m.id, retryAt]);
@@ -144,13 +172,6 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
               "errorMessage" = 'Interrupted while handing the message to the carrier; not retried to avoid a duplicate. Check with the patient before resending.'
         WHERE status = 'sending' AND "carrierSid" IS NULL AND "claimedAt" < $1`,
       [before, this.clock.now()],
-    );
-    await this.db.sql.query(
-      `UPDATE "Message" m SET status = 'failed', "statusRank" = 3, "failedAt" = $1,
-              "errorMessage" = 'The sending number was released before this message went out.'
-        WHERE m.status = 'queued' AND m.direction = 'outbound'
-          AND NOT EXISTS (SELECT 1 FROM "PhoneNumber" n WHERE n.e164 = m."fromNumber" AND n.status = 'active')`,
-      [this.clock.now()],
     );
   }
 }

@@ -25,6 +25,8 @@ export function simulatorRouter(db: Database, access: AccessService, simulator: 
           db.prisma.phoneNumber.findUniqueOrThrow({ where: { id: conversation.phoneNumberId } }),
         ]);
         if (!patient.phone) throw new TRPCError({ code: 'BAD_REQUEST', message: 'This patient has no phone number.' });
+        // A released number may be another org's now: a "reply" to it would land in their inbox.
+        if (number.status !== 'active' || number.orgId !== ctx.actor.orgId) throw new TRPCError({ code: 'BAD_REQUEST', message: 'This conversation’s number was released, so the patient cannot reply to it.' });
         const result = await simulator.simulateInbound({ from: patient.phone, to: number.e164, body: input.body });
         return { sid: result.sid };
       }),

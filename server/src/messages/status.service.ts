@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Database, SqlRunner } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
@@ -23,6 +23,7 @@ const BATCH_WINDOW_MS = 2;
  */
 @Injectable()
 export class StatusService {
+  private readonly logger = new Logger('StatusCallbacks');
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
 
@@ -55,48 +56,68 @@ export class StatusService {
     if (this.queue.length) this.flushSoon(0);
     if (!batch.length) return;
     try {
-      const now = this.clock.now();
-      const failed = (status: string) => status === 'failed' || status === 'undelivered';
-      // One statement, so one round trip and atomic by itself: store the raw callbacks, and move
-      // forward the messages of those that were new (a retried callback changes nothing).
-      const rows = await this.db.sql.query<{ kind: 'stored' | 'changed'; sid: string; status: string; id: string | null; orgId: string | null; conversationId: string | null; teamId: string | null; fromNumber: string | null; toNumber: string | null; errorCode: string | null }>(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[]) AS e(sid, status, payload, rank, code, message)),
-         stored AS (
-           INSERT INTO "CarrierEvent" (id, carrier, kind, "messageSid", status, payload, "receivedAt")
-           SELECT gen_random_uuid()::text, 'twilio', 'status', sid, status, payload::jsonb, $7 FROM input
-           ON CONFLICT (carrier, kind, "messageSid", status) DO NOTHING RETURNING "messageSid", status),
-         best AS (
-           SELECT DISTINCT ON (i.sid) i.* FROM input i JOIN stored s ON s."messageSid" = i.sid AND s.status = i.status
-            WHERE i.rank > 0 ORDER BY i.sid, i.rank DESC),
-         changed AS (
-           UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
-                  "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
-                  "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", $7) ELSE m."sentAt" END,
-                  "deliveredAt" = CASE WHEN v.status = 'delivered' THEN $7 ELSE m."deliveredAt" END,
-                  "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN $7 ELSE m."failedAt" END
-             FROM best v, "Conversation" c
-            WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
-            RETURNING m."carrierSid", m.status, m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber", m."errorCode")
-         SELECT 'stored' AS kind, "messageSid" AS sid, status, NULL AS id, NULL AS "orgId", NULL AS "conversationId", NULL AS "teamId", NULL AS "fromNumber", NULL AS "toNumber", NULL AS "errorCode" FROM stored
-         UNION ALL
-         SELECT 'changed', "carrierSid", status, id, "orgId", "conversationId", "teamId", "fromNumber", "toNumber", "errorCode" FROM changed`,
-        [
-          batch.map((p) => p.params.MessageSid),
-          batch.map((p) => p.status),
-          batch.map((p) => JSON.stringify(p.params)),
-          batch.map((p) => STATUS_RANK[p.status] ?? 0),
-          batch.map((p) => p.params.ErrorCode || null),
-          batch.map((p) => (failed(p.status) ? carrierErrorMessage(p.params.ErrorCode || null, p.params.ErrorMessage || undefined) : null)),
-          now,
-        ],
-      );
-      const stored = new Set(rows.filter((r) => r.kind === 'stored').map((r) => `${r.sid} ${r.status}`));
-      await this.afterApply(rows.filter((r) => r.kind === 'changed') as Changed[]);
-      for (const p of batch) p.resolve(stored.has(`${p.params.MessageSid} ${p.status}`) ? 'stored' : 'duplicate');
+      await this.commit(batch);
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One callback the database refuses must not fail the others: commit each on its own,
+      // so the good ones are durable and answered, and only the bad one gets an error.
+      this.logger.warn(`a batch of ${batch.length} status callbacks failed (${(error as Error).message}); committing them one by one`);
+      for (const p of batch) {
+        try {
+          await this.commit([p]);
+        } catch (single) {
+          this.logger.error(`status callback ${p.params.MessageSid} (${p.status}) could not be stored: ${(single as Error).message}`);
+          p.reject(single);
+        }
+      }
     }
+  }
+
+  /** Stores and applies callbacks in one statement, then answers each. Throws without answering. */
+  private async commit(batch: Pending[]): Promise<void> {
+    const now = this.clock.now();
+    const failed = (status: string) => status === 'failed' || status === 'undelivered';
+    // One statement, so one round trip and atomic by itself: store the raw callbacks, and move
+    // forward the messages of those that were new (a retried callback changes nothing).
+    const rows = await this.db.sql.query<{ kind: 'stored' | 'changed'; sid: string; status: string; id: string | null; orgId: string | null; conversationId: string | null; teamId: string | null; fromNumber: string | null; toNumber: string | null; errorCode: string | null }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[]) AS e(sid, status, payload, rank, code, message)),
+       stored AS (
+         INSERT INTO "CarrierEvent" (id, carrier, kind, "messageSid", status, payload, "receivedAt")
+         SELECT gen_random_uuid()::text, 'twilio', 'status', sid, status, payload::jsonb, $7 FROM input
+         ON CONFLICT (carrier, kind, "messageSid", status) DO NOTHING RETURNING "messageSid", status),
+       best AS (
+         SELECT DISTINCT ON (i.sid) i.* FROM input i JOIN stored s ON s."messageSid" = i.sid AND s.status = i.status
+          WHERE i.rank > 0 ORDER BY i.sid, i.rank DESC),
+       changed AS (
+         UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
+                "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
+                "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", $7) ELSE m."sentAt" END,
+                "deliveredAt" = CASE WHEN v.status = 'delivered' THEN $7 ELSE m."deliveredAt" END,
+                "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN $7 ELSE m."failedAt" END
+           FROM best v, "Conversation" c
+          WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
+          RETURNING m."carrierSid", m.status, m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber", m."errorCode")
+       SELECT 'stored' AS kind, "messageSid" AS sid, status, NULL AS id, NULL AS "orgId", NULL AS "conversationId", NULL AS "teamId", NULL AS "fromNumber", NULL AS "toNumber", NULL AS "errorCode" FROM stored
+       UNION ALL
+       SELECT 'changed', "carrierSid", status, id, "orgId", "conversationId", "teamId", "fromNumber", "toNumber", "errorCode" FROM changed`,
+      [
+        batch.map((p) => p.params.MessageSid),
+        batch.map((p) => p.status),
+        batch.map((p) => JSON.stringify(p.params)),
+        batch.map((p) => STATUS_RANK[p.status] ?? 0),
+        batch.map((p) => p.params.ErrorCode || null),
+        batch.map((p) => (failed(p.status) ? carrierErrorMessage(p.params.ErrorCode || null, p.params.ErrorMessage || undefined) : null)),
+        now,
+      ],
+    );
+    const stored = new Set(rows.filter((r) => r.kind === 'stored').map((r) => `${r.sid} ${r.status}`));
+    // Durable now: what follows (events, carrier opt-outs) must not turn the answer into an error.
+    await this.afterApply(rows.filter((r) => r.kind === 'changed') as Changed[]).catch((error: Error) => this.logger.error(`after status callbacks: ${error.message}`));
+    for (const p of batch) p.resolve(stored.has(`${p.params.MessageSid} ${p.status}`) ? 'stored' : 'duplicate');
   }
 
   /** Replays callbacks that arrived before the sender stored the carrier's id. */
@@ -146,18 +167,21 @@ export class StatusService {
 
   private async afterApply(changed: Changed[]) {
     for (const row of changed) {
-      if (row.errorCode === '21610') await this.recordCarrierOptOut(row.orgId, row.fromNumber, row.toNumber);
+      if (row.errorCode === '21610') await this.recordCarrierOptOut(row.orgId, row.conversationId, row.toNumber);
       this.events.publish(row.orgId, { type: 'message', teamId: row.teamId, conversationId: row.conversationId, messageId: row.id });
     }
   }
 
   /** The carrier says the patient opted out (21610): remember it so we stop before the carrier next time. */
-  async recordCarrierOptOut(orgId: string, fromNumber: string, toNumber: string): Promise<void> {
+  async recordCarrierOptOut(orgId: string, conversationId: string, toNumber: string): Promise<void> {
+    // On the conversation's own number row: other rows of the same E.164 (its earlier or later
+    // owners) are someone else's.
     await this.db.sql.query(
       `INSERT INTO "SmsOptOut" (id, "orgId", "phoneNumberId", phone, keyword, "createdAt")
-       SELECT gen_random_uuid()::text, $1, n.id, $3, 'STOP', $4 FROM "PhoneNumber" n WHERE n.e164 = $2
+       SELECT gen_random_uuid()::text, $1, c."phoneNumberId", $3, 'STOP', $4 FROM "Conversation" c
+        WHERE c.id = $2 AND c."orgId" = $1 AND c."phoneNumberId" IS NOT NULL
        ON CONFLICT ("phoneNumberId", phone) DO NOTHING`,
-      [orgId, fromNumber, toNumber, this.clock.now()],
+      [orgId, conversationId, toNumber, this.clock.now()],
     );
   }
 }

@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { MailService } from '../mail/mail.service.js';
-import { CONFIG, DATABASE } from '../tokens.js';
+import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { releasedCancelText } from './released.js';
 
 export const WEBHOOK_PATHS = { inbound: '/webhooks/twilio/inbound', status: '/webhooks/twilio/status' } as const;
 
@@ -17,6 +18,7 @@ export class NumbersService {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CARRIER) private readonly carrier: Carrier,
     private readonly audit: AuditService,
     private readonly mail: MailService,
@@ -41,15 +43,20 @@ export class NumbersService {
     }
   }
 
-  /** Buys the number with our webhooks set and ties it to a team. Buying one the org already owns is a no-op. */
+  /**
+   * Buys the number with our webhooks set and ties it to a team. Buying one the org already owns
+   * is a no-op. Every purchase is a new row, even of a number someone released before: the old
+   * row keeps the old owner's conversations and opt-outs, so nothing of theirs reaches the new
+   * owner (and nothing of the new owner's reaches them).
+   */
   async buy(actor: Actor, input: { phoneNumber: string; teamId: string; locality?: string | null; region?: string | null }) {
     const team = await this.db.prisma.team.findFirst({ where: { id: input.teamId, orgId: actor.orgId } });
     if (!team) throw new TRPCError({ code: 'NOT_FOUND', message: 'Team not found.' });
     await this.requireSmsPlan(actor);
     const e164 = normalizePhone(input.phoneNumber);
     if (!e164) throw new TRPCError({ code: 'BAD_REQUEST', message: `"${input.phoneNumber}" is not a phone number.` });
-    const existing = await this.db.prisma.phoneNumber.findUnique({ where: { e164 } });
-    if (existing && existing.status === 'active') {
+    const existing = await this.db.prisma.phoneNumber.findFirst({ where: { e164, status: 'active' } });
+    if (existing) {
       if (existing.orgId === actor.orgId) return this.view(existing.id);
       throw new TRPCError({ code: 'CONFLICT', message: 'That number is no longer available. Pick another.' });
     }
@@ -63,12 +70,18 @@ export class NumbersService {
     } catch (error) {
       throw carrierTrouble(error, 'buy the number');
     }
-    const number = await this.db.prisma.$transaction(async (tx) => {
-      const data = { orgId: actor.orgId, teamId: team.id, e164, carrierSid: owned.sid, locality: input.locality ?? null, region: input.region ?? null, status: 'active', releasedAt: null };
-      const created = existing ? await tx.phoneNumber.update({ where: { id: existing.id }, data }) : await tx.phoneNumber.create({ data });
-      await this.audit.record(actor, { action: 'number.purchased', summary: `Bought ${formatPhoneForDisplay(e164)} for the team ${team.name}`, targetType: 'phoneNumber', targetId: created.id }, tx);
-      return created;
-    });
+    let number;
+    try {
+      number = await this.db.prisma.$transaction(async (tx) => {
+        const created = await tx.phoneNumber.create({ data: { orgId: actor.orgId, teamId: team.id, e164, carrierSid: owned.sid, locality: input.locality ?? null, region: input.region ?? null, status: 'active' } });
+        await this.audit.record(actor, { action: 'number.purchased', summary: `Bought ${formatPhoneForDisplay(e164)} for the team ${team.name}`, targetType: 'phoneNumber', targetId: created.id }, tx);
+        return created;
+      });
+    } catch (error) {
+      // Two purchases of one number at once: the unique index on active numbers lets one win.
+      if ((error as { code?: string }).code === 'P2002') throw new TRPCError({ code: 'CONFLICT', message: 'That number is no longer available. Pick another.' });
+      throw error;
+    }
     this.events.publish(actor.orgId, { type: 'teams.changed' });
     return this.view(number.id);
   }
@@ -123,8 +136,15 @@ export class NumbersService {
     } catch (error) {
       throw carrierTrouble(error, 'release the number');
     }
+    const now = this.clock.now();
     await this.db.prisma.$transaction(async (tx) => {
-      await tx.phoneNumber.update({ where: { id: number.id }, data: { status: 'released', releasedAt: new Date() } });
+      await tx.phoneNumber.update({ where: { id: number.id }, data: { status: 'released', releasedAt: now } });
+      // Messages still waiting (quiet hours) can no longer go from this number: cancel them
+      // now, with the reason in the thread, rather than let them sit until their time comes.
+      await tx.message.updateMany({
+        where: { status: 'queued', direction: 'outbound', conversation: { phoneNumberId: number.id } },
+        data: { status: 'canceled', statusRank: 3, errorMessage: releasedCancelText(number.e164, now) },
+      });
       await this.audit.record(actor, { action: 'number.released', summary: `Released ${formatPhoneForDisplay(number.e164)}`, targetType: 'phoneNumber', targetId: number.id }, tx);
     });
     this.events.publish(actor.orgId, { type: 'teams.changed' });

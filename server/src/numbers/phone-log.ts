@@ -16,10 +16,11 @@ export function formatSent(instant: Date, timeZone: string): string {
 type Row = { id: string; createdAt: Date; sentAt: Date | null; fromNumber: string; toNumber: string; status: string; errorCode: string | null; errorMessage: string | null; firstName: string | null; lastName: string | null; dob: string | null; email: string | null };
 
 /**
- * The phone log of one number: every outbound message with a final outcome (Delivered or
+ * The phone log of some numbers (each row of a number is one owner's: the conversations tie
+ * messages to it): every outbound message with a final outcome (Delivered or
  * Error) in the date range, streamed page by page so a year of logs never sits in memory.
  */
-export async function* phoneLogCsv(db: Database, actor: Actor, number: { e164: string }, range: { from?: string; to?: string }, timeZone: string): AsyncGenerator<string> {
+export async function* phoneLogCsv(db: Database, actor: Actor, numbers: { id: string; e164: string }[], range: { from?: string; to?: string }, timeZone: string): AsyncGenerator<string> {
   const day = (iso: string, addDays = 0) => {
     const [y, m, d] = iso.split('-').map(Number);
     const date = new Date(Date.UTC(y!, m! - 1, d! + addDays));
@@ -34,10 +35,11 @@ export async function* phoneLogCsv(db: Database, actor: Actor, number: { e164: s
       `SELECT m.id, m."createdAt", m."sentAt", m."fromNumber", m."toNumber", m.status, m."errorCode", m."errorMessage",
               p."firstName", p."lastName", p.dob, p.email
          FROM "Message" m JOIN "Conversation" c ON c.id = m."conversationId" LEFT JOIN "Patient" p ON p.id = c."patientId"
-        WHERE m."orgId" = $1 AND m."fromNumber" = $2 AND m.direction = 'outbound' AND m.status IN ('delivered', 'undelivered', 'failed')
+        WHERE m."orgId" = $1 AND m."fromNumber" = ANY($2::text[]) AND c."phoneNumberId" = ANY($7::text[])
+          AND m.direction = 'outbound' AND m.status IN ('delivered', 'undelivered', 'failed')
           AND m."createdAt" >= $3 AND m."createdAt" < $4 AND (m."createdAt", m.id) > ($5::timestamptz, $6)
         ORDER BY m."createdAt", m.id LIMIT 1000`,
-      [actor.orgId, number.e164, from, to, cursor.at, cursor.id],
+      [actor.orgId, [...new Set(numbers.map((n) => n.e164))], from, to, cursor.at, cursor.id, numbers.map((n) => n.id)],
     );
     if (!rows.length) return;
     yield Papa.unparse(

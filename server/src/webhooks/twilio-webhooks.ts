@@ -5,6 +5,7 @@ import type { Carrier } from '../carriers/carrier.js';
 import type { InboundService, InboundSms } from '../messages/inbound.service.js';
 import type { StatusCallback, StatusService } from '../messages/status.service.js';
 import { WEBHOOK_PATHS } from '../numbers/numbers.service.js';
+import { cleanParams } from './clean-params.js';
 
 const logger = new Logger('Webhooks');
 
@@ -29,8 +30,10 @@ export function mountTwilioWebhooks(app: Express, deps: { publicUrl: string; con
   const form = express.urlencoded({ extended: false, limit: '100kb' });
 
   app.post(WEBHOOK_PATHS.inbound, form, async (req, res) => {
-    const params = verified(req, res);
-    if (!params) return;
+    const signed = verified(req, res);
+    if (!signed) return;
+    // Checked as signed, stored clean: control characters never reach the database.
+    const params = cleanParams(signed);
     if (!params.MessageSid || !params.From || !params.To) {
       res.status(400).type('text/plain').send('MessageSid, From and To are required');
       return;
@@ -66,11 +69,12 @@ export function statusWebhookHandler(deps: { config: { publicUrl: string }; carr
       body += chunk as string;
       if (body.length > MAX_CALLBACK_BYTES) return reply(res, 413, 'Callback too large');
     }
-    const params = Object.fromEntries(new URLSearchParams(body));
-    if (!deps.carrier.verifyWebhook(deps.config.publicUrl + req.url, params, req.headers['x-twilio-signature'] as string | undefined)) {
+    const signed = Object.fromEntries(new URLSearchParams(body));
+    if (!deps.carrier.verifyWebhook(deps.config.publicUrl + req.url, signed, req.headers['x-twilio-signature'] as string | undefined)) {
       logger.warn(`rejected ${WEBHOOK_PATHS.status}: bad or missing X-Twilio-Signature from ${req.socket.remoteAddress}`);
       return reply(res, 403, 'Invalid signature');
     }
+    const params = cleanParams(signed);
     if (!params.MessageSid || !(params.MessageStatus || params.SmsStatus)) return reply(res, 400, 'MessageSid and MessageStatus are required');
     try {
       await deps.status.receive(params as StatusCallback);

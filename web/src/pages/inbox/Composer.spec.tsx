@@ -114,3 +114,16 @@ describe('The composer', () => {
     expect(send.mock.calls[0]![0]).toMatchObject({ requestsConfirmation: true });
   });
 });
+
+describe('A conversation whose number was released', () => {
+  it('is read-only: the composer is disabled and says why and what to do instead', () => {
+    cleanup();
+    const reason = 'This number ((415) 555-0100) was released on 2026-04-20; start a new conversation from a current number.';
+    render(<Composer conversation={{ ...conversation, readOnly: reason } as OpenConversation} onSent={onSent} />);
+    expect((screen.getByTestId('composer-text') as HTMLTextAreaElement).disabled).toBe(true);
+    expect((screen.getByTestId('send-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('composer-closed').textContent).toBe(reason);
+    fireEvent.click(screen.getByTestId('send-button'));
+    expect(send).not.toHaveBeenCalled();
+  });
+});

@@ -33,10 +33,33 @@ export function Composer({ conversation, onSent }: { conversation: OpenConversat
   // Opening a conversation (or starting one) puts the cursor here, ready to write.
   useEffect(() => textarea.current?.focus(), []);
 
+  // A conversation whose number was released is read-only: nothing can go out of it any more.
+  const closed = conversation.readOnly;
+  if (closed) {
+    return (
+      <div class="composer composer-closed" data-testid="composer">
+        <label for="composer-text" class="visually-hidden">
+          Message to {patientName(conversation)}
+        </label>
+        <textarea id="composer-text" rows={2} value="" disabled aria-describedby="composer-closed" data-testid="composer-text" />
+        <div class="alert alert-warning composer-note" role="status" id="composer-closed" data-testid="composer-closed">
+          {closed}
+        </div>
+        <div class="composer-bar">
+          <div class="composer-tools" />
+          <div class="composer-send">
+            <button type="button" class="btn btn-primary" disabled data-testid="send-button">
+              Send
+            </button>
+          </div>
+        </div>
+      </div>
+    );
+  }
+
   const summary = segmentSummary(text);
   const used = TEMPLATE_TOKENS.filter((t) => text.includes(t.token));
   const phi = detectPhi(text);
-  const patientName = conversation.patient ? patientLabel(conversation.patient) : 'the patient';
 
   function edit(next: string) {
     setText(next);
@@ -103,14 +126,14 @@ export function Composer({ conversation, onSent }: { conversation: OpenConversat
     <div class="composer" data-testid="composer">
       {showTokens && <TokenChips onInsert={insert} />}
       <label for="composer-text" class="visually-hidden">
-        Message to {patientName}
+        Message to {patientName(conversation)}
       </label>
       <textarea
         id="composer-text"
         ref={textarea}
         rows={3}
         value={text}
-        placeholder={`Text ${patientName}… (Ctrl+Enter to send)`}
+        placeholder={`Text ${patientName(conversation)}… (Ctrl+Enter to send)`}
         onInput={(e) => edit(e.currentTarget.value)}
         onKeyDown={onKeyDown}
         aria-describedby="composer-counter"
@@ -231,4 +254,8 @@ export function Composer({ conversation, onSent }: { conversation: OpenConversat
       )}
     </div>
   );
+}
+
+function patientName(conversation: OpenConversation): string {
+  return conversation.patient ? patientLabel(conversation.patient) : 'the patient';
 }

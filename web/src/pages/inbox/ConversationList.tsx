@@ -110,6 +110,11 @@ function ConversationItem({ conversation: c, open, href, showTeam }: { conversat
                 Opted out
               </span>
             )}
+            {c.number && !c.number.active && (
+              <span class="badge badge-soft" title="This conversation's number was released: it is read-only." data-testid="conversation-released">
+                Read-only
+              </span>
+            )}
             {unread > 0 && (
               <span class="unread-badge" aria-label={`${unread} unread`} data-testid="unread-badge">
                 {unread}

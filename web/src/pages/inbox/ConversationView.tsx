@@ -19,13 +19,17 @@ export function ConversationView({ conversationId, revision, onRead }: { convers
   const convo = useQuery(() => trpc.conversations.get.query({ conversationId }), [conversationId, revision, sent]);
   const simulator = useQuery(() => trpc.simulator.enabled.query(), []);
 
-  // Reading it cleared its unread count: the list should say so.
-  const told = useRef(false);
+  // A person has the thread open, so its replies are read: say so (reading it alone changes
+  // nothing on the server), then let the list drop its unread badge. Also when a reply arrives
+  // while it is open.
+  const marking = useRef(false);
   useEffect(() => {
-    if (convo.data && !told.current) {
-      told.current = true;
-      onRead();
-    }
+    if (!convo.data?.unreadCount || marking.current) return;
+    marking.current = true;
+    trpc.conversations.markRead
+      .mutate({ conversationId })
+      .then(onRead, () => undefined)
+      .finally(() => (marking.current = false));
   }, [convo.data]);
 
   if (convo.loading) return <Loading label="Opening the conversation…" />;
@@ -67,11 +71,6 @@ export function ConversationView({ conversationId, revision, onRead }: { convers
         <div class="alert alert-warning conversation-banner" role="status" data-testid="opted-out-banner">
           <strong>Opted out.</strong> {name} replied {c.optOut.keyword} on {formatDate(c.optOut.at)}, so no SMS goes to them from {c.number?.display ?? 'this number'}. They can
           text START to opt back in.
-        </div>
-      )}
-      {c.number && !c.number.active && (
-        <div class="alert alert-warning conversation-banner" role="status" data-testid="number-released-banner">
-          This conversation's number was released. Start a new conversation from the team's current number.
         </div>
       )}
 

@@ -1,17 +1,20 @@
 import { useState } from 'preact/hooks';
 import { localIsoDate } from '../../../lib/dates';
 
-/** The CSV's address for a date range (either end may be open). */
-export function phoneLogUrl(numberId: string, from: string, to: string): string {
+/**
+ * The CSV's address for a date range (either end may be open). Without a number: every number
+ * the caller may export (admins: all; members: their teams').
+ */
+export function phoneLogUrl(numberId: string | null, from: string, to: string): string {
   const params = new URLSearchParams();
   if (from) params.set('from', from);
   if (to) params.set('to', to);
   const query = params.toString();
-  return `/api/numbers/${encodeURIComponent(numberId)}/phone-log.csv${query ? `?${query}` : ''}`;
+  return `/api/numbers/${numberId ? `${encodeURIComponent(numberId)}/` : ''}phone-log.csv${query ? `?${query}` : ''}`;
 }
 
-/** Directory → Phone numbers → Export phone logs: every message on the number in a date range, as CSV. */
-export function PhoneLogExport({ numberId, onClose }: { numberId: string; onClose: () => void }) {
+/** Directory → Phone numbers → Export phone logs: every message on the number(s) in a date range, as CSV. */
+export function PhoneLogExport({ numberId, onClose }: { numberId: string | null; onClose: () => void }) {
   const today = new Date();
   const monthAgo = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 30);
   const [from, setFrom] = useState(localIsoDate(monthAgo));
@@ -22,12 +25,12 @@ export function PhoneLogExport({ numberId, onClose }: { numberId: string; onClos
     <div class="phone-log-export" data-testid="phone-log-export">
       <div class="phone-log-fields">
         <div class="field">
-          <label for={`log-from-${numberId}`}>From</label>
-          <input id={`log-from-${numberId}`} type="date" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} data-testid="phone-log-from" />
+          <label for={`log-from-${numberId ?? 'all'}`}>From</label>
+          <input id={`log-from-${numberId ?? 'all'}`} type="date" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} data-testid="phone-log-from" />
         </div>
         <div class="field">
-          <label for={`log-to-${numberId}`}>To</label>
-          <input id={`log-to-${numberId}`} type="date" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} data-testid="phone-log-to" />
+          <label for={`log-to-${numberId ?? 'all'}`}>To</label>
+          <input id={`log-to-${numberId ?? 'all'}`} type="date" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} data-testid="phone-log-to" />
         </div>
         <div class="button-row phone-log-actions">
           {backwards ? (

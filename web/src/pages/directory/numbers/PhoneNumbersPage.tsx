@@ -20,6 +20,9 @@ export function PhoneNumbersPage() {
   const numbers = useQuery(() => trpc.numbers.list.query(), [revisions.teams.value]);
   const teams = useQuery(() => (admin ? trpc.teams.list.query() : Promise.resolve([])), [revisions.teams.value, admin]);
   const members = useQuery(() => (admin ? trpc.members.list.query() : Promise.resolve([])), [revisions.members.value, admin]);
+  const [exportingAll, setExportingAll] = useState(false);
+  // Admins export every number's log; a member, the numbers of their own teams.
+  const canExportSome = admin || Boolean(numbers.data?.some((n) => n.isMine));
 
   return (
     <section class="card section" data-testid="phone-numbers">
@@ -28,15 +31,23 @@ export function PhoneNumbersPage() {
           <h2>Phone numbers{numbers.data && numbers.data.length > 0 && <span class="count">{numbers.data.length}</span>}</h2>
           <p class="muted">
             Each number belongs to one team. Its members text patients from it and see every conversation on it; removing someone takes that away at once.
-            {!admin && ' Only admins can change numbers and their teams.'}
+            {!admin && ' Only admins can change numbers and their teams; you can export the phone logs of your own teams’ numbers.'}
           </p>
         </div>
-        {admin && (
-          <a href="/settings/plan" class="btn btn-secondary">
-            {numbers.data?.length ? 'Add a number' : 'Select a phone number'}
-          </a>
-        )}
+        <div class="button-row">
+          {canExportSome && numbers.data && numbers.data.length > 0 && (
+            <button type="button" class="btn btn-secondary" onClick={() => setExportingAll(!exportingAll)} aria-expanded={exportingAll} data-testid="export-all-phone-logs">
+              {admin ? 'Export all phone logs' : 'Export my teams’ phone logs'}
+            </button>
+          )}
+          {admin && (
+            <a href="/settings/plan" class="btn btn-secondary">
+              {numbers.data?.length ? 'Add a number' : 'Select a phone number'}
+            </a>
+          )}
+        </div>
       </div>
+      {exportingAll && <PhoneLogExport numberId={null} onClose={() => setExportingAll(false)} />}
       {numbers.loading ? (
         <Loading label="Loading phone numbers…" />
       ) : !numbers.data ? (
@@ -80,7 +91,7 @@ function NumberCard({ number: n, admin, teams, members, onChanged }: { number: P
           {placeOf(n) && <span class="muted number-place">{placeOf(n)}</span>}
           {n.isMine && <span class="badge badge-soft">Your team</span>}
         </h3>
-        {admin && (
+        {(admin || n.isMine) && (
           <button type="button" class="btn btn-secondary btn-small" onClick={() => setExporting(!exporting)} aria-expanded={exporting} data-testid="export-phone-logs">
             Export phone logs
           </button>

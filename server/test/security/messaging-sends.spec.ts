@@ -1,0 +1,221 @@
+import { localParts } from '@caretext/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SendWorker } from '../../src/messages/send-worker.js';
+import { errorOf, orgWithStaff, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { reaches } from './messaging-helpers.js';
+
+/**
+ * Issue 9: idempotency keys after authorization (14), scheduled messages re-checked when they go
+ * out (17), the PHI override audited (18), quiet hours in the patient's zone, and reads that
+ * change nothing (7).
+ */
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** The file's first test also warms the server up (first queries, first carrier calls), so it gets longer. */
+const FIRST_TEST_MS = 90_000;
+
+let phoneCounter = 7300;
+const nextPhone = () => `+1415555${String(phoneCounter++).padStart(4, '0')}`;
+type Clinic = Awaited<ReturnType<typeof smsClinic>>;
+
+/** Moves the test clock forward to the next time the wall clock in `timeZone` reads hh:mm. */
+function advanceToLocal(hour: number, minute: number, timeZone: string) {
+  const now = server.clock.now();
+  const p = localParts(now, timeZone);
+  let delta = ((hour * 60 + minute - (p.hour * 60 + p.minute)) * 60 - p.second) * 1000;
+  if (delta <= 0) delta += 24 * 3600_000;
+  server.clock.advance(delta);
+}
+
+describe('idempotency keys are scoped and checked after authorization (item 14)', () => {
+  it("a key reused by another org, another conversation or another person neither returns someone else's message nor blocks them", async () => {
+    const key = 'outbox-shared-key-0001';
+    const a = await smsClinic(server, nextPhone(), 'Keys A');
+    const first = await a.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'A first', idempotencyKey: key });
+    expect(first.duplicate).toBe(false);
+
+    // Someone in the same org without access to the conversation learns nothing from the key.
+    const outsider = a.admin; // an admin, but not on Front Desk
+    expect((await errorOf(outsider.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'peek', idempotencyKey: key }))).code).toBe('FORBIDDEN');
+
+    // Another org with the same key sends its own message.
+    const b = await smsClinic(server, nextPhone(), 'Keys B');
+    const other = await b.member.api.conversations.send.mutate({ conversationId: b.conversationId, body: 'B first', idempotencyKey: key });
+    expect(other).toMatchObject({ duplicate: false });
+    expect(other.messageId).not.toBe(first.messageId);
+
+    // The same person, another conversation: a new message too.
+    const patient2 = await a.member.api.patients.create.mutate({ firstName: 'Second', phone: nextPhone() });
+    const { conversationId: second } = await a.member.api.conversations.startSms.mutate({ teamId: a.team.id, patientId: patient2.id });
+    const elsewhere = await a.member.api.conversations.send.mutate({ conversationId: second, body: 'A elsewhere', idempotencyKey: key });
+    expect(elsewhere).toMatchObject({ duplicate: false });
+
+    // Another team member in the same conversation: their own message, not the first one.
+    const byOwner = await a.owner.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'Owner writes', idempotencyKey: key });
+    expect(byOwner.duplicate).toBe(false);
+    expect(byOwner.messageId).not.toBe(first.messageId);
+
+    // A true retry is still a duplicate.
+    const retry = await a.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'A first', idempotencyKey: key });
+    expect(retry).toMatchObject({ duplicate: true, messageId: first.messageId });
+
+    for (const id of [first.messageId, other.messageId, elsewhere.messageId, byOwner.messageId]) await reaches(server, id, ['delivered']);
+    const bodies = server.simulator!.messages().map((m) => m.body);
+    for (const body of ['A first', 'B first', 'A elsewhere', 'Owner writes']) expect(bodies.filter((b) => b === body)).toHaveLength(1);
+    expect(bodies).not.toContain('peek');
+  }, FIRST_TEST_MS);
+});
+
+describe('scheduled messages are checked again when they go out (item 17)', () => {
+  /** A message held for quiet hours (21:30 in Chicago, the clinic's zone), then `change`, then 08:30. */
+  async function heldThen(clinic: Clinic, body: string, change: () => Promise<unknown>) {
+    advanceToLocal(21, 30, 'America/Chicago');
+    const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body, quietHours: 'schedule' });
+    expect(held.sendAfter).not.toBeNull();
+    await change();
+    advanceToLocal(8, 30, 'America/Chicago');
+    await server.app.get(SendWorker).drain();
+    await server.simulator!.settle();
+    expect(server.simulator!.messages().filter((m) => m.body === body)).toHaveLength(0);
+    const view = await clinic.owner.api.conversations.get.query({ conversationId: clinic.conversationId }).catch(() => null);
+    const stored = await server.db.prisma.message.findUniqueOrThrow({ where: { id: held.messageId } });
+    expect(stored.status).toBe('canceled');
+    if (view) expect(view.messages.find((m) => m.id === held.messageId)).toMatchObject({ status: 'canceled', errorMessage: stored.errorMessage });
+    return stored.errorMessage;
+  }
+
+  it('is sent when nothing changed', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held OK');
+    advanceToLocal(21, 30, 'America/Chicago');
+    const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Held and fine', quietHours: 'schedule' });
+    advanceToLocal(8, 30, 'America/Chicago');
+    await server.app.get(SendWorker).drain();
+    await reaches(server, held.messageId, ['delivered']);
+  });
+
+  it('is canceled after a plan downgrade', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Plan');
+    expect(await heldThen(clinic, 'Held, plan', () => clinic.owner.api.plan.cancel.mutate())).toBe('Not sent: the organization no longer has the SMS plan.');
+  });
+
+  it('is canceled when the patient is blocked', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Block');
+    expect(await heldThen(clinic, 'Held, blocked', () => clinic.owner.api.patients.update.mutate({ patientId: clinic.patient.id, blocked: true }))).toBe('Not sent: the clinic blocked texting this patient.');
+  });
+
+  it('is canceled when the patient opts out', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Stop');
+    const reason = await heldThen(clinic, 'Held, STOP', () => server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'STOP' }));
+    expect(reason).toMatch(/^Not sent: the patient opted out of texts from \(\d{3}\) \d{3}-\d{4}\.$/);
+  });
+
+  it('is canceled when the sender leaves the team', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Team');
+    const memberId = (await clinic.member.api.auth.me.query())!.user.id;
+    expect(await heldThen(clinic, 'Held, left team', () => clinic.owner.api.teams.removeMember.mutate({ teamId: clinic.team.id, userId: memberId }))).toBe(
+      'Not sent: the person who wrote it is no longer on this team.',
+    );
+  });
+
+  it('is canceled when the sender is removed from the organization', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Org');
+    const memberId = (await clinic.member.api.auth.me.query())!.user.id;
+    const membership = (await clinic.owner.api.members.list.query()).find((m) => m.user.id === memberId)!;
+    expect(await heldThen(clinic, 'Held, removed', () => clinic.owner.api.members.remove.mutate({ membershipId: membership.id }))).toBe(
+      'Not sent: the person who wrote it is no longer a member of the organization.',
+    );
+  });
+
+  it('is canceled when the number is released, at once and with the date', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Release');
+    const reason = await heldThen(clinic, 'Held, released', () => clinic.owner.api.numbers.release.mutate({ numberId: clinic.number.id }));
+    expect(reason).toMatch(/^Not sent: the number \(\d{3}\) \d{3}-\d{4} was released on \d{4}-\d{2}-\d{2}\.$/);
+  });
+
+  it('the worker cancels a due message whose number is no longer the conversation org\'s, even if nobody canceled it on release', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Held Raw');
+    advanceToLocal(21, 30, 'America/Chicago');
+    const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Held, raw release', quietHours: 'schedule' });
+    // As if released by an older version (or by hand): the row is released, the message still queued.
+    await server.db.prisma.phoneNumber.update({ where: { id: clinic.number.id }, data: { status: 'released', releasedAt: server.clock.now() } });
+    advanceToLocal(8, 30, 'America/Chicago');
+    await server.app.get(SendWorker).drain();
+    const stored = await server.db.prisma.message.findUniqueOrThrow({ where: { id: held.messageId } });
+    expect(stored).toMatchObject({ status: 'canceled' });
+    expect(stored.errorMessage).toContain('was released on');
+    expect(server.simulator!.messages().filter((m) => m.body === 'Held, raw release')).toHaveLength(0);
+  });
+});
+
+describe('the PHI override is audited (item 18)', () => {
+  it('records who sent past the guard and which kinds of PHI were flagged, never the text', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'PHI Audit');
+    advanceToLocal(12, 0, 'America/Chicago');
+    const body = 'Your A1c results came back high; take metformin 500 mg.';
+    expect((await errorOf(clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body }))).code).toBe('PRECONDITION_FAILED');
+    expect((await clinic.owner.api.audit.list.query({ action: 'message.phi_override' })).events).toHaveLength(0);
+
+    const sent = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body, confirmPhi: true });
+    const { events } = await clinic.owner.api.audit.list.query({ action: 'message.phi_override' });
+    expect(events).toHaveLength(1);
+    const memberId = (await clinic.member.api.auth.me.query())!.user.id;
+    expect(events[0]).toMatchObject({ actor: { id: memberId }, targetType: 'message', targetId: sent.messageId, summary: 'Sent a plain SMS past the PHI warning (flagged: lab, medication)' });
+    expect(events[0]!.createdAt).toBeInstanceOf(Date);
+    const stored = await server.db.prisma.auditEvent.findMany({ where: { orgId: clinic.org.id, action: 'message.phi_override' } });
+    expect(stored[0]!.data).toEqual({ patterns: ['lab', 'medication'], conversationId: clinic.conversationId });
+    expect(JSON.stringify(stored)).not.toMatch(/A1c|metformin|500 mg/i);
+
+    // A text the guard does not flag leaves no override record.
+    await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'See you Tuesday.', confirmPhi: true });
+    expect((await clinic.owner.api.audit.list.query({ action: 'message.phi_override' })).events).toHaveLength(1);
+  });
+});
+
+describe("quiet hours follow the patient's time zone", () => {
+  it('org in New York, patient in Honolulu: the decision follows the patient both ways', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Zones Clinic');
+    await clinic.owner.api.orgs.update.mutate({ name: 'Zones Clinic', timeZone: 'America/New_York' });
+    await clinic.member.api.patients.update.mutate({ patientId: clinic.patient.id, timeZone: 'Pacific/Honolulu' });
+
+    // 22:00 in New York (quiet there) is 16:00 in Honolulu (not quiet for the patient): it sends.
+    advanceToLocal(22, 0, 'America/New_York');
+    expect(localParts(server.clock.now(), 'Pacific/Honolulu').hour).toBe(16);
+    const evening = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Afternoon in Honolulu' });
+    expect(evening.sendAfter).toBeNull();
+    await reaches(server, evening.messageId, ['delivered']);
+
+    // 10:00 in New York (not quiet there) is 04:00 in Honolulu (quiet for the patient): it asks.
+    advanceToLocal(10, 0, 'America/New_York');
+    expect(localParts(server.clock.now(), 'Pacific/Honolulu').hour).toBe(4);
+    const asked = await errorOf(clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Early in Honolulu' }));
+    expect(asked.code).toBe('PRECONDITION_FAILED');
+    expect(asked.message).toContain('Pacific/Honolulu');
+    const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Early in Honolulu', quietHours: 'schedule' });
+    expect(localParts(held.sendAfter!, 'Pacific/Honolulu')).toMatchObject({ hour: 8, minute: 0 });
+  });
+});
+
+describe('reading a conversation changes nothing but the audit log (item 7)', () => {
+  it('get leaves the unread count; markRead clears it, for team members only', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Reads Clinic');
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'Unread reply' });
+    const unread = async () => (await server.db.prisma.conversation.findUniqueOrThrow({ where: { id: clinic.conversationId } })).unreadCount;
+    expect(await unread()).toBe(1);
+    expect((await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId })).unreadCount).toBe(1);
+    expect(await unread()).toBe(1);
+    expect((await clinic.owner.api.audit.list.query({ action: 'conversation.viewed' })).events.some((e) => e.targetId === clinic.conversationId)).toBe(true);
+
+    expect((await errorOf(clinic.admin.api.conversations.markRead.mutate({ conversationId: clinic.conversationId }))).code).toBe('FORBIDDEN');
+    const stranger = await orgWithStaff(server, 'Reads Stranger');
+    expect((await errorOf(stranger.owner.api.conversations.markRead.mutate({ conversationId: clinic.conversationId }))).code).toBe('NOT_FOUND');
+    expect(await unread()).toBe(1);
+    await clinic.member.api.conversations.markRead.mutate({ conversationId: clinic.conversationId });
+    expect(await unread()).toBe(0);
+  });
+});
