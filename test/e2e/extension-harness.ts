@@ -198,6 +198,32 @@ export function trpc(serverUrl: string, token?: string) {
   };
 }
 
+/**
+ * Sign-up as a newcomer does it on a demo server: the form answers "check your email", the
+ * browser that signed up reads its confirmation on the Dev mailbox (its grant cookie), and the
+ * link creates the account. Returns an extension (bearer) session.
+ */
+export async function signUpAndConfirm(serverUrl: string, who: { name: string; email: string; password: string }): Promise<string> {
+  const res = await fetch(`${serverUrl}/trpc/auth.signUp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ json: { ...who, client: 'extension' } }),
+  });
+  if (!res.ok) throw new Error(`sign-up answered ${res.status}`);
+  const grant = /caretext_signup_mail=[^;]+/.exec(res.headers.get('set-cookie') ?? '')?.[0];
+  if (!grant) throw new Error('sign-up set no Dev mailbox grant (are demo tools on?)');
+  const input = encodeURIComponent(JSON.stringify({ json: { limit: 10 } }));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const list = (await (await fetch(`${serverUrl}/trpc/devMailbox.list?input=${input}`, { headers: { cookie: grant } })).json()) as {
+      result?: { data?: { json?: { text: string }[] } };
+    };
+    const link = list.result?.data?.json?.map((m) => /\/confirm-email\/([A-Za-z0-9_-]+)/.exec(m.text)?.[1]).find(Boolean);
+    if (link) return (await trpc(serverUrl).mutate<{ token: string }>('auth.confirmSignUp', { token: link, client: 'extension' })).token;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no confirmation mail reached ${who.email}`);
+}
+
 export type Clinic = {
   email: string;
   password: string;
@@ -215,7 +241,7 @@ export type Clinic = {
 export async function smsClinic(serverUrl: string, patients: Record<string, Record<string, string>>): Promise<Clinic> {
   const email = `front.desk.${Date.now().toString(36)}@clinic.example`;
   const password = 'correct-horse-battery';
-  const { token } = await trpc(serverUrl).mutate<{ token: string }>('auth.signUp', { name: 'Dana Reyes', email, password, client: 'extension' });
+  const token = await signUpAndConfirm(serverUrl, { name: 'Dana Reyes', email, password });
   const api = trpc(serverUrl, token);
   await api.mutate('orgs.create', { name: 'Riverside Family Clinic', timeZone: 'America/Chicago' });
   await api.mutate('plan.checkout', { plan: 'sms' });

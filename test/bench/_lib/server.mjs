@@ -155,3 +155,27 @@ export async function poll(probe, { everyMs = 50, timeoutMs, what }) {
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * A new account as a newcomer makes one on a demo server: sign up, read the confirmation on the
+ * Dev mailbox with the grant cookie the sign-up set, open the link. Returns a bearer token.
+ */
+export async function signUpAndConfirm(baseUrl, who) {
+  const res = await fetch(`${baseUrl}/trpc/auth.signUp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ json: { ...who, client: 'extension' } }),
+  });
+  if (!res.ok) throw new Error(`sign-up answered ${res.status}`);
+  const grant = /caretext_signup_mail=[^;]+/.exec(res.headers.get('set-cookie') ?? '')?.[0];
+  if (!grant) throw new Error('sign-up set no Dev mailbox grant (are demo tools on?)');
+  const input = encodeURIComponent(JSON.stringify({ json: { limit: 10 } }));
+  const link = await poll(
+    async () => {
+      const list = await (await fetch(`${baseUrl}/trpc/devMailbox.list?input=${input}`, { headers: { cookie: grant } })).json();
+      return (list.result?.data?.json ?? []).map((m) => /\/confirm-email\/([A-Za-z0-9_-]+)/.exec(m.text)?.[1]).find(Boolean) ?? null;
+    },
+    { timeoutMs: 15_000, what: `the confirmation mail to ${who.email}` },
+  );
+  return (await trpcClient(baseUrl).mutate('auth.confirmSignUp', { token: link, client: 'extension' })).token;
+}

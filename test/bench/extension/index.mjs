@@ -26,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { cleanup, cleanupOnSignals, onCleanup, poll, ROOT, round, serverModule, tempDir, trpcClient } from '../_lib/server.mjs';
+import { cleanup, cleanupOnSignals, onCleanup, poll, ROOT, round, serverModule, signUpAndConfirm, tempDir, trpcClient } from '../_lib/server.mjs';
 
 const TARGET_GZIP_KB = 30;
 const TARGET_VISIBLE_MS = 150;
@@ -129,7 +129,7 @@ async function startServer() {
 async function clinic(url) {
   const email = `bench.${Date.now().toString(36)}@clinic.example`;
   const password = 'correct-horse-battery';
-  const { token } = await trpcClient(url).mutate('auth.signUp', { name: 'Bench Staff', email, password, client: 'extension' });
+  const token = await signUpAndConfirm(url, { name: 'Bench Staff', email, password });
   const api = trpcClient(url, token);
   await api.mutate('orgs.create', { name: 'Bench Clinic', timeZone: 'America/Chicago' });
   const team = await api.mutate('teams.create', { name: 'Front Desk' });

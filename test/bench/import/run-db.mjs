@@ -6,7 +6,7 @@ import { openAsBlob, statSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverModule, tempDir, trpcClient } from '../_lib/server.mjs';
+import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverModule, signUpAndConfirm, tempDir, trpcClient } from '../_lib/server.mjs';
 import { existingPatientRows, rng, writeMessyCsv } from './generate.mjs';
 
 const STATEMENT_ROWS = 1000;
@@ -159,8 +159,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   onCleanup(() => server.close());
   log(`server up at ${server.url} (${kind}) in ${seconds(performance.now() - t)} s`);
 
-  const anon = trpcClient(server.url);
-  const { token } = await anon.mutate('auth.signUp', { name: 'Bench Admin', email: `bench-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery', client: 'extension' });
+  const token = await signUpAndConfirm(server.url, { name: 'Bench Admin', email: `bench-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' });
   const api = trpcClient(server.url, token);
   const org = await api.mutate('orgs.create', { name: 'Bench Clinic', timeZone: 'America/Chicago' });
 
@@ -300,7 +299,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
 
   // --- baseline: the same number of rows, raw multi-row INSERT, fresh org, same table ---
   rss.phase('baseline');
-  const other = trpcClient(server.url, (await anon.mutate('auth.signUp', { name: 'Bench Baseline', email: `base-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery', client: 'extension' })).token);
+  const other = trpcClient(server.url, await signUpAndConfirm(server.url, { name: 'Bench Baseline', email: `base-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' }));
   const baseOrg = await other.mutate('orgs.create', { name: 'Baseline Clinic', timeZone: 'America/Chicago' });
   const rawMs = await rawInsert(probe.raw, baseOrg.id, rows);
   const ratio = applyMs / rawMs;
