@@ -24,13 +24,18 @@ let phoneCounter = 7300;
 const nextPhone = () => `+1415555${String(phoneCounter++).padStart(4, '0')}`;
 type Clinic = Awaited<ReturnType<typeof smsClinic>>;
 
-/** Moves the test clock forward to the next time the wall clock in `timeZone` reads hh:mm. */
-function advanceToLocal(hour: number, minute: number, timeZone: string) {
+/**
+ * Moves the test clock forward to the next time the wall clock in `timeZone` reads hh:mm. The
+ * staff of these clinics are busy meanwhile: their sessions stay active (an idle one would be
+ * signed out after 12 hours, which is not what these tests are about).
+ */
+async function advanceToLocal(hour: number, minute: number, timeZone: string) {
   const now = server.clock.now();
   const p = localParts(now, timeZone);
   let delta = ((hour * 60 + minute - (p.hour * 60 + p.minute)) * 60 - p.second) * 1000;
   if (delta <= 0) delta += 24 * 3600_000;
   server.clock.advance(delta);
+  await server.db.prisma.session.updateMany({ where: { revokedAt: null }, data: { lastSeenAt: server.clock.now() } });
 }
 
 describe('idempotency keys are scoped and checked after authorization (item 14)', () => {
@@ -75,11 +80,11 @@ describe('idempotency keys are scoped and checked after authorization (item 14)'
 describe('scheduled messages are checked again when they go out (item 17)', () => {
   /** A message held for quiet hours (21:30 in Chicago, the clinic's zone), then `change`, then 08:30. */
   async function heldThen(clinic: Clinic, body: string, change: () => Promise<unknown>) {
-    advanceToLocal(21, 30, 'America/Chicago');
+    await advanceToLocal(21, 30, 'America/Chicago');
     const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body, quietHours: 'schedule' });
     expect(held.sendAfter).not.toBeNull();
     await change();
-    advanceToLocal(8, 30, 'America/Chicago');
+    await advanceToLocal(8, 30, 'America/Chicago');
     await server.app.get(SendWorker).drain();
     await server.simulator!.settle();
     expect(server.simulator!.messages().filter((m) => m.body === body)).toHaveLength(0);
@@ -92,9 +97,9 @@ describe('scheduled messages are checked again when they go out (item 17)', () =
 
   it('is sent when nothing changed', async () => {
     const clinic = await smsClinic(server, nextPhone(), 'Held OK');
-    advanceToLocal(21, 30, 'America/Chicago');
+    await advanceToLocal(21, 30, 'America/Chicago');
     const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Held and fine', quietHours: 'schedule' });
-    advanceToLocal(8, 30, 'America/Chicago');
+    await advanceToLocal(8, 30, 'America/Chicago');
     await server.app.get(SendWorker).drain();
     await reaches(server, held.messageId, ['delivered']);
   });
@@ -140,11 +145,11 @@ describe('scheduled messages are checked again when they go out (item 17)', () =
 
   it('the worker cancels a due message whose number is no longer the conversation org\'s, even if nobody canceled it on release', async () => {
     const clinic = await smsClinic(server, nextPhone(), 'Held Raw');
-    advanceToLocal(21, 30, 'America/Chicago');
+    await advanceToLocal(21, 30, 'America/Chicago');
     const held = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Held, raw release', quietHours: 'schedule' });
     // As if released by an older version (or by hand): the row is released, the message still queued.
     await server.db.prisma.phoneNumber.update({ where: { id: clinic.number.id }, data: { status: 'released', releasedAt: server.clock.now() } });
-    advanceToLocal(8, 30, 'America/Chicago');
+    await advanceToLocal(8, 30, 'America/Chicago');
     await server.app.get(SendWorker).drain();
     const stored = await server.db.prisma.message.findUniqueOrThrow({ where: { id: held.messageId } });
     expect(stored).toMatchObject({ status: 'canceled' });
@@ -156,7 +161,7 @@ describe('scheduled messages are checked again when they go out (item 17)', () =
 describe('the PHI override is audited (item 18)', () => {
   it('records who sent past the guard and which kinds of PHI were flagged, never the text', async () => {
     const clinic = await smsClinic(server, nextPhone(), 'PHI Audit');
-    advanceToLocal(12, 0, 'America/Chicago');
+    await advanceToLocal(12, 0, 'America/Chicago');
     const body = 'Your A1c results came back high; take metformin 500 mg.';
     expect((await errorOf(clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body }))).code).toBe('PRECONDITION_FAILED');
     expect((await clinic.owner.api.audit.list.query({ action: 'message.phi_override' })).events).toHaveLength(0);
@@ -184,14 +189,14 @@ describe("quiet hours follow the patient's time zone", () => {
     await clinic.member.api.patients.update.mutate({ patientId: clinic.patient.id, timeZone: 'Pacific/Honolulu' });
 
     // 22:00 in New York (quiet there) is 16:00 in Honolulu (not quiet for the patient): it sends.
-    advanceToLocal(22, 0, 'America/New_York');
+    await advanceToLocal(22, 0, 'America/New_York');
     expect(localParts(server.clock.now(), 'Pacific/Honolulu').hour).toBe(16);
     const evening = await clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Afternoon in Honolulu' });
     expect(evening.sendAfter).toBeNull();
     await reaches(server, evening.messageId, ['delivered']);
 
     // 10:00 in New York (not quiet there) is 04:00 in Honolulu (quiet for the patient): it asks.
-    advanceToLocal(10, 0, 'America/New_York');
+    await advanceToLocal(10, 0, 'America/New_York');
     expect(localParts(server.clock.now(), 'Pacific/Honolulu').hour).toBe(4);
     const asked = await errorOf(clinic.member.api.conversations.send.mutate({ conversationId: clinic.conversationId, body: 'Early in Honolulu' }));
     expect(asked.code).toBe('PRECONDITION_FAILED');
