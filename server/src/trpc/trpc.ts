@@ -11,9 +11,41 @@ export type Meta = { adminOnly?: boolean };
 /** What the client sees of any error we did not raise on purpose (database, bug): never SQL, stacks or table names. */
 export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on the server. Please try again; if it keeps happening, contact support.';
 
+/** A timestamp as superjson writes a Date (toISOString), e.g. 2026-04-22T16:00:00.000Z. */
+const ISO_TIMESTAMP = /^[+-]?\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * superjson turns "2023-02-30T00:00:00.000Z" into 2 March (new Date rolls over). Our clients
+ * always send what toISOString wrote, so a timestamp that does not survive the round trip is
+ * an impossible date: refused with a 400 before any procedure sees it.
+ */
+function refuseImpossibleTimestamps(value: unknown): void {
+  const stack = [value];
+  while (stack.length) {
+    const item = stack.pop();
+    if (typeof item === 'string') {
+      if (ISO_TIMESTAMP.test(item) && !sameInstant(item)) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: `${item.slice(0, 10)} is not a real date.` });
+      }
+    } else if (Array.isArray(item)) stack.push(...item);
+    else if (item && typeof item === 'object') stack.push(...Object.values(item));
+  }
+}
+
+function sameInstant(text: string): boolean {
+  const date = new Date(text);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === text;
+}
+
 const t = initTRPC.context<Context>().meta<Meta>().create({
-  // Dates stay Dates on the client.
-  transformer: superjson,
+  // Dates stay Dates on the client; impossible ones never become a neighbouring real date.
+  transformer: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (value: unknown) => {
+      refuseImpossibleTimestamps((value as { json?: unknown } | null)?.json);
+      return superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]);
+    },
+  },
   errorFormatter({ shape, error }) {
     // An unexpected error (a Prisma/database error, a bug) is logged in full on the server
     // (see onError in server.ts); the client gets a generic message and nothing from its cause.

@@ -138,6 +138,13 @@ describe('impossible dates and absurd ranges are refused', () => {
     expect((await rawCall('audit.list', { from: '2023-02-30' }, staff.owner.token, 'query')).status).toBe(400);
     expect((await rawCall('audit.list', { to: '2023-13-01' }, staff.owner.token, 'query')).status).toBe(400);
     expect((await errorOf(audit.query({ from: '2023-02-30' as unknown as Date }))).code).toBe('BAD_REQUEST');
+    // A hand-made request typing an impossible timestamp as a Date (superjson would roll it over to 2 March).
+    const asDate = (from: string) => encodeURIComponent(JSON.stringify({ json: { from }, meta: { values: { from: ['Date'] } } }));
+    const rolled = await fetch(`${server.url}/trpc/audit.list?input=${asDate('2023-02-30T00:00:00.000Z')}`, { headers: { authorization: `Bearer ${staff.owner.token}` } });
+    expect(rolled.status).toBe(400);
+    expect(await rolled.text()).toContain('2023-02-30 is not a real date');
+    const real = await fetch(`${server.url}/trpc/audit.list?input=${asDate('2026-02-28T00:00:00.000Z')}`, { headers: { authorization: `Bearer ${staff.owner.token}` } });
+    expect(real.status).toBe(200);
     expect((await errorOf(audit.query({ from: new Date('0001-01-01T00:00:00Z') }))).code).toBe('BAD_REQUEST');
     expect((await errorOf(audit.query({ to: new Date('9999-12-31T00:00:00Z') }))).code).toBe('BAD_REQUEST');
     expect(await errorOf(audit.query({ from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-04-01T00:00:00Z') }))).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('The start date is after the end date.') });
