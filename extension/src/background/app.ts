@@ -89,6 +89,7 @@ export class Background {
         this.platform.broadcast({ type: 'resync' });
       },
       onDown: () => this.connectivity.unreachable(),
+      onSignedOut: () => void this.expire(),
     });
     this.limiter = new LookupLimiter(platform.now ?? Date.now);
     this.ready = this.load();

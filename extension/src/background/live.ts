@@ -1,4 +1,4 @@
-import type { Api } from './api';
+import { type Api, isSignedOut } from './api';
 
 export type LiveEvent = { type: 'message'; conversationId: string; messageId: string } | { type: 'access.revoked' };
 
@@ -8,6 +8,8 @@ type Hooks = {
   onStarted(): void;
   /** The stream dropped; the EventSource reconnects by itself. */
   onDown(): void;
+  /** The server ended the stream because the session ended (sign-out, reset, idle): sign in again. */
+  onSignedOut(): void;
 };
 
 /** The caller's team messages, live (conversations.events over SSE), while any sidebar is open. */
@@ -30,9 +32,10 @@ export class LiveFeed {
         onConnectionStateChange: (state) => {
           if (state.state === 'connecting' && state.error) this.hooks.onDown();
         },
-        onError: () => {
+        onError: (error) => {
           this.subscription = null;
-          this.hooks.onDown();
+          if (isSignedOut(error)) this.hooks.onSignedOut();
+          else this.hooks.onDown();
         },
         onComplete: () => {
           this.subscription = null;
