@@ -8,3 +8,4 @@ export * from './patient-csv.js';
 export * from './phi-guard.js';
 export * from './quiet-hours.js';
 export * from './text.js';
+export * from './message-status.js';
