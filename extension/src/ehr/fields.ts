@@ -1,3 +1,4 @@
+import { dateInText } from '@caretext/shared/dob';
 import { emptyContext, type PatientContext, type PatientField } from './patient-context';
 
 /** The server's limits for each field: longer page text is not a value we could use. */
@@ -23,31 +24,13 @@ export function fieldValue(field: PatientField, raw: string | null | undefined):
   return text && text.length <= MAX_LENGTH[field] ? text : null;
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-function isoDate(y: number, m: number, d: number): string | null {
-  if (m < 1 || m > 12 || d < 1 || d > new Date(Date.UTC(y, m, 0)).getUTCDate()) return null;
-  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-}
-
-function monthIndex(name: string): number {
-  const i = MONTHS.indexOf(name.slice(0, 3).toLowerCase());
-  return i < 0 ? 0 : i + 1;
-}
-
 /**
- * A date of birth as YYYY-MM-DD from the ways EHRs print it: 1985-03-14, 03/14/1985, 3-14-1985,
- * Mar 14, 1985, 14 March 1985, with or without an age after it ("Age: 40", "(40 y)"). Text that
- * is not a date comes back as shown (capped), so the sidebar can still show what it read.
+ * A date of birth as YYYY-MM-DD, read as everywhere else (`dateInText` in shared: 1985-03-14,
+ * 03/14/1985, Mar 14, 1985, 14 March 1985, with or without an age after it). Text that is not a
+ * date comes back as shown (capped), so the sidebar can still show what it read.
  */
 export function dobValue(text: string): string | null {
-  let m = /(\d{4})-(\d{1,2})-(\d{1,2})/.exec(text);
-  let iso: string | null = null;
-  if (m) iso = isoDate(+m[1]!, +m[2]!, +m[3]!);
-  else if ((m = /\b(\d{1,2})[/-](\d{1,2})[/-](\d{4})\b/.exec(text))) iso = isoDate(+m[3]!, +m[1]!, +m[2]!);
-  else if ((m = /\b([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})\b/.exec(text))) iso = isoDate(+m[3]!, monthIndex(m[1]!), +m[2]!);
-  else if ((m = /\b(\d{1,2}) ([A-Za-z]{3,9})\.?,? (\d{4})\b/.exec(text))) iso = isoDate(+m[3]!, monthIndex(m[2]!), +m[1]!);
-  return iso ?? (text.length <= MAX_LENGTH.dob ? text : null);
+  return dateInText(text) ?? (text.length <= MAX_LENGTH.dob ? text : null);
 }
 
 /** The first phone-looking run ("(555) 123-4567", "+1 415 555 0100"), without labels or "(cell)". */

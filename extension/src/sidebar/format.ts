@@ -1,4 +1,4 @@
-import { describeStatus, type StatusMessage, type StatusTone } from '@caretext/shared';
+import { describeStatus, type StatusMessage, type StatusTone } from '@caretext/shared/message-status';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
