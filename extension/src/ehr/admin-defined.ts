@@ -1,3 +1,4 @@
+import type { AdapterSelectors } from '@caretext/shared/ehr-fields';
 import { contextFrom, textOf } from './fields';
 import type { EhrAdapter, PatientField } from './patient-context';
 
@@ -6,7 +7,7 @@ export type AdapterDefinition = {
   id: string;
   name: string;
   urlPattern: string;
-  selectors: Partial<Record<PatientField, string | null>>;
+  selectors: AdapterSelectors;
 };
 
 /**

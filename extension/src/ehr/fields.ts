@@ -1,8 +1,9 @@
 import { dateInText } from '@caretext/shared/dob';
+import { EHR_FIELD_MAX_LENGTH } from '@caretext/shared/ehr-fields';
 import { emptyContext, type PatientContext, type PatientField } from './patient-context';
 
 /** The server's limits for each field: longer page text is not a value we could use. */
-const MAX_LENGTH: Record<PatientField, number> = { name: 100, firstName: 100, lastName: 100, dob: 40, mrn: 64, phone: 40, email: 254 };
+const MAX_LENGTH = EHR_FIELD_MAX_LENGTH;
 const BLANK = /^(?:-+|—|–|n\/?a|none|unknown|not (?:set|provided|on file)|\(none\)|\?)$/i;
 
 /** The text a field shows: an input's value, otherwise its text, whitespace collapsed. */

@@ -1,21 +1,15 @@
+import { EHR_PATIENT_FIELDS, type EhrPatientField } from '@caretext/shared/ehr-fields';
+
 /**
  * What an adapter reads from the EHR page. Every value is untrusted page text: trimmed,
  * whitespace-collapsed and length-capped, never HTML. DOB is YYYY-MM-DD when the page's date
  * could be understood, otherwise the text as shown; phone is as shown (the background turns it
  * into E.164 with the same rules as the server).
  */
-export type PatientContext = {
-  name: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  dob: string | null;
-  mrn: string | null;
-  phone: string | null;
-  email: string | null;
-};
+export type PatientContext = Record<EhrPatientField, string | null>;
 
-export type PatientField = keyof PatientContext;
-export const PATIENT_FIELDS: readonly PatientField[] = ['name', 'firstName', 'lastName', 'dob', 'mrn', 'phone', 'email'];
+export type PatientField = EhrPatientField;
+export const PATIENT_FIELDS = EHR_PATIENT_FIELDS;
 
 /**
  * One EHR: where it runs, how it reads the patient on screen, and how much its reading is
@@ -31,7 +25,7 @@ export type EhrAdapter = {
 };
 
 export function emptyContext(): PatientContext {
-  return { name: null, firstName: null, lastName: null, dob: null, mrn: null, phone: null, email: null };
+  return Object.fromEntries(PATIENT_FIELDS.map((f) => [f, null])) as PatientContext;
 }
 
 /**

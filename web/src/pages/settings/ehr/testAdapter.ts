@@ -1,17 +1,10 @@
-import { formatPhoneForDisplay, normalizePhone, parseDob } from '@caretext/shared';
+import { type AdapterSelectors, EHR_FIELD_LABELS, EHR_PATIENT_FIELDS, type EhrPatientField, formatPhoneForDisplay, normalizePhone, parseDob } from '@caretext/shared';
 
-export const ADAPTER_FIELDS = [
-  { key: 'name', label: 'Full name', example: '.patient-header .name' },
-  { key: 'firstName', label: 'First name', example: '#fname' },
-  { key: 'lastName', label: 'Last name', example: '#lname' },
-  { key: 'dob', label: 'Date of birth', example: '[data-field="dob"]' },
-  { key: 'mrn', label: 'MRN', example: '.mrn' },
-  { key: 'phone', label: 'Phone', example: '.contact .phone' },
-  { key: 'email', label: 'Email', example: '.contact .email' },
-] as const;
+export type { AdapterSelectors };
+export type AdapterField = EhrPatientField;
 
-export type AdapterField = (typeof ADAPTER_FIELDS)[number]['key'];
-export type AdapterSelectors = Partial<Record<AdapterField, string | null>>;
+/** The fields in the form's order, with their labels (shared with the extension and server). */
+export const ADAPTER_FIELDS = EHR_PATIENT_FIELDS.map((key) => ({ key, ...EHR_FIELD_LABELS[key] }));
 
 /** What one selector found on the pasted page. Every text here is plain text, never markup. */
 export type FieldResult =
