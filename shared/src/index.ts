@@ -7,6 +7,7 @@ export * from './sms-cost.js';
 export * from './patient-csv.js';
 export * from './dob.js';
 export * from './ehr-fields.js';
+export * from './ehr-extract.js';
 export * from './phi-guard.js';
 export * from './quiet-hours.js';
 export * from './text.js';

@@ -1,12 +1,8 @@
 import { EHR_PATIENT_FIELDS, type EhrPatientField } from '@caretext/shared/ehr-fields';
+import type { PatientContext } from '@caretext/shared/ehr-extract';
 
-/**
- * What an adapter reads from the EHR page. Every value is untrusted page text: trimmed,
- * whitespace-collapsed and length-capped, never HTML. DOB is YYYY-MM-DD when the page's date
- * could be understood, otherwise the text as shown; phone is as shown (the background turns it
- * into E.164 with the same rules as the server).
- */
-export type PatientContext = Record<EhrPatientField, string | null>;
+export { emptyContext } from '@caretext/shared/ehr-extract';
+export type { PatientContext };
 
 export type PatientField = EhrPatientField;
 export const PATIENT_FIELDS = EHR_PATIENT_FIELDS;
@@ -23,10 +19,6 @@ export type EhrAdapter = {
   matches(url: URL, document: Document): boolean;
   read(document: Document): PatientContext | null;
 };
-
-export function emptyContext(): PatientContext {
-  return Object.fromEntries(PATIENT_FIELDS.map((f) => [f, null])) as PatientContext;
-}
 
 /**
  * Enough to tell one patient from another: an MRN, or a name with a DOB or phone. A name alone

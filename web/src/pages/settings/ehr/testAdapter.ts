@@ -1,4 +1,4 @@
-import { type AdapterSelectors, EHR_FIELD_LABELS, EHR_PATIENT_FIELDS, type EhrPatientField, formatPhoneForDisplay, normalizePhone, parseDob } from '@caretext/shared';
+import { type AdapterSelectors, EHR_FIELD_LABELS, EHR_PATIENT_FIELDS, type EhrPatientField, fieldValue, formatPhoneForDisplay, normalizePhone, parseDob, selectText } from '@caretext/shared';
 
 export type { AdapterSelectors };
 export type AdapterField = EhrPatientField;
@@ -16,7 +16,9 @@ export type FieldResult =
 
 /**
  * Parses pasted EHR HTML into an inert document (DOMParser never runs scripts or loads images)
- * and reads each field with its selector, normalized the way the extension normalizes it.
+ * and reads each field with its selector exactly as the extension does (shared ehr-extract: an
+ * input's value, the phone or date picked out of the text around it), then checks the value as
+ * the extension's background does before matching (phone to E.164, a real, past date of birth).
  */
 export function testAdapter(html: string, selectors: AdapterSelectors): FieldResult[] {
   const doc = new DOMParser().parseFromString(html, 'text/html');
@@ -25,26 +27,19 @@ export function testAdapter(html: string, selectors: AdapterSelectors): FieldRes
 
 function readField(doc: Document, field: AdapterField, selector: string): FieldResult {
   if (!selector) return { field, status: 'skipped' };
-  let element: Element | null;
-  try {
-    element = doc.querySelector(selector);
-  } catch (error) {
-    return { field, status: 'invalid-selector', error: error instanceof Error ? error.message : String(error) };
-  }
-  const raw = element?.textContent?.trim() ?? '';
+  const raw = selectText(doc, selector);
+  if (typeof raw !== 'string') return { field, status: 'invalid-selector', error: raw.invalid };
   if (!raw) return { field, status: 'not-found' };
-  return normalize(field, raw);
-}
-
-function normalize(field: AdapterField, raw: string): FieldResult {
+  const value = fieldValue(field, raw);
+  if (value === null) return { field, status: 'invalid-value', raw, error: `"${raw}" has no ${EHR_FIELD_LABELS[field].label.toLowerCase()} the extension can use` };
   if (field === 'phone') {
-    const e164 = normalizePhone(raw);
+    const e164 = normalizePhone(value);
     return e164 ? { field, status: 'found', raw, value: formatPhoneForDisplay(e164) } : { field, status: 'invalid-value', raw, error: `"${raw}" is not a phone number` };
   }
   if (field === 'dob') {
-    const dob = parseDob(raw);
+    const dob = parseDob(value);
     if (dob && 'value' in dob) return { field, status: 'found', raw, value: dob.value };
     return { field, status: 'invalid-value', raw, error: dob?.error ?? 'No date' };
   }
-  return { field, status: 'found', raw, value: raw.replace(/\s+/g, ' ') };
+  return { field, status: 'found', raw, value };
 }
