@@ -26,7 +26,7 @@ const BLANK = /^(?:-+|—|–|n\/?a|none|unknown|not (?:set|provided|on file)|\(
 export function textOf(el: Element | null | undefined): string {
   if (!el) return '';
   // By tag name, not instanceof: a parsed page (DOMParser, another frame) has its own classes.
-  const value = FORM_FIELDS.has(el.tagName) ? (el as HTMLInputElement).value : el.textContent;
+  const value = FORM_FIELDS.has(el.tagName.toUpperCase()) ? (el as HTMLInputElement).value : el.textContent;
   return (value ?? '').replace(/\s+/g, ' ').trim();
 }
 
