@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HELP_KEYWORDS, optKeyword, START_KEYWORDS, STOP_KEYWORDS } from './opt-keywords.js';
+import { HELP_KEYWORDS, optKeyword, RESERVED_REPLY_WORDS, START_KEYWORDS, STOP_KEYWORDS } from './opt-keywords.js';
+import { orgRepliesSchema } from './schemas.js';
 
 describe('optKeyword', () => {
   it.each(['stop', 'STOP', 'Stop', ' Stop. ', 'STOP!', '"stop"', '\nstop\n', 'stop!!!', '...Stop?', 'STOP 🛑', 'ＳＴＯＰ'])(
@@ -40,5 +41,15 @@ describe('optKeyword', () => {
     '?!',
   ])('%j is not a keyword', (body) => {
     expect(optKeyword(body)).toBeNull();
+  });
+});
+
+describe('words kept for opt-out and help', () => {
+  const replies = (confirmKeywords: string[]) => orgRepliesSchema.safeParse({ helpReply: null, contactPhone: null, confirmKeywords, declineKeywords: ['N'] });
+
+  it('are every carrier keyword but YES, and the policy form refuses them as confirm words', () => {
+    expect([...RESERVED_REPLY_WORDS].sort()).toEqual([...STOP_KEYWORDS, ...HELP_KEYWORDS, 'START', 'UNSTOP'].sort());
+    for (const word of RESERVED_REPLY_WORDS) expect(replies([word.toLowerCase()]).success, word).toBe(false);
+    expect(replies(['YES', 'C']).success).toBe(true);
   });
 });

@@ -25,6 +25,13 @@ export function optKeyword(body: string): OptKeyword | null {
   return LOOKUP.get(word) ?? null;
 }
 
+/**
+ * Words an organization may not use to confirm or decline: the carrier acts on them first. YES
+ * is the exception: it opts back in only someone who opted out, and is a default confirm word
+ * (the inbound service reads it as an answer while a request is open).
+ */
+export const RESERVED_REPLY_WORDS: readonly string[] = [...STOP_KEYWORDS, ...START_KEYWORDS.filter((k) => k !== 'YES'), ...HELP_KEYWORDS];
+
 /** Replies that answer a confirmation request ("Reply C to confirm or N to decline"). */
 export const CONFIRM_KEYWORDS = ['C', 'YES', 'Y', 'CONFIRM', 'CONFIRMED'] as const;
 export const DECLINE_KEYWORDS = ['N', 'NO', 'DECLINE'] as const;

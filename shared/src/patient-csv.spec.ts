@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeHeader, checkPatientRow, parseDob, suggestColumn } from './patient-csv.js';
+import { parseDob } from './dob.js';
+import { analyzeHeader, checkPatientRow, suggestColumn } from './patient-csv.js';
 
 const TODAY = new Date('2026-11-23T12:00:00Z');
 

@@ -1,3 +1,4 @@
+import { looksLikeDate, parseDob } from './dob.js';
 import { normalizePhone, phoneExtension, phoneExtensionMessage } from './phone.js';
 import { cleanIdentifier, cleanName, firstControlChar } from './text.js';
 
@@ -104,30 +105,6 @@ export function analyzeHeader(header: string[]): HeaderAnalysis {
   return { columns, unrecognized, duplicates, errors };
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/**
- * A date of birth as YYYY-MM-DD from "1985-03-14", "03/14/1985" or "3/14/1985".
- * `{ error }` for an impossible or future date, null for a blank cell.
- */
-export function parseDob(input: string, today: Date = new Date()): { value: string } | { error: string } | null {
-  const text = input.trim();
-  if (!text) return null;
-  let y: number, m: number, d: number;
-  let match = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
-  if (match) [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  else if ((match = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text))) [m, d, y] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  else return { error: `"${clip(text)}" is not a date: use YYYY-MM-DD or MM/DD/YYYY` };
-  if (m < 1 || m > 12) return { error: `"${text}" has no month ${m}` };
-  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  if (d < 1 || d > daysInMonth) return { error: `"${text}" is not a real date (${MONTHS[m - 1]} has ${daysInMonth} days in ${y})` };
-  const value = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-  const todayIso = today.toISOString().slice(0, 10);
-  if (value > todayIso) return { error: `"${text}" is in the future` };
-  if (y < 1900) return { error: `"${text}" is before 1900` };
-  return { value };
-}
-
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 export function isEmail(text: string): boolean {
   return EMAIL.test(text.trim());
@@ -138,7 +115,7 @@ export function looksLike(value: string, defaultCountry = 'US'): 'email' | 'phon
   const v = value.trim();
   if (isEmail(v)) return 'email';
   // Dates first: "1985-03-14" would otherwise go through the (slow) phone parser.
-  if (/^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\/\d{1,2}\/\d{4})$/.test(v)) return 'date';
+  if (looksLikeDate(v)) return 'date';
   if (/^[\d\s().+-]{7,}$/.test(v) && normalizePhone(v, defaultCountry)) return 'phone';
   if (/^[\p{L}][\p{L}' .-]*$/u.test(v) && !/\d/.test(v)) return 'name';
   return 'other';

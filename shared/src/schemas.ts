@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESERVED_REPLY_WORDS } from './opt-keywords.js';
 import { EXPORT_MAX_YEAR, EXPORT_MIN_YEAR } from './text.js';
 
 export const ROLES = ['owner', 'admin', 'member', 'external'] as const;
@@ -40,7 +41,6 @@ export const orgPoliciesSchema = z.object({
 export type OrgPolicies = z.infer<typeof orgPoliciesSchema>;
 
 const keyword = z.string().trim().toUpperCase().regex(/^[A-Z0-9]{1,20}$/, 'One word of letters or digits');
-const RESERVED = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE', 'START', 'UNSTOP', 'HELP', 'INFO'];
 
 /** Automatic replies: the HELP text and the words that answer a confirmation request. */
 export const orgRepliesSchema = z
@@ -52,7 +52,7 @@ export const orgRepliesSchema = z
   })
   .superRefine((v, ctx) => {
     for (const [field, words] of [['confirmKeywords', v.confirmKeywords], ['declineKeywords', v.declineKeywords]] as const) {
-      const reserved = words.filter((w) => RESERVED.includes(w));
+      const reserved = words.filter((w) => RESERVED_REPLY_WORDS.includes(w));
       if (reserved.length) ctx.addIssue({ code: 'custom', path: [field], message: `${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} kept for opt-out and help` });
     }
     const both = v.confirmKeywords.filter((w) => v.declineKeywords.includes(w));

@@ -1,4 +1,5 @@
-import { contextFrom, textOf } from './fields';
+import type { AdapterSelectors } from '@caretext/shared/ehr-fields';
+import { contextFrom, selectText } from './fields';
 import type { EhrAdapter, PatientField } from './patient-context';
 
 /** An adapter an admin defined in the web app (ehrAdapters.list): a URL pattern and a CSS selector per field. */
@@ -6,7 +7,7 @@ export type AdapterDefinition = {
   id: string;
   name: string;
   urlPattern: string;
-  selectors: Partial<Record<PatientField, string | null>>;
+  selectors: AdapterSelectors;
 };
 
 /**
@@ -26,14 +27,10 @@ export function urlPatternRegex(pattern: string): RegExp | null {
   return new RegExp(`^${schemePart}://${hostPart}${portPart}${pathPart}$`, 'i');
 }
 
-/** `document.querySelector` that treats an admin's invalid selector as "not on this page". */
+/** An admin's invalid selector reads as "not on this page". */
 function select(doc: Document, selector: string | null | undefined): string {
-  if (!selector) return '';
-  try {
-    return textOf(doc.querySelector(selector));
-  } catch {
-    return '';
-  }
+  const text = selectText(doc, selector);
+  return typeof text === 'string' ? text : '';
 }
 
 export function adminDefinedAdapter(def: AdapterDefinition): EhrAdapter {

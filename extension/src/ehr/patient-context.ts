@@ -1,21 +1,11 @@
-/**
- * What an adapter reads from the EHR page. Every value is untrusted page text: trimmed,
- * whitespace-collapsed and length-capped, never HTML. DOB is YYYY-MM-DD when the page's date
- * could be understood, otherwise the text as shown; phone is as shown (the background turns it
- * into E.164 with the same rules as the server).
- */
-export type PatientContext = {
-  name: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  dob: string | null;
-  mrn: string | null;
-  phone: string | null;
-  email: string | null;
-};
+import { EHR_PATIENT_FIELDS, type EhrPatientField } from '@caretext/shared/ehr-fields';
+import type { PatientContext } from '@caretext/shared/ehr-extract';
 
-export type PatientField = keyof PatientContext;
-export const PATIENT_FIELDS: readonly PatientField[] = ['name', 'firstName', 'lastName', 'dob', 'mrn', 'phone', 'email'];
+export { emptyContext } from '@caretext/shared/ehr-extract';
+export type { PatientContext };
+
+export type PatientField = EhrPatientField;
+export const PATIENT_FIELDS = EHR_PATIENT_FIELDS;
 
 /**
  * One EHR: where it runs, how it reads the patient on screen, and how much its reading is
@@ -29,10 +19,6 @@ export type EhrAdapter = {
   matches(url: URL, document: Document): boolean;
   read(document: Document): PatientContext | null;
 };
-
-export function emptyContext(): PatientContext {
-  return { name: null, firstName: null, lastName: null, dob: null, mrn: null, phone: null, email: null };
-}
 
 /**
  * Enough to tell one patient from another: an MRN, or a name with a DOB or phone. A name alone

@@ -167,4 +167,23 @@ describe('the sidebar', () => {
     await screen.findByTestId('composer-text');
     expect(bg.requests.find((r) => r.type === 'patient.linkMrn')).toMatchObject({ patientId: 'p1', page: { mrn: '00311002' } });
   });
+
+  it('labels delivery statuses as the web inbox does, a canceled text with why it was not sent', async () => {
+    const outbound = (id: string, status: string, errorMessage: string | null, errorCode: string | null = null) => ({ ...inbound(id, `text ${id}`), direction: 'outbound', status, errorMessage, errorCode, sender: 'Dana' });
+    const messages = [
+      outbound('m1', 'delivered', null),
+      outbound('m2', 'failed', 'Unknown destination handset', '30005'),
+      outbound('m3', 'canceled', 'Not sent: the patient opted out of texts from (415) 555-0100.'),
+    ];
+    fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages })), 'patient.history': () => ok(history(messages)) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await waitFor(() => expect(screen.getAllByTestId('message-status')).toHaveLength(3));
+    const statuses = screen.getAllByTestId('message-status');
+    expect(statuses.map((s) => s.textContent)).toEqual([
+      '· Delivered',
+      '· Failed: Unknown destination handset (error 30005)',
+      '· Canceled: Not sent: the patient opted out of texts from (415) 555-0100.',
+    ]);
+    expect(statuses.map((s) => s.className)).toEqual(['status-ok', 'status-error', 'status-muted']);
+  });
 });

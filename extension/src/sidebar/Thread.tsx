@@ -24,7 +24,7 @@ export function Thread({ view, onDiscard }: { view: HistoryView; onDiscard(idemp
               <span>· {formatTime(m.createdAt)}</span>
               {m.direction === 'outbound' && m.sender && <span>· {m.sender}</span>}
               {status && (
-                <span class={status.tone === 'error' ? 'status-error' : status.tone === 'ok' ? 'status-ok' : ''} data-testid="message-status">
+                <span class={`status-${status.tone}`} data-testid="message-status">
                   · {status.label}
                 </span>
               )}

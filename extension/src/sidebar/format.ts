@@ -1,3 +1,5 @@
+import { describeStatus, type StatusMessage, type StatusTone } from '@caretext/shared/message-status';
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** 1972-02-09 -> "Feb 9, 1972" (split by hand: no time zone can move a birthday). */
@@ -16,24 +18,13 @@ export function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }
 
-/** What a message's delivery status means to staff (as in the web inbox). */
-export function statusOf(m: { direction: string; status: string; errorCode: string | null; errorMessage: string | null; sendAfter: string | null }): { label: string; tone: 'ok' | 'error' | 'pending' } | null {
-  if (m.direction !== 'outbound') return null;
-  switch (m.status) {
-    case 'queued':
-      return m.sendAfter && new Date(m.sendAfter) > new Date() ? { label: `Scheduled for ${formatTime(m.sendAfter)}`, tone: 'pending' } : { label: 'Queued', tone: 'pending' };
-    case 'sending':
-      return { label: 'Sending', tone: 'pending' };
-    case 'sent':
-      return { label: 'Sent', tone: 'ok' };
-    case 'delivered':
-      return { label: 'Delivered', tone: 'ok' };
-    case 'undelivered':
-    case 'failed': {
-      const why = [m.errorMessage, m.errorCode && `(error ${m.errorCode})`].filter(Boolean).join(' ');
-      return { label: `${m.status === 'failed' ? 'Failed' : 'Undelivered'}${why ? `: ${why}` : ''}`, tone: 'error' };
-    }
-    default:
-      return { label: m.status.charAt(0).toUpperCase() + m.status.slice(1), tone: 'pending' };
-  }
+/**
+ * What a message's delivery status means to staff (the shared labels, as in the web inbox). The
+ * sidebar has no room for a second line, so the reason follows the label: "Failed: …", "Canceled: …".
+ */
+export function statusOf(m: StatusMessage, now = new Date()): { label: string; tone: StatusTone } | null {
+  const view = describeStatus(m, (when) => formatTime(new Date(when).toISOString(), now), now);
+  if (!view) return null;
+  const why = view.tone === 'pending' ? null : view.detail;
+  return { label: why ? `${view.label}: ${why}` : view.label, tone: view.tone };
 }

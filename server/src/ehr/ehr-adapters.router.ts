@@ -1,3 +1,4 @@
+import { EHR_PATIENT_FIELDS, type EhrPatientField } from '@caretext/shared';
 import { z } from 'zod';
 import { adminProcedure, orgProcedure, router } from '../trpc/trpc.js';
 import type { EhrAdaptersService } from './ehr-adapters.service.js';
@@ -15,7 +16,7 @@ export function ehrAdaptersRouter(adapters: EhrAdaptersService) {
           adapterId: z.string().max(64).optional(),
           name: z.string().trim().min(2).max(80),
           urlPattern,
-          selectors: z.object({ name: selector, firstName: selector, lastName: selector, dob: selector, mrn: selector, phone: selector, email: selector }),
+          selectors: z.object(Object.fromEntries(EHR_PATIENT_FIELDS.map((f) => [f, selector])) as Record<EhrPatientField, typeof selector>),
           published: z.boolean(),
         }),
       )

@@ -1,3 +1,4 @@
+import type { AdapterSelectors } from '@caretext/shared';
 import { Inject, Injectable } from '@nestjs/common';
 import { TRPCError } from '@trpc/server';
 import { type Actor, isAdmin } from '../access/access.service.js';
@@ -5,8 +6,6 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { DATABASE } from '../tokens.js';
 import { EhrOriginsService } from './ehr-origins.service.js';
-
-export type AdapterSelectors = Partial<Record<'name' | 'firstName' | 'lastName' | 'dob' | 'mrn' | 'phone' | 'email', string | null>>;
 
 /**
  * Admin-defined EHR adapters: a URL pattern and a CSS selector per field. Extensions fetch the

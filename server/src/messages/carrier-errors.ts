@@ -19,17 +19,3 @@ export function carrierErrorMessage(code: string | number | null | undefined, fa
   if (code === null || code === undefined || code === '') return fallback ?? null;
   return CARRIER_ERROR_MESSAGES[String(code)] ?? fallback ?? `Carrier error ${code}`;
 }
-
-/** Message statuses in the order they can happen; a callback never moves a message backwards. */
-export const STATUS_RANK: Record<string, number> = {
-  accepted: 0,
-  scheduled: 0,
-  queued: 0,
-  sending: 1,
-  sent: 2,
-  delivered: 3,
-  undelivered: 3,
-  failed: 3,
-  read: 4,
-  canceled: 3,
-};

@@ -1,4 +1,5 @@
 import { forwardRef, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { STATUS_RANK } from '@caretext/shared';
 import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -92,7 +93,7 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const stop = checks.filter((c) => c.reason !== null);
       const canceled = stop.length
         ? await tx.query<Canceled>(
-            `UPDATE "Message" m SET status = 'canceled', "statusRank" = 3, "errorMessage" = v.text, "claimedAt" = $3
+            `UPDATE "Message" m SET status = 'canceled', "statusRank" = ${STATUS_RANK.canceled}, "errorMessage" = v.text, "claimedAt" = $3
                FROM unnest($1::text[], $2::text[]) AS v(id, text), "Conversation" c
               WHERE m.id = v.id AND c.id = m."conversationId"
               RETURNING m.id, m."orgId", m."conversationId", c."teamId"`,
@@ -102,7 +103,7 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const go = checks.filter((c) => c.reason === null).map((c) => c.id);
       const claimed = go.length
         ? await tx.query<Claimed>(
-            `UPDATE "Message" m SET status = 'sending', "statusRank" = 1, "claimedBy" = $1, "claimedAt" = $2, attempts = m.attempts + 1
+            `UPDATE "Message" m SET status = 'sending', "statusRank" = ${STATUS_RANK.sending}, "claimedBy" = $1, "claimedAt" = $2, attempts = m.attempts + 1
                FROM "Conversation" c, "PhoneNumber" n
               WHERE m.id = ANY($3::text[]) AND c.id = m."conversationId" AND n.id = c."phoneNumberId"
               RETURNING m.id, m."orgId", m."conversationId", c."teamId", m.body, m."mediaUrls", m."fromNumber", m."toNumber", m.attempts, n."messagesPerSecond"`,
@@ -146,18 +147,18 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       if (error instanceof CarrierError) {
         const code = error.code !== null ? String(error.code) : null;
         await this.db.sql.query(
-          `UPDATE "Message" SET status = 'failed', "statusRank" = 3, "errorCode" = $2, "errorMessage" = $3, "failedAt" = $4 WHERE id = $1`,
+          `UPDATE "Message" SET status = 'failed', "statusRank" = ${STATUS_RANK.failed}, "errorCode" = $2, "errorMessage" = $3, "failedAt" = $4 WHERE id = $1`,
           [m.id, code, carrierErrorMessage(code, error.message), this.clock.now()],
         );
         if (code === '21610') await this.status.recordCarrierOptOut(m.orgId, m.conversationId, m.toNumber);
       } else if (NEVER_CONNECTED.has((error as NodeJS.ErrnoException).code ?? '') && m.attempts < MAX_ATTEMPTS) {
         const retryAt = new Date(this.clock.now().getTime() + 2 ** m.attempts * 1000);
-        await this.db.sql.query(`UPDATE "Message" SET status = 'queued', "statusRank" = 0, "sendAfter" = $2, "claimedBy" = NULL WHERE id = $1`, [m.id, retryAt]);
+        await this.db.sql.query(`UPDATE "Message" SET status = 'queued', "statusRank" = ${STATUS_RANK.queued}, "sendAfter" = $2, "claimedBy" = NULL WHERE id = $1`, [m.id, retryAt]);
         return;
       } else {
         // The request may have reached the carrier: never resend blindly.
         await this.db.sql.query(
-          `UPDATE "Message" SET status = 'failed', "statusRank" = 3, "errorMessage" = $2, "failedAt" = $3 WHERE id = $1`,
+          `UPDATE "Message" SET status = 'failed', "statusRank" = ${STATUS_RANK.failed}, "errorMessage" = $2, "failedAt" = $3 WHERE id = $1`,
           [m.id, `Could not confirm the carrier received it (${(error as Error).message}); not retried to avoid a duplicate. Check with the patient before resending.`, this.clock.now()],
         );
       }
@@ -168,7 +169,7 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private async failStuck(): Promise<void> {
     const before = new Date(this.clock.now().getTime() - STUCK_MS);
     await this.db.sql.query(
-      `UPDATE "Message" SET status = 'failed', "statusRank" = 3, "failedAt" = $2,
+      `UPDATE "Message" SET status = 'failed', "statusRank" = ${STATUS_RANK.failed}, "failedAt" = $2,
               "errorMessage" = 'Interrupted while handing the message to the carrier; not retried to avoid a duplicate. Check with the patient before resending.'
         WHERE status = 'sending' AND "carrierSid" IS NULL AND "claimedAt" < $1`,
       [before, this.clock.now()],

@@ -4,7 +4,7 @@ import { CARRIER, type Carrier } from '../carriers/carrier.js';
 import type { Database } from '../db/database.js';
 import type { Org, Patient, PhoneNumber } from '../generated/prisma/client.js';
 import { DATABASE } from '../tokens.js';
-import type { BlockReason } from './send-blocked.js';
+import type { BlockReason } from '@caretext/shared';
 
 export type Blocker = { reason: BlockReason; message: string };
 

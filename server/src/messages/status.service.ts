@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Database, SqlRunner } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { CLOCK, type Clock, DATABASE } from '../tokens.js';
-import { carrierErrorMessage, STATUS_RANK } from './carrier-errors.js';
+import { statusRank } from '@caretext/shared';
+import { carrierErrorMessage } from './carrier-errors.js';
 
 export type StatusCallback = { MessageSid: string; MessageStatus: string; ErrorCode?: string; ErrorMessage?: string; From?: string; To?: string } & Record<string, string>;
 
@@ -108,7 +109,7 @@ export class StatusService {
         batch.map((p) => p.params.MessageSid),
         batch.map((p) => p.status),
         batch.map((p) => JSON.stringify(p.params)),
-        batch.map((p) => STATUS_RANK[p.status] ?? 0),
+        batch.map((p) => statusRank(p.status)),
         batch.map((p) => p.params.ErrorCode || null),
         batch.map((p) => (failed(p.status) ? carrierErrorMessage(p.params.ErrorCode || null, p.params.ErrorMessage || undefined) : null)),
         now,
@@ -137,8 +138,8 @@ export class StatusService {
   private async apply(sql: SqlRunner, updates: { sid: string; status: string; errorCode: string | null; errorText: string | null }[], now: Date) {
     const best = new Map<string, (typeof updates)[number] & { rank: number }>();
     for (const u of updates) {
-      const rank = STATUS_RANK[u.status];
-      if (rank === undefined || rank === 0) continue;
+      const rank = statusRank(u.status);
+      if (rank === 0) continue;
       const current = best.get(u.sid);
       if (!current || rank > current.rank) best.set(u.sid, { ...u, rank });
     }

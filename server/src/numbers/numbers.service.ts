@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatPhoneForDisplay, normalizePhone } from '@caretext/shared';
+import { formatPhoneForDisplay, normalizePhone, STATUS_RANK } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -143,7 +143,7 @@ export class NumbersService {
       // now, with the reason in the thread, rather than let them sit until their time comes.
       await tx.message.updateMany({
         where: { status: 'queued', direction: 'outbound', conversation: { phoneNumberId: number.id } },
-        data: { status: 'canceled', statusRank: 3, errorMessage: releasedCancelText(number.e164, now) },
+        data: { status: 'canceled', statusRank: STATUS_RANK.canceled, errorMessage: releasedCancelText(number.e164, now) },
       });
       await this.audit.record(actor, { action: 'number.released', summary: `Released ${formatPhoneForDisplay(number.e164)}`, targetType: 'phoneNumber', targetId: number.id }, tx);
     });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { optKeyword } from '@caretext/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CarrierError } from '../../src/carriers/carrier.js';
 import { DESTINATIONS } from '../../src/carriers/simulator/destinations.js';
@@ -209,6 +210,27 @@ describe.runIf(process.env.TEST_DB !== 'postgres')('TwilioCarrier against the Tw
       const start = await t.simulator.simulateInbound({ from: PATIENT.mobile, to: clinic.phoneNumber, body: 'START' });
       expect(start.optOutType).toBe('START');
       await expect(send(PATIENT.mobile)).resolves.toMatchObject({ status: 'queued' });
+    });
+
+    it('reads STOP, START and HELP exactly as the server does (one keyword list, one matcher)', async () => {
+      const replies: Array<[string, 'STOP' | 'START' | 'HELP' | null]> = [
+        ['stop', 'STOP'],
+        [' STOP! ', 'STOP'],
+        ['"stop"', 'STOP'],
+        ['STOP 🛑', 'STOP'],
+        ['ＳＴＯＰ', 'STOP'],
+        ['Stop please', null],
+        ['unsubscribe', 'STOP'],
+        ['start', 'START'],
+        ['Unstop.', 'START'],
+        ['help', 'HELP'],
+        ['info', 'HELP'],
+        ['I cannot END my prescription', null],
+      ];
+      for (const [body, expected] of replies) {
+        const result = await t.simulator.simulateInbound({ from: PATIENT.mobile, to: clinic.phoneNumber, body });
+        expect({ body, simulator: result.optOutType, server: optKeyword(body) }).toEqual({ body, simulator: expected, server: expected });
+      }
     });
 
     it('serves POST /__simulator/inbound for the web app demo mode', async () => {

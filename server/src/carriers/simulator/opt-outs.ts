@@ -1,24 +1,15 @@
+import { type OptKeyword, optKeyword } from '@caretext/shared';
+
 /**
  * Twilio's Advanced Opt-Out, as the simulator models it: a recipient who texts a STOP keyword to
  * one of our numbers can no longer be sent to from that number (21610) until they text START.
- * Twilio matches a whole-message keyword, case-insensitively, ignoring surrounding whitespace;
- * we also ignore trailing punctuation ("Stop." counts, "STOP please" does not).
+ * The keywords and how a reply is matched are the server's own (`optKeyword` in shared): a
+ * whole-message keyword, any case, punctuation or emoji around it ("Stop." counts, "STOP please"
+ * does not), so the simulated carrier and CareText never disagree on who opted out.
  */
-const KEYWORDS = {
-  STOP: ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE'],
-  START: ['START', 'YES', 'UNSTOP'],
-  HELP: ['HELP', 'INFO'],
-} as const;
+export type OptOutType = OptKeyword;
 
-export type OptOutType = keyof typeof KEYWORDS;
-
-export function optOutType(body: string): OptOutType | null {
-  const word = body.trim().replace(/[.!?]+$/, '').toUpperCase();
-  for (const [type, words] of Object.entries(KEYWORDS) as Array<[OptOutType, readonly string[]]>) {
-    if (words.includes(word)) return type;
-  }
-  return null;
-}
+export const optOutType = optKeyword;
 
 export class OptOutRegistry {
   private readonly pairs = new Set<string>();

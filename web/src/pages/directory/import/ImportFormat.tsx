@@ -40,7 +40,7 @@ export function ImportFormat() {
           Phones in any common format: (555) 123-4567, 555.123.4567, +1 555 123 4567, 5551234567. A number with an extension (ext. 12, x12) is refused: texts
           cannot reach an extension, so give a direct mobile number.
         </li>
-        <li>Dates of birth as YYYY-MM-DD or MM/DD/YYYY (real dates only: 02/30 is refused).</li>
+        <li>Dates of birth as YYYY-MM-DD, MM/DD/YYYY or Mar 14, 1985 (real dates only: 02/30 is refused).</li>
         <li>At most 200 columns. A cell holding a control character (such as NUL) rejects its row.</li>
         <li>
           Rows match existing patients by phone or MRN (when they disagree, the MRN wins). A match gets the row's non-empty cells; no match creates a new

@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { normalizePhone } from '@caretext/shared';
+import cases from '../../../../../test/fixtures/ehr/adapter-cases.json';
 import { testAdapter } from './testAdapter';
 
 const PAGE = `
@@ -53,5 +57,21 @@ describe('testAdapter', () => {
     expect(name).toMatchObject({ status: 'found', value: 'EveglobalThis.pwned = true' });
     for (const r of results) for (const v of Object.values(r)) expect(typeof v).toBe('string');
     expect(document.querySelector('img')).toBeNull();
+  });
+});
+
+// The same table is read by the extension's test (extension/src/ehr/adapter-cases.spec.ts).
+describe('testAdapter on the EHR fixtures reads what the extension reads', () => {
+  it.each(cases.cases)('$fixture', ({ fixture, selectors, expected }) => {
+    const html = readFileSync(path.resolve(__dirname, '../../../../../test/fixtures/ehr', fixture), 'utf8');
+    const results = testAdapter(html, selectors);
+    const got = Object.fromEntries(
+      Object.keys(expected).map((field) => {
+        const r = results.find((x) => x.field === field)!;
+        const value = r.status === 'found' ? r.value : `${r.status}: ${'error' in r ? r.error : ''}`;
+        return [field, field === 'phone' && r.status === 'found' ? normalizePhone(value) : value];
+      }),
+    );
+    expect(got).toEqual(expected);
   });
 });

@@ -1,17 +1,10 @@
-import { formatPhoneForDisplay, normalizePhone, parseDob } from '@caretext/shared';
+import { type AdapterSelectors, EHR_FIELD_LABELS, EHR_PATIENT_FIELDS, type EhrPatientField, fieldValue, formatPhoneForDisplay, normalizePhone, parseDob, selectText } from '@caretext/shared';
 
-export const ADAPTER_FIELDS = [
-  { key: 'name', label: 'Full name', example: '.patient-header .name' },
-  { key: 'firstName', label: 'First name', example: '#fname' },
-  { key: 'lastName', label: 'Last name', example: '#lname' },
-  { key: 'dob', label: 'Date of birth', example: '[data-field="dob"]' },
-  { key: 'mrn', label: 'MRN', example: '.mrn' },
-  { key: 'phone', label: 'Phone', example: '.contact .phone' },
-  { key: 'email', label: 'Email', example: '.contact .email' },
-] as const;
+export type { AdapterSelectors };
+export type AdapterField = EhrPatientField;
 
-export type AdapterField = (typeof ADAPTER_FIELDS)[number]['key'];
-export type AdapterSelectors = Partial<Record<AdapterField, string | null>>;
+/** The fields in the form's order, with their labels (shared with the extension and server). */
+export const ADAPTER_FIELDS = EHR_PATIENT_FIELDS.map((key) => ({ key, ...EHR_FIELD_LABELS[key] }));
 
 /** What one selector found on the pasted page. Every text here is plain text, never markup. */
 export type FieldResult =
@@ -23,7 +16,9 @@ export type FieldResult =
 
 /**
  * Parses pasted EHR HTML into an inert document (DOMParser never runs scripts or loads images)
- * and reads each field with its selector, normalized the way the extension normalizes it.
+ * and reads each field with its selector exactly as the extension does (shared ehr-extract: an
+ * input's value, the phone or date picked out of the text around it), then checks the value as
+ * the extension's background does before matching (phone to E.164, a real, past date of birth).
  */
 export function testAdapter(html: string, selectors: AdapterSelectors): FieldResult[] {
   const doc = new DOMParser().parseFromString(html, 'text/html');
@@ -32,26 +27,19 @@ export function testAdapter(html: string, selectors: AdapterSelectors): FieldRes
 
 function readField(doc: Document, field: AdapterField, selector: string): FieldResult {
   if (!selector) return { field, status: 'skipped' };
-  let element: Element | null;
-  try {
-    element = doc.querySelector(selector);
-  } catch (error) {
-    return { field, status: 'invalid-selector', error: error instanceof Error ? error.message : String(error) };
-  }
-  const raw = element?.textContent?.trim() ?? '';
+  const raw = selectText(doc, selector);
+  if (typeof raw !== 'string') return { field, status: 'invalid-selector', error: raw.invalid };
   if (!raw) return { field, status: 'not-found' };
-  return normalize(field, raw);
-}
-
-function normalize(field: AdapterField, raw: string): FieldResult {
+  const value = fieldValue(field, raw);
+  if (value === null) return { field, status: 'invalid-value', raw, error: `"${raw}" has no ${EHR_FIELD_LABELS[field].label.toLowerCase()} the extension can use` };
   if (field === 'phone') {
-    const e164 = normalizePhone(raw);
+    const e164 = normalizePhone(value);
     return e164 ? { field, status: 'found', raw, value: formatPhoneForDisplay(e164) } : { field, status: 'invalid-value', raw, error: `"${raw}" is not a phone number` };
   }
   if (field === 'dob') {
-    const dob = parseDob(raw);
+    const dob = parseDob(value);
     if (dob && 'value' in dob) return { field, status: 'found', raw, value: dob.value };
     return { field, status: 'invalid-value', raw, error: dob?.error ?? 'No date' };
   }
-  return { field, status: 'found', raw, value: raw.replace(/\s+/g, ' ') };
+  return { field, status: 'found', raw, value };
 }

@@ -1,0 +1,80 @@
+/**
+ * Dates of birth, read one way everywhere: the patient import, staff search, the extension
+ * reading an EHR page and the EHR adapter preview. EHRs print a birthday as 1985-03-14,
+ * 03/14/1985, 3-14-1985, Mar 14, 1985 or 14 March 1985; numeric dates are US order (month first).
+ */
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+type Parts = { year: number; month: number; day: number };
+
+/** "Mar", "march", "Sept." -> 3 / 3 / 9; 0 for a word that is no month. */
+function monthNumber(name: string): number {
+  const i = MONTH_NAMES.findIndex((m) => m.slice(0, 3).toLowerCase() === name.slice(0, 3).toLowerCase());
+  return i < 0 || !MONTH_NAMES[i]!.toLowerCase().startsWith(name.replace(/\.$/, '').toLowerCase()) ? 0 : i + 1;
+}
+
+/** Each printed form: its pattern (no anchors) and how its groups make a date. */
+const FORMS: Array<{ source: string; parts(g: string[]): Parts }> = [
+  { source: String.raw`(\d{4})-(\d{1,2})-(\d{1,2})`, parts: (g) => ({ year: +g[1]!, month: +g[2]!, day: +g[3]! }) },
+  { source: String.raw`(\d{1,2})[/-](\d{1,2})[/-](\d{4})`, parts: (g) => ({ year: +g[3]!, month: +g[1]!, day: +g[2]! }) },
+  { source: String.raw`([A-Za-z]{3,9}\.?)\s+(\d{1,2}),?\s+(\d{4})`, parts: (g) => ({ year: +g[3]!, month: monthNumber(g[1]!), day: +g[2]! }) },
+  { source: String.raw`(\d{1,2})\s+([A-Za-z]{3,9}\.?),?\s+(\d{4})`, parts: (g) => ({ year: +g[3]!, month: monthNumber(g[2]!), day: +g[1]! }) },
+];
+const WHOLE = FORMS.map((f) => ({ pattern: new RegExp(`^${f.source}$`), parts: f.parts }));
+// Within page text a date stands as a word ("DOB: 03/14/1985 (40 y)"); an ISO date may run on
+// into a time ("1985-03-14T00:00:00").
+const WITHIN = FORMS.map((f, i) => ({ pattern: new RegExp(i === 0 ? f.source : String.raw`\b${f.source}\b`), parts: f.parts }));
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function iso({ year, month, day }: Parts): string | null {
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** Whether a whole value is written as a date (real or not), e.g. to spot a shifted CSV column. */
+export function looksLikeDate(text: string): boolean {
+  return WHOLE.some((f) => f.pattern.test(text.trim()));
+}
+
+/**
+ * The first real calendar date in page text, as YYYY-MM-DD, or null. Labels and an age around it
+ * do not matter ("DOB: Mar 14, 1985 (40 y)"); no check against today (that is `parseDob`'s).
+ */
+export function dateInText(text: string): string | null {
+  const flat = text.replace(/\s+/g, ' ');
+  for (const form of WITHIN) {
+    const m = form.pattern.exec(flat);
+    const value = m && iso(form.parts(m));
+    if (value) return value;
+  }
+  return null;
+}
+
+/**
+ * A date of birth as YYYY-MM-DD from a whole value ("1985-03-14", "03/14/1985", "Mar 14, 1985").
+ * `{ error }` for text that is not a date, an impossible or future date; null for a blank value.
+ */
+export function parseDob(input: string, today: Date = new Date()): { value: string } | { error: string } | null {
+  const text = input.trim().replace(/\s+/g, ' ');
+  if (!text) return null;
+  let parts: Parts | null = null;
+  for (const form of WHOLE) {
+    const m = form.pattern.exec(text);
+    if (m) {
+      parts = form.parts(m);
+      break;
+    }
+  }
+  if (!parts) return { error: `"${text.length > 80 ? `${text.slice(0, 80)}…` : text}" is not a date: use YYYY-MM-DD, MM/DD/YYYY or Mar 14, 1985` };
+  const { year, month, day } = parts;
+  if (month < 1 || month > 12) return { error: `"${text}" has no month ${month || text.replace(/[\d\s,/-]+/g, '')}` };
+  if (day < 1 || day > daysIn(year, month)) return { error: `"${text}" is not a real date (${MONTH_NAMES[month - 1]} has ${daysIn(year, month)} days in ${year})` };
+  const value = iso(parts)!;
+  if (value > today.toISOString().slice(0, 10)) return { error: `"${text}" is in the future` };
+  if (year < 1900) return { error: `"${text}" is before 1900` };
+  return { value };
+}
