@@ -34,7 +34,7 @@ describe('lazyPage: a route whose code loads on first visit', () => {
   it('says the page could not load when the chunk fails (offline, or an old chunk after a deploy); Try again fetches it again', async () => {
     const load = vi.fn<() => Promise<typeof Page>>().mockRejectedValueOnce(new TypeError('Failed to fetch dynamically imported module')).mockResolvedValueOnce(Page);
     const reload = vi.fn();
-    const Lazy = lazyPage(load, reload);
+    const Lazy = lazyPage(load, { reload });
     render(<Lazy name="Sam" />);
     const failed = await screen.findByTestId('page-load-failed');
     expect(failed.textContent).toContain("This page couldn't load");
@@ -47,7 +47,7 @@ describe('lazyPage: a route whose code loads on first visit', () => {
 
   it('offers to reload the page, which fetches the current index.html and its chunks', async () => {
     const reload = vi.fn();
-    const Lazy = lazyPage<{ name: string }>(() => Promise.reject(new Error('gone')), reload);
+    const Lazy = lazyPage<{ name: string }>(() => Promise.reject(new Error('gone')), { reload });
     render(<Lazy name="Sam" />);
     await screen.findByTestId('page-load-failed');
     fireEvent.click(screen.getByRole('button', { name: 'Reload page' }));

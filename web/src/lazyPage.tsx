@@ -12,7 +12,12 @@ export type LazyPage<P> = ComponentType<P> & { preload: () => Promise<unknown> }
  * fails (offline, or CareText was redeployed and the old chunk is gone) it says so and offers
  * to try again or to reload, which fetches the current index.html and its chunks.
  */
-export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>, reload: () => void = () => location.reload()): LazyPage<P> {
+export function lazyPage<P extends object>(
+  load: () => Promise<ComponentType<P>>,
+  { reload = () => location.reload(), inline = false }: { reload?: () => void; inline?: boolean } = {},
+): LazyPage<P> {
+  // A page fills the window while it loads; `inline` (a dialog opened from a page) stays in place.
+  const frame = inline ? 'lazy-inline' : 'fullpage';
   let loaded: ComponentType<P> | null = null;
   let pending: Promise<ComponentType<P>> | null = null;
   const start = () =>
@@ -44,7 +49,7 @@ export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>
     }
     if (state === 'failed') {
       return (
-        <div class="fullpage" data-testid="page-load-failed">
+        <div class={frame} data-testid="page-load-failed">
           <div>
             <ErrorState
               title="This page couldn't load"
@@ -64,7 +69,7 @@ export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>
       );
     }
     return (
-      <div class="fullpage">
+      <div class={frame}>
         <Loading />
       </div>
     );
