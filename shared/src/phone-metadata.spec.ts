@@ -11,7 +11,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/core';
 import maxMetadata from 'libphonenumber-js/max/metadata';
 import minMetadata from 'libphonenumber-js/min/metadata';
 import { formatPhoneForDisplay } from './phone-format.js';
-import { normalizePhone } from './phone.js';
+import { formatPhoneForDisplayMax, normalizePhone } from './phone.js';
 
 /** Numbers as the fixtures write them: test/fixtures/ehr/*.html (sidebar), patient-csv.spec.ts and the import bench's formats, phone.spec.ts. */
 const FIXTURE_INPUTS = [
@@ -64,7 +64,10 @@ describe('phone metadata: min where it gives the same answers, max where it does
 
   it('formatPhoneForDisplay (min) shows every number exactly as max formats it', () => {
     const e164s = [...FIXTURE_INPUTS.map((i) => normalizePhone(i)).filter((n): n is string => n !== null), ...GENERATED, '+442079460958', 'not a phone', ''];
-    for (const e164 of e164s) expect(formatPhoneForDisplay(e164), e164).toBe(formatWithMax(e164));
+    for (const e164 of e164s) {
+      expect(formatPhoneForDisplay(e164), e164).toBe(formatWithMax(e164));
+      expect(formatPhoneForDisplayMax(e164), e164).toBe(formatWithMax(e164));
+    }
   });
 
   it('normalizePhone keeps max: outside North America min accepts numbers max refuses (never the reverse, never another E.164)', () => {

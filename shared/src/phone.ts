@@ -7,6 +7,7 @@
 // formatting, which min does exactly as max, is in phone-format.ts (phone-metadata.spec.ts).
 import { type CountryCode, isSupportedCountry, type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js/core';
 import maxMetadata from 'libphonenumber-js/max/metadata';
+import { formatPhoneWith } from './phone-format.js';
 
 /** A trailing extension: "ext. 12", "extension 12", "x12", "#12", ";ext=12" (digits optional). */
 const EXTENSION = /\s*[;,]?\s*(?:ext(?:ension|n)?\.?|x|#|ext=)\s*[:.]?\s*\d*\s*$/i;
@@ -74,3 +75,11 @@ export function parseFully(cleaned: string, country: string, metadata: MetadataJ
 
 /** Display formatting lives apart, on the smaller metadata: see phone-format.ts. */
 export { formatPhoneForDisplay } from './phone-format.js';
+
+/**
+ * formatPhoneForDisplay on the `max` metadata, for code that validates numbers too (the
+ * extension's background): one metadata in its bundle instead of both. Same output (tested).
+ */
+export function formatPhoneForDisplayMax(e164: string): string {
+  return formatPhoneWith(e164, maxMetadata);
+}
