@@ -3,7 +3,8 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   plugins: [preact()],
-  build: { outDir: 'dist', emptyOutDir: true },
+  // The manifest maps each entry and chunk to its files; test/bench/web reads it (initial JS per route).
+  build: { outDir: 'dist', emptyOutDir: true, manifest: true },
   server: {
     port: 5173,
     // The API runs separately in development (`pnpm dev` at the root); same-origin in production.

@@ -1,8 +1,13 @@
 // `max` metadata on purpose: `min` checks only leading digits and length, so it
 // accepts numbers no carrier can reach (e.g. +1 242 555 2671, an unassigned
 // Bahamas exchange), and every such number becomes a failed send (Twilio 21211)
-// or a bad import row. The cost is ~70 KB more (raw JSON) metadata in the bundles.
-import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+// or a bad import row. The cost is ~70 KB more (raw JSON) metadata in the bundles: the web app
+// loads this module only with the screens that validate numbers (New conversation, import,
+// patient forms, adapter preview), never with sign-in or the Inbox's first load; display
+// formatting, which min does exactly as max, is in phone-format.ts (phone-metadata.spec.ts).
+import { type CountryCode, isSupportedCountry, type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import maxMetadata from 'libphonenumber-js/max/metadata';
+import { formatPhoneWith } from './phone-format.js';
 
 /** A trailing extension: "ext. 12", "extension 12", "x12", "#12", ";ext=12" (digits optional). */
 const EXTENSION = /\s*[;,]?\s*(?:ext(?:ension|n)?\.?|x|#|ext=)\s*[:.]?\s*\d*\s*$/i;
@@ -34,7 +39,7 @@ export function phoneExtensionMessage(input: string): string {
  * Letters are rejected rather than extracted, so "call 415 555 2671" or vanity
  * numbers like "1-800-FLOWERS" do not silently become something else.
  */
-export function normalizePhone(input: string, defaultCountry = 'US'): string | null {
+export function normalizePhone(input: string, defaultCountry = 'US', metadata: MetadataJson = maxMetadata): string | null {
   if (typeof input !== 'string' || input.length > 64) return null;
   const cleaned = input.trim().replace(/^tel:/i, '');
   if (phoneExtension(cleaned)) return null;
@@ -45,15 +50,19 @@ export function normalizePhone(input: string, defaultCountry = 'US'): string | n
   const digits = cleaned.replace(/[\s().\-/]/g, '');
   const nanp = /^(?:\+?1)?([2-9]\d{9})$/.exec(digits);
   if (nanp && (digits.startsWith('+1') || NANP_DEFAULTS.has(country))) return `+1${nanp[1]}`;
-  return parseFully(cleaned, country);
+  return parseFully(cleaned, country, metadata);
 }
 
-/** The full libphonenumber parse (exported so tests can hold the fast path to it). */
-export function parseFully(cleaned: string, country: string): string | null {
-  const parsed = parsePhoneNumberFromString(cleaned, {
-    defaultCountry: isSupportedCountry(country) ? country : undefined,
-    extract: false,
-  });
+/**
+ * The full libphonenumber parse (exported so tests can hold the fast path to it). `metadata`
+ * is `max` everywhere; tests pass `min` to show where the two disagree (phone-metadata.spec.ts).
+ */
+export function parseFully(cleaned: string, country: string, metadata: MetadataJson = maxMetadata): string | null {
+  const parsed = parsePhoneNumberFromString(
+    cleaned,
+    { defaultCountry: isSupportedCountry(country as CountryCode, metadata) ? (country as CountryCode) : undefined, extract: false },
+    metadata,
+  );
   if (!parsed) return null;
   if (parsed.isValid()) return parsed.number;
   // North American numbers: accept any 10-digit number whose area code starts 2-9, even when
@@ -64,16 +73,13 @@ export function parseFully(cleaned: string, country: string): string | null {
   return null;
 }
 
+/** Display formatting lives apart, on the smaller metadata: see phone-format.ts. */
+export { formatPhoneForDisplay } from './phone-format.js';
+
 /**
- * "(415) 555-2671" for US numbers, "+44 20 7946 0958" for everything else
- * (international format, so staff can dial it from a US clinic). Input that does
- * not parse is returned unchanged rather than hidden.
+ * formatPhoneForDisplay on the `max` metadata, for code that validates numbers too (the
+ * extension's background): one metadata in its bundle instead of both. Same output (tested).
  */
-export function formatPhoneForDisplay(e164: string): string {
-  // North American numbers, including the fictional ones normalizePhone accepts: (555) 234-5678.
-  const nanp = /^\+1([2-9]\d{2})(\d{3})(\d{4})$/.exec(e164);
-  if (nanp) return `(${nanp[1]}) ${nanp[2]}-${nanp[3]}`;
-  const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) return e164;
-  return parsed.formatInternational();
+export function formatPhoneForDisplayMax(e164: string): string {
+  return formatPhoneWith(e164, maxMetadata);
 }

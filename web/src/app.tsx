@@ -3,20 +3,24 @@ import { LocationProvider, Route, Router } from 'preact-iso';
 import { Notices } from './components/Notices';
 import { ErrorState, Loading } from './components/states';
 import { refreshSession, session } from './lib/session';
-import { ConfirmEmailPage } from './pages/auth/ConfirmEmailPage';
-import { ForgotPasswordPage } from './pages/auth/ForgotPasswordPage';
-import { ResetPasswordPage } from './pages/auth/ResetPasswordPage';
-import { SignInPage } from './pages/auth/SignInPage';
-import { SignUpPage } from './pages/auth/SignUpPage';
-import { GetExtensionPage } from './pages/extension/GetExtensionPage';
-import { MailboxPage } from './pages/dev/MailboxPage';
-import { DirectoryPage, ToPatients } from './pages/directory/DirectoryPage';
-import { InboxPage } from './pages/inbox/InboxPage';
-import { InvitePage } from './pages/invite/InvitePage';
-import { NotFoundPage } from './pages/NotFoundPage';
-import { SettingsPage } from './pages/settings/SettingsPage';
-import { WelcomePage } from './pages/welcome/WelcomePage';
+import { lazyPage } from './lazyPage';
 import { Home } from './routing';
+
+// One chunk per area (see lazyPage): the sign-in page and the Inbox each load only their own code.
+const SignInPage = lazyPage(() => import('./pages/auth/SignInPage').then((m) => m.SignInPage));
+const SignUpPage = lazyPage(() => import('./pages/auth/SignUpPage').then((m) => m.SignUpPage));
+const ConfirmEmailPage = lazyPage(() => import('./pages/auth/ConfirmEmailPage').then((m) => m.ConfirmEmailPage));
+const ForgotPasswordPage = lazyPage(() => import('./pages/auth/ForgotPasswordPage').then((m) => m.ForgotPasswordPage));
+const ResetPasswordPage = lazyPage(() => import('./pages/auth/ResetPasswordPage').then((m) => m.ResetPasswordPage));
+const InvitePage = lazyPage(() => import('./pages/invite/InvitePage').then((m) => m.InvitePage));
+const WelcomePage = lazyPage(() => import('./pages/welcome/WelcomePage').then((m) => m.WelcomePage));
+const InboxPage = lazyPage(() => import('./pages/inbox/InboxPage').then((m) => m.InboxPage));
+const DirectoryPage = lazyPage(() => import('./pages/directory/DirectoryPage').then((m) => m.DirectoryPage));
+const ToPatients = lazyPage(() => import('./pages/directory/DirectoryPage').then((m) => m.ToPatients));
+const SettingsPage = lazyPage(() => import('./pages/settings/SettingsPage').then((m) => m.SettingsPage));
+const MailboxPage = lazyPage(() => import('./pages/dev/MailboxPage').then((m) => m.MailboxPage));
+const GetExtensionPage = lazyPage(() => import('./pages/extension/GetExtensionPage').then((m) => m.GetExtensionPage));
+const NotFoundPage = lazyPage(() => import('./pages/NotFoundPage').then((m) => m.NotFoundPage));
 
 export function App() {
   useEffect(() => {

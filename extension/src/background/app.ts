@@ -1,4 +1,5 @@
-import { formatPhoneForDisplay } from '@caretext/shared';
+// The max variant: the background validates numbers with max already (ehr/normalize.ts).
+import { formatPhoneForDisplayMax as formatPhoneForDisplay } from '@caretext/shared';
 import type { AdapterDefinition } from '../ehr/admin-defined';
 import { normalizePatient } from '../ehr/normalize';
 import { contextKey, type PatientContext } from '../ehr/patient-context';

@@ -2,11 +2,28 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
 
-/** Serves the built SPA; unknown GETs outside the API fall back to index.html for client routing. */
+/** Vite's hashed output (web/dist/assets): a file's name changes whenever its content does. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * Serves the built SPA; unknown GETs outside the API fall back to index.html for client routing.
+ * The app is split by route (web/src/lazyPage.tsx): index.html names the current chunks, so it
+ * is never stored (a deploy reaches the next page load), while the chunks themselves are cached
+ * for a year. A chunk that no longer exists (an old tab after a deploy) is a 404, not
+ * index.html: the page then says it could not load and offers to reload.
+ */
 export function serveWebApp(app: Express, distDir: string): void {
   const index = path.join(distDir, 'index.html');
   if (!existsSync(index)) return;
-  const assets = express.static(distDir, { index: false, maxAge: '1h' });
+  const assetsDir = path.join(distDir, 'assets') + path.sep;
+  const assets = express.static(distDir, {
+    index: false,
+    maxAge: '1h',
+    setHeaders(res, filePath) {
+      if (filePath.startsWith(assetsDir)) res.setHeader('Cache-Control', IMMUTABLE);
+      else if (filePath === index) res.setHeader('Cache-Control', 'no-store');
+    },
+  });
   // securityHeaders() defaulted Cache-Control to no-store, which serve-static would keep: the
   // built assets (no patient data) are cacheable, so clear it for them and put it back otherwise.
   app.use((req, res, next) => {
@@ -17,9 +34,12 @@ export function serveWebApp(app: Express, distDir: string): void {
       next(error);
     });
   });
+  app.use('/assets', (_req, res) => {
+    res.status(404).type('text/plain').send('Not found');
+  });
   app.get(/^\/(?!trpc|webhooks|health|api|__twilio|downloads).*/, (req, res, next) => {
     if (!req.accepts('html')) return next();
-    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Cache-Control', 'no-store');
     res.sendFile(index);
   });
 }

@@ -1,7 +1,7 @@
 import { useDismiss } from '../../lib/dismiss';
 import { useState } from 'preact/hooks';
 import { ChatIcon, PlusIcon, VideoIcon } from '../../components/icons';
-import { NewConversationDialog } from './NewConversationDialog';
+import { NewConversationDialog } from './lazyDialogs';
 
 /**
  * The purple + of the inbox: a popover with Create a chat (and Start a video chat, not built
@@ -14,7 +14,11 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
 
   return (
     <div class="new-chat" ref={ref}>
-      <button type="button" class="fab" aria-label="New" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="new-chat-button">
+      <button type="button" class="fab" aria-label="New" aria-haspopup="menu" aria-expanded={open} onClick={() => {
+          // Fetch the dialog's chunk while the person picks "Create a chat".
+          if (!open) void NewConversationDialog.preload().catch(() => undefined);
+          setOpen(!open);
+        }} data-testid="new-chat-button">
         <PlusIcon />
       </button>
       {open && (

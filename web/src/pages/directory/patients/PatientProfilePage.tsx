@@ -6,7 +6,7 @@ import { ageInYears, formatCalendarDate, formatDate, formatDateTime } from '../.
 import { useQuery } from '../../../lib/query';
 import { currentOrg } from '../../../lib/session';
 import { trpc } from '../../../lib/trpc';
-import { NewConversationDialog } from '../../inbox/NewConversationDialog';
+import { NewConversationDialog } from '../../inbox/lazyDialogs';
 import { Breadcrumbs } from '../Breadcrumbs';
 import { consentEventLabel, consentSourceLabel, displayPhone, lineTypeLabel, patientLabel, recordSourceLabel } from './display';
 import { MessageHistory } from './MessageHistory';

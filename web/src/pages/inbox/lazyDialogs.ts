@@ -1,0 +1,8 @@
+import { lazyPage } from '../../lazyPage';
+
+/**
+ * New conversation validates typed numbers with the full phone metadata (~50 KB gzip with its
+ * parser: @caretext/shared's phone.ts), which the Inbox's first load does without: the dialog is
+ * its own chunk, fetched when the menu opens (NewChatMenu preloads it) or a profile's "Text patient".
+ */
+export const NewConversationDialog = lazyPage(() => import('./NewConversationDialog').then((m) => m.NewConversationDialog), { inline: true });
