@@ -30,7 +30,8 @@ function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-function iso({ year, month, day }: Parts): string | null {
+/** The parts as YYYY-MM-DD when they make a real calendar date (not 2023-02-30); null otherwise. */
+export function calendarDate({ year, month, day }: Parts): string | null {
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
@@ -48,7 +49,7 @@ export function dateInText(text: string): string | null {
   const flat = text.replace(/\s+/g, ' ');
   for (const form of WITHIN) {
     const m = form.pattern.exec(flat);
-    const value = m && iso(form.parts(m));
+    const value = m && calendarDate(form.parts(m));
     if (value) return value;
   }
   return null;
@@ -73,7 +74,7 @@ export function parseDob(input: string, today: Date = new Date()): { value: stri
   const { year, month, day } = parts;
   if (month < 1 || month > 12) return { error: `"${text}" has no month ${month || text.replace(/[\d\s,/-]+/g, '')}` };
   if (day < 1 || day > daysIn(year, month)) return { error: `"${text}" is not a real date (${MONTH_NAMES[month - 1]} has ${daysIn(year, month)} days in ${year})` };
-  const value = iso(parts)!;
+  const value = calendarDate(parts)!;
   if (value > today.toISOString().slice(0, 10)) return { error: `"${text}" is in the future` };
   if (year < 1900) return { error: `"${text}" is before 1900` };
   return { value };

@@ -2,6 +2,7 @@
  * Text hygiene shared by the server, the web app and the extension: control characters,
  * invisible characters in identifiers, spreadsheet formulas in CSV cells, and strict dates.
  */
+import { calendarDate } from './dob.js';
 
 /**
  * C0 controls except tab, LF and CR; DEL; C1 controls. PostgreSQL cannot store NUL in text at
@@ -79,10 +80,8 @@ export type IsoDate = { year: number; month: number; day: number };
 export function parseIsoDate(text: string): IsoDate | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!match) return null;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  if (month < 1 || month > 12 || day < 1) return null;
-  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
-  return { year, month, day };
+  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
+  return calendarDate(date) ? date : null;
 }
 
 /** Export ranges before this year or after EXPORT_MAX_YEAR are typos (0001, 9999), not requests. */
