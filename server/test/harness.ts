@@ -221,15 +221,18 @@ export async function smsClinic(server: TestServer, patientPhone = '+14155550100
   return { ...staff, team, number, patient, conversationId };
 }
 
-/** Waits until a message reaches a status (the send worker and carrier callbacks are async). */
-export async function messageReaches(server: TestServer, messageId: string, statuses: string[]) {
+/**
+ * Waits until a message reaches a status (the send worker and carrier callbacks are async),
+ * polling at most `attempts` times (25 ms apart).
+ */
+export async function messageReaches(server: TestServer, messageId: string, statuses: string[], attempts = 200) {
   let last: unknown = null;
   return waitFor(async () => {
     await server.simulator?.settle();
     const m = await server.db.prisma.message.findUnique({ where: { id: messageId } });
     last = m;
     return m && statuses.includes(m.status) ? m : null;
-  }).catch((error: Error) => {
+  }, attempts).catch((error: Error) => {
     throw new Error(`message never reached ${statuses.join('/')}: ${JSON.stringify(last)}`, { cause: error });
   });
 }
