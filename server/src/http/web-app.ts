@@ -16,24 +16,16 @@ export function serveWebApp(app: Express, distDir: string): void {
   const index = path.join(distDir, 'index.html');
   if (!existsSync(index)) return;
   const assetsDir = path.join(distDir, 'assets') + path.sep;
-  const assets = express.static(distDir, {
-    index: false,
-    maxAge: '1h',
-    setHeaders(res, filePath) {
-      if (filePath.startsWith(assetsDir)) res.setHeader('Cache-Control', IMMUTABLE);
-      else if (filePath === index) res.setHeader('Cache-Control', 'no-store');
-    },
-  });
-  // securityHeaders() defaulted Cache-Control to no-store, which serve-static would keep: the
-  // built assets (no patient data) are cacheable, so clear it for them and put it back otherwise.
-  app.use((req, res, next) => {
-    const previous = res.getHeader('Cache-Control');
-    res.removeHeader('Cache-Control');
-    assets(req, res, (error?: unknown) => {
-      if (previous !== undefined && !res.headersSent) res.setHeader('Cache-Control', previous);
-      next(error);
-    });
-  });
+  // Set for every file served: securityHeaders() defaulted Cache-Control to no-store, which
+  // serve-static would otherwise keep, and the built files hold no patient data.
+  app.use(
+    express.static(distDir, {
+      index: false,
+      setHeaders(res, filePath) {
+        res.setHeader('Cache-Control', filePath.startsWith(assetsDir) ? IMMUTABLE : filePath === index ? 'no-store' : 'public, max-age=3600');
+      },
+    }),
+  );
   app.use('/assets', (_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
