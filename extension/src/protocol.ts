@@ -1,6 +1,7 @@
+import type { SecureNotification, SendMessageInput } from '@caretext/shared';
 import type { PatientContext } from './ehr/patient-context';
 import type { PageReading } from './ehr/registry';
-import type { HistoryView, LookupView, PatientView, SendResult, SessionView } from './views';
+import type { HistoryChange, HistoryView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
 
 /**
  * Messages from the popup and the sidebar (both extension pages) to the background, which alone
@@ -19,17 +20,20 @@ export type Request =
   | { type: 'patient.view'; patientId: string; teamId: string | null }
   | { type: 'patient.history'; patientId: string }
   | { type: 'draft.save'; patientId: string; body: string }
-  | {
-      type: 'message.send';
-      patientId: string;
-      teamId: string;
-      body: string;
-      idempotencyKey: string;
-      confirmPhi?: boolean;
-      quietHours?: 'send_now' | 'schedule';
-    }
+  | ({ type: 'message.send' } & SidebarSend)
   | { type: 'outbox.discard'; idempotencyKey: string }
-  | { type: 'sidebar.setOpen'; open: boolean };
+  /** A new portal link for the patient of a secure conversation (earlier links stop working). */
+  | { type: 'secure.resendLink'; conversationId: string }
+  | { type: 'sidebar.setOpen'; open: boolean }
+  /** What waits in the outbox for this patient (this browser's own, no server read). */
+  | { type: 'outbox.list'; patientId: string };
+
+/**
+ * A send from the sidebar: `conversations.send` by patient and team (the background's outbox
+ * keeps it until the server has it, so the idempotency key is always there).
+ */
+export type SidebarSend = Omit<SendMessageInput, 'conversationId' | 'patientId' | 'teamId' | 'idempotencyKey'> &
+  Required<Pick<SendMessageInput, 'patientId' | 'teamId' | 'idempotencyKey'>>;
 
 export type RequestType = Request['type'];
 
@@ -47,7 +51,9 @@ export type Results = {
   'draft.save': null;
   'message.send': SendResult;
   'outbox.discard': null;
+  'secure.resendLink': SecureNotification;
   'sidebar.setOpen': null;
+  'outbox.list': OutboxEntry[];
 };
 export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
 
@@ -62,7 +68,7 @@ export type Answer<T> = { ok: true; value: T } | { ok: false; error: Failure };
 
 /** Pushed by the background to every open sidebar over its port. */
 export type Push =
-  | { type: 'message'; conversationId: string; messageId: string }
+  | ({ type: 'message' } & HistoryChange)
   | { type: 'connection'; online: boolean }
   /** The live feed (re)started: anything may have happened while it was down. */
   | { type: 'resync' }

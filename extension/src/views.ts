@@ -1,3 +1,5 @@
+import type { ConfirmationWords } from '@caretext/shared/confirmation';
+import type { SecureNotification } from '@caretext/shared/send-input';
 import type { PatientFromPage } from './ehr/normalize';
 
 /**
@@ -58,6 +60,29 @@ export type HistoryMessage = {
   sender: string | null;
   sendAfter: string | null;
   createdAt: string;
+  /** An outbound confirmation request, and the patient's answer to it (confirmed | declined) once given. */
+  requestsConfirmation: boolean;
+  confirmation: string | null;
+  /** A secure message the patient viewed in the portal (its read receipt); null otherwise, always on SMS. */
+  readAt: string | null;
+  /** Secure Chat: recalled by its sender (no body), and the files it carries (opened in the Inbox, not here). */
+  recalled?: boolean;
+  attachments?: { id: string; fileName: string; recalled: boolean }[];
+};
+
+/**
+ * A live change in a conversation of the caller's teams, as the background pushes it: only the
+ * sidebar showing `patientId` applies it, to the history it already has (nothing is re-read).
+ */
+export type HistoryChange = {
+  patientId: string | null;
+  conversationId: string;
+  /** A new message, whole. */
+  added: HistoryMessage | null;
+  /** A later state of a message: its status (applied only forward) and the patient's answer. */
+  changed: { id: string; status: string; errorCode: string | null; errorMessage: string | null; confirmation: string | null; readAt?: string | null } | null;
+  /** The patient opted out of (or back in to) this conversation's number. */
+  optOutChanged: boolean;
 };
 
 export type OutboxEntry = {
@@ -78,15 +103,19 @@ export type HistoryView = {
   outbox: OutboxEntry[];
 };
 
-export type Availability = { available: boolean; reason: string | null };
+/** `reason` says why not in words; `blockedBy` is the refusal reason it stands for (opted_out, landline, …). */
+export type Availability = { available: boolean; reason: string | null; blockedBy?: string | null };
 
 export type PatientView = HistoryView & {
   teams: { id: string; name: string; number: string | null }[];
   teamId: string | null;
   /** Null when the user is on no team (nothing can be sent). */
   availability: { secure: Availability; sms: Availability } | null;
-  templates: { id: string; name: string; body: string; team: string | null }[];
+  templates: { id: string; name: string; body: string; requestsConfirmation?: boolean; team: string | null }[];
   draft: string;
+  /** The organization's confirmation words (null: the defaults) and name, for what a send adds and fills in. */
+  confirmationWords: ConfirmationWords | null;
+  orgName: string;
 };
 
-export type SendResult = { status: 'sent'; messageId: string; messageStatus: string; sendAfter: string | null; duplicate: boolean } | { status: 'queued' };
+export type SendResult = { status: 'sent'; messageId: string; messageStatus: string; sendAfter: string | null; duplicate: boolean; notification?: SecureNotification } | { status: 'queued' };

@@ -1,5 +1,9 @@
+import { PortalService } from './portal/portal.service.js';
+import { SecureChatService } from './portal/secure-chat.service.js';
+import { RecallService } from './portal/recall.service.js';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccessService } from './access/access.service.js';
+import { AttachmentsService } from './attachments/attachments.service.js';
 import { AuditService } from './audit/audit.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { BILLING_PROVIDER, type BillingProvider, BuiltinBillingProvider } from './billing/billing.provider.js';
@@ -8,15 +12,18 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { EventBus } from './events/event-bus.js';
 import { DevMailState } from './mail/dev-mail-state.js';
+import { DevMailboxService } from './mail/dev-mailbox.service.js';
 import { MailService } from './mail/mail.service.js';
 import { MembersService } from './members/members.service.js';
 import { OrgsService } from './orgs/orgs.service.js';
 import { ImportWorker } from './imports/import-worker.js';
+import { Housekeeping } from './jobs/housekeeping.js';
 import { ImportsService } from './imports/imports.service.js';
 import { PatientsService } from './patients/patients.service.js';
 import { TeamsService } from './teams/teams.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
-import { CLOCK, type Clock, CONFIG, DATABASE, SIMULATOR } from './tokens.js';
+import { CONFIG, DATABASE, SIMULATOR } from './injection-tokens.js';
+import { CLOCK, type Clock } from './clock.js';
 import { CARRIER, type Carrier } from './carriers/carrier.js';
 import type { TwilioSimulator } from './carriers/simulator/twilio-simulator.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -24,12 +31,16 @@ import { InboundService } from './messages/inbound.service.js';
 import { MessagingService } from './messages/messaging.service.js';
 import { SendWorker } from './messages/send-worker.js';
 import { SmsEligibility } from './messages/sms-eligibility.js';
+import { MessageEvents } from './messages/message-events.js';
+import { SimulatorService } from './messages/simulator.service.js';
 import { StatusService } from './messages/status.service.js';
 import { NumbersService } from './numbers/numbers.service.js';
+import { CohortsService } from './cohorts/cohorts.service.js';
+import { BlastsService } from './blasts/blasts.service.js';
 import { TemplatesService } from './templates/templates.service.js';
 import { EhrAdaptersService } from './ehr/ehr-adapters.service.js';
 
-export type AppDeps = { config: Config; db: Database; clock: Clock; billing?: BillingProvider; carrier: Carrier; simulator: TwilioSimulator | null };
+export type AppDeps = { config: Config; db: Database; clock: Clock; billing?: BillingProvider; carrier: Carrier; simulator: TwilioSimulator | null; events: EventBus };
 
 @Module({})
 export class AppModule {
@@ -46,24 +57,34 @@ export class AppModule {
         ConversationsService,
         InboundService,
         MessagingService,
+        PortalService,
+        SecureChatService,
+        RecallService,
         SendWorker,
         SmsEligibility,
+        SimulatorService,
         StatusService,
+        MessageEvents,
         NumbersService,
         TemplatesService,
+        CohortsService,
+        BlastsService,
         EhrAdaptersService,
         AccessService,
+        AttachmentsService,
         AuditService,
         AuthService,
         BillingService,
-        EventBus,
+        { provide: EventBus, useValue: deps.events },
         DevMailState,
+        DevMailboxService,
         MailService,
         MembersService,
         OrgsService,
         PatientsService,
         ImportsService,
         ImportWorker,
+        Housekeeping,
         TeamsService,
         TrpcRouter,
       ],

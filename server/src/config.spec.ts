@@ -25,6 +25,23 @@ describe('config', () => {
     expect(() => loadConfig({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}` })).toThrow('must be set together');
   });
 
+  it('points the Twilio SDK elsewhere (a shared simulator) only with credentials; a short send claim for tests', () => {
+    const credentials = { TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'b'.repeat(32) };
+    expect(loadConfig({ ...credentials, TWILIO_API_BASE: 'http://127.0.0.1:4010/twilio' }).twilio).toEqual({ accountSid: credentials.TWILIO_ACCOUNT_SID, authToken: credentials.TWILIO_AUTH_TOKEN, apiBase: 'http://127.0.0.1:4010/twilio' });
+    expect(loadConfig(credentials).twilio).toEqual({ accountSid: credentials.TWILIO_ACCOUNT_SID, authToken: credentials.TWILIO_AUTH_TOKEN });
+    expect(() => loadConfig({ TWILIO_API_BASE: 'http://127.0.0.1:4010/twilio' })).toThrow('TWILIO_API_BASE needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
+    expect(() => loadConfig({ ...credentials, TWILIO_API_BASE: 'simulator' })).toThrow('TWILIO_API_BASE: must be an absolute http(s) URL');
+    expect(loadConfig({ SEND_CLAIM_TTL_SECONDS: '2' }).sendClaimTtlMs).toBe(2000);
+    expect(loadConfig({}).sendClaimTtlMs).toBeNull();
+  });
+
+  it('keeps attachments under the data directory unless ATTACHMENTS_DIR says otherwise; 10 MB each by default', () => {
+    expect(loadConfig({ DATA_DIR: '/srv/caretext' })).toMatchObject({ attachmentsDir: '/srv/caretext/attachments', attachmentMaxBytes: 10 * 1024 * 1024, urlSigningSecret: null });
+    expect(loadConfig({ DATA_DIR: '/srv/caretext', ATTACHMENTS_DIR: '/mnt/shared/files', ATTACHMENT_MAX_MB: '25' })).toMatchObject({ attachmentsDir: '/mnt/shared/files', attachmentMaxBytes: 25 * 1024 * 1024 });
+    expect(() => loadConfig({ URL_SIGNING_SECRET: 'short' })).toThrow('URL_SIGNING_SECRET: must be at least 32 characters');
+    expect(loadConfig({ URL_SIGNING_SECRET: 's'.repeat(32) }).urlSigningSecret).toBe('s'.repeat(32));
+  });
+
   it('never prints the database password', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://app:s3cret-pw@db.internal:5432/caretext' });
     expect(describeDatabase(config)).not.toContain('s3cret-pw');

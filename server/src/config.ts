@@ -41,6 +41,10 @@ const envSchema = z.object({
   PUBLIC_URL: optional(z.url({ message: 'must be an absolute http(s) URL such as https://caretext.example.com' })),
   TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must start with AC followed by 32 hex characters')),
   TWILIO_AUTH_TOKEN: optional(z.string().min(16, 'looks too short')),
+  /** Where the Twilio REST API lives when it is not api.twilio.com: one simulator shared by several instances. */
+  TWILIO_API_BASE: optional(z.url({ message: 'must be an absolute http(s) URL' })),
+  /** How long a send claim holds before another worker may reconcile the message (tests make it short). */
+  SEND_CLAIM_TTL_SECONDS: optional(z.coerce.number().int().min(1)),
   SMTP_URL: optional(smtpUrl),
   MAIL_FROM: optional(z.string()),
   SUPPORT_EMAIL: optional(z.email()),
@@ -52,6 +56,11 @@ const envSchema = z.object({
   /** Demo tools (dev mailbox, "reply as patient"): default on only when PUBLIC_URL is a loopback address. */
   DEMO_TOOLS: optional(z.enum(['on', 'off'], { message: 'must be "on" or "off" (unset: on only when PUBLIC_URL is a loopback address)' })),
   IMPORT_MAX_MB: optional(z.coerce.number().int().min(1).max(1024)),
+  /** Where attachment files are kept (default `<DATA_DIR>/attachments`). */
+  ATTACHMENTS_DIR: optional(z.string()),
+  ATTACHMENT_MAX_MB: optional(z.coerce.number().int().min(1).max(100)),
+  /** Signs short-lived download links; unset: a random one made once and kept in the database. */
+  URL_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)')),
   TRUST_PROXY: optional(z.string().transform((value, ctx) => parseTrustProxy(value, ctx))),
   /** Fault injection for the crash-resume test: the process kills itself after N import batches. */
   CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: optional(z.coerce.number().int().min(1)),
@@ -65,7 +74,10 @@ export type Config = {
   /** PostgreSQL when set; otherwise embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl: string | null;
   publicUrl: string;
-  twilio: { accountSid: string; authToken: string } | null;
+  /** `apiBase`: the REST API's origin (and mount path) when it is not Twilio's, e.g. a shared simulator. */
+  twilio: { accountSid: string; authToken: string; apiBase?: string } | null;
+  /** Send claims expire after this (send-worker.ts); null: the default, CLAIM_TTL_MS. */
+  sendClaimTtlMs?: number | null;
   /** Null means: run the embedded SMTP sink and show mail on the Dev mailbox page. */
   smtpUrl: string | null;
   mailFrom: string;
@@ -78,6 +90,11 @@ export type Config = {
   /** The built Chrome extension, offered as a zip on the "Get the extension" page. */
   extensionDist?: string;
   importMaxBytes: number;
+  /** Attachment files (attachments/attachment-store.ts); created on the first upload. */
+  attachmentsDir: string;
+  attachmentMaxBytes: number;
+  /** Null: the server makes one and keeps it in the database, shared by every instance. */
+  urlSigningSecret: string | null;
   /**
    * Which peers may tell us the client's address (X-Forwarded-For), for per-address sign-in
    * limits and audit records: Express's `trust proxy` value. False: none, use the socket address.
@@ -107,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
     throw new ConfigError('Invalid configuration:\n  TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
   }
+  if (e.TWILIO_API_BASE && !e.TWILIO_ACCOUNT_SID) {
+    throw new ConfigError('Invalid configuration:\n  TWILIO_API_BASE needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
+  }
   const port = e.PORT ?? 3000;
   const config: Config = {
     env: e.NODE_ENV ?? 'production',
@@ -115,7 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: path.resolve(e.DATA_DIR ?? './data'),
     databaseUrl: e.DATABASE_URL ?? null,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
-    twilio: e.TWILIO_ACCOUNT_SID ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN! } : null,
+    twilio: e.TWILIO_ACCOUNT_SID ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN!, ...(e.TWILIO_API_BASE ? { apiBase: e.TWILIO_API_BASE } : {}) } : null,
+    sendClaimTtlMs: e.SEND_CLAIM_TTL_SECONDS ? e.SEND_CLAIM_TTL_SECONDS * 1000 : null,
     smtpUrl: e.SMTP_URL ?? null,
     mailFrom: e.MAIL_FROM ?? 'CareText <no-reply@caretext.local>',
     supportEmail: e.SUPPORT_EMAIL ?? 'support@caretext.local',
@@ -124,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL ?? 'info',
     webDist: null,
     importMaxBytes: (e.IMPORT_MAX_MB ?? 50) * 1024 * 1024,
+    attachmentsDir: path.resolve(e.ATTACHMENTS_DIR ?? path.join(e.DATA_DIR ?? './data', 'attachments')),
+    attachmentMaxBytes: (e.ATTACHMENT_MAX_MB ?? 10) * 1024 * 1024,
+    urlSigningSecret: e.URL_SIGNING_SECRET ?? null,
     trustProxy: e.TRUST_PROXY ?? 'loopback',
     sessionRecheckMs: 30_000,
     demoTools: e.DEMO_TOOLS ? e.DEMO_TOOLS === 'on' : null,

@@ -15,18 +15,19 @@ import { DevMailState } from './mail/dev-mail-state.js';
 import { MailService } from './mail/mail.service.js';
 import { AccessService } from './access/access.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
+import { mountAttachmentRoutes } from './attachments/attachments.http.js';
+import { AttachmentsService } from './attachments/attachments.service.js';
 import { mountImportRoutes } from './imports/imports.http.js';
 import { ImportsService } from './imports/imports.service.js';
 import { clientIp, type Context, MAX_BATCH_SIZE, readSessionToken, refuseBatch } from './trpc/context.js';
-import { type Clock, systemClock } from './tokens.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Carrier } from './carriers/carrier.js';
 import { createSimulatorCredentials, createTwilioSimulator, type TwilioSimulator, type TwilioSimulatorOptions } from './carriers/simulator/twilio-simulator.js';
 import { TwilioCarrier } from './carriers/twilio/twilio-carrier.js';
-import { AuditService } from './audit/audit.service.js';
 import { InboundService } from './messages/inbound.service.js';
 import { StatusService } from './messages/status.service.js';
 import { mountNumberRoutes } from './numbers/numbers.http.js';
-import { WEBHOOK_PATHS } from './numbers/numbers.service.js';
+import { NumbersService, WEBHOOK_PATHS } from './numbers/numbers.service.js';
 import { mountTwilioWebhooks, statusWebhookHandler } from './webhooks/twilio-webhooks.js';
 import { mountExtensionDownload } from './http/extension-download.js';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,23 @@ import { mountApiErrorHandler } from './imports/imports.http.js';
 import { refuseDeclaredOversize, TRPC_MAX_BODY_BYTES } from './http/body-limits.js';
 import { csrfGuard, trpcJsonOnly } from './http/csrf.js';
 import { securityHeaders } from './http/security-headers.js';
+import { mountPortalRoutes } from './portal/portal.http.js';
+import { PortalService } from './portal/portal.service.js';
 import { mountSimulatorControls } from './http/simulator-controls.js';
+import { SimulatorService } from './messages/simulator.service.js';
+import { HealthService, Readiness } from './health/health.service.js';
+import { mountHealth } from './http/health.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.js';
+import type { EventBus } from './events/event-bus.js';
+import { openEventBus } from './events/pg-notify-event-bus.js';
+
+/** LOG_LEVEL: what the server prints, from errors only to debug detail (Nest's levels). */
+const LOG_LEVELS: Record<Config['logLevel'], LogLevel[]> = {
+  error: ['error'],
+  warn: ['error', 'warn'],
+  info: ['error', 'warn', 'log'],
+  debug: ['error', 'warn', 'log', 'debug', 'verbose'],
+};
 
 export type RunningServer = {
   url: string;
@@ -43,6 +60,8 @@ export type RunningServer = {
   app: NestExpressApplication;
   /** The Twilio-compatible simulator, when no Twilio credentials are configured. */
   simulator: TwilioSimulator | null;
+  /** starting -> ready -> stopping, as GET /health/ready reports it. */
+  readiness: Readiness;
   close(): Promise<void>;
 };
 
@@ -66,8 +85,10 @@ export async function openConfiguredDatabase(config: Config, log: (line: string)
 /** config -> database -> migrate -> Nest app -> HTTP. Used by main.ts and by every API test. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const ownsDb = !options.db;
+  const readiness = new Readiness();
   const db = options.db ?? (await openConfiguredDatabase(config, (line) => console.log(`[db] ${line}`)));
   let sink: Awaited<ReturnType<typeof startDevMailSink>> | null = null;
+  let events: EventBus | null = null;
   const clock = options.clock ?? systemClock;
   // Real Twilio with credentials; otherwise the same SDK code talks to the simulator mounted
   // in this server (its URL is known only once we listen, hence the function).
@@ -75,7 +96,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let ownUrl = '';
   let carrier: Carrier;
   if (config.twilio) {
-    carrier = new TwilioCarrier(config.twilio);
+    const { apiBase, ...credentials } = config.twilio;
+    carrier = new TwilioCarrier({ ...credentials, ...(apiBase ? { baseUrl: apiBase } : {}) });
   } else {
     const credentials = createSimulatorCredentials();
     // Its unauthenticated control route is replaced by our signed-in one (http/simulator-controls.ts).
@@ -83,9 +105,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     carrier = new TwilioCarrier({ ...credentials, baseUrl: () => ownUrl + SIMULATOR_PATH });
   }
   try {
+    // PostgreSQL: live events through LISTEN/NOTIFY, so every instance's subscribers see them.
+    events = await openEventBus(db, config.databaseUrl, (line) => console.warn(`[events] ${line}`));
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.register({ config, db, clock, billing: options.billing, carrier, simulator }),
-      { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: true },
+      AppModule.register({ config, db, clock, billing: options.billing, carrier, simulator, events }),
+      { logger: options.logger ?? LOG_LEVELS[config.logLevel], bodyParser: true },
     );
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (per-address limits).
     app.set('trust proxy', config.trustProxy);
@@ -108,7 +132,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // The CSRF check reads publicUrl per request: the test harness learns its port after listening.
     expressApp.use(securityHeaders({ https: config.publicUrl.startsWith('https:') }));
     expressApp.use(csrfGuard(() => config.publicUrl));
-    expressApp.get('/health', (_req: unknown, res: { json(v: unknown): void }) => res.json({ ok: true }));
+    mountHealth(expressApp, new HealthService(db, readiness, events));
     // One batched POST must not carry a hundred sign-in guesses (or a hundred of anything).
     app.use('/trpc', (req: import('express').Request, res: import('express').Response, next: () => void) => {
       const refused = refuseBatch(req.path, req.query.batch);
@@ -129,16 +153,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           return { auth: state, authEnded: ended, sessions: auth, ip: clientIp(req), userAgent: req.headers['user-agent'] ?? null, access, req, res };
         },
         onError: ({ error, path }) => {
-          if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${path}:`, error.cause ?? error);
+          if (isDatabaseUnavailable(error.cause)) console.warn(`[trpc] ${path}: database unavailable (${error.cause?.message}): answered 503`);
+          else if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${path}:`, error.cause ?? error);
         },
+        // The database restarting or failing over: 503 and when to ask again, not a 500.
+        responseMeta: ({ errors }) => (errors.some((e) => isDatabaseUnavailable(e.cause)) ? { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } } : {}),
       }),
     );
+    mountPortalRoutes(expressApp, app.get(PortalService), { https: config.publicUrl.startsWith('https:') });
     mountImportRoutes(expressApp, app.get(ImportsService), auth, access);
-    mountNumberRoutes(expressApp, { db, auth, access, audit: app.get(AuditService) });
+    mountNumberRoutes(expressApp, app.get(NumbersService), auth, access);
+    mountAttachmentRoutes(expressApp, app.get(AttachmentsService), auth, access);
     mountApiErrorHandler(expressApp);
     mountTwilioWebhooks(expressApp, { publicUrl: config.publicUrl, config, carrier, status: app.get(StatusService), inbound: app.get(InboundService) });
     if (simulator) {
-      mountSimulatorControls(expressApp, SIMULATOR_PATH, { simulator, db, auth, access, enabled: () => app.get(DevMailState).simulatorControls });
+      mountSimulatorControls(expressApp, SIMULATOR_PATH, { simulator: app.get(SimulatorService), auth, access });
       expressApp.use(SIMULATOR_PATH, simulator.router);
     }
     mountExtensionDownload(expressApp, config.extensionDist ?? fileURLToPath(new URL('../../extension/dist', import.meta.url)));
@@ -166,14 +195,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }
     }
     const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
+    readiness.state = 'ready';
     return {
       url,
       port,
       db,
       app,
       simulator,
+      readiness,
       async close() {
+        readiness.state = 'stopping';
         await app.close();
+        await events!.close();
         simulator?.stop();
         await sink?.close();
         if (ownsDb) await db.close();
@@ -181,6 +214,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   } catch (error) {
     await sink?.close();
+    await events?.close();
     if (ownsDb) await db.close();
     throw error;
   }

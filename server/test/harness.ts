@@ -1,4 +1,10 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import pg from 'pg';
@@ -8,7 +14,7 @@ import { type Database, openDatabase } from '../src/db/database.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import type { AppRouter } from '../src/trpc/app-router.js';
 import { MAX_BATCH_SIZE, UNBATCHABLE } from '../src/trpc/context.js';
-import type { Clock } from '../src/tokens.js';
+import type { Clock } from '../src/clock.js';
 import { immediateScheduler } from '../src/carriers/simulator/webhooks.js';
 import { SpecValidator } from '../src/carriers/simulator/spec-validator.js';
 
@@ -56,7 +62,11 @@ export async function openTestDatabase(): Promise<{ db: Database; url: string | 
 }
 
 export type TestServer = RunningServer & {
+  /** The scratch PostgreSQL database's URL (null on PGlite). */
+  databaseUrl: string | null;
   clock: TestClock;
+  /** Where this server keeps attachment files: a fresh temporary directory per test server. */
+  attachmentsDir: string;
   /** Every request and response the simulator handled, checked against Twilio's OpenAPI spec. */
   spec: SpecValidator;
   /** A client with no session (signed out). */
@@ -98,20 +108,38 @@ function makeClient(url: string, token: string | null) {
 
 export async function startTestServer(overrides: Partial<import('../src/config.js').Config> = {}): Promise<TestServer> {
   const database = await openTestDatabase();
-  const clock = new TestClock();
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl: database.url, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024, ...overrides });
+  const attachmentsDir = overrides.attachmentsDir ?? mkdtempSync(path.join(tmpdir(), 'caretext-attachments-'));
+  return startInstance(database.db, database.url, new TestClock(), { attachmentsDir, ...overrides }, async () => {
+    await database.drop();
+    if (!overrides.attachmentsDir) rmSync(attachmentsDir, { recursive: true, force: true });
+  });
+}
+
+/**
+ * A second server instance on `first`'s database, as another process behind a load balancer:
+ * its own simulator, workers and event channel (LISTEN connection on PostgreSQL). Stop it
+ * before `first`, which drops the database.
+ */
+export async function startAnotherInstance(first: TestServer, overrides: Partial<import('../src/config.js').Config> = {}): Promise<TestServer> {
+  return startInstance(first.db, first.databaseUrl, first.clock, { attachmentsDir: first.attachmentsDir, ...overrides }, async () => {});
+}
+
+async function startInstance(db: Database, databaseUrl: string | null, clock: TestClock, overrides: Partial<import('../src/config.js').Config>, drop: () => Promise<void>): Promise<TestServer> {
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '/nonexistent', databaseUrl, seedDemo: false, env: 'test', importMaxBytes: 2 * 1024 * 1024, ...overrides });
   const spec = new SpecValidator();
-  const server = await startServer(config, { db: database.db, clock, logger: false, simulator: { scheduler: immediateScheduler, delays: { retryMs: [0, 0] }, observer: spec } });
+  const server = await startServer(config, { db, clock, logger: false, simulator: { scheduler: immediateScheduler, delays: { retryMs: [0, 0] }, observer: spec } });
   config.publicUrl = server.url;
   return {
     ...server,
+    databaseUrl,
     clock,
+    attachmentsDir: config.attachmentsDir,
     spec,
     anon: makeClient(server.url, null),
     as: (token) => makeClient(server.url, token),
     async stop() {
       await server.close();
-      await database.drop();
+      await drop();
     },
   };
 }
@@ -167,8 +195,8 @@ export async function inviteTokenFor(server: TestServer, email: string): Promise
   return match[1]!;
 }
 
-/** Polls a condition that another async path (SMTP delivery) will make true. Bounded, never timed. */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined>, attempts = 200): Promise<T> {
+/** Polls a condition that another async path (SMTP delivery) will make true. Bounded (about 15 s on a quiet machine, longer under load), never timed. */
+export async function waitFor<T>(probe: () => Promise<T | null | undefined>, attempts = 600): Promise<T> {
   for (let i = 0; i < attempts; i++) {
     const value = await probe();
     if (value) return value;
@@ -196,6 +224,26 @@ export async function uploadCsv(server: TestServer, token: string, csv: string |
   });
   return { status: res.status, body: (await res.json()) as { jobId?: string; error?: string } };
 }
+
+/** Uploads an attachment the way the composers will: the raw file as the request body. */
+export async function uploadAttachment(server: TestServer, auth: string | { cookie: string; origin?: string } | null, conversationId: string, bytes: Uint8Array | string, name = 'file', headers: Record<string, string> = {}) {
+  const authHeaders: Record<string, string> = auth === null ? {} : typeof auth === 'string' ? { authorization: `Bearer ${auth}` } : { cookie: auth.cookie, ...(auth.origin ? { origin: auth.origin } : {}) };
+  const res = await fetch(`${server.url}/api/attachments?conversationId=${encodeURIComponent(conversationId)}&name=${encodeURIComponent(name)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', ...authHeaders, ...headers },
+    body: bytes,
+  });
+  return { status: res.status, body: (await res.json()) as { id: string; fileName: string; contentType: string; size: number; error?: string } };
+}
+
+/** Tiny real files, recognized by their bytes. */
+export const SAMPLE_FILES = {
+  png: Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082', 'hex'),
+  jpeg: Buffer.from('ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffd9', 'hex'),
+  pdf: Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1'),
+  exe: Buffer.concat([Buffer.from('MZ', 'latin1'), Buffer.alloc(126, 0x90)]),
+  html: Buffer.from('<!doctype html><html><body><script>fetch("/trpc/auth.me")</script></body></html>'),
+};
 
 /** Waits for the background worker to bring a job to one of the given states. */
 export async function jobReaches(api: ApiClient, jobId: string, statuses: string[], attempts = 2000) {
@@ -235,4 +283,38 @@ export async function messageReaches(server: TestServer, messageId: string, stat
   }, attempts).catch((error: Error) => {
     throw new Error(`message never reached ${statuses.join('/')}: ${JSON.stringify(last)}`, { cause: error });
   });
+}
+
+/** The built server (`pnpm build`); the specs that run it as a real process skip without it. */
+export const SERVER_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/**
+ * `node dist/main.js` as a child process on a free port, with only `env` (and PATH) set; `url`
+ * resolves once it listens and rejects, with what it printed, if it exits first.
+ */
+export function bootServerProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH!, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let exit: NodeJS.Signals | number | null | undefined;
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve((exit = signal ?? code))));
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d;
+      const match = /CareText is running at (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => reject(new Error(`server exited:\n${output}`)));
+  });
+  return { child, url, exited, alive: () => exit === undefined, output: () => output };
+}
+
+/** A port nothing listens on right now, for a process that must know its address before it starts (PUBLIC_URL). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

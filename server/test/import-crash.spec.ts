@@ -1,39 +1,18 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/trpc/app-router.js';
 import { DEMO_USERS } from '../src/seed/demo.js';
-import { openTestDatabase, TEST_DB, waitFor } from './harness.js';
+import { bootServerProcess, openTestDatabase, SERVER_MAIN, TEST_DB, waitFor } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/** `node dist/main.js` as a child; resolves with its URL once it listens. */
-function boot(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH!, PORT: '0', HOST: '127.0.0.1', SEED_DEMO: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d;
-      const match = /CareText is running at (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`server exited:\n${output}`)));
-  });
-  return { child, url, exited, output: () => output };
-}
 
 const client = (url: string, token?: string) =>
   createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })] });
 
-describe.runIf(existsSync(MAIN))('an import interrupted by a crash', () => {
+describe.runIf(existsSync(SERVER_MAIN))('an import interrupted by a crash', () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -58,7 +37,7 @@ describe.runIf(existsSync(MAIN))('an import interrupted by a crash', () => {
 
     // First life: the worker kills its own process right after committing its third batch.
     // The demo seed gives an account to sign in with (sign-up needs the emailed link).
-    const first = boot({ ...dbEnv, SEED_DEMO: '1', CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: '3' });
+    const first = bootServerProcess({ ...dbEnv, SEED_DEMO: '1', CARETEXT_FAULT_CRASH_AFTER_IMPORT_BATCHES: '3' });
     cleanups.push(async () => void first.child.kill('SIGKILL'));
     const url1 = await first.url;
     const { token } = await client(url1).auth.signIn.mutate({ email: DEMO_USERS.admin.email, password: DEMO_USERS.admin.password, client: 'extension' });
@@ -73,7 +52,7 @@ describe.runIf(existsSync(MAIN))('an import interrupted by a crash', () => {
     expect(await first.exited).toBe('SIGKILL');
 
     // Second life: same database, no fault. The job resumes where the last commit left it.
-    const second = boot({ ...dbEnv, SEED_DEMO: '0' });
+    const second = bootServerProcess({ ...dbEnv, SEED_DEMO: '0' });
     cleanups.push(async () => {
       second.child.kill('SIGTERM');
       await second.exited;

@@ -1,7 +1,9 @@
+import { smsSegments } from '@caretext/shared';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendWorker } from '../src/messages/send-worker.js';
-import { errorOf, messageReaches, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
+import { StatusService } from '../src/messages/status.service.js';
+import { errorOf, messageReaches, signUp, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -66,6 +68,37 @@ describe('sending SMS through the Twilio SDK and the simulator', () => {
     expect(server.simulator!.messages().filter((m) => m.body === 'Once only' && m.to === clinic.patient.phone)).toHaveLength(1);
   });
 
+  it('a send by patient and team starts the conversation in the same call; a retry returns the same message, never a second conversation', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const patient = await clinic.member.api.patients.create.mutate({ firstName: 'Noor', phone: nextPhone() });
+    const first = { teamId: clinic.team.id, patientId: patient.id, body: 'Hi {{first_name}}, welcome to {{org_name}}.', idempotencyKey: 'sidebar-first-send-0001' };
+    const [a, b] = await Promise.all([clinic.member.api.conversations.send.mutate(first), clinic.member.api.conversations.send.mutate(first)]);
+    const again = await clinic.member.api.conversations.send.mutate(first);
+    expect(new Set([a, b, again].map((r) => r.messageId)).size).toBe(1);
+    expect(again).toMatchObject({ duplicate: true, conversationId: a.conversationId });
+    const conversations = await server.db.prisma.conversation.findMany({ where: { patientId: patient.id } });
+    expect(conversations.map((c) => c.id)).toEqual([a.conversationId]);
+    expect(await clinic.member.api.conversations.forPatient.query({ patientId: patient.id })).toMatchObject({ conversations: [{ id: a.conversationId }] });
+    // The next message by patient lands in the same conversation, as one by conversation does.
+    const next = await clinic.member.api.conversations.send.mutate({ teamId: clinic.team.id, patientId: patient.id, body: 'Second', idempotencyKey: 'sidebar-next-send-0002' });
+    const byId = await clinic.member.api.conversations.send.mutate({ conversationId: a.conversationId, body: 'Third' });
+    expect([next.conversationId, byId.conversationId]).toEqual([a.conversationId, a.conversationId]);
+    await messageReaches(server, a.messageId, ['delivered']);
+    expect(server.simulator!.messages().filter((m) => m.to === patient.phone).map((m) => m.body)).toContain('Hi Noor, welcome to SMS Clinic.');
+    expect(server.simulator!.messages().filter((m) => m.body === 'Hi Noor, welcome to SMS Clinic.')).toHaveLength(1);
+    // The team's number is replaced before the outbox's retry arrives: the retry finds its first
+    // message and opens no conversation on the new number.
+    await clinic.owner.api.numbers.release.mutate({ numberId: clinic.number.id });
+    const [available] = await clinic.owner.api.numbers.search.query({ areaCode: '415' });
+    await clinic.owner.api.numbers.buy.mutate({ phoneNumber: available!.phoneNumber, teamId: clinic.team.id });
+    expect(await clinic.member.api.conversations.send.mutate(first)).toMatchObject({ duplicate: true, messageId: a.messageId, conversationId: a.conversationId });
+    expect(await server.db.prisma.conversation.count({ where: { patientId: patient.id } })).toBe(1);
+    // A send names one target: a conversation, or a patient and a team.
+    for (const bad of [{ conversationId: a.conversationId, patientId: patient.id }, { patientId: patient.id }, {}]) {
+      expect((await errorOf(clinic.member.api.conversations.send.mutate({ ...bad, body: 'Which?' }))).code).toBe('BAD_REQUEST');
+    }
+  });
+
   it('the PHI guard stops a plain SMS that looks like lab results until the sender confirms', async () => {
     const clinic = await smsClinic(server, nextPhone());
     const err = await errorOf(send(clinic, 'Your lab results came back positive.'));
@@ -112,8 +145,11 @@ describe('replies, keywords and confirmation', () => {
     expect(profile.consentHistory[0]).toMatchObject({ kind: 'sms_opt_out', granted: true, source: 'keyword' });
     expect((await clinic.owner.api.audit.list.query({ action: 'patient.opted_out' })).events).toHaveLength(1);
     expect((await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId })).optOut).toMatchObject({ keyword: 'STOP' });
+    const availability = () => clinic.member.api.conversations.availability.query({ teamId: clinic.team.id, patientIds: [clinic.patient.id] });
+    expect((await availability()).sms).toMatchObject({ available: false, blockedBy: 'opted_out', reason: expect.stringContaining('They can text START to opt back in.') });
 
     await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'START' });
+    expect((await availability()).sms).toEqual({ available: true, reason: null, blockedBy: null });
     const sent = await send(clinic, 'Welcome back');
     await messageReaches(server, sent.messageId, ['delivered']);
 
@@ -144,17 +180,84 @@ describe('replies, keywords and confirmation', () => {
     expect(await server.db.prisma.smsOptOut.count({ where: { phone: clinic.patient.phone! } })).toBe(1);
   });
 
-  it('a reply of C or N answers the confirmation request, and shows as Confirmed/Declined', async () => {
+  it('a reply of C or N answers every open confirmation request, shows as Confirmed/Declined, and gets the org acknowledgement once', async () => {
     const clinic = await smsClinic(server, nextPhone());
-    const ask = await send(clinic, 'Appointment Tue 9:30. Reply C to confirm or N to decline.', { requestsConfirmation: true });
-    await messageReaches(server, ask.messageId, ['delivered']);
+    const thread = () => clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
+    const replies = () => server.db.prisma.message.findMany({ where: { conversationId: clinic.conversationId, autoReply: { not: null } }, orderBy: { createdAt: 'asc' } });
+    // The server adds the request in the org's words; segments count what is sent.
+    const long = 'Reminder: your appointment with Dr. Rivera at the Main Street clinic is on Tuesday at 9:30 AM. Please arrive 15 minutes early to check in.';
+    expect(smsSegments(long).segments).toBe(1);
+    const first = await send(clinic, long, { requestsConfirmation: true });
+    const firstRow = await messageReaches(server, first.messageId, ['delivered']);
+    expect(firstRow).toMatchObject({ body: `${long} Reply C to confirm or N to decline.`, segments: 2, requestsConfirmation: true });
+    const second = await send(clinic, 'Second reminder: Tuesday 9:30 AM. Reply C to confirm or N to decline.', { requestsConfirmation: true });
+    expect((await messageReaches(server, second.messageId, ['delivered'])).body).toBe('Second reminder: Tuesday 9:30 AM. Reply C to confirm or N to decline.');
+
     await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'c' });
-    const view = await clinic.member.api.conversations.get.query({ conversationId: clinic.conversationId });
-    expect(view.messages.find((m) => m.id === ask.messageId)).toMatchObject({ requestsConfirmation: true, confirmation: 'confirmed' });
-    expect(view.messages.at(-1)).toMatchObject({ body: 'c', answersMessageId: ask.messageId });
-    // YES while nothing is pending and the patient is opted in is just a message.
+    let view = await thread();
+    // Both reminders are answered, not only the latest; the reply points at the latest.
+    expect(view.messages.filter((m) => m.requestsConfirmation).map((m) => m.confirmation)).toEqual(['confirmed', 'confirmed']);
+    expect(view.messages.find((m) => m.body === 'c')).toMatchObject({ answersMessageId: second.messageId });
+    const [ack] = await replies();
+    expect(ack).toMatchObject({ direction: 'outbound', automated: true, autoReply: 'confirmed', body: "Thanks, you're confirmed. See you soon!" });
+    await messageReaches(server, ack!.id, ['delivered']);
+    expect(server.simulator!.messages().filter((m) => m.to === clinic.patient.phone && m.body === ack!.body)).toHaveLength(1);
+
+    // "C" again with nothing open: just a message, no second acknowledgement. YES does not opt anything.
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'C' });
     await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'YES' });
+    await server.app.get(SendWorker).drain();
+    expect(await replies()).toHaveLength(1);
     expect(await server.db.prisma.smsOptOut.count({ where: { phone: clinic.patient.phone! } })).toBe(0);
+
+    // The acknowledgements are the org's own; an empty one sends nothing.
+    const words = { helpReply: null, contactPhone: null, confirmKeywords: ['C'], declineKeywords: ['N'] };
+    await clinic.owner.api.orgs.updateReplies.mutate({ ...words, confirmAckReply: '', declineAckReply: 'Sorry to hear it. Call (415) 555-0100 to pick another time.' });
+    expect(await clinic.member.api.orgs.replies.query()).toMatchObject({ confirmAckReply: '', declineAckReply: 'Sorry to hear it. Call (415) 555-0100 to pick another time.' });
+    const third = await send(clinic, 'Friday 2 PM with Dr. Rivera', { requestsConfirmation: true });
+    await messageReaches(server, third.messageId, ['delivered']);
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'N' });
+    view = await thread();
+    expect(view.messages.find((m) => m.id === third.messageId)).toMatchObject({ body: 'Friday 2 PM with Dr. Rivera. Reply C to confirm or N to decline.', confirmation: 'declined' });
+    expect((await replies()).map((r) => [r.autoReply, r.body])).toEqual([
+      ['confirmed', "Thanks, you're confirmed. See you soon!"],
+      ['declined', 'Sorry to hear it. Call (415) 555-0100 to pick another time.'],
+    ]);
+    const fourth = await send(clinic, 'Monday 8 AM', { requestsConfirmation: true });
+    await messageReaches(server, fourth.messageId, ['delivered']);
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'C' });
+    expect((await thread()).messages.find((m) => m.id === fourth.messageId)!.confirmation).toBe('confirmed');
+    expect(await replies()).toHaveLength(2);
+    // A client that does not know the acknowledgements leaves them as they are.
+    await clinic.owner.api.orgs.updateReplies.mutate(words);
+    expect(await clinic.member.api.orgs.replies.query()).toMatchObject({ confirmAckReply: '', declineAckReply: 'Sorry to hear it. Call (415) 555-0100 to pick another time.' });
+  });
+
+  it('a template can ask the patient to confirm: saved, listed for the composer, kept by an edit that does not say', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const listed = async () => (await clinic.member.api.templates.list.query({ teamId: clinic.team.id })).map((t) => [t.name, t.requestsConfirmation]);
+    const { id } = await clinic.member.api.templates.save.mutate({ teamId: clinic.team.id, name: 'Reminder', body: 'Hi {{first_name}}, see you Tuesday at 9:30.', requestsConfirmation: true });
+    await clinic.member.api.templates.save.mutate({ teamId: clinic.team.id, name: 'Directions', body: 'We are at 12 Main Street, 2nd floor.' });
+    expect(await listed()).toEqual([['Directions', false], ['Reminder', true]]);
+    await clinic.member.api.templates.save.mutate({ templateId: id, teamId: clinic.team.id, name: 'Reminder', body: 'Hi {{first_name}}, see you Wednesday at 9:30.' });
+    expect(await listed()).toEqual([['Directions', false], ['Reminder', true]]);
+    await clinic.member.api.templates.save.mutate({ templateId: id, teamId: clinic.team.id, name: 'Reminder', body: 'Hi {{first_name}}, see you Wednesday at 9:30.', requestsConfirmation: false });
+    expect(await listed()).toEqual([['Directions', false], ['Reminder', false]]);
+  });
+
+  it('an acknowledgement still waiting when the patient opts out is canceled; the HELP reply still goes to the carrier', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'STOP' });
+    const queued = (autoReply: string, body: string) =>
+      server.db.prisma.message.create({
+        data: { orgId: clinic.org.id, conversationId: clinic.conversationId, direction: 'outbound', channel: 'sms', body, status: 'queued', fromNumber: clinic.number.e164, toNumber: clinic.patient.phone, automated: true, autoReply, createdAt: server.clock.now() },
+      });
+    const ack = await queued('confirmed', 'Thanks, you are confirmed.');
+    const help = await queued('help', 'SMS Clinic: appointment texts. Reply STOP to opt out.');
+    await server.app.get(SendWorker).drain();
+    expect(await messageReaches(server, ack.id, ['canceled'])).toMatchObject({ errorMessage: expect.stringContaining('opted out') });
+    // HELP goes to the carrier (which answers the opted-out phone itself here: 21610), not canceled by us.
+    expect(await messageReaches(server, help.id, ['sent', 'delivered', 'failed'])).toMatchObject({ errorMessage: 'Recipient opted out (replied STOP)' });
   });
 
   it('HELP text and confirmation words are the organization\'s own', async () => {
@@ -163,6 +266,9 @@ describe('replies, keywords and confirmation', () => {
     expect(bad.message).toContain('STOP is kept for opt-out and help');
     expect((await errorOf(clinic.member.api.orgs.updateReplies.mutate({ helpReply: null, contactPhone: null, confirmKeywords: ['SI'], declineKeywords: ['NO'] }))).code).toBe('FORBIDDEN');
     await clinic.owner.api.orgs.updateReplies.mutate({ helpReply: 'Replies Clinic: call (415) 555-0100, Mon-Fri 8-5. Reply STOP to opt out.', contactPhone: '(415) 555-0100', confirmKeywords: ['si', 'C'], declineKeywords: ['NO'] });
+    // The composers show (and count) the request text built from these words.
+    expect((await clinic.member.api.orgs.current.query()).confirmationWords).toEqual({ confirm: ['SI', 'C'], decline: ['NO'] });
+    expect((await clinic.member.api.conversations.availability.query({ teamId: clinic.team.id, patientIds: [clinic.patient.id] })).confirmationWords).toEqual({ confirm: ['SI', 'C'], decline: ['NO'] });
     const ask = await send(clinic, 'Cita mañana 9:30. Responda SI para confirmar.', { requestsConfirmation: true });
     await messageReaches(server, ask.messageId, ['delivered']);
     await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'Sí' });
@@ -174,7 +280,7 @@ describe('replies, keywords and confirmation', () => {
     await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'INFO' });
     const reply = await waitFor(async () => {
       await server.app.get(SendWorker).drain();
-      return server.db.prisma.message.findFirst({ where: { conversationId: clinic.conversationId, automated: true } });
+      return server.db.prisma.message.findFirst({ where: { conversationId: clinic.conversationId, autoReply: 'help' } });
     });
     expect(reply.body).toBe('Replies Clinic: call (415) 555-0100, Mon-Fri 8-5. Reply STOP to opt out.');
   });
@@ -193,23 +299,56 @@ describe('replies, keywords and confirmation', () => {
     expect((await clinic.member.api.conversations.list.query({})).conversations.find((c) => c.id === fromStranger.id)!.unreadCount).toBe(0);
   });
 
-  it('replies arrive live on the inbox subscription', async () => {
+  it('replies arrive live on the inbox subscription, carrying the message and the new unread count', async () => {
     const clinic = await smsClinic(server, nextPhone());
-    const seen: string[] = [];
-    await new Promise<void>((resolve) => {
+    const event = await new Promise<unknown>((resolve) => {
       const sub = clinic.member.api.conversations.events.subscribe(
         {},
         {
           onStarted: () => void server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'On my way' }),
           onData: (e) => {
-            seen.push(e.type === 'message' ? e.conversationId : e.type);
             sub.unsubscribe();
-            resolve();
+            resolve(e);
           },
         },
       );
     });
-    expect(seen).toEqual([clinic.conversationId]);
+    expect(event).toMatchObject({
+      type: 'message.created',
+      conversationId: clinic.conversationId,
+      patientId: clinic.patient.id,
+      message: { body: 'On my way', direction: 'inbound', status: 'received', sender: null },
+      conversation: { lastMessagePreview: 'On my way', unreadCount: 1 },
+    });
+  });
+
+  it('a send and its delivery reach an open inbox as changes: the message once with its sender, then its statuses forward', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const seen: { type: string; message?: { id: string; status: string; body?: string; sender?: string | null } }[] = [];
+    const delivered = new Promise<void>((resolve) => {
+      const sub = clinic.owner.api.conversations.events.subscribe(
+        {},
+        {
+          onStarted: () => void send(clinic, 'See you at 3'),
+          onData: (e) => {
+            if (e.type === 'access.revoked') return;
+            seen.push(e as (typeof seen)[number]);
+            if ('message' in e && e.message.status === 'delivered') {
+              sub.unsubscribe();
+              resolve();
+            }
+          },
+        },
+      );
+    });
+    // The owner is on the team (smsClinic); the member sent it.
+    await delivered;
+    const memberName = (await clinic.member.api.auth.me.query())!.user.name;
+    expect(seen[0]).toMatchObject({ type: 'message.created', message: { body: 'See you at 3', status: 'queued', sender: memberName } });
+    expect(seen.filter((e) => e.type === 'message.created')).toHaveLength(1);
+    const updates = seen.filter((e) => e.type === 'message.updated');
+    expect(updates.every((e) => e.message!.id === seen[0]!.message!.id && !('body' in e.message!))).toBe(true);
+    expect(updates.map((e) => e.message!.status).at(-1)).toBe('delivered');
   });
 });
 
@@ -247,6 +386,30 @@ describe('webhooks', () => {
     const events = await server.db.prisma.carrierEvent.findMany({ where: { messageSid: message.carrierSid! } });
     expect(events.map((e) => e.status).sort()).toEqual(['delivered', 'sending', 'sent']);
   });
+
+  it('callbacks that beat the send response are applied once the carrier id is stored, forward only and once', async () => {
+    const clinic = await smsClinic(server, nextPhone());
+    const sent = await send(clinic, 'Early callbacks');
+    const message = await messageReaches(server, sent.messageId, ['delivered']);
+    const sid = message.carrierSid!;
+    // As if the callbacks (already stored) had arrived before the sender stored the carrier's id.
+    await server.db.prisma.message.update({ where: { id: message.id }, data: { carrierSid: null, status: 'sending', statusRank: 1, sentAt: null, deliveredAt: null } });
+    await server.simulator!.sendStatusCallback(sid, 'sending');
+    await server.simulator!.settle();
+    expect(await server.db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ status: 'sending', deliveredAt: null });
+
+    await server.db.prisma.message.update({ where: { id: message.id }, data: { carrierSid: sid } });
+    const status = server.app.get(StatusService);
+    await status.applyStored(sid);
+    const applied = await server.db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
+    expect(applied).toMatchObject({ status: 'delivered', statusRank: 3 });
+    expect(applied.sentAt).not.toBeNull();
+    expect(applied.deliveredAt).not.toBeNull();
+
+    server.clock.advance(60_000);
+    await status.applyStored(sid);
+    expect(await server.db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ status: 'delivered', deliveredAt: applied.deliveredAt });
+  });
 });
 
 describe('team rules', () => {
@@ -279,18 +442,47 @@ describe('team rules', () => {
     expect((await errorOf(send(clinic, 'Still here?'))).code).toBe('FORBIDDEN');
   });
 
-  it('SMS is offered only for exactly one patient and a team with a number, and says what is missing', async () => {
+  it('SMS is offered only for exactly one patient and a team with a number, Secure Chat for one patient on any team of the caller', async () => {
     const clinic = await smsClinic(server, nextPhone());
     const other = await clinic.member.api.patients.create.mutate({ firstName: 'Bo', phone: nextPhone() });
     const one = await clinic.member.api.conversations.availability.query({ teamId: clinic.team.id, patientIds: [clinic.patient.id] });
-    expect(one.sms).toEqual({ available: true, reason: null });
+    expect(one.sms).toEqual({ available: true, reason: null, blockedBy: null });
+    expect(one.secure).toEqual({ available: true, reason: null });
     const two = await clinic.member.api.conversations.availability.query({ teamId: clinic.team.id, patientIds: [clinic.patient.id, other.id] });
     expect(two.sms.reason).toBe('SMS goes to one patient at a time: select exactly one patient.');
+    expect(two.secure).toEqual({ available: false, reason: 'Secure Chat goes to one patient at a time: select exactly one patient.' });
     const bare = await clinic.owner.api.teams.create.mutate({ name: 'No Number Team' });
     await clinic.owner.api.teams.addMember.mutate({ teamId: bare.id, userId: (await clinic.member.api.auth.me.query())!.user.id });
     const noNumber = await clinic.member.api.conversations.availability.query({ teamId: bare.id, patientIds: [clinic.patient.id] });
     expect(noNumber.sms.reason).toContain('has no phone number');
+    expect(noNumber.sms.blockedBy).toBe('no_number');
+    // No number is needed for Secure Chat (the link goes by email when it cannot go by SMS).
+    expect(noNumber.secure).toEqual({ available: true, reason: null });
+    // Not on the team: neither channel, nothing said about the patient.
+    expect((await errorOf(clinic.owner.api.conversations.availability.query({ teamId: bare.id, patientIds: [clinic.patient.id] }))).code).toMatch(/FORBIDDEN|NOT_FOUND/);
     expect((await errorOf(clinic.member.api.conversations.startSms.mutate({ teamId: bare.id, patientId: clinic.patient.id }))).message).toContain('has no phone number');
+  });
+
+  it('startSecure opens the team\'s one thread with the patient (its SMS conversation where it has a number, else a secure one), sending nothing', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Start Secure Clinic');
+    const before = await server.db.prisma.message.count({ where: { orgId: clinic.org.id } });
+    const withNumber = await clinic.member.api.conversations.startSecure.mutate({ teamId: clinic.team.id, patientId: clinic.patient.id });
+    expect(withNumber.conversationId).toBe(clinic.conversationId);
+    const bare = await clinic.owner.api.teams.create.mutate({ name: 'Billing' });
+    await clinic.owner.api.teams.addMember.mutate({ teamId: bare.id, userId: (await clinic.member.api.auth.me.query())!.user.id });
+    const opened = await clinic.member.api.conversations.startSecure.mutate({ teamId: bare.id, patientId: clinic.patient.id });
+    expect(await server.db.prisma.conversation.findUniqueOrThrow({ where: { id: opened.conversationId } })).toMatchObject({ kind: 'secure', teamId: bare.id, patientId: clinic.patient.id, phoneNumberId: null });
+    // Again (a double click): the same conversation; and the first secure send goes there.
+    expect((await clinic.member.api.conversations.startSecure.mutate({ teamId: bare.id, patientId: clinic.patient.id })).conversationId).toBe(opened.conversationId);
+    const sent = await clinic.member.api.conversations.send.mutate({ conversationId: opened.conversationId, body: 'Your statement is ready.', channel: 'secure' });
+    expect(sent.conversationId).toBe(opened.conversationId);
+    expect(await server.db.prisma.message.count({ where: { orgId: clinic.org.id } })).toBe(before + 1);
+    // Another org's patient is not found; not on the team: refused.
+    const elsewhere = await signUp(server, 'Elsewhere Owner');
+    await elsewhere.api.orgs.create.mutate({ name: 'Elsewhere Clinic' });
+    const theirs = await elsewhere.api.patients.create.mutate({ firstName: 'Zed', dob: '1990-01-01', phone: nextPhone() });
+    expect((await errorOf(clinic.member.api.conversations.startSecure.mutate({ teamId: bare.id, patientId: theirs.id }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(clinic.owner.api.conversations.startSecure.mutate({ teamId: bare.id, patientId: clinic.patient.id }))).code).toMatch(/FORBIDDEN|NOT_FOUND/);
   });
 });
 

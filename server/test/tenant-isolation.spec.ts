@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { TrpcRouter } from '../src/trpc/app-router.js';
-import { type ApiClient, errorOf, jobReaches, orgWithStaff, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, uploadCsv } from './harness.js';
+import { type ApiClient, errorOf, jobReaches, messageReaches, orgWithStaff, PASSWORD, SAMPLE_FILES, signUp, startTestServer, type TestServer, uniqueEmail, uploadAttachment, uploadCsv } from './harness.js';
 
 /**
  * Sweeps every procedure on the app router, so a procedure added later is covered without
@@ -40,9 +40,13 @@ beforeAll(async () => {
   const [available] = await b.owner.api.numbers.search.query({ areaCode: '415' });
   const numberB = await b.owner.api.numbers.buy.mutate({ phoneNumber: available!.phoneNumber, teamId: teamB.id });
   const { conversationId } = await b.member.api.conversations.startSms.mutate({ teamId: teamB.id, patientId: patientB.id });
-  await b.member.api.conversations.send.mutate({ conversationId, body: 'Bsecret reminder for tomorrow' });
+  const sentB = await b.member.api.conversations.send.mutate({ conversationId, body: 'Bsecret reminder for tomorrow' });
+  // Settled before the sweeps snapshot org B: a send still on its way would change B by itself.
+  await messageReaches(server, sentB.messageId, ['delivered']);
+  const attachmentB = await uploadAttachment(server, b.member.token, conversationId, SAMPLE_FILES.png, 'Bsecret-scan.png');
   const templateB = await b.owner.api.templates.save.mutate({ teamId: null, name: 'B template', body: 'Bsecret template' });
   const adapterB = await b.owner.api.ehrAdapters.save.mutate({ name: 'Bsecret EHR', urlPattern: 'https://b-ehr.example.com/*', selectors: { name: '#b' }, published: true });
+  const cohortB = await b.owner.api.cohorts.create.mutate({ name: 'Bsecret cohort', filter: { tags: ['bsecret-tag'] } });
   const memberships = await b.owner.api.members.list.query();
   const audit = await b.owner.api.audit.list.query({});
   bIds = {
@@ -58,8 +62,10 @@ beforeAll(async () => {
     jobId: upload.body.jobId!,
     numberId: numberB.id,
     conversationId,
+    attachmentId: attachmentB.body.id,
     templateId: templateB.id,
     adapterId: adapterB.id,
+    cohortId: cohortB.id,
   };
   bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', 'Quinzel', 'Bprivate', 'Bsecret', numberB.e164, 'B-MRN-1', '+14155550999', 'b-only.csv', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
 });
@@ -88,6 +94,8 @@ async function snapshotB(): Promise<string> {
     p.template.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.smsOptOut.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.ehrAdapter.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.attachment.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.cohort.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(rows);
 }
@@ -116,6 +124,7 @@ const FIELD_SAMPLES: Record<string, unknown> = {
   currentCarrier: 'Sweep Carrier',
   authorizedName: 'Sweep Name',
   authorizedEmail: 'sweep@clinic.example',
+  filter: { tags: ['bsecret-tag'], ageMin: 1 },
 };
 
 function sample(schema: z.ZodType, key: string, ids: Ids): unknown {
@@ -158,6 +167,14 @@ function usesIds(input: unknown, ids: Ids): boolean {
 
 const procedures = () => Object.entries((server.app.get(TrpcRouter).appRouter._def as unknown as { procedures: Record<string, Procedure> }).procedures);
 
+/** Inputs that name one of several targets (a conversation, or a patient and a team): each shape is tried. */
+const SHAPES: Record<string, (input: Record<string, unknown>) => Record<string, unknown>[]> = {
+  'conversations.send': ({ conversationId, patientId, teamId, ...rest }) => [
+    { ...rest, conversationId },
+    { ...rest, patientId, teamId },
+  ],
+};
+
 async function call(api: ApiClient, path: string, type: 'query' | 'mutation', input: unknown) {
   let node: any = api;
   for (const part of path.split('.')) node = node[part];
@@ -174,31 +191,37 @@ describe('tenant isolation', () => {
       const who = role === 'owner' ? ownerA : memberA;
       const failures: string[] = [];
       const before = await snapshotB();
+      let api: ApiClient | null = null;
       for (const [path, proc] of procedures()) {
         if (proc._def.type === 'subscription') continue;
-        // A fresh session per call: signOut or a reset must not mask later checks as UNAUTHORIZED.
-        const { token } = await server.anon.auth.signIn.mutate({ email: who.email, password: PASSWORD, client: 'extension' });
-        const api = server.as(token!);
+        // A live session for every call: signOut or a reset must not mask later checks as
+        // UNAUTHORIZED. Signing in is a deliberately slow hash, so only when the last call ended it.
+        if (!api || !(await api.auth.me.query().catch(() => null))) {
+          const { token } = await server.anon.auth.signIn.mutate({ email: who.email, password: PASSWORD, client: 'extension' });
+          api = server.as(token!);
+        }
         const schema = proc._def.inputs[0];
-        const input = schema ? sample(schema, '', bIds) : undefined;
-        const targetsB = usesIds(input, bIds);
-        try {
-          const result = await call(api, path, proc._def.type, input);
-          // A query may treat a foreign id as a filter that matches nothing (the leak check
-          // below still applies); a mutation that accepts one is always wrong.
-          if (targetsB && proc._def.type === 'mutation') failures.push(`${path} accepted org B's ids`);
-          // A value the caller sent is not a leak when it comes back (an MRN both orgs use).
-          const sent = JSON.stringify(input ?? null);
-          const leaked = bSecrets.filter((secret) => !sent.includes(secret) && JSON.stringify(result ?? null).includes(secret));
-          if (leaked.length) failures.push(`${path} returned org B data: ${leaked.join(', ')}`);
-        } catch (error) {
-          const { code } = await errorOf(Promise.reject(error));
-          if (targetsB && !['NOT_FOUND', 'FORBIDDEN'].includes(code)) failures.push(`${path} answered ${code} for org B's ids (expected NOT_FOUND or FORBIDDEN)`);
+        const sampled = schema ? sample(schema, '', bIds) : undefined;
+        for (const input of SHAPES[path]?.(sampled as Record<string, unknown>) ?? [sampled]) {
+          const targetsB = usesIds(input, bIds);
+          try {
+            const result = await call(api, path, proc._def.type, input);
+            // A query may treat a foreign id as a filter that matches nothing (the leak check
+            // below still applies); a mutation that accepts one is always wrong.
+            if (targetsB && proc._def.type === 'mutation') failures.push(`${path} accepted org B's ids`);
+            // A value the caller sent is not a leak when it comes back (an MRN both orgs use).
+            const sent = JSON.stringify(input ?? null);
+            const leaked = bSecrets.filter((secret) => !sent.includes(secret) && JSON.stringify(result ?? null).includes(secret));
+            if (leaked.length) failures.push(`${path} returned org B data: ${leaked.join(', ')}`);
+          } catch (error) {
+            const { code } = await errorOf(Promise.reject(error));
+            if (targetsB && !['NOT_FOUND', 'FORBIDDEN'].includes(code)) failures.push(`${path} answered ${code} for org B's ids (expected NOT_FOUND or FORBIDDEN)`);
+          }
         }
       }
       expect(failures).toEqual([]);
       expect(await snapshotB()).toBe(before);
-    });
+    }, 120_000);
   }
 
   it("a subscription for one org never delivers another org's events", async () => {

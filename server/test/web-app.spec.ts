@@ -26,7 +26,7 @@ describe('serving the split web app', () => {
   });
 
   it('index.html is no-store on every path it is served at, and names only the entry script (no inline script)', async () => {
-    const entry = Object.values(manifest).find((c) => c.isEntry)!;
+    const entry = manifest['index.html']!;
     for (const url of ['/', '/sign-in', '/inbox/c1', '/index.html']) {
       const res = await fetch(`${server.url}${url}`, { headers: { accept: 'text/html' } });
       expect(res.status, url).toBe(200);
@@ -37,11 +37,27 @@ describe('serving the split web app', () => {
     }
   });
 
+  it('the patient portal (portal.html, its own entry) is served at /p/<token>, no-store, under the same CSP', async () => {
+    const entry = manifest['portal.html']!;
+    expect(entry.isEntry).toBe(true);
+    for (const url of ['/p/abcDEF123_-xyz', '/p/abcDEF123_-xyz/']) {
+      const res = await fetch(`${server.url}${url}`, { headers: { accept: 'text/html' } });
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get('cache-control'), url).toBe('no-store');
+      expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      const html = await res.text();
+      expect(html.match(/<script\b[^>]*>[\s\S]*?<\/script>/g)).toEqual([`<script type="module" crossorigin src="/${entry.file}"></script>`]);
+    }
+    // Deeper paths are not the portal.
+    expect(await (await fetch(`${server.url}/p/abc/def`, { headers: { accept: 'text/html' } })).text()).toContain(manifest['index.html']!.file);
+  });
+
   it("every page's chunk is its own file, served as JavaScript, cached for a year, under the same CSP", async () => {
     const pages = Object.entries(manifest).filter(([key]) => key.startsWith('src/pages/'));
     // Split by route: the sign-in page and the Inbox are separate chunks, loaded on demand.
     expect(pages.map(([key]) => key)).toEqual(expect.arrayContaining(['src/pages/auth/SignInPage.tsx', 'src/pages/inbox/InboxPage.tsx']));
-    const entryKey = Object.keys(manifest).find((k) => manifest[k]!.isEntry)!;
+    const entryKey = 'index.html';
     expect(manifest[entryKey]!.dynamicImports).toEqual(expect.arrayContaining(['src/pages/auth/SignInPage.tsx', 'src/pages/inbox/InboxPage.tsx']));
     const files = new Set(Object.values(manifest).map((c) => c.file).filter((f) => f.endsWith('.js')));
     expect(files.size).toBeGreaterThan(5);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_REASON_LABELS, BLOCK_REASONS, describeStatus, isBlockReason, MESSAGE_STATUSES, movesForward, refusalAsksConfirmation, STATUS_RANK, statusRank } from './message-status.js';
+import { BLOCK_REASON_LABELS, BLOCK_REASONS, CANCEL_REASON_LABELS, CANCEL_REASONS, cancelText, describeStatus, isBlockReason, MESSAGE_STATUSES, movesForward, refusalAsksConfirmation, STATUS_RANK, statusRank } from './message-status.js';
 
 const outbound = (patch: Partial<Parameters<typeof describeStatus>[0]>) => ({ direction: 'outbound', status: 'queued', errorCode: null, errorMessage: null, sendAfter: null, ...patch });
 const now = new Date('2026-04-22T15:00:00Z');
@@ -64,5 +64,16 @@ describe('describeStatus', () => {
 
   it('gives the patient’s own messages no delivery status', () => {
     expect(describeStatus({ ...outbound({ status: 'received' }), direction: 'inbound' }, iso, now)).toBeNull();
+  });
+});
+
+describe('cancel reasons', () => {
+  it('each has a label and the sentence shown under the canceled message', () => {
+    for (const reason of CANCEL_REASONS) {
+      expect(CANCEL_REASON_LABELS[reason]).toBeTruthy();
+      expect(cancelText(reason)).toMatch(/^Not sent: /);
+    }
+    expect(cancelText('opted_out', { number: '+14155550123' })).toBe('Not sent: the patient opted out of texts from (415) 555-0123.');
+    expect(cancelText('released', { number: '+14155550123', releasedAt: new Date('2026-03-02T10:00:00Z') })).toBe('Not sent: the number (415) 555-0123 was released on 2026-03-02.');
   });
 });

@@ -1,3 +1,5 @@
+import { formatPhoneForDisplay } from './phone-format.js';
+
 /**
  * What a message's status is, in which order statuses happen, why a send is refused, and how
  * staff read each of these: one definition for the server (ranks in SQL, refusals), the web
@@ -123,5 +125,51 @@ export function describeStatus(m: StatusMessage, formatTime: (when: Date | strin
       return { label: 'Canceled', tone: 'muted', detail };
     default:
       return { label: m.status.charAt(0).toUpperCase() + m.status.slice(1), tone: 'muted', detail };
+  }
+}
+
+/**
+ * Why a waiting message was canceled when it came due (the send worker asks again then), in the
+ * order the server checks them: the number was released, the plan or policy changed, the sender
+ * left, the patient was blocked, opted out or changed phone.
+ */
+export const CANCEL_REASONS = ['released', 'plan', 'policy', 'sender_left_org', 'sender_left_team', 'blocked', 'opted_out', 'phone_changed'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+/** Short human labels of the cancel reasons. */
+export const CANCEL_REASON_LABELS: Readonly<Record<CancelReason, string>> = Object.freeze({
+  released: 'Number released',
+  plan: 'SMS plan ended',
+  policy: 'SMS turned off',
+  sender_left_org: 'Sender left the organization',
+  sender_left_team: 'Sender left the team',
+  blocked: 'Blocked',
+  opted_out: 'Opted out',
+  phone_changed: 'Phone number changed',
+});
+
+/**
+ * What the thread shows under a canceled message (its errorMessage). `number` is the sending
+ * number (E.164), `releasedAt` when it was released.
+ */
+export function cancelText(reason: CancelReason, context: { number?: string | null; releasedAt?: Date | null } = {}): string {
+  const number = context.number ? formatPhoneForDisplay(context.number) : null;
+  switch (reason) {
+    case 'released':
+      return `Not sent: the number ${number ?? ''} was released${context.releasedAt ? ` on ${context.releasedAt.toISOString().slice(0, 10)}` : ''}.`;
+    case 'plan':
+      return 'Not sent: the organization no longer has the SMS plan.';
+    case 'policy':
+      return 'Not sent: the organization turned SMS off (Settings → Policies).';
+    case 'sender_left_org':
+      return 'Not sent: the person who wrote it is no longer a member of the organization.';
+    case 'sender_left_team':
+      return 'Not sent: the person who wrote it is no longer on this team.';
+    case 'blocked':
+      return 'Not sent: the clinic blocked texting this patient.';
+    case 'opted_out':
+      return `Not sent: the patient opted out of texts${number ? ` from ${number}` : ''}.`;
+    case 'phone_changed':
+      return "Not sent: the patient's phone number changed after it was written.";
   }
 }

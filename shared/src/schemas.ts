@@ -42,13 +42,18 @@ export type OrgPolicies = z.infer<typeof orgPoliciesSchema>;
 
 const keyword = z.string().trim().toUpperCase().regex(/^[A-Z0-9]{1,20}$/, 'One word of letters or digits');
 
-/** Automatic replies: the HELP text and the words that answer a confirmation request. */
+const ackReply = z.string().trim().max(320, 'Keep it to two SMS segments (320 characters)');
+
+/** Automatic replies: the HELP text, the words that answer a confirmation request and how an answer is acknowledged. */
 export const orgRepliesSchema = z
   .object({
     helpReply: z.string().trim().max(320, 'Keep it to two SMS segments (320 characters)').nullable(),
     contactPhone: z.string().trim().max(40).nullable(),
     confirmKeywords: z.array(keyword).min(1, 'Give at least one word').max(10),
     declineKeywords: z.array(keyword).min(1, 'Give at least one word').max(10),
+    /** Sent when a reply confirms (or declines) a confirmation request; empty sends nothing. Optional on input: older clients leave them unchanged. */
+    confirmAckReply: ackReply.optional(),
+    declineAckReply: ackReply.optional(),
   })
   .superRefine((v, ctx) => {
     for (const [field, words] of [['confirmKeywords', v.confirmKeywords], ['declineKeywords', v.declineKeywords]] as const) {

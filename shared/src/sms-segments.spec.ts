@@ -103,7 +103,9 @@ describe('smsSegments agrees with Twilio sms-segments-calculator', () => {
   }
   // Well-formed pieces only: for a stray skin-tone modifier after a letter the two
   // grapheme splitters disagree (Intl.Segmenter follows newer Unicode rules).
-  const pools = ['abc xyz.,!?', 'abc{}[]~^|\\€', 'abcж', 'abc😀', 'ab{€😀ж\n', 'a👍🏽', 'a👨‍👩‍👧🇺🇸é'];
+  // Every ASCII character with CR LF and tab (the fast path for ASCII text, sms-segments.ts).
+  const ascii = `${Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('')}\r\n\t\r`;
+  const pools = [ascii, 'abc xyz.,!?', 'abc{}[]~^|\\€', 'abcж', 'abc😀', 'ab{€😀ж\n', 'a👍🏽', 'a👨‍👩‍👧🇺🇸é'];
 
   it('on the boundary cases', () => {
     const cases = [a(160), a(161), a(306), a(307), a(152) + '{', a(152) + '{' + a(152), a(159) + '{', zh(70), zh(71), zh(134), zh(135), zh(66) + '😀' + zh(66), '😀'.repeat(35), '😀'.repeat(36)];

@@ -1,4 +1,4 @@
-import { formatPhoneForDisplay } from './phone.js';
+import { formatPhoneForDisplay } from './phone-format.js';
 
 export interface TemplateData {
   patient: {
@@ -61,7 +61,7 @@ function parseDob(value: string | undefined): { year: number; month: number; day
 
 const clean = (v: string | undefined) => v?.trim() ?? '';
 
-function tokenValues({ patient, org }: TemplateData): Record<string, string> {
+function tokenValues({ patient, org }: TemplateData, formatPhone: (e164: string) => string): Record<string, string> {
   const first = clean(patient.firstName);
   const last = clean(patient.lastName);
   const dob = parseDob(patient.dob);
@@ -74,7 +74,7 @@ function tokenValues({ patient, org }: TemplateData): Record<string, string> {
     preferred_name: clean(patient.preferredName) || first,
     dob: dob ? `${birthday}, ${dob.year}` : '',
     birthday,
-    phone: phone && formatPhoneForDisplay(phone),
+    phone: phone && formatPhone(phone),
     email: clean(patient.email),
     patient_id: clean(patient.id),
     org_name: clean(org.name),
@@ -83,7 +83,15 @@ function tokenValues({ patient, org }: TemplateData): Record<string, string> {
 
 /** Replaces known tokens (missing values become ""); unknown tokens stay as written. */
 export function renderTemplate(template: string, data: TemplateData): string {
-  const values = tokenValues(data);
+  return renderTemplateWith(template, data, formatPhoneForDisplay);
+}
+
+/**
+ * renderTemplate with the caller's phone formatting: the extension sidebar has the number
+ * formatted already (by its background) and so carries no phone metadata of its own.
+ */
+export function renderTemplateWith(template: string, data: TemplateData, formatPhone: (e164: string) => string): string {
+  const values = tokenValues(data, formatPhone);
   return template.replace(TOKEN, (whole, name: string) => (KNOWN.has(name) ? values[name] : whole));
 }
 

@@ -30,6 +30,7 @@ let ext: ExtensionBrowser;
 let clinicNumber: string;
 
 const PHIL = '+14155550142';
+const MARIA = '+14155550177';
 
 beforeAll(async () => {
   app = await startApp();
@@ -117,7 +118,8 @@ describe('CareText Chrome extension', () => {
     expect(await text(bar.getByTestId('patient-name'))).toBe('Phil Lopez');
     expect(await text(bar.getByTestId('matched-by'))).toBe('Matched to this page by MRN.');
     await expect.poll(() => text(bar.getByTestId('consent'))).toContain('Can receive SMS');
-    expect(await text(bar.getByTestId('channel-secure'))).toBe('Secure Chat (soon)');
+    expect(await text(bar.getByTestId('channel-secure'))).toBe('🔒 Secure Chat');
+    expect(await bar.getByTestId('channel-sms').getAttribute('aria-pressed')).toBe('true');
 
     await ui(page).getByTestId('composer-text').fill('Hi Phil, your appointment is confirmed for Tuesday at 9:30.');
     expect(await text(ui(page).getByTestId('composer-counter'))).toMatch(/^59 \/ 160 · 1 segment · GSM-7/);
@@ -215,6 +217,67 @@ describe('CareText Chrome extension', () => {
     await sidebar(page).getByTestId('create-patient').click();
     await sidebar(page).getByTestId('patient-name').waitFor();
     expect(await frame.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
+    await page.close();
+  });
+
+  it('asks the patient to confirm from the sidebar, and shows their "C" as Confirmed on that message', async () => {
+    const page = await openEhr('/openemr/interface/patient_file/summary/demographics.php?set_pid=7');
+    const bar = sidebar(page);
+    await ui(page).getByTestId('composer-text').fill('Your visit is Tuesday at 9:30');
+    await ui(page).getByTestId('ask-confirm').check();
+    expect(await text(ui(page).getByTestId('confirm-adds'))).toBe('Adds: Reply C to confirm or N to decline.');
+    // Counted on what goes out: 29 typed + ". " + 35 added.
+    expect(await text(ui(page).getByTestId('composer-counter'))).toMatch(/^66 \/ 160 · 1 segment/);
+    await ui(page).getByTestId('send-button').click();
+    const request = bar.getByTestId('message').filter({ hasText: 'Your visit is Tuesday at 9:30' });
+    await request.waitFor();
+    expect(await text(request.getByTestId('confirmation-chip'))).toBe('Awaiting C/N');
+    expect(await ui(page).getByTestId('ask-confirm').isChecked()).toBe(false);
+    await until(() => app.server.simulator!.messages().some((m) => m.to === PHIL && m.body.startsWith('Your visit is Tuesday at 9:30')), 'the request to reach the simulator');
+
+    await app.server.simulator!.simulateInbound({ from: PHIL, to: clinicNumber, body: 'C' });
+    await until(async () => (await text(request.getByTestId('confirmation-chip'))) === 'Confirmed', 'the Confirmed chip');
+    await page.close();
+  });
+
+  it('a patient who texts STOP closes SMS in the sidebar, which sends Secure Chat instead; START opens SMS again', async () => {
+    const page = await openEhr('/clinic/chart.html');
+    const bar = sidebar(page);
+    await bar.getByTestId('composer').waitFor();
+    expect(await ui(page).getByTestId('composer-text').isDisabled()).toBe(false);
+
+    await app.server.simulator!.simulateInbound({ from: MARIA, to: clinicNumber, body: 'STOP' });
+    const closed = ui(page).getByTestId('sms-unavailable');
+    await closed.waitFor();
+    expect(await closed.getAttribute('data-reason')).toBe('opted_out');
+    expect(await text(closed)).toMatch(/^SMS is not available: The patient opted out by replying STOP to .*They can text START to opt back in\. Secure Chat still reaches them\.$/);
+    expect(await ui(page).getByTestId('channel-sms').isDisabled()).toBe(true);
+    expect(await ui(page).getByTestId('channel-secure').getAttribute('aria-pressed')).toBe('true');
+    // Secure Chat from the sidebar: sent, and the note says how the patient was told (by email:
+    // they opted out of texts).
+    await app.server.db.prisma.patient.updateMany({ where: { phone: MARIA }, data: { email: 'maria@example.com', dob: '1980-02-03' } });
+    await ui(page).getByTestId('composer-text').fill('Your lab results are ready to view.');
+    expect(await text(ui(page).getByTestId('composer-counter'))).toBe('Secure Chat · no SMS segments');
+    await ui(page).getByTestId('send-button').click();
+    await ui(page).locator('[data-testid="send-info"],[data-testid="send-error"]').first().waitFor();
+    expect(await text(ui(page).locator('[data-testid="send-info"],[data-testid="send-error"]').first())).toBe('Sent as Secure Chat. Link sent by email to maria@example.com.');
+    const stored = await app.server.db.prisma.message.findFirst({ where: { body: 'Your lab results are ready to view.' } });
+    expect(stored?.channel).toBe('secure');
+    // The thread marks it, and a new link can be sent from here (the earlier one stops working).
+    const mine = ui(page).getByTestId('message').filter({ hasText: 'Your lab results are ready to view.' });
+    await mine.getByTestId('secure-badge').waitFor();
+    expect(await mine.getByTestId('message-status').count()).toBe(0);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await ui(page).getByTestId('resend-link').click();
+    await ui(page).getByTestId('resend-note').waitFor();
+    expect(await text(ui(page).getByTestId('resend-note'))).toBe('New link: Link sent by email to maria@example.com.');
+    const links = await app.server.db.prisma.portalLink.findMany({ where: { conversationId: stored!.conversationId }, orderBy: { createdAt: 'asc' } });
+    expect(links.length).toBe(2);
+    expect(links[0]!.replacedAt).not.toBeNull();
+
+    await app.server.simulator!.simulateInbound({ from: MARIA, to: clinicNumber, body: 'START' });
+    await closed.waitFor({ state: 'detached' });
+    expect(await ui(page).getByTestId('composer-text').isDisabled()).toBe(false);
     await page.close();
   });
 

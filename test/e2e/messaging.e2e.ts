@@ -61,7 +61,9 @@ describe('SMS messaging in the browser', () => {
     expect(await dialog.getByTestId('picked-patient').textContent()).toContain(PATIENT_PHONE);
     await dialog.locator('[data-testid="channel-sms"][data-available="true"]').waitFor();
     expect(await dialog.getByTestId('channel-sms').getAttribute('aria-checked')).toBe('true');
-    expect(await dialog.getByTestId('channel-secure').textContent()).toContain('Coming soon');
+    // Secure Chat is offered too, with a warning: a patient made from a phone number has no date of birth yet.
+    expect(await dialog.getByTestId('channel-secure').getAttribute('data-available')).toBe('true');
+    expect(await dialog.getByTestId('secure-needs-dob').textContent()).toContain('No date of birth on file');
     expect(await dialog.getByTestId('send-from').inputValue()).not.toBe('');
     await dialog.getByTestId('start-conversation').click();
     await page.waitForURL('**/inbox/*');
@@ -70,7 +72,7 @@ describe('SMS messaging in the browser', () => {
     expect(await text(page, 'conversation-line')).toContain(`Front Desk · ${number.display}`);
 
     // The composer counts as you type; asking for a confirmation and sending during quiet hours.
-    const reminder = 'Hi! This is Bayview Family Clinic: your appointment is Tuesday at 10am. Reply C to confirm or N to cancel.';
+    const reminder = 'Hi! This is Bayview Family Clinic: your appointment is Tuesday at 10am.';
     await page.getByTestId('composer-text').fill(reminder);
     expect(await text(page, 'composer-counter')).toBe(`${reminder.length} / 160 · 1 segment · GSM-7 · ≈ $0.01`);
     await page.getByTestId('composer-text').fill('See you soon 😊');
@@ -84,8 +86,8 @@ describe('SMS messaging in the browser', () => {
     await quiet.getByTestId('quiet-send-now').click();
     await quiet.waitFor({ state: 'detached' });
 
-    // Sent through the simulated carrier; its signed callbacks bring the status to Delivered.
-    const sent = message(page, reminder);
+    // Sent through the simulated carrier, with the request in the org's words; its signed callbacks bring the status to Delivered.
+    const sent = message(page, `${reminder} Reply C to confirm or N to decline.`);
     await sent.and(page.locator('[data-status="delivered"]')).waitFor();
     expect(await sent.getByTestId('message-status').textContent()).toBe('Delivered');
     expect(await sent.getByTestId('confirmation-chip').textContent()).toBe('Awaiting C/N');
@@ -96,6 +98,8 @@ describe('SMS messaging in the browser', () => {
     await page.getByTestId('reply-as-patient-send').click();
     await message(page, 'C').waitFor();
     await sent.getByTestId('confirmation-chip').getByText('Confirmed').waitFor();
+    // The acknowledgement goes out like any text; the phone log below counts it once it is Delivered.
+    await message(page, "Thanks, you're confirmed. See you soon!").and(page.locator('[data-status="delivered"]')).waitFor();
 
     // A text from the patient's phone (the carrier's inbound webhook, not this page) shows up without a reload.
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
@@ -113,25 +117,26 @@ describe('SMS messaging in the browser', () => {
     await page.getByTestId('send-button').click();
     const phi = page.getByTestId('phi-dialog');
     await phi.waitFor();
-    expect(await phi.getByTestId('phi-send-secure').isDisabled()).toBe(true);
+    expect(await phi.getByTestId('phi-send-secure').isDisabled()).toBe(false);
+    expect(await phi.locator('button').first().getAttribute('data-testid')).toBe('phi-send-secure');
     expect(await phi.getByTestId('phi-send-anyway').textContent()).toBe('Send as SMS anyway');
     await phi.getByRole('button', { name: 'Cancel' }).click();
     await phi.waitFor({ state: 'detached' });
     expect(await message(page, 'Your lab results positive, please call us').count()).toBe(0);
 
-    // STOP: the patient opts out; the banner appears live and a send is refused with the reason.
+    // STOP: the patient opts out; the banner appears live and SMS closes with the reason; the
+    // composer stays open on Secure Chat (the one way left to write to them).
     await page.getByTestId('reply-as-patient-input').fill('STOP');
     await page.getByTestId('reply-as-patient-send').click();
     await page.getByTestId('opted-out-banner').waitFor();
     expect(await text(page, 'opted-out-banner')).toContain(`replied STOP`);
     await item.getByTestId('conversation-opted-out').waitFor();
-    await page.getByTestId('composer-text').fill('Are you still coming on Tuesday?');
-    await page.getByTestId('send-button').click();
-    const refused = page.getByTestId('send-error');
-    await refused.waitFor();
-    expect(await refused.getAttribute('data-reason')).toBe('opted_out');
-    expect(await refused.textContent()).toContain(`The patient opted out by replying STOP to ${number.display}`);
-    expect(await message(page, 'Are you still coming on Tuesday?').count()).toBe(0);
+    const smsClosed = page.getByTestId('sms-unavailable');
+    await smsClosed.waitFor();
+    expect(await smsClosed.textContent()).toContain(`opted out by replying STOP to ${number.display}`);
+    expect(await page.getByTestId('composer-channel-sms').isDisabled()).toBe(true);
+    expect(await page.getByTestId('composer-channel-secure').getAttribute('aria-checked')).toBe('true');
+    expect(await page.getByTestId('composer-text').isDisabled()).toBe(false);
 
     // The inbox scoped to the number's team still has the conversation; back to all my teams.
     await page.getByTestId('inbox-scope').selectOption({ label: `Front Desk · ${number.display}` });
@@ -149,7 +154,8 @@ describe('SMS messaging in the browser', () => {
     await page.getByTestId('conversation-patient-link').click();
     await page.getByTestId('patient-profile').waitFor();
     await page.getByTestId('patient-messages').getByTestId('thread').waitFor();
-    expect(await page.getByTestId('patient-messages').getByTestId('message').count()).toBe(4);
+    // The reminder, the patient's C and the clinic's acknowledgement, the reply, STOP.
+    expect(await page.getByTestId('patient-messages').getByTestId('message').count()).toBe(5);
     expect(await text(page, 'patient-opt-outs')).toContain(`Opted out of SMS from ${number.display}`);
 
     // Directory → Phone numbers → Export phone logs: the CSV has exactly the agreed columns.
@@ -163,7 +169,73 @@ describe('SMS messaging in the browser', () => {
     const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\ufeff/, '');
     const [header, ...rows] = csv.split(/\r\n/).filter(Boolean);
     expect(header).toBe('Sent,From,To,First,Last,Dob,Email,Status,ErrorCode,ErrorMessage');
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} C[DS]T,\\${number.e164},\\${PATIENT_E164},,,,,Delivered,,$`));
+    // The reminder and the acknowledgement of the patient's C: every text the number sent.
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} C[DS]T,\\${number.e164},\\${PATIENT_E164},,,,,Delivered,,$`));
+
+    // START: the patient opts back in, and SMS opens again. (Until then the composer is open on
+    // Secure Chat with SMS closed, as above; the closed composer only flashes while the
+    // channels load, so it is not waited for.)
+    await page.getByTestId('nav-inbox').click();
+    await page.getByTestId('conversation-item').first().click();
+    await page.getByTestId('sms-unavailable').waitFor();
+    expect(await page.getByTestId('composer-channel-sms').isDisabled()).toBe(true);
+    await page.getByTestId('reply-as-patient-input').fill('START');
+    await page.getByTestId('reply-as-patient-send').click();
+    await page.getByTestId('sms-unavailable').waitFor({ state: 'detached' });
+    await page.locator('[data-testid="composer-channel-sms"]:not([disabled])').waitFor();
+    expect(await page.getByTestId('composer-text').isDisabled()).toBe(false);
+  });
+
+  it('an open conversation follows a send to Delivered and a reply without reading the thread again or auditing another read', async () => {
+    const kim = person('Kim Osei');
+    const { page } = await openAs(browser, app);
+    await signUp(page, kim);
+    await createOrg(page, 'Lakeside Clinic', ORG_ZONE);
+    await upgradeToSms(page);
+    await createTeam(page, 'Front Desk');
+    const number = await pickPhoneNumber(page, '415', 'Front Desk');
+    const dialog = await startChatDialog(page, '(312) 555-7730');
+    await dialog.locator('[data-testid="channel-sms"][data-available="true"]').waitFor();
+    await dialog.getByTestId('start-conversation').click();
+    await page.getByTestId('conversation').waitFor();
+
+    // From here on: every read of a whole thread (conversations.get, batched or not) and of a
+    // patient's history, and every audit entry of a conversation read.
+    const reads: string[] = [];
+    let listReads = 0;
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (!pathname.startsWith('/trpc/')) return;
+      for (const proc of pathname.slice('/trpc/'.length).split(',')) {
+        if (proc === 'conversations.get' || proc === 'conversations.forPatient') reads.push(proc);
+        if (proc === 'conversations.list') listReads++;
+      }
+    });
+    const viewsAudited = () => app.server.db.prisma.auditEvent.count({ where: { action: 'conversation.viewed' } });
+    const auditedBefore = await viewsAudited();
+
+    const body = 'Your appointment is Friday at 9am.';
+    await page.getByTestId('composer-text').fill(body);
+    // A new organization's quiet hours are 20:00-08:00 (its zone): when the test runs inside
+    // them, the composer asks first, and "Send now" sends.
+    const hour = Number(orgClock(0).slice(0, 2));
+    const quietNow = hour >= 20 || hour < 8;
+    await page.getByTestId('send-button').click();
+    if (quietNow) {
+      const quiet = page.getByTestId('quiet-hours-dialog');
+      await quiet.getByTestId('quiet-send-now').click();
+      await quiet.waitFor({ state: 'detached' });
+    }
+    const sent = message(page, body);
+    await sent.and(page.locator('[data-status="delivered"]')).waitFor();
+    await app.server.simulator!.simulateInbound({ from: '+13125557730', to: number.e164, body: 'Thank you!' });
+    await message(page, 'Thank you!').waitFor();
+    await page.getByTestId('conversation-item').first().getByTestId('conversation-preview').getByText('Thank you!').waitFor();
+
+    expect(await message(page, body).count()).toBe(1);
+    console.log(`[live updates] during one SMS delivery and one reply: thread reads ${reads.length}, list reads ${listReads}, conversation.viewed audit entries ${(await viewsAudited()) - auditedBefore}`);
+    expect(reads).toEqual([]);
+    expect((await viewsAudited()) - auditedBefore).toBe(0);
   });
 });

@@ -146,3 +146,14 @@ export async function startChatDialog(page: Page, contact: string): Promise<Loca
 /** The open conversation's message whose text is `body`. */
 export const message = (page: Page, body: string): Locator =>
   page.getByTestId('message').filter({ has: page.getByTestId('message-body').getByText(body, { exact: true }) });
+
+/** A staff tRPC call with the signed-in browser's cookie (setup a test does not need to click through). */
+export async function trpc<T>(page: Page, path: string, input: unknown, kind: 'mutation' | 'query' = 'mutation'): Promise<T> {
+  const res =
+    kind === 'query'
+      ? await page.request.get(`/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`)
+      : await page.request.post(`/trpc/${path}`, { data: { json: input } });
+  const body = (await res.json()) as { result?: { data: { json: T } }; error?: unknown };
+  if (!body.result) throw new Error(`${path}: ${JSON.stringify(body.error)}`);
+  return body.result.data.json;
+}

@@ -17,6 +17,8 @@ const WelcomePage = lazyPage(() => import('./pages/welcome/WelcomePage').then((m
 const InboxPage = lazyPage(() => import('./pages/inbox/InboxPage').then((m) => m.InboxPage));
 const DirectoryPage = lazyPage(() => import('./pages/directory/DirectoryPage').then((m) => m.DirectoryPage));
 const ToPatients = lazyPage(() => import('./pages/directory/DirectoryPage').then((m) => m.ToPatients));
+const CommsPage = lazyPage(() => import('./pages/comms/CommsPage').then((m) => m.CommsPage));
+const ToCohorts = lazyPage(() => import('./pages/comms/CommsPage').then((m) => m.ToCohorts));
 const SettingsPage = lazyPage(() => import('./pages/settings/SettingsPage').then((m) => m.SettingsPage));
 const MailboxPage = lazyPage(() => import('./pages/dev/MailboxPage').then((m) => m.MailboxPage));
 const GetExtensionPage = lazyPage(() => import('./pages/extension/GetExtensionPage').then((m) => m.GetExtensionPage));
@@ -63,6 +65,8 @@ function Routes() {
       <Route path="/inbox/:conversationId?" component={InboxPage} />
       <Route path="/directory" component={ToPatients} />
       <Route path="/directory/*" component={DirectoryPage} />
+      <Route path="/comms" component={ToCohorts} />
+      <Route path="/comms/*" component={CommsPage} />
       <Route path="/settings/:tab?" component={SettingsPage} />
       <Route path="/dev/mailbox" component={MailboxPage} />
       <Route path="/extension" component={GetExtensionPage} />

@@ -89,6 +89,24 @@ describe('patient lookups in the background (issue 9, item 1)', () => {
   });
 });
 
+describe('a send from the sidebar (issue 10)', () => {
+  it('goes out as one conversations.send naming the patient and team, and clears the draft', async () => {
+    const sent: { url: string; body: unknown }[] = [];
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      sent.push({ url: String(input), body: JSON.parse(String(init?.body ?? 'null')) });
+      const result = { duplicate: false, conversationId: 'c1', messageId: 'm1', status: 'queued', sendAfter: null };
+      return new Response(JSON.stringify([{ result: { data: { json: result } } }]), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const bg = new Background(db, platform());
+    await bg.handle({ type: 'draft.save', patientId: 'p1', body: 'Hello' });
+    const answer = await bg.handle({ type: 'message.send', patientId: 'p1', teamId: 't1', body: 'Hello', idempotencyKey: 'key-0001-abcd', requestsConfirmation: true });
+    expect(answer).toEqual({ ok: true, value: { status: 'sent', messageId: 'm1', messageStatus: 'queued', sendAfter: null, duplicate: false } });
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(['/trpc/conversations.send']);
+    expect(sent[0]!.body).toMatchObject({ 0: { json: { patientId: 'p1', teamId: 't1', body: 'Hello', idempotencyKey: 'key-0001-abcd', requestsConfirmation: true } } });
+    expect(await db.drafts.count()).toBe(0);
+  });
+});
+
 describe('LookupLimiter', () => {
   it('counts per tab and overall in a sliding window', () => {
     let t = 0;

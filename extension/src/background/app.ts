@@ -6,7 +6,7 @@ import { contextKey, type PatientContext } from '../ehr/patient-context';
 import type { PageReading } from '../ehr/registry';
 import type { LocalSettings } from '../local-settings';
 import type { Answer, Push, Request, RequestOf, RequestType, Results } from '../protocol';
-import type { HistoryMessage, HistoryView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
+import type { HistoryChange, HistoryMessage, HistoryView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
 import { INSECURE_SERVER, isSecureServer } from '../server-address';
 import { type Api, createApi, failureOf, isSignedOut, isUnreachable, serverOrigin } from './api';
 import { Connectivity } from './connectivity';
@@ -137,7 +137,7 @@ export class Background {
 
   private delivery(): Delivery | null {
     const api = this.api;
-    return api && { startSms: (input) => api.conversations.startSms.mutate(input), send: (input) => api.conversations.send.mutate(input) };
+    return api && { send: (input) => api.conversations.send.mutate(input) };
   }
 
   private async load(): Promise<void> {
@@ -190,8 +190,13 @@ export class Background {
       }
       case 'outbox.discard':
         return this.outbox.discard(r.idempotencyKey).then(() => null);
+      case 'secure.resendLink':
+        // The server checks the caller is on the conversation's team (conversationProcedure).
+        return this.signedIn().api.portal.resendLink.mutate({ conversationId: r.conversationId }).then((answer) => answer.notification);
       case 'sidebar.setOpen':
         return this.platform.saveLocal({ sidebarOpen: r.open }).then(() => null);
+      case 'outbox.list':
+        return this.outbox.forPatient(this.signedIn().orgId, r.patientId);
     }
   }
 
@@ -369,8 +374,10 @@ export class Background {
       teams,
       teamId,
       availability: availability && { secure: availability.secure, sms: availability.sms },
-      templates: templates.map((t) => ({ id: t.id, name: t.name, body: t.body, team: t.team?.name ?? null })),
+      templates: templates.map((t) => ({ id: t.id, name: t.name, body: t.body, requestsConfirmation: t.requestsConfirmation, team: t.team?.name ?? null })),
       draft: draft?.body ?? '',
+      confirmationWords: availability?.confirmationWords ?? null,
+      orgName: this.session?.org?.name ?? '',
     };
   }
 
@@ -410,8 +417,12 @@ export class Background {
   }
 
   private onLiveEvent(event: LiveEvent): void {
-    if (event.type === 'message') this.platform.broadcast(event);
-    else {
+    // The server's event channel dropped: changes may have been missed, as after a reconnect.
+    if (event.type === 'resync') this.platform.broadcast({ type: 'resync' });
+    else if (event.type !== 'access.revoked') {
+      const change = historyChange(event);
+      if (change) this.platform.broadcast({ type: 'message', ...change });
+    } else {
       // Removed from the organization or a team: re-read who we are.
       this.teams = null;
       void this.refreshMe()
@@ -447,23 +458,51 @@ export class Background {
 
 type ServerHistory = Awaited<ReturnType<Api['conversations']['forPatient']['query']>>;
 
+type ServerMessage = ServerHistory['messages'][number];
+
+/** A message as the sidebar shows it: plain JSON (it crosses to the sidebar's port). */
+function historyMessage(m: ServerMessage): HistoryMessage {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    direction: m.direction,
+    channel: m.channel,
+    body: m.body,
+    status: m.status,
+    errorCode: m.errorCode,
+    errorMessage: m.errorMessage,
+    sender: m.sender,
+    sendAfter: m.sendAfter ? new Date(m.sendAfter).toISOString() : null,
+    createdAt: new Date(m.createdAt).toISOString(),
+    requestsConfirmation: m.requestsConfirmation,
+    confirmation: m.confirmation,
+    readAt: isoOrNull((m as { readAt?: Date | string | null }).readAt),
+  };
+}
+
+function isoOrNull(at: Date | string | null | undefined): string | null {
+  return at ? new Date(at).toISOString() : null;
+}
+
+/**
+ * A live event as the sidebars get it (for the patient it concerns; each sidebar keeps only its
+ * own patient's). Null when no sidebar shows what changed (an unread count: the inbox's concern).
+ */
+function historyChange(event: Exclude<LiveEvent, { type: 'access.revoked' } | { type: 'resync' }>): HistoryChange | null {
+  const where = { patientId: event.patientId, conversationId: event.conversationId };
+  const optOutChanged = event.conversation?.optOut !== undefined;
+  if (event.type === 'message.created') return { ...where, added: historyMessage({ ...event.message, conversationId: event.conversationId }), changed: null, optOutChanged };
+  if (event.type === 'message.updated') {
+    const { id, status, errorCode, errorMessage, confirmation } = event.message;
+    const readAt = isoOrNull((event.message as { readAt?: Date | string | null }).readAt);
+    return { ...where, added: null, changed: { id, status, errorCode, errorMessage, confirmation, ...(readAt ? { readAt } : {}) }, optOutChanged };
+  }
+  return optOutChanged ? { ...where, added: null, changed: null, optOutChanged } : null;
+}
+
 function historyOf(history: ServerHistory): Omit<HistoryView, 'outbox'> {
   return {
-    messages: history.messages.map(
-      (m): HistoryMessage => ({
-        id: m.id,
-        conversationId: m.conversationId,
-        direction: m.direction,
-        channel: m.channel,
-        body: m.body,
-        status: m.status,
-        errorCode: m.errorCode,
-        errorMessage: m.errorMessage,
-        sender: m.sender,
-        sendAfter: m.sendAfter ? new Date(m.sendAfter).toISOString() : null,
-        createdAt: new Date(m.createdAt).toISOString(),
-      }),
-    ),
+    messages: history.messages.map(historyMessage),
     conversationIds: history.conversations.map((c) => c.id),
     optOuts: history.optOuts.map((o) => ({ number: o.number, keyword: o.keyword, at: new Date(o.at).toISOString() })),
   };

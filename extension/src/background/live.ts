@@ -1,6 +1,9 @@
+import type { AppRouter } from '@caretext/server';
+import type { inferRouterOutputs } from '@trpc/server';
 import { type Api, isSignedOut } from './api';
 
-export type LiveEvent = { type: 'message'; conversationId: string; messageId: string } | { type: 'access.revoked' };
+/** What conversations.events delivers: changes in the caller's teams' conversations (a new message whole), or the end of access. */
+export type LiveEvent = inferRouterOutputs<AppRouter>['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
 
 type Hooks = {
   onEvent(event: LiveEvent): void;

@@ -1,36 +1,43 @@
 import 'fake-indexeddb/auto';
 import { TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SendMessageInput } from '@caretext/shared';
 import { type Delivery, Outbox, SendRefused } from './outbox';
 import { type CareTextDb, openStore } from './store';
 
-/** A server that stores each idempotency key once, like conversations.send, and can be cut off. */
+/**
+ * A server that answers conversations.send like the real one: a send by patient and team finds
+ * or starts that conversation, each idempotency key is stored once, and it can be cut off.
+ */
 function fakeServer() {
-  const stored = new Map<string, { conversationId: string; body: string }>();
+  const stored = new Map<string, { conversationId: string; body: string; requestsConfirmation: boolean }>();
+  const conversations = new Map<string, string>();
+  const calls: SendMessageInput[] = [];
   const state = { reachable: true, loseNextAnswer: false, refuse: null as null | { reason: string; message: string }, arrivals: 0 };
   const unreachable = () => TRPCClientError.from(new TypeError('Failed to fetch'));
   const delivery: Delivery = {
-    async startSms({ patientId }) {
-      if (!state.reachable) throw unreachable();
-      return { conversationId: `c_${patientId}` };
-    },
     async send(input) {
       if (!state.reachable) throw unreachable();
+      calls.push(input);
       state.arrivals++;
       if (state.refuse) {
         throw TRPCClientError.from({ error: { code: -32600, message: state.refuse.message, data: { code: 'PRECONDITION_FAILED', httpStatus: 412, reason: state.refuse.reason, details: {} } } });
       }
-      const duplicate = stored.has(input.idempotencyKey);
-      if (!duplicate) stored.set(input.idempotencyKey, { conversationId: input.conversationId, body: input.body });
+      const where = `${input.patientId}/${input.teamId}`;
+      const conversationId = input.conversationId ?? conversations.get(where) ?? `c${conversations.size + 1}`;
+      if (!input.conversationId) conversations.set(where, conversationId);
+      const key = input.idempotencyKey!;
+      const duplicate = stored.has(key);
+      if (!duplicate) stored.set(key, { conversationId, body: input.body, requestsConfirmation: Boolean(input.requestsConfirmation) });
       if (state.loseNextAnswer) {
         // The server got it; the answer never made it back.
         state.loseNextAnswer = false;
         throw unreachable();
       }
-      return { duplicate, messageId: `m_${input.idempotencyKey}`, status: 'queued', sendAfter: null };
+      return { duplicate, conversationId: stored.get(key)!.conversationId, messageId: `m_${key}`, status: 'queued', sendAfter: null };
     },
   };
-  return { stored, state, delivery };
+  return { stored, conversations, calls, state, delivery };
 }
 
 let db: CareTextDb;
@@ -57,6 +64,15 @@ describe('outbox', () => {
     expect(result).toMatchObject({ status: 'sent', messageId: 'm_key-a-0000', duplicate: false });
     expect(server.stored.size).toBe(1);
     expect(await db.outbox.count()).toBe(0);
+  });
+
+  it('sends the first message to a patient in one round trip, naming the patient and the team', async () => {
+    await outbox().send({ ...message('a'), requestsConfirmation: true });
+    expect(server.calls).toEqual([{ patientId: 'p1', teamId: 't1', body: 'Hello a', idempotencyKey: 'key-a-0000', requestsConfirmation: true }]);
+    expect(server.stored.get('key-a-0000')).toEqual({ conversationId: 'c1', body: 'Hello a', requestsConfirmation: true });
+    await outbox().send(message('b'));
+    expect(server.calls).toHaveLength(2);
+    expect([...server.conversations.values()]).toEqual(['c1']);
   });
 
   it('keeps a message sent offline on disk, and sends it exactly once when the server is back', async () => {
@@ -130,9 +146,8 @@ describe('outbox', () => {
     const box = new Outbox(
       db,
       () => ({
-        startSms: (input) => inner.startSms(input),
         async send(input) {
-          calls.push(input.idempotencyKey);
+          calls.push(input.idempotencyKey!);
           await held; // the request is on its way; the answer has not come back yet
           return inner.send(input);
         },

@@ -1,28 +1,15 @@
-import type { Failure } from '../protocol';
+import type { SendMessageInput, SendMessageResult } from '@caretext/shared';
+import type { Failure, SidebarSend } from '../protocol';
 import type { OutboxEntry, SendResult } from '../views';
 import { failureOf, isSignedOut, isUnreachable } from './api';
 import type { CareTextDb, OutboxRecord } from './store';
 
-/** The two calls a send needs, so tests can stand in for the server. */
+/** The server's `conversations.send`, so tests can stand in for it. */
 export type Delivery = {
-  startSms(input: { teamId: string; patientId: string }): Promise<{ conversationId: string }>;
-  send(input: { conversationId: string; body: string; idempotencyKey: string; confirmPhi?: boolean; quietHours?: 'send_now' | 'schedule' }): Promise<{
-    duplicate: boolean;
-    messageId: string;
-    status: string;
-    sendAfter: Date | string | null;
-  }>;
+  send(input: SendMessageInput): Promise<SendMessageResult>;
 };
 
-export type SendInput = {
-  orgId: string;
-  patientId: string;
-  teamId: string;
-  body: string;
-  idempotencyKey: string;
-  confirmPhi?: boolean;
-  quietHours?: 'send_now' | 'schedule';
-};
+export type SendInput = SidebarSend & { orgId: string };
 
 export class SendRefused extends Error {
   constructor(readonly failure: Failure) {
@@ -63,10 +50,11 @@ export class Outbox {
       orgId: input.orgId,
       patientId: input.patientId,
       teamId: input.teamId,
-      conversationId: existing?.conversationId ?? null,
       body: input.body,
+      requestsConfirmation: Boolean(input.requestsConfirmation),
       confirmPhi: Boolean(input.confirmPhi),
       quietHours: input.quietHours ?? null,
+      ...(input.channel === 'secure' ? { channel: 'secure' as const } : {}),
       createdAt: existing?.createdAt ?? Date.now(),
       state: 'sending',
       attempts: existing?.attempts ?? 0,
@@ -111,22 +99,22 @@ export class Outbox {
     this.inFlight.add(record.idempotencyKey);
     try {
       await this.db.outbox.update(record.idempotencyKey, { state: 'sending', attempts: record.attempts + 1 });
-      let conversationId = record.conversationId;
-      if (!conversationId) {
-        conversationId = (await delivery.startSms({ teamId: record.teamId, patientId: record.patientId })).conversationId;
-        await this.db.outbox.update(record.idempotencyKey, { conversationId });
-      }
+      // One round trip: the server finds or starts the patient's conversation with the team's
+      // number, and a retry with the same key returns the first message.
       const sent = await delivery.send({
-        conversationId,
+        patientId: record.patientId,
+        teamId: record.teamId,
         body: record.body,
         idempotencyKey: record.idempotencyKey,
+        requestsConfirmation: record.requestsConfirmation || undefined,
         confirmPhi: record.confirmPhi || undefined,
         quietHours: record.quietHours ?? undefined,
+        ...(record.channel === 'secure' ? { channel: 'secure' as const } : {}),
       });
       await this.db.outbox.delete(record.idempotencyKey);
       this.changed();
       const sendAfter = sent.sendAfter ? new Date(sent.sendAfter).toISOString() : null;
-      return { kind: 'sent', result: { status: 'sent', messageId: sent.messageId, messageStatus: sent.status, sendAfter, duplicate: sent.duplicate } };
+      return { kind: 'sent', result: { status: 'sent', messageId: sent.messageId, messageStatus: sent.status, sendAfter, duplicate: sent.duplicate, ...(sent.notification ? { notification: sent.notification } : {}) } };
     } catch (error) {
       if (isUnreachable(error)) {
         await this.db.outbox.update(record.idempotencyKey, { state: 'waiting' });

@@ -79,7 +79,9 @@ const ALLOWED: Record<RequestType, readonly SenderRole['role'][]> = {
   'draft.save': ['sidebar'],
   'message.send': ['sidebar'],
   'outbox.discard': ['sidebar'],
+  'secure.resendLink': ['sidebar'],
   'sidebar.setOpen': ['sidebar'],
+  'outbox.list': ['sidebar'],
 };
 
 export function mayAsk(type: string, role: SenderRole): boolean {

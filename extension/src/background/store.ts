@@ -1,3 +1,4 @@
+import type { SendMessageInput } from '@caretext/shared';
 import { Dexie, type EntityTable } from 'dexie';
 
 /**
@@ -27,10 +28,12 @@ export type OutboxRecord = {
   orgId: string;
   patientId: string;
   teamId: string;
-  conversationId: string | null;
   body: string;
+  requestsConfirmation: boolean;
   confirmPhi: boolean;
-  quietHours: 'send_now' | 'schedule' | null;
+  quietHours: NonNullable<SendMessageInput['quietHours']> | null;
+  /** Secure Chat (absent: SMS, as every record written before the channel existed). */
+  channel?: 'secure';
   createdAt: number;
   state: 'waiting' | 'sending' | 'failed';
   attempts: number;

@@ -1,12 +1,19 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageReading } from '../ehr/registry';
 import { HOST_ID, watchPage } from './page-watch';
 
-const settle = () => new Promise((r) => setTimeout(r, 250));
+// The page's time is the test's (fake timers and performance.now): how long this machine takes
+// to run a step never changes what the watcher sees.
+const wait = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+const settle = () => wait(250);
 const chart = (name: string, mrn: string) => `<main id="chart"><dl><dt>Patient name</dt><dd>${name}</dd><dt>MRN</dt><dd>${mrn}</dd></dl></main>`;
 
 let stop: (() => void) | null = null;
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+});
 afterEach(() => {
+  vi.useRealTimers();
   stop?.();
   stop = null;
   document.body.innerHTML = '';
@@ -28,7 +35,7 @@ describe('watching the page for the patient on screen', () => {
 
     history.pushState({}, '', '/spa/patients/2');
     document.getElementById('chart')!.textContent = 'Loading…';
-    await new Promise((r) => setTimeout(r, 40));
+    await wait(40);
     document.body.innerHTML = chart('Ben Okafor', 'SPA-002');
     await settle();
     // The brief "Loading…" never reached the sidebar: one change, to Ben.
@@ -55,7 +62,7 @@ describe('watching the page for the patient on screen', () => {
     const timers = vi.spyOn(globalThis, 'setTimeout');
     host.setAttribute('data-open', 'true');
     host.append(document.createElement('span'));
-    await new Promise((r) => setTimeout(r, 50));
+    await wait(50);
     expect(timers.mock.calls.filter(([, ms]) => ms === 150)).toHaveLength(0);
     timers.mockRestore();
     expect(seen).toHaveLength(1);
@@ -76,7 +83,7 @@ describe('a page that never stops changing', () => {
     const { names } = watch();
     const clock = setInterval(() => (document.getElementById('clock')!.textContent = String(performance.now())), 50);
     document.getElementById('chart')!.outerHTML = chart('Ben Okafor', 'SPA-002');
-    await new Promise((r) => setTimeout(r, 2_600));
+    await wait(2_600);
     clearInterval(clock);
     expect(names()).toEqual(['Ana Silva', 'Ben Okafor']);
   });

@@ -1,45 +1,37 @@
-import { describePhi, detectPhi } from '@caretext/shared/phi-guard';
-import { estimateSmsCost } from '@caretext/shared/sms-cost';
-import { smsSegments } from '@caretext/shared/sms-segments';
+import { type Answer, answered, CHANNEL_LABELS, type Channel, channelChoice, notificationNotice, composerNotes, type Choice, choiceAttributes, type ComposeState, dismissed, edited, insertAt, outgoing, problemOf, type Question, questionView, refused, sendRequest, sent, sentNotice, startComposing, templateAsksConfirmation, templateData } from '@caretext/shared/composing';
+import { DEFAULT_CONFIRMATION_WORDS } from '@caretext/shared/confirmation';
 import { TEMPLATE_TOKENS } from '@caretext/shared/template';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PatientSummary, PatientView } from '../views';
 import { ask } from './bridge';
 import { Dialog } from './Dialog';
-import { formatTime, newIdempotencyKey } from './format';
+import { formatTime } from './format';
 import { byPerson } from './person-action';
 
-type Asked = { kind: 'phi'; message: string } | { kind: 'quiet'; message: string; nextSendTime: string | null };
-type Flags = { confirmPhi?: boolean; quietHours?: 'send_now' | 'schedule' };
-
-/** "142 / 160 · 1 segment · GSM-7 · ≈ $0.01", as the web composer shows it. */
-function counter(text: string): string {
-  const info = smsSegments(text);
-  const capacity = info.perSegment * Math.max(1, info.segments);
-  const cost = info.segments ? ` · ≈ ${estimateSmsCost({ segments: info.segments, recipients: 1, channel: 'sms' }).display}` : '';
-  return `${info.unitsUsed} / ${capacity} · ${info.segments} segment${info.segments === 1 ? '' : 's'} · ${info.encoding}${cost}`;
-}
+type Props = {
+  patient: PatientSummary;
+  view: PatientView;
+  onTeam(teamId: string): void;
+  onSent(): void;
+  /** A refusal says the patient's state changed (e.g. opted out): reload the view. */
+  onStale(): void;
+};
 
 /**
- * The same rules as the web app's composer: SMS or Secure Chat with the reason one is not
- * available, templates and tokens, a live segment count, the PHI guard and quiet hours (both
- * asked by the server, answered here). Drafts are kept per patient; a send while offline goes
- * to the outbox. The channel row is where Secure Chat (and blast actions) will plug in.
+ * The sidebar's view of the shared composing core (as the web Inbox's): SMS or Secure Chat with
+ * the reason one is not available, templates and tokens, what goes out and its count, the
+ * confirmation request, the PHI guard and quiet hours. Drafts are kept per patient; a send
+ * while offline goes to the outbox.
  */
-export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSummary; view: PatientView; onTeam(teamId: string): void; onSent(): void }) {
-  const [text, setText] = useState(view.draft);
+export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
+  const [state, setState] = useState<ComposeState>(() => startComposing(view.draft));
   const [pending, setPending] = useState(false);
-  const [error, setError] = useState<{ message: string; reason: string | null } | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-  const [asked, setAsked] = useState<Asked | null>(null);
   const [showTokens, setShowTokens] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
-  // One key per composed message: a retry (double click, lost answer, reconnect) never sends it twice.
-  const key = useRef(newIdempotencyKey());
-  const flags = useRef<Flags>({});
   const draftTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const latest = useRef(text);
-  latest.current = text;
+  const latest = useRef(state.text);
+  latest.current = state.text;
 
   // Leaving the patient (or the page) saves what was typed.
   useEffect(
@@ -52,63 +44,64 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
     [],
   );
 
+  const words = view.confirmationWords ?? DEFAULT_CONFIRMATION_WORDS;
   const sms = view.availability?.sms;
-  const secure = view.availability?.secure;
-  const phi = detectPhi(text);
+  const choice = channelChoice(view.availability);
+  const channel: Channel = state.channel ?? choice.preferred ?? 'sms';
+  const current: ComposeState = { ...state, channel };
+  // Why SMS is not possible (opted out, landline, no number…), with what to do instead.
+  const smsProblem = sms && !sms.available ? problemOf({ reason: sms.blockedBy ?? null, message: sms.reason ?? 'SMS is not available for this patient.' }) : null;
+  // Closed only when no channel is left: Secure Chat stays open where SMS is not possible.
+  const blocked = channel === 'sms' || !choice.offered.includes('secure') ? smsProblem : null;
+  // {{phone}} as the background formatted it (the sidebar carries no phone metadata).
+  const out = outgoing(current, { words, template: templateData(patient, view.orgName), formatPhone: (e164) => (e164 === patient.phone && patient.phoneDisplay) || e164 });
 
-  function edit(next: string) {
-    setText(next);
-    key.current = newIdempotencyKey();
-    flags.current = {};
-    setError(null);
+  function edit(change: { text?: string; requestsConfirmation?: boolean; channel?: Channel }) {
+    setState((s) => edited(s, change));
     setInfo(null);
+    if (change.text === undefined) return;
+    const body = change.text;
     if (draftTimer.current) clearTimeout(draftTimer.current);
     draftTimer.current = setTimeout(() => {
       draftTimer.current = null;
-      void ask({ type: 'draft.save', patientId: patient.id, body: next });
+      void ask({ type: 'draft.save', patientId: patient.id, body });
     }, 400);
   }
 
-  function insert(snippet: string) {
+  function insert(snippet: string, asksConfirmation = false) {
     const el = area.current;
-    const [start, end] = el ? [el.selectionStart, el.selectionEnd] : [text.length, text.length];
-    edit(text.slice(0, start) + snippet + text.slice(end));
+    const { text, cursor } = insertAt(state.text, el && { start: el.selectionStart, end: el.selectionEnd }, snippet);
+    edit(asksConfirmation ? { text, requestsConfirmation: true } : { text });
     requestAnimationFrame(() => {
       el?.focus();
-      el?.setSelectionRange(start + snippet.length, start + snippet.length);
+      el?.setSelectionRange(cursor, cursor);
     });
   }
 
-  async function send(extra: Flags = {}) {
-    const body = text.trim();
-    if (!body || pending || !view.teamId) return;
+  async function send(answer?: Answer) {
+    const next = answer ? answered(current, answer) : current;
+    const request = sendRequest(next);
+    if (!request || pending || !view.teamId || blocked) return;
     setPending(true);
-    setError(null);
-    flags.current = { ...flags.current, ...extra };
-    const answer = await ask({ type: 'message.send', patientId: patient.id, teamId: view.teamId, body, idempotencyKey: key.current, ...flags.current });
+    setState({ ...next, problem: null });
+    const reply = await ask({ type: 'message.send', patientId: patient.id, teamId: view.teamId, ...request });
     setPending(false);
-    if (answer.ok) {
+    if (reply.ok) {
       if (draftTimer.current) clearTimeout(draftTimer.current);
       draftTimer.current = null;
-      setAsked(null);
-      setText('');
-      key.current = newIdempotencyKey();
-      flags.current = {};
-      const r = answer.value;
-      setInfo(r.status === 'queued' ? 'Saved to the outbox: it goes out once CareText is reachable again.' : r.sendAfter ? `Scheduled for ${formatTime(r.sendAfter)}, when quiet hours end.` : null);
+      setState(sent(undefined, next.channel));
+      const r = reply.value;
+      const told = r.status === 'sent' ? notificationNotice(r.notification, (e164) => (e164 === patient.phone && patient.phoneDisplay) || e164, formatTime) : null;
+      setInfo(told?.text ?? sentNotice({ queuedOffline: r.status === 'queued', sendAfter: r.status === 'sent' ? r.sendAfter : null }, formatTime));
       onSent();
       return;
     }
-    const { reason, message, details } = answer.error;
-    if (reason === 'phi') setAsked({ kind: 'phi', message });
-    else if (reason === 'quiet_hours') setAsked({ kind: 'quiet', message, nextSendTime: typeof details.nextSendTime === 'string' ? details.nextSendTime : null });
-    else {
-      setAsked(null);
-      setError({ message, reason });
-    }
+    const after = refused(next, reply.error);
+    setState(after);
+    if (after.problem?.blocksComposer) onStale();
   }
 
-  const sendClick = (e: Event, extra?: Flags) => byPerson(e) && void send(extra);
+  const sendClick = (e: Event, answer?: Answer) => byPerson(e) && void send(answer);
 
   if (!view.teams.length) {
     return (
@@ -123,12 +116,21 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
   return (
     <div class="composer" data-testid="composer">
       <div class="channels" role="group" aria-label="Channel">
-        <button type="button" class={`channel${sms?.available ? ' on' : ''}`} aria-pressed={Boolean(sms?.available)} disabled={!sms?.available} title={sms?.reason ?? undefined}>
-          SMS
-        </button>
-        <button type="button" class="channel" aria-pressed={false} disabled={!secure?.available} title={secure?.reason ?? undefined} data-testid="channel-secure">
-          Secure Chat{secure?.available ? '' : ' (soon)'}
-        </button>
+        {(['secure', 'sms'] as const).map((c) => (
+          <button
+            key={c}
+            type="button"
+            class={`channel${channel === c && choice.offered.includes(c) ? ' on' : ''}`}
+            aria-pressed={channel === c && choice.offered.includes(c)}
+            disabled={!choice.offered.includes(c) || pending}
+            title={(c === 'sms' ? choice.smsUnavailable : view.availability?.secure.reason) ?? undefined}
+            onClick={() => edit({ channel: c })}
+            data-testid={`channel-${c}`}
+          >
+            {c === 'secure' ? '🔒 ' : ''}
+            {CHANNEL_LABELS[c]}
+          </button>
+        ))}
         {view.teams.length > 1 && (
           <select aria-label="Send from team" value={view.teamId ?? ''} onChange={(e) => onTeam(e.currentTarget.value)} data-testid="team-picker">
             {view.teams.map((t) => (
@@ -140,12 +142,12 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
           </select>
         )}
       </div>
-      {sms && !sms.available && (
-        <p class="note warn small" data-testid="sms-unavailable">
-          {sms.reason}
+      {(blocked ?? (channel === 'secure' ? smsProblem : null)) && (
+        <p class="note warn small" role="status" data-testid="sms-unavailable" data-reason={smsProblem?.reason ?? ''}>
+          {blocked ? blocked.text : `SMS is not available: ${smsProblem!.message} Secure Chat still reaches them.`}
         </p>
       )}
-      {showTokens && (
+      {showTokens && !blocked && (
         <div class="tokens">
           {TEMPLATE_TOKENS.map((t) => (
             <button key={t.key} type="button" class="token" title={`${t.label}, e.g. ${t.example}`} onClick={() => insert(t.token)}>
@@ -156,11 +158,12 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
       )}
       <textarea
         ref={area}
-        value={text}
+        value={state.text}
         rows={3}
+        disabled={Boolean(blocked)}
         aria-label={`Message to ${patient.displayName}`}
-        placeholder={`Text ${patient.displayName}… (Ctrl+Enter to send)`}
-        onInput={(e) => edit(e.currentTarget.value)}
+        placeholder={blocked ? 'Texting is not available for this patient.' : `${channel === 'secure' ? 'Secure message to' : 'Text'} ${patient.displayName}… (Ctrl+Enter to send)`}
+        onInput={(e) => edit({ text: e.currentTarget.value })}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault();
@@ -169,16 +172,11 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
         }}
         data-testid="composer-text"
       />
-      {phi.length > 0 && (
-        <p class="note warn small" role="status" data-testid="phi-warning">
-          {describePhi(phi)} <span class="muted">Secure Chat is coming soon.</span>
+      {composerNotes(current, out).map((n) => (
+        <p key={n.id} class={`note small ${n.tone}`} role={n.alert ? 'alert' : 'status'} data-testid={n.id} data-reason={n.reason ?? undefined}>
+          {n.text}
         </p>
-      )}
-      {error && (
-        <p class="note error small" role="alert" data-testid="send-error" data-reason={error.reason ?? ''}>
-          {error.message}
-        </p>
-      )}
+      ))}
       {info && (
         <p class="note small" role="status" data-testid="send-info">
           {info}
@@ -189,10 +187,11 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
           <select
             aria-label="Insert a template"
             value=""
+            disabled={Boolean(blocked)}
             onChange={(e) => {
               const chosen = view.templates.find((t) => t.id === e.currentTarget.value);
               e.currentTarget.value = '';
-              if (chosen) insert(chosen.body);
+              if (chosen) insert(chosen.body, templateAsksConfirmation(chosen, words));
             }}
             data-testid="template-picker"
           >
@@ -204,64 +203,47 @@ export function Composer({ patient, view, onTeam, onSent }: { patient: PatientSu
             ))}
           </select>
         )}
-        <button type="button" class="btn small" aria-pressed={showTokens} title="Insert a personalization token" onClick={() => setShowTokens(!showTokens)} data-testid="toggle-tokens">
+        <button type="button" class="btn small" aria-pressed={showTokens} disabled={Boolean(blocked)} title="Insert a personalization token" onClick={() => setShowTokens(!showTokens)} data-testid="toggle-tokens">
           {'{{ }}'} Tokens
         </button>
       </div>
+      <label class="confirm small">
+        <input type="checkbox" checked={state.requestsConfirmation} disabled={Boolean(blocked)} onChange={(e) => edit({ requestsConfirmation: e.currentTarget.checked })} data-testid="ask-confirm" />
+        Ask the patient to confirm ({words.confirm[0]}/{words.decline[0]})
+      </label>
+      {out.adds && (
+        <p class="adds small muted" data-testid="confirm-adds">
+          Adds: {out.adds}
+        </p>
+      )}
       <div class="bar">
         <span class="grow counter" data-testid="composer-counter">
-          {counter(text)}
+          {out.smsLine ?? 'Secure Chat · no SMS segments'}
         </span>
-        <button type="button" class="btn primary" onClick={(e) => sendClick(e)} disabled={pending || !text.trim() || !sms?.available} data-testid="send-button">
-          {pending ? 'Sending…' : 'Send SMS'}
+        <button type="button" class="btn primary" onClick={(e) => sendClick(e)} disabled={pending || !state.text.trim() || Boolean(blocked) || !choice.offered.includes(channel)} data-testid="send-button">
+          {pending ? 'Sending…' : channel === 'secure' ? 'Send secure' : 'Send SMS'}
         </button>
       </div>
-
-      {asked?.kind === 'phi' && (
-        <Dialog
-          title="This looks like PHI"
-          testId="phi-dialog"
-          onClose={() => setAsked(null)}
-          actions={
-            <>
-              <button type="button" class="btn" onClick={() => setAsked(null)} data-autofocus>
-                Cancel
-              </button>
-              <button type="button" class="btn" disabled title="Secure Chat is coming soon">
-                Send as Secure Chat (soon)
-              </button>
-              <button type="button" class="btn danger" onClick={(e) => sendClick(e, { confirmPhi: true })} disabled={pending} data-testid="phi-send-anyway">
-                Send as SMS anyway
-              </button>
-            </>
-          }
-        >
-          <p>{asked.message}</p>
-          <p class="small muted">Sending PHI by plain SMS is a HIPAA violation. Send it anyway only if you are sure it contains none.</p>
-        </Dialog>
-      )}
-      {asked?.kind === 'quiet' && (
-        <Dialog
-          title="It's quiet hours for this patient"
-          testId="quiet-hours-dialog"
-          onClose={() => setAsked(null)}
-          actions={
-            <>
-              <button type="button" class="btn" onClick={() => setAsked(null)}>
-                Cancel
-              </button>
-              <button type="button" class="btn" onClick={(e) => sendClick(e, { quietHours: 'send_now' })} disabled={pending} data-testid="quiet-send-now">
-                Send now anyway
-              </button>
-              <button type="button" class="btn primary" onClick={(e) => sendClick(e, { quietHours: 'schedule' })} disabled={pending} data-autofocus data-testid="quiet-schedule">
-                {asked.nextSendTime ? `Schedule for ${formatTime(asked.nextSendTime)}` : 'Schedule for when quiet hours end'}
-              </button>
-            </>
-          }
-        >
-          <p>{asked.message}</p>
-        </Dialog>
-      )}
+      {state.asked && <QuestionDialog question={state.asked} pending={pending} onAnswer={sendClick} onCancel={() => setState(dismissed)} />}
     </div>
   );
 }
+
+/** PHI or quiet hours, as the core asks it; an answer resends the same message (same key). */
+function QuestionDialog({ question, pending, onAnswer, onCancel }: { question: Question; pending: boolean; onAnswer(e: Event, a: Answer): void; onCancel(): void }) {
+  const view = questionView(question, formatTime);
+  const choose = (e: Event, c: Choice) => (c.answer ? onAnswer(e, c.answer) : onCancel());
+  const buttons = view.choices.map((c) => (
+    <button key={c.id} type="button" class={TONE[c.tone]} onClick={(e) => choose(e, c)} {...choiceAttributes(c, pending)}>
+      {c.label}
+    </button>
+  ));
+  return (
+    <Dialog title={view.title} testId={view.testId} onClose={onCancel} actions={buttons}>
+      <p>{view.message}</p>
+      {view.note && <p class="small muted">{view.note}</p>}
+    </Dialog>
+  );
+}
+
+const TONE = { plain: 'btn', primary: 'btn primary', danger: 'btn danger' } as const;

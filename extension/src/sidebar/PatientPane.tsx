@@ -6,7 +6,9 @@ import type { HistoryView, LookupView, PatientSummary, PatientView } from '../vi
 import { ask } from './bridge';
 import { Composer } from './Composer';
 import { byPerson } from './person-action';
-import { formatDob } from './format';
+import { formatDob, formatTime } from './format';
+import { resendNotice } from '@caretext/shared/composing';
+import { applyToHistory } from './history';
 import { MatchedCard, PageCard } from './PatientCard';
 import { usePush } from './pushes';
 import { Thread } from './Thread';
@@ -126,21 +128,35 @@ function MatchedPane({ lookup, open, onUnread, children, patient }: Props & { pa
     const answer = await ask({ type: 'patient.history', patientId: patient.id });
     if (!answer.ok) return;
     noteArrivals(answer.value);
+    // A STOP or START changed whether SMS can go out: reload what the composer offers too.
+    if (view && optOutsOf(view) !== optOutsOf(answer.value)) return void load(teamId);
     setView((v) => v && { ...v, ...answer.value });
+  };
+
+  /** What waits in this browser's outbox for the patient: local, nothing is read from the server. */
+  const refreshOutbox = async () => {
+    const answer = await ask({ type: 'outbox.list', patientId: patient.id });
+    if (answer.ok) setView((v) => v && { ...v, outbox: answer.value });
   };
 
   useEffect(() => {
     void load(null);
   }, [patient.id]);
 
-  // A message event may belong to a conversation this patient does not have yet (the first
-  // reply), so any one refreshes the history; a burst of them refreshes once.
-  const refreshSoon = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // Live changes patch this patient's history and nothing else: changes for other patients are
+  // ignored, and nothing is re-read for one (except the opt-outs, which the history lists per
+  // clinic number). A sent message arrives here like any other.
   usePush((push) => {
-    if (push.type === 'message' || push.type === 'outbox') {
-      if (refreshSoon.current) clearTimeout(refreshSoon.current);
-      refreshSoon.current = setTimeout(() => void refreshHistory(), 80);
+    if (push.type === 'message' && push.patientId === patient.id) {
+      const added = push.added;
+      if (added?.direction === 'inbound' && seen.current && !seen.current.has(added.id)) {
+        seen.current.add(added.id);
+        if (!openRef.current) onUnread(1);
+      }
+      setView((v) => v && applyToHistory(v, push));
+      if (push.optOutChanged) void refreshHistory();
     }
+    if (push.type === 'outbox') void refreshOutbox();
     if (push.type === 'resync') void load(teamId);
   });
 
@@ -154,7 +170,8 @@ function MatchedPane({ lookup, open, onUnread, children, patient }: Props & { pa
             {error.message}
           </div>
         )}
-        {view ? <Thread view={view} onDiscard={(key) => void ask({ type: 'outbox.discard', idempotencyKey: key }).then(refreshHistory)} /> : !error && <p class="empty">Loading messages…</p>}
+        {view ? <Thread view={view} words={view.confirmationWords} onDiscard={(key) => void ask({ type: 'outbox.discard', idempotencyKey: key }).then(refreshOutbox)} /> : !error && <p class="empty">Loading messages…</p>}
+        {view && <ResendLink view={view} phone={patient.phone} phoneDisplay={patient.phoneDisplay} />}
       </div>
       {view && (
         <Composer
@@ -162,9 +179,43 @@ function MatchedPane({ lookup, open, onUnread, children, patient }: Props & { pa
           patient={patient}
           view={view}
           onTeam={(id) => void load(id)}
-          onSent={() => void refreshHistory()}
+          onSent={() => void refreshOutbox()}
+          onStale={() => void load(teamId)}
         />
       )}
     </>
+  );
+}
+
+const optOutsOf = (history: HistoryView) => history.optOuts.map((o) => `${o.number}|${o.at}`).join(',');
+
+/**
+ * "Resend link" for the patient's latest secure conversation (as in the Inbox header): a new
+ * portal link by SMS or email; the earlier one stops working. Says where it went, or why not.
+ */
+function ResendLink({ view, phone, phoneDisplay }: { view: HistoryView; phone: string | null; phoneDisplay: string | null }) {
+  const [pending, setPending] = useState(false);
+  const [note, setNote] = useState<{ text: string; tone: 'info' | 'warning' } | null>(null);
+  const secure = [...view.messages].reverse().find((m) => m.channel === 'secure');
+  if (!secure) return null;
+  async function resend(e: MouseEvent) {
+    if (!byPerson(e) || pending || !window.confirm('Send the patient a new link to their secure messages? The previous link stops working.')) return;
+    setPending(true);
+    const answer = await ask({ type: 'secure.resendLink', conversationId: secure!.conversationId });
+    setPending(false);
+    if (!answer.ok) return setNote({ text: answer.error.message, tone: 'warning' });
+    setNote(resendNotice(answer.value, (e164) => (e164 === phone && phoneDisplay) || e164, formatTime));
+  }
+  return (
+    <div class="resend-link">
+      <button type="button" class="btn small" onClick={(e) => void resend(e)} disabled={pending} data-testid="resend-link">
+        {pending ? 'Sending link…' : 'Resend secure link'}
+      </button>
+      {note && (
+        <p class={`note${note.tone === 'warning' ? ' error' : ''}`} role="status" data-testid="resend-note">
+          {note.text}
+        </p>
+      )}
+    </div>
   );
 }

@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-libra
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageReading } from '../ehr/registry';
 import type { Answer, Push, Request } from '../protocol';
-import type { HistoryView, LookupView, PatientView } from '../views';
+import type { Availability, HistoryView, LookupView, PatientView } from '../views';
 import { Sidebar } from './Sidebar';
 
 /** The background as the sidebar sees it: canned answers per request type, and a port to push on. */
@@ -15,7 +15,7 @@ function fakeBackground(answers: Partial<Record<Request['type'], (r: Request) =>
       sendMessage: vi.fn(async (r: Request) => {
         requests.push(r);
         const session = { signedIn: true, serverUrl: 'https://ct.example', email: 'a@b.c', user: null, org: { id: 'o1', name: 'Riverside' }, orgs: [], online: true, pendingOutbox: 0 };
-        return answers[r.type]?.(r) ?? (r.type === 'session.get' ? ok(session) : ok(null));
+        return answers[r.type]?.(r) ?? (r.type === 'session.get' ? ok(session) : r.type === 'outbox.list' ? ok([]) : ok(null));
       }),
       connect: () => ({ onMessage: { addListener: (fn: (p: Push) => void) => listeners.push(fn) }, onDisconnect: { addListener: () => undefined }, disconnect: () => undefined }),
     },
@@ -36,10 +36,12 @@ const view = (over: Partial<PatientView> = {}): PatientView => ({
   availability: { secure: { available: false, reason: 'Secure Chat is coming soon.' }, sms: { available: true, reason: null } },
   templates: [{ id: 'tp1', name: 'Reminder', body: 'Hi {{first_name}}, see you soon.', team: null }],
   draft: '',
+  confirmationWords: null,
+  orgName: 'Riverside',
   ...over,
 });
 const matched: LookupView = { signedIn: true, page, patient: phil, matchedBy: 'mrn', differentMrn: null };
-const inbound = (id: string, body: string) => ({ id, conversationId: 'c1', direction: 'inbound', channel: 'sms', body, status: 'received', errorCode: null, errorMessage: null, sender: null, sendAfter: null, createdAt: '2026-11-23T15:00:00.000Z' });
+const inbound = (id: string, body: string) => ({ id, conversationId: 'c1', direction: 'inbound', channel: 'sms', body, status: 'received', errorCode: null, errorMessage: null, sender: null, sendAfter: null, createdAt: '2026-11-23T15:00:00.000Z', requestsConfirmation: false, confirmation: null, readAt: null });
 
 beforeEach(() => vi.unstubAllGlobals());
 afterEach(cleanup);
@@ -102,15 +104,95 @@ describe('the sidebar', () => {
     expect((await screen.findByTestId('send-info')).textContent).toMatch(/^Scheduled for .*when quiet hours end\.$/);
   });
 
-  it('explains why SMS is unavailable and will not send', async () => {
+  it('explains why SMS is unavailable and what to do instead, and will not send', async () => {
     fakeBackground({
       'patient.lookup': () => ok(matched),
-      'patient.view': () => ok(view({ availability: { secure: { available: false, reason: 'Secure Chat is coming soon.' }, sms: { available: false, reason: '(415) 555-0142 is a landline and cannot receive SMS.' } } })),
+      'patient.view': () =>
+        ok(view({ availability: { secure: { available: false, reason: 'Secure Chat is coming soon.' }, sms: { available: false, reason: '(415) 555-0142 is a landline and cannot receive SMS.', blockedBy: 'landline' } } })),
     });
     render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
-    expect((await screen.findByTestId('sms-unavailable')).textContent).toBe('(415) 555-0142 is a landline and cannot receive SMS.');
-    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: 'Hello' } });
+    expect((await screen.findByTestId('sms-unavailable')).textContent).toBe('(415) 555-0142 is a landline and cannot receive SMS. Call them, or add a mobile number to their profile.');
+    expect((screen.getByTestId('composer-text') as HTMLTextAreaElement).disabled).toBe(true);
     expect((screen.getByTestId('send-button') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('closed while the patient is opted out, with what to do instead; opens again when a START arrives', async () => {
+    const optedOut = { available: false, reason: 'The patient opted out by replying STOP to (415) 555-0100 on 2026-11-20. They can text START to opt back in.', blockedBy: 'opted_out' };
+    let state: { sms: Availability; optOuts: HistoryView['optOuts'] } = { sms: optedOut, optOuts: [{ number: '(415) 555-0100', keyword: 'STOP', at: '2026-11-20T15:00:00.000Z' }] };
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ optOuts: state.optOuts, availability: { secure: { available: false, reason: 'soon' }, sms: state.sms } })),
+      'patient.history': () => ok({ ...history(), optOuts: state.optOuts }),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    const note = await screen.findByTestId('sms-unavailable');
+    expect(note.getAttribute('data-reason')).toBe('opted_out');
+    expect(note.textContent).toBe(`${optedOut.reason} Use Secure Chat or call them.`);
+    expect((screen.getByTestId('composer-text') as HTMLTextAreaElement).disabled).toBe(true);
+    expect((screen.getByTestId('ask-confirm') as HTMLInputElement).disabled).toBe(true);
+
+    state = { sms: { available: true, reason: null, blockedBy: null }, optOuts: [] };
+    bg.push({ type: 'message', patientId: 'p1', conversationId: 'c1', added: null, changed: null, optOutChanged: true });
+    await waitFor(() => expect(screen.queryByTestId('sms-unavailable')).toBeNull());
+    expect((screen.getByTestId('composer-text') as HTMLTextAreaElement).disabled).toBe(false);
+    expect(bg.requests.filter((r) => r.type === 'patient.view')).toHaveLength(2);
+  });
+
+  it('asks the patient to confirm in the org’s words: shows and counts what is added, and sends the flag', async () => {
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ confirmationWords: { confirm: ['SI'], decline: ['NO'] } })),
+      'patient.history': () => ok(history()),
+      'message.send': () => ok({ status: 'sent', messageId: 'm1', messageStatus: 'queued', sendAfter: null, duplicate: false }),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    fireEvent.input(await screen.findByTestId('composer-text'), { target: { value: 'See you Tuesday at 10' } });
+    expect(screen.getByTestId('ask-confirm').parentElement!.textContent).toBe('Ask the patient to confirm (SI/NO)');
+    fireEvent.click(screen.getByTestId('ask-confirm'));
+    expect(screen.getByTestId('confirm-adds').textContent).toBe('Adds: Reply SI to confirm or NO to decline.');
+    expect(screen.getByTestId('composer-counter').textContent).toBe('60 / 160 · 1 segment · GSM-7 · ≈ $0.01');
+    fireEvent.click(screen.getByTestId('send-button'));
+    await waitFor(() => expect(bg.requests.some((r) => r.type === 'message.send')).toBe(true));
+    expect(bg.requests.find((r) => r.type === 'message.send')).toMatchObject({ body: 'See you Tuesday at 10', requestsConfirmation: true });
+    await waitFor(() => expect((screen.getByTestId('ask-confirm') as HTMLInputElement).checked).toBe(false));
+  });
+
+  it('ticks the box for a template that asks for confirmation, and previews the tokens filled in', async () => {
+    const templates = [
+      { id: 'tp1', name: 'Reminder', body: 'Hi {{first_name}}, see you soon.', team: null },
+      { id: 'tp2', name: 'Visit', body: 'Visit Tuesday. Reply C to confirm or N to decline.', team: null },
+      { id: 'tp3', name: 'Marked', body: 'Visit Wednesday.', team: null, requestsConfirmation: true },
+    ];
+    fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ templates })), 'patient.history': () => ok(history()) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    const picker = (await screen.findByTestId('template-picker')) as HTMLSelectElement;
+    const box = () => (screen.getByTestId('ask-confirm') as HTMLInputElement).checked;
+    fireEvent.change(picker, { target: { value: 'tp1' } });
+    expect(box()).toBe(false);
+    expect(screen.getByTestId('composer-preview').textContent).toBe('Preview: Hi Phil, see you soon.');
+    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: '' } });
+    fireEvent.change(picker, { target: { value: 'tp2' } });
+    expect(box()).toBe(true);
+    expect(screen.queryByTestId('confirm-adds')).toBeNull();
+    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: '' } });
+    fireEvent.click(screen.getByTestId('ask-confirm'));
+    fireEvent.change(picker, { target: { value: 'tp3' } });
+    expect(box()).toBe(true);
+    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: 'Hi {{firstname}}' } });
+    expect(screen.getByTestId('unknown-tokens').textContent).toBe('Unknown token {{firstname}}: it would be sent as written. Use one of the Personalize tokens.');
+  });
+
+  it('shows Confirmed, Declined and Awaiting on confirmation requests, as the web inbox does', async () => {
+    const request = (id: string, confirmation: string | null) => ({ ...inbound(id, `visit ${id}`), direction: 'outbound', status: 'delivered', sender: 'Dana', requestsConfirmation: true, confirmation });
+    const messages = [request('m1', 'confirmed'), request('m2', 'declined'), request('m3', null), { ...inbound('m4', 'C') }];
+    fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages })), 'patient.history': () => ok(history(messages)) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await waitFor(() => expect(screen.getAllByTestId('confirmation-chip')).toHaveLength(3));
+    expect(screen.getAllByTestId('confirmation-chip').map((c) => [c.textContent, c.className])).toEqual([
+      ['Confirmed', 'chip ok'],
+      ['Declined', 'chip error'],
+      ['Awaiting C/N', 'chip pending'],
+    ]);
   });
 
   it('says a message sent offline is in the outbox, and restores the draft it was given', async () => {
@@ -128,20 +210,83 @@ describe('the sidebar', () => {
   });
 
   it('counts replies that arrive while it is hidden on the toggle, and clears the count when opened', async () => {
-    let messages = [inbound('m1', 'Earlier reply')];
     const bg = fakeBackground({
       'patient.lookup': () => ok(matched),
-      'patient.view': () => ok(view({ messages })),
-      'patient.history': () => ok(history(messages)),
+      'patient.view': () => ok(view({ messages: [inbound('m1', 'Earlier reply')] })),
     });
     render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen={false} />);
     await waitFor(() => expect(bg.requests.some((r) => r.type === 'patient.view')).toBe(true));
-    messages = [...messages, inbound('m2', 'Running late'), inbound('m3', 'Be there at 10')];
-    bg.push({ type: 'message', conversationId: 'c1', messageId: 'm3' });
+    const reply = (id: string, body: string) => bg.push({ type: 'message', patientId: 'p1', conversationId: 'c1', added: { ...inbound(id, body), createdAt: `2026-11-23T15:0${id.slice(1)}:00.000Z` }, changed: null, optOutChanged: false });
+    reply('m2', 'Running late');
+    reply('m3', 'Be there at 10');
+    reply('m3', 'Be there at 10');
     expect((await screen.findByTestId('unread-badge')).textContent).toBe('2');
     fireEvent.click(screen.getByTestId('ehr-toggle'));
     expect(screen.queryByTestId('unread-badge')).toBeNull();
     expect(await screen.findByText('Be there at 10')).toBeTruthy();
+  });
+
+  it('marks secure messages (no SMS status) and shows the read receipt when the patient views one, live; SMS never shows one', async () => {
+    const secure = { ...inbound('m1', 'Your results are in'), channel: 'secure', direction: 'outbound', status: 'sent', sender: 'Dana' };
+    const sms = { ...inbound('m2', 'Portal link'), direction: 'outbound', status: 'delivered', sender: null, readAt: '2026-11-23T15:01:00.000Z' };
+    const bg = fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages: [secure, sms] })) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await screen.findByText('Your results are in');
+    const [first, second] = screen.getAllByTestId('message');
+    expect(first!.getAttribute('data-channel')).toBe('secure');
+    expect(first!.querySelector('[data-testid="secure-badge"]')?.textContent).toContain('Secure Chat');
+    expect(first!.querySelector('[data-testid="message-status"]')).toBeNull();
+    expect(screen.queryByTestId('read-receipt')).toBeNull();
+    // The patient opens it in the portal: the receipt arrives without a status change.
+    bg.push({ type: 'message', patientId: 'p1', conversationId: 'c1', added: null, changed: { id: 'm1', status: 'sent', errorCode: null, errorMessage: null, confirmation: null, readAt: '2026-11-23T15:05:00.000Z' }, optOutChanged: false });
+    const receipt = await screen.findByTestId('read-receipt');
+    expect(receipt.textContent).toContain('Seen');
+    expect(first!.contains(receipt)).toBe(true);
+    // The SMS keeps its carrier status and, whatever it carries, no receipt.
+    expect(second!.querySelector('[data-testid="message-status"]')?.textContent).toBe('· Delivered');
+    expect(screen.getAllByTestId('read-receipt')).toHaveLength(1);
+  });
+
+  it('resends the secure link of the latest secure conversation after confirming, and says where it went', async () => {
+    const secure = { ...inbound('m1', 'Your results are in'), conversationId: 'c7', channel: 'secure', direction: 'outbound', status: 'sent', sender: 'Dana' };
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ messages: [inbound('m0', 'Hello'), secure] })),
+      'secure.resendLink': () => ok({ via: 'sms', to: '+14155550142', sendAfter: null }),
+    });
+    vi.stubGlobal('confirm', vi.fn(() => true));
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    fireEvent.click(await screen.findByTestId('resend-link'));
+    expect((await screen.findByTestId('resend-note')).textContent).toBe('New link: Link sent by SMS to (415) 555-0142.');
+    expect(bg.requests.filter((r) => r.type === 'secure.resendLink')).toEqual([{ type: 'secure.resendLink', conversationId: 'c7' }]);
+  });
+
+  it('offers no Resend link without a secure message', async () => {
+    fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages: [inbound('m0', 'Hello')] })) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await screen.findByText('Hello');
+    expect(screen.queryByTestId('resend-link')).toBeNull();
+  });
+
+  it("patches the shown patient's history from pushes (statuses only forward) and re-reads nothing; other patients' pushes change nothing", async () => {
+    const sent = { ...inbound('m1', 'See you Tuesday'), direction: 'outbound', status: 'queued', sender: 'Dana' };
+    const bg = fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages: [sent] })) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await screen.findByText('See you Tuesday');
+    const reads = () => bg.requests.filter((r) => r.type === 'patient.view' || r.type === 'patient.history').length;
+    expect(reads()).toBe(1);
+    const status = (id: string, s: string) => ({ type: 'message' as const, patientId: 'p1', conversationId: 'c1', added: null, changed: { id, status: s, errorCode: null, errorMessage: null, confirmation: null }, optOutChanged: false });
+    for (const s of ['sending', 'sent', 'delivered', 'sent']) bg.push(status('m1', s));
+    expect(screen.getAllByTestId('message-status').map((s) => s.textContent)).toEqual(['· Delivered']);
+
+    // Another patient's reply, and a status of their message: nothing here changes or is read.
+    bg.push({ type: 'message', patientId: 'p2', conversationId: 'c2', added: { ...inbound('x1', 'Not for Phil'), conversationId: 'c2' }, changed: null, optOutChanged: true });
+    bg.push({ ...status('x2', 'delivered'), patientId: 'p2', conversationId: 'c2' });
+    expect(screen.queryByText('Not for Phil')).toBeNull();
+    // The outbox changed (a send went out): only the local outbox is asked, never the server's history.
+    bg.push({ type: 'outbox', pending: 0 });
+    await waitFor(() => expect(bg.requests.some((r) => r.type === 'outbox.list')).toBe(true));
+    expect(reads()).toBe(1);
   });
 
   it('different MRN (issue 9, item 16): shows the candidate as not matched, offers link or create, never opens the composer', async () => {

@@ -14,10 +14,6 @@ export function formatTime(iso: string, now = new Date()): string {
   return sameDay ? d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }) : d.toLocaleString([], { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 }
 
-export function newIdempotencyKey(): string {
-  return crypto.randomUUID();
-}
-
 /**
  * What a message's delivery status means to staff (the shared labels, as in the web inbox). The
  * sidebar has no room for a second line, so the reason follows the label: "Failed: …", "Canceled: …".

@@ -1,11 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TRPCError } from '@trpc/server';
 import type { Database } from '../db/database.js';
-import type { Membership, Org } from '../generated/prisma/client.js';
-import { DATABASE } from '../tokens.js';
+import type { Conversation, Membership, Org } from '../generated/prisma/client.js';
+import { DATABASE } from '../injection-tokens.js';
 
 export const ADMIN_ROLES: ReadonlySet<string> = new Set(['owner', 'admin']);
 export const isAdmin = (role: string) => ADMIN_ROLES.has(role);
+
+declare const memberChecked: unique symbol;
+
+/**
+ * What a team-scoped procedure acts on (trpc.ts: teamProcedure): a team the caller is a member
+ * of, and the conversation when one was named. Only AccessService makes one, so a service that
+ * takes a TeamScope cannot be handed an unchecked team or conversation.
+ */
+export type TeamScope = { readonly team: { id: string; name: string; orgId: string }; readonly conversation: Conversation | null; readonly [memberChecked]: true };
+export type ConversationScope = TeamScope & { readonly conversation: Conversation };
 
 /** Who the caller is inside an organization; every org-scoped service method takes one. */
 export type Actor = { userId: string; orgId: string; role: string; membershipId: string; ip: string | null };
@@ -43,6 +53,27 @@ export class AccessService {
       throw new TRPCError({ code: 'FORBIDDEN', message: `You are not a member of the team ${team.name}.` });
     }
     return { id: team.id, name: team.name, orgId: team.orgId };
+  }
+
+  /**
+   * The first-line guard of team-scoped procedures: the conversation named (this org's, on a team
+   * of the caller's) and its team, or else the team named. Naming both, they must agree.
+   */
+  async requireTeamScope(actor: Actor, named: { teamId?: string; conversationId?: string }): Promise<TeamScope> {
+    if (named.conversationId) {
+      const scope = await this.requireConversation(actor, named.conversationId);
+      if (named.teamId && named.teamId !== scope.team.id) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+      return scope;
+    }
+    if (named.teamId) return { team: await this.requireTeamMember(actor, named.teamId), conversation: null } as TeamScope;
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'Name a team or a conversation.' });
+  }
+
+  /** A conversation of this org on a team of the caller's; another org's is NOT_FOUND, another team's FORBIDDEN. */
+  async requireConversation(actor: Actor, conversationId: string): Promise<ConversationScope> {
+    const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
+    if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+    return { team: await this.requireTeamMember(actor, conversation.teamId), conversation } as ConversationScope;
   }
 
   /** Team ids the user may act for within the org (for filtering lists in SQL). */

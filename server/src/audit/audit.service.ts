@@ -3,7 +3,8 @@ import { TRPCError } from '@trpc/server';
 import type { Actor } from '../access/access.service.js';
 import type { Database } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 
 /** Audit actions, in the product's words. The web app's filter lists these. */
 export const AUDIT_ACTIONS = {
@@ -41,10 +42,27 @@ export const AUDIT_ACTIONS = {
   'patient.opted_out': 'Patient opted out (STOP)',
   'patient.opted_in': 'Patient opted back in (START)',
   'conversation.viewed': 'Conversation viewed',
+  'conversation.replies_changed': 'Portal replies turned on or off',
   'message.sent': 'Message sent',
   'message.phi_override': 'PHI warning overridden (sent as SMS)',
+  'portal.link_sent': 'Secure portal link sent',
+  'portal.opened': 'Secure portal link opened',
+  'portal.verified': 'Portal: date of birth verified',
+  'portal.verify_failed': 'Portal: wrong date of birth',
+  'portal.locked': 'Portal link locked (wrong dates of birth)',
   'phonelog.exported': 'Phone log exported',
+  'attachment.uploaded': 'File uploaded',
+  'attachment.recalled': 'File recalled',
+  'message.recalled': 'Message recalled',
+  'recall.retrieved': 'Recalled content retrieved',
+  'attachment.downloaded': 'File downloaded',
   'template.changed': 'Template changed',
+  'cohort.created': 'Cohort created',
+  'cohort.updated': 'Cohort changed',
+  'cohort.deleted': 'Cohort deleted',
+  'cohort.previewed': 'Cohort patients previewed',
+  'blast.sent': 'SMS blast sent',
+  'blast.recipients_viewed': 'Blast recipients viewed',
   'ehr_adapter.changed': 'EHR adapter changed',
   'ehr_origin.changed': 'Approved EHR origins changed',
 } as const;

@@ -5,7 +5,8 @@ import type { Database } from '../db/database.js';
 import { EventBus, type SessionEndReason } from '../events/event-bus.js';
 import { MailService } from '../mail/mail.service.js';
 import type { AuthState } from '../trpc/context.js';
-import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password.js';
 import { confirmSignUp, safeNextPath, startSignUp } from './sign-up.js';
 import { hashToken, newSecretToken } from './tokens.js';
@@ -249,14 +250,21 @@ export class AuthService {
     const user = await this.db.prisma.user.findUnique({ where: { email } });
     if (!user) return;
     const now = this.clock.now();
-    // Someone requesting resets in a loop must not flood the owner's inbox.
+    // Someone requesting resets in a loop must not flood the owner's inbox. Requests arrive in
+    // parallel (and on several instances), so count-then-create holds the user's row lock:
+    // two requests never both see room for one more.
     const since = new Date(now.getTime() - SIGN_IN_LIMIT.windowMinutes * 60_000);
-    const recent = await this.db.prisma.passwordResetToken.count({ where: { userId: user.id, createdAt: { gte: since } } });
-    if (recent >= RESET_MAIL_LIMIT) return;
     const { token, hash } = newSecretToken();
-    await this.db.prisma.passwordResetToken.create({
-      data: { userId: user.id, tokenHash: hash, createdAt: now, expiresAt: new Date(now.getTime() + RESET_MINUTES * 60_000) },
+    const created = await this.db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${user.id} FOR UPDATE`;
+      const recent = await tx.passwordResetToken.count({ where: { userId: user.id, createdAt: { gte: since } } });
+      if (recent >= RESET_MAIL_LIMIT) return false;
+      await tx.passwordResetToken.create({
+        data: { userId: user.id, tokenHash: hash, createdAt: now, expiresAt: new Date(now.getTime() + RESET_MINUTES * 60_000) },
+      });
+      return true;
     });
+    if (!created) return;
     const link = `${this.config.publicUrl}/reset-password/${token}`;
     await this.mail.send({
       to: user.email,

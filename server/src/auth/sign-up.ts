@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { MailService } from '../mail/mail.service.js';
-import type { Clock } from '../tokens.js';
+import type { Clock } from '../clock.js';
 import { hashToken, newSecretToken } from './tokens.js';
 
 /**

@@ -4,7 +4,8 @@ import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { BILLING_PROVIDER, type BillingProvider, PLAN_CATALOG, type PlanId } from './billing.provider.js';
 
 /** Seats are the organization's staff: owners, admins and members (not external guests). */

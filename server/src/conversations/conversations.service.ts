@@ -1,13 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatPhoneForDisplay } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
-import { AccessService, type Actor } from '../access/access.service.js';
+import { AccessService, type Actor, type ConversationScope } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
-import type { Message, Patient, PhoneNumber } from '../generated/prisma/client.js';
+import { type ConversationEvent, EventBus, type NewMessage } from '../events/event-bus.js';
+import type { Attachment, Message, Patient, PhoneNumber } from '../generated/prisma/client.js';
 import { releasedReason } from '../numbers/released.js';
+import { newMessage } from '../messages/message-events.js';
 import { displayName } from '../patients/patients.service.js';
-import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 
 const VIEW_AUDIT_WINDOW_MS = 10 * 60_000;
 
@@ -19,6 +22,7 @@ export class ConversationsService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly access: AccessService,
     private readonly audit: AuditService,
+    private readonly events: EventBus,
   ) {}
 
   async list(actor: Actor, input: { teamId?: string; cursor?: string; limit: number }) {
@@ -62,21 +66,20 @@ export class ConversationsService {
    * Opening a conversation reads a patient's messages: audited, and otherwise without effect
    * (marking it read is `markRead`, which the app calls when a person opens the thread).
    */
-  async get(actor: Actor, conversationId: string) {
-    const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
-    if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
-    const team = await this.access.requireTeamMember(actor, conversation.teamId);
+  async get(actor: Actor, { conversation, team }: ConversationScope) {
     const [patient, number, messages] = await Promise.all([
       conversation.patientId ? this.db.prisma.patient.findUnique({ where: { id: conversation.patientId } }) : null,
       conversation.phoneNumberId ? this.db.prisma.phoneNumber.findUnique({ where: { id: conversation.phoneNumberId } }) : null,
-      this.db.prisma.message.findMany({ where: { conversationId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 }),
+      this.db.prisma.message.findMany({ where: { conversationId: conversation.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 }),
     ]);
     const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
     await this.auditView(actor, conversation.id, patient ? displayName(patient) : 'a patient');
-    const senders = await this.senderNames(messages);
+    const [senders, files] = await Promise.all([this.senderNames(messages), this.filesOf(conversation.orgId, messages)]);
     return {
       id: conversation.id,
       kind: conversation.kind,
+      /** Whether the patient may reply to secure messages from the portal. */
+      repliesEnabled: conversation.repliesEnabled,
       team,
       number: number && numberView(number, conversation.orgId),
       /** Why nothing can be sent here (the number was released), or null. */
@@ -85,16 +88,17 @@ export class ConversationsService {
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
       /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
       unreadCount: conversation.unreadCount,
-      messages: messages.reverse().map((m) => messageView(m, senders)),
+      messages: messages.reverse().map((m) => messageView(m, senders, files)),
     };
   }
 
   /** A person opened (or is reading) the thread: its unread count clears. */
-  async markRead(actor: Actor, conversationId: string) {
-    const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
-    if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
-    await this.access.requireTeamMember(actor, conversation.teamId);
-    if (conversation.unreadCount) await this.db.prisma.conversation.update({ where: { id: conversation.id }, data: { unreadCount: 0 } });
+  async markRead({ conversation }: ConversationScope) {
+    if (conversation.unreadCount) {
+      await this.db.prisma.conversation.update({ where: { id: conversation.id }, data: { unreadCount: 0 } });
+      // Teammates' inbox rows drop the badge too.
+      this.events.publish(conversation.orgId, { type: 'conversation.updated', teamId: conversation.teamId, conversationId: conversation.id, patientId: conversation.patientId, conversation: { unreadCount: 0 } });
+    }
     return { unreadCount: 0 };
   }
 
@@ -107,18 +111,20 @@ export class ConversationsService {
     const messages = await this.db.prisma.message.findMany({ where: { conversationId: { in: conversations.map((c) => c.id) } }, orderBy: { createdAt: 'asc' }, take: 500 });
     const optOuts = patient.phone ? await this.db.prisma.smsOptOut.findMany({ where: { orgId: actor.orgId, phone: patient.phone } }) : [];
     const numbers = await this.db.prisma.phoneNumber.findMany({ where: { id: { in: optOuts.map((o) => o.phoneNumberId) } } });
-    const senders = await this.senderNames(messages);
+    const [senders, files] = await Promise.all([this.senderNames(messages), this.filesOf(actor.orgId, messages)]);
     return {
       conversations: conversations.map((c) => ({ id: c.id, kind: c.kind, teamId: c.teamId })),
-      messages: messages.map((m) => ({ ...messageView(m, senders), conversationId: m.conversationId })),
+      messages: messages.map((m) => ({ ...messageView(m, senders, files), conversationId: m.conversationId })),
       optOuts: optOuts.map((o) => ({ number: formatPhoneForDisplay(numbers.find((n) => n.id === o.phoneNumberId)?.e164 ?? ''), keyword: o.keyword, at: o.createdAt })),
       hiddenConversations: (await this.db.prisma.conversation.count({ where: { orgId: actor.orgId, patientId } })) - conversations.length,
     };
   }
 
   /**
-   * One audit event per person and conversation per window: an open thread re-reads on every
-   * status change, and the log should say who looked, not how often the screen refreshed.
+   * One audit event per person and conversation per window: the log says who opened it, not
+   * how often they clicked back to it. Open screens never re-read a thread for a live update
+   * (events carry the change), so what reaches here is a person opening it, or a screen
+   * catching up after its live stream dropped.
    */
   private async auditView(actor: Actor, conversationId: string, who: string) {
     const since = new Date(this.clock.now().getTime() - VIEW_AUDIT_WINDOW_MS);
@@ -127,6 +133,26 @@ export class ConversationsService {
       select: { id: true },
     });
     if (!recent) await this.audit.record(actor, { action: 'conversation.viewed', summary: `Opened the conversation with ${who}`, targetType: 'conversation', targetId: conversationId });
+  }
+
+  /**
+   * A conversation event as the live inbox sends it: a new message shaped like the thread's
+   * (its sender by name, looked up once per stream in `names`). The caller checked the team.
+   */
+  async liveView(event: ConversationEvent, names: Map<string, string>) {
+    if (event.type !== 'message.created') return event;
+    const { senderId } = event.message;
+    if (senderId && !names.has(senderId)) {
+      const user = await this.db.prisma.user.findUnique({ where: { id: senderId }, select: { name: true } });
+      names.set(senderId, user?.name ?? 'A former member');
+    }
+    return { ...event, message: withSender(event.message, names) };
+  }
+
+  /** The files on these (secure) messages; links come one at a time from attachments.link. */
+  private async filesOf(orgId: string, messages: Message[]): Promise<Attachment[]> {
+    const ids = messages.filter((m) => m.channel === 'secure').map((m) => m.id);
+    return ids.length ? this.db.prisma.attachment.findMany({ where: { orgId, messageId: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }) : [];
   }
 
   private async senderNames(messages: Message[]): Promise<Map<string, string>> {
@@ -149,24 +175,20 @@ export function patientBrief(p: Patient) {
   return { id: p.id, displayName: displayName(p), firstName: p.firstName, lastName: p.lastName, preferredName: p.preferredName, email: p.email, phone: p.phone, phoneDisplay: p.phone ? formatPhoneForDisplay(p.phone) : null, dob: p.dob, mrn: p.mrn, source: p.source, phoneLineType: p.phoneLineType, blocked: p.blockedAt !== null };
 }
 
-export function messageView(m: Message, senders: Map<string, string>) {
-  return {
-    id: m.id,
-    direction: m.direction,
-    channel: m.channel,
-    body: m.body,
-    mediaUrls: m.mediaUrls,
-    status: m.status,
-    errorCode: m.errorCode,
-    errorMessage: m.errorMessage,
-    sender: m.senderId ? (senders.get(m.senderId) ?? 'A former member') : m.direction === 'outbound' ? 'CareText (automatic)' : null,
-    segments: m.segments,
-    requestsConfirmation: m.requestsConfirmation,
-    confirmation: m.confirmation,
-    answersMessageId: m.answersMessageId,
-    sendAfter: m.sendAfter,
-    createdAt: m.createdAt,
-    sentAt: m.sentAt,
-    deliveredAt: m.deliveredAt,
-  };
+/** A message as threads show it: the live event's shape (`newMessage`), with the sender's name for their id. */
+export function messageView(m: Message, senders: Map<string, string>, files: Attachment[] = []): ReturnType<typeof withSender> & { readAt?: Date | null } {
+  // readAt: the read receipt of a secure message (null otherwise; SMS has none). Optional in the
+  // type: a live message.created (just written) has none yet.
+  return { ...withSender(newMessage(m, files), senders), readAt: m.readAt };
+}
+
+function withSender(message: NewMessage, names: Map<string, string>) {
+  // senderId stays: the sender's own screen offers Recall on their secure messages.
+  return { ...message, sender: senderLabel(message.senderId, message.direction, names) };
+}
+
+/** Who wrote a message, as threads show it: a member's name, or the automatic sender; null for the patient. */
+function senderLabel(senderId: string | null, direction: string, names: Map<string, string>): string | null {
+  if (senderId) return names.get(senderId) ?? 'A former member';
+  return direction === 'outbound' ? 'CareText (automatic)' : null;
 }

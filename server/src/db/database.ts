@@ -1,11 +1,16 @@
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { type MigrationConnection, migrate } from './migrator.js';
 import { acquireDataDirLock } from './pglite-lock.js';
+import { isDatabaseUnavailable } from './unavailable.js';
 
 export type { PrismaClient };
 
@@ -13,11 +18,18 @@ export type { PrismaClient };
 export interface SqlRunner {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /**
-   * Bulk load with COPY ... FROM (CSV), where the backend offers it in-process (PGlite:
-   * about twice as fast as a multi-row INSERT there). Absent on PostgreSQL.
+   * Bulk load with COPY ... FROM (CSV): PGlite reads it in-process (about twice as fast as a
+   * multi-row INSERT there), PostgreSQL over the connection (COPY FROM STDIN). Offered inside
+   * `transaction` only.
    */
   copyCsv?(table: string, columns: string[], csv: string): Promise<void>;
 }
+
+/**
+ * What /health says of the database (to anyone: no host, name or driver message): reachable, and
+ * how long one round trip took.
+ */
+export type DatabaseHealth = { ok: boolean; latencyMs: number | null; error?: 'unreachable' | 'timeout' | 'error' };
 
 export interface Database {
   kind: 'pglite' | 'postgres';
@@ -25,6 +37,8 @@ export interface Database {
   sql: SqlRunner;
   /** Runs `fn` in one SQL transaction on a single connection. */
   transaction<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  /** One round trip (`SELECT 1`), bounded by `timeoutMs`: never throws. */
+  ping(timeoutMs?: number): Promise<DatabaseHealth>;
   close(): Promise<void>;
 }
 
@@ -39,27 +53,33 @@ export async function openDatabase(options: DatabaseOptions, log: (line: string)
   return options.kind === 'postgres' ? openPostgres(options.url, options.poolSize ?? 10, log) : openPglite(options.dir, log);
 }
 
+/** Waiting longer than this for a new connection means the server is not there: fail (503) rather than hang. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 async function openPostgres(url: string, poolSize: number, log: (line: string) => void): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  pool.on('error', (error) => log(`postgres pool error: ${error.message}`));
-  let client: pg.PoolClient;
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  // An idle client whose backend went away (restart, failover, pg_terminate_backend): the pool
+  // drops it and opens a new connection on the next request.
+  pool.on('error', (error) => log(`postgres: idle connection lost (${error.message}); the next query reconnects`));
+  let conn: CheckedOut;
   try {
-    client = await pool.connect();
+    conn = await checkout(pool);
   } catch (error) {
     await pool.end().catch(() => {});
     const where = safeUrl(url);
     throw new DatabaseConnectError(`Cannot connect to PostgreSQL at ${where}: ${(error as Error).message}`);
   }
   try {
-    const conn: MigrationConnection = {
+    const { client } = conn;
+    const migrations: MigrationConnection = {
       query: (text, params) => client.query(text, params as unknown[]),
       exec: async (text) => {
         await client.query(text);
       },
     };
-    await migrate(conn, log);
+    await migrate(migrations, log);
   } finally {
-    client.release();
+    conn.done();
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const sql: SqlRunner = {
@@ -70,24 +90,79 @@ async function openPostgres(url: string, poolSize: number, log: (line: string) =
     prisma,
     sql,
     async transaction(fn) {
-      const tx = await pool.connect();
+      const checkedOut = await checkout(pool);
+      const tx = checkedOut.client;
       try {
         await tx.query('BEGIN');
-        const result = await fn({ query: async (text, params) => (await tx.query(text, params as unknown[])).rows });
+        const result = await fn({
+          query: async (text, params) => (await tx.query(text, params as unknown[])).rows,
+          copyCsv: (table, columns, csv) => copyCsvInto(tx, table, columns, csv),
+        });
         await tx.query('COMMIT');
         return result;
       } catch (error) {
-        await tx.query('ROLLBACK').catch(() => {});
+        if (!checkedOut.broken()) await tx.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        tx.release();
+        checkedOut.done();
       }
     },
+    ping: (timeoutMs) => ping(() => pool.query('SELECT 1'), timeoutMs),
     async close() {
       await prisma.$disconnect();
       await pool.end();
     },
   };
+}
+
+type CheckedOut = { client: pg.PoolClient; broken(): Error | null; done(): void };
+
+/**
+ * A client taken from the pool for a transaction or the migrations. pg's pool listens for a
+ * client's `error` only while it is idle: a backend terminated while the client is checked out
+ * would be an unhandled `error` event (the process dies). This listener keeps it as `broken`
+ * (the running query fails on its own), and `done()` then discards the connection instead of
+ * returning it to the pool.
+ */
+async function checkout(pool: pg.Pool): Promise<CheckedOut> {
+  const client = await pool.connect();
+  let broken: Error | null = null;
+  const onError = (error: Error) => {
+    broken ??= error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    broken: () => broken,
+    done() {
+      client.removeListener('error', onError);
+      client.release(broken ?? undefined);
+    },
+  };
+}
+
+/** COPY ... FROM STDIN (CSV) on one connection: the fastest way PostgreSQL takes rows. */
+async function copyCsvInto(client: pg.PoolClient, table: string, columns: string[], csv: string): Promise<void> {
+  const stream = client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+  await pipeline(Readable.from([csv]), stream);
+}
+
+class PingTimeout extends Error {}
+
+async function ping(query: () => Promise<unknown>, timeoutMs = 2_000): Promise<DatabaseHealth> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PingTimeout()), timeoutMs);
+  });
+  try {
+    await Promise.race([query(), timeout]);
+    return { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { ok: false, latencyMs: null, error: error instanceof PingTimeout ? 'timeout' : isDatabaseUnavailable(error) ? 'unreachable' : 'error' };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function openPglite(dir: string | null, log: (line: string) => void): Promise<Database> {
@@ -128,6 +203,7 @@ async function openPglite(dir: string | null, log: (line: string) => void): Prom
           },
         }),
       ),
+    ping: (timeoutMs) => ping(() => lite.query('SELECT 1'), timeoutMs),
     async close() {
       await prisma.$disconnect();
       await lite.close();

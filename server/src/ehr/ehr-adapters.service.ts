@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { type Actor, isAdmin } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
-import { DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
 import { EhrOriginsService } from './ehr-origins.service.js';
 
 /**

@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * a huge declared body is refused with 413 without buffering a byte of it. Bodies without a
  * length (chunked) are capped while they stream by each route's reader: tRPC's maxBodySize,
  * body-parser's `limit` (webhooks, simulator, Nest's default 100 kB). The CSV upload is not
- * ours to limit: it checks its own Content-Length (IMPORT_MAX_MB) and counts while it streams.
+ * ours to limit: it checks its own Content-Length (IMPORT_MAX_MB) and counts while it streams;
+ * so does the attachment upload (ATTACHMENT_MAX_MB).
  */
 export const TRPC_MAX_BODY_BYTES = 1024 * 1024;
 export const SMALL_BODY_BYTES = 100 * 1024;
@@ -13,10 +14,13 @@ export const SMALL_BODY_BYTES = 100 * 1024;
 export const WEBHOOK_MAX_BODY_BYTES = 128 * 1024;
 
 export const UPLOAD_PATH = '/api/imports/patients';
+export const ATTACHMENT_UPLOAD_PATH = '/api/attachments';
+/** The patient's upload through the portal: the same limit, enforced by the attachment reader. */
+export const PORTAL_UPLOAD_PATH = '/api/portal/upload';
 
 /** Null: the route enforces its own limit (the upload). */
 export function bodyLimitFor(path: string): number | null {
-  if (path === UPLOAD_PATH) return null;
+  if (path === UPLOAD_PATH || path === ATTACHMENT_UPLOAD_PATH || path === PORTAL_UPLOAD_PATH) return null;
   if (path === '/trpc' || path.startsWith('/trpc/')) return TRPC_MAX_BODY_BYTES;
   if (path.startsWith('/webhooks/')) return WEBHOOK_MAX_BODY_BYTES;
   return SMALL_BODY_BYTES;

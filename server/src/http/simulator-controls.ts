@@ -1,9 +1,10 @@
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { AccessService } from '../access/access.service.js';
+import type { AccessService, Actor } from '../access/access.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { SimulatorInputError } from '../carriers/simulator/simulated-twilio.js';
-import type { TwilioSimulator } from '../carriers/simulator/twilio-simulator.js';
-import type { Database } from '../db/database.js';
+import type { SimulatorService } from '../messages/simulator.service.js';
 import { actorFromRequest, HttpError } from './session-actor.js';
 
 /**
@@ -16,11 +17,11 @@ import { actorFromRequest, HttpError } from './session-actor.js';
 export function mountSimulatorControls(
   app: Express,
   mountPath: string,
-  deps: { simulator: TwilioSimulator; db: Database; auth: AuthService; access: AccessService; enabled: () => boolean },
+  deps: { simulator: SimulatorService; auth: AuthService; access: AccessService },
 ): void {
   const signedIn = async (req: Request, res: Response, next: NextFunction) => {
     try {
-      if (!deps.enabled()) throw new HttpError(404, 'Simulator controls are off on this server (DEMO_TOOLS).');
+      if (!deps.simulator.enabled()) throw new HttpError(404, 'Simulator controls are off on this server (DEMO_TOOLS).');
       res.locals.actor = await actorFromRequest(req, deps.auth, deps.access);
       next();
     } catch (error) {
@@ -33,11 +34,8 @@ export function mountSimulatorControls(
     try {
       const input = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
       const to = String(input.to ?? '');
-      const { orgId } = res.locals.actor as { orgId: string };
-      const number = await deps.db.prisma.phoneNumber.findFirst({ where: { e164: to, orgId, status: 'active' } });
-      if (!number) throw new HttpError(403, 'That number is not one of your organization’s numbers.');
       const mediaUrls = input.mediaUrls ?? input.mediaUrl;
-      const result = await deps.simulator.simulateInbound({
+      const result = await deps.simulator.simulateInbound(res.locals.actor as Actor, {
         from: String(input.from ?? ''),
         to,
         body: String(input.body ?? ''),
@@ -52,6 +50,7 @@ export function mountSimulatorControls(
   app.use(`${mountPath}/__simulator`, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     if (error instanceof HttpError || error instanceof SimulatorInputError) return void res.status(error.status).json({ error: error.message });
+    if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') return void res.status(getHTTPStatusCodeFromError(error)).json({ error: error.message });
     next(error);
   });
 }

@@ -29,6 +29,14 @@ export function serveWebApp(app: Express, distDir: string): void {
   app.use('/assets', (_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
+  // The patient portal (a second, small entry: no staff code). The token stays in the page's
+  // address only; the page sends it to /api/portal in request bodies.
+  const portal = path.join(distDir, 'portal.html');
+  app.get(/^\/p\/[A-Za-z0-9_-]{1,200}\/?$/, (_req, res, next) => {
+    if (!existsSync(portal)) return next();
+    res.setHeader('Cache-Control', 'no-store');
+    res.sendFile(portal);
+  });
   app.get(/^\/(?!trpc|webhooks|health|api|__twilio|downloads).*/, (req, res, next) => {
     if (!req.accepts('html')) return next();
     res.setHeader('Cache-Control', 'no-store');

@@ -1,6 +1,6 @@
 import { analyzeHeader, checkPatientRow, cleanIdentifier, type HeaderAnalysis, type RowIssue, stripControlChars } from '@caretext/shared';
 import type { Database, SqlRunner } from '../db/database.js';
-import type { Clock } from '../tokens.js';
+import type { Clock } from '../clock.js';
 import { readCsvRows } from './csv-rows.js';
 import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
 
@@ -178,50 +178,111 @@ export class ImportRunner {
 
   /**
    * Applies the file from where it stopped (processedRows), one transaction per batch that also
-   * moves the job's progress, so a crash never leaves a batch half-written or counted twice.
+   * moves the job's progress and stores what the batch's rows touched (ImportMemory), so a crash
+   * or a lost connection never leaves a batch half-written or counted twice, and a resumed run
+   * judges later rows (duplicates of earlier lines) exactly as an uninterrupted one.
+   * While one batch is written, the next is already parsed, checked and matched.
    * Returns 'cancelled' when the user cancelled between batches.
    */
   async apply(job: JobRow, shouldStop: () => boolean = () => false): Promise<'completed' | 'cancelled' | 'interrupted'> {
     const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
     const matcher = new ImportMatcher(job.orgId, this.db.sql);
+    matcher.recall(await this.recalled(job.id));
+    const pending = this.checkedBatches(job, matcher, options);
+    let next = pending.next();
+    let committed: string[] = [];
+    try {
+      let batchNo = 0;
+      for (;;) {
+        const item = await next;
+        // The last committed batch's patients leave the overlay only now: the batch just awaited
+        // was matched while that one was being written, perhaps before its commit.
+        matcher.settle(committed);
+        if (item.done) break;
+        if (shouldStop()) return 'interrupted';
+        next = pending.next();
+        // Settled later (awaited above, or in finally); a failure of the write comes first.
+        next.catch(() => {});
+        const { firstLine, seen, checked } = item.value;
+        const touched = checked.outcomes.filter((o) => o.kind !== 'rejected');
+        const counts = await this.writeBatch(job, { firstLine, seen, outcomes: checked.outcomes, touched });
+        if (!counts) {
+          await this.forget(job.id);
+          return 'cancelled';
+        }
+        committed = touched.map((o) => o.id);
+        // Only once committed: a failed commit leaves the job as the database has it.
+        Object.assign(job, { processedRows: seen, created: job.created + counts.created, updated: job.updated + counts.updated, unchanged: job.unchanged + counts.unchanged, rejected: job.rejected + counts.rejected });
+        batchNo += 1;
+        await this.afterBatch(job, batchNo);
+        await yieldToEventLoop();
+      }
+    } finally {
+      await next.catch(() => {});
+      await pending.return(undefined);
+    }
+    await this.forget(job.id);
+    return 'completed';
+  }
+
+  /**
+   * One batch in one transaction: its patients, what its rows touched (ImportMemory) and the
+   * job's progress commit together, or not at all. Null when the job is no longer running.
+   */
+  private async writeBatch(job: JobRow, batch: { firstLine: number; seen: number; outcomes: Outcome[]; touched: Exclude<Outcome, { kind: 'rejected' }>[] }, useCopy = true): Promise<Counts | null> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        // A commit lost in a crash loses the batch with its progress, and the job resumes before
+        // it: so the batch need not wait for its WAL flush (synchronous_commit off, this transaction only).
+        const [state] = await tx.query<{ status: string }>(`SELECT status, set_config('synchronous_commit', 'off', true) FROM "ImportJob" WHERE id = $1 FOR UPDATE`, [job.id]);
+        if (state?.status !== 'running') return null;
+        const counts = await this.write(tx, job.orgId, batch.outcomes, useCopy);
+        await tx.query(
+          `WITH memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines) VALUES ($1, $8, $9::text[], $10::int[]))
+           UPDATE "ImportJob" SET "processedRows" = $2, created = created + $3, updated = updated + $4, unchanged = unchanged + $5,
+             rejected = rejected + $6, "heartbeatAt" = $7 WHERE id = $1`,
+          [job.id, batch.seen, counts.created, counts.updated, counts.unchanged, counts.rejected, this.clock.now(), batch.firstLine, batch.touched.map((o) => o.id), batch.touched.map((o) => o.line)],
+        );
+        return counts;
+      });
+    } catch (error) {
+      // COPY has no ON CONFLICT: the matcher checked each MRN, so a conflict means someone gave
+      // one of them to another patient meanwhile. The batch is written again by INSERT ... ON
+      // CONFLICT, which counts those rows as rejected.
+      if (useCopy && (error as { code?: unknown }).code === '23505') return this.writeBatch(job, batch, false);
+      throw error;
+    }
+  }
+
+  /** The file's batches from where the job stopped, each checked and matched, ready to write. */
+  private async *checkedBatches(job: JobRow, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }) {
     let header: HeaderAnalysis | null = null;
     let seen = 0;
-    let batchNo = 0;
     for await (const item of batches(this.db.sql, job.id)) {
       if ('header' in item) {
         header = readHeader(item.header).analysis;
         continue;
       }
-      if (shouldStop()) return 'interrupted';
-      const rows = item.rows.filter((r) => r.line - 2 >= job.processedRows);
       seen += item.rows.length;
+      const rows = item.rows.filter((r) => r.line - 2 >= job.processedRows);
       if (!rows.length) continue;
-      const checked = await checkBatch(rows, header!, matcher, options);
-      const outcome = await this.db.transaction(async (tx) => {
-        const [state] = await tx.query<{ status: string }>('SELECT status FROM "ImportJob" WHERE id = $1 FOR UPDATE', [job.id]);
-        if (state?.status !== 'running') return 'cancelled' as const;
-        const counts = await this.write(tx, job.orgId, checked.outcomes);
-        await tx.query(
-          `UPDATE "ImportJob" SET "processedRows" = $2, created = created + $3, updated = updated + $4, unchanged = unchanged + $5,
-             rejected = rejected + $6, "heartbeatAt" = $7 WHERE id = $1`,
-          [job.id, seen, counts.created, counts.updated, counts.unchanged, counts.rejected, this.clock.now()],
-        );
-        Object.assign(job, { processedRows: seen, created: job.created + counts.created, updated: job.updated + counts.updated, unchanged: job.unchanged + counts.unchanged, rejected: job.rejected + counts.rejected });
-        return 'written' as const;
-      });
-      if (outcome === 'cancelled') return 'cancelled';
-      batchNo += 1;
-      await this.afterBatch(job, batchNo);
-      await yieldToEventLoop();
+      yield { firstLine: rows[0]!.line, seen, checked: await checkBatch(rows, header!, matcher, options) };
     }
-    return 'completed';
   }
 
-  /**
-   * COPY has no ON CONFLICT: the matcher already checked each MRN, so a conflict means someone
-   * created that MRN meanwhile. Then the savepoint undoes the COPY and the INSERT path runs.
-   */
-  private async tryCopy(sql: SqlRunner, orgId: string, creates: Extract<Outcome, { kind: 'create' }>[], now: Date): Promise<boolean> {
+  /** The patients the job's applied rows touched, from the batches already committed. */
+  private async recalled(jobId: string): Promise<{ patientId: string; line: number }[]> {
+    const batches = await this.db.sql.query<{ patientIds: string[]; lines: number[] }>('SELECT "patientIds", lines FROM "ImportMemory" WHERE "jobId" = $1', [jobId]);
+    return batches.flatMap((b) => b.patientIds.map((patientId, i) => ({ patientId, line: b.lines[i]! })));
+  }
+
+  /** A finished or cancelled import needs no memory of its lines. */
+  private async forget(jobId: string): Promise<void> {
+    await this.db.sql.query('DELETE FROM "ImportMemory" WHERE "jobId" = $1', [jobId]);
+  }
+
+  /** New patients loaded with COPY (CSV): the fastest way into the table on either database. */
+  private async copyCreates(sql: SqlRunner, orgId: string, creates: Extract<Outcome, { kind: 'create' }>[], now: Date): Promise<void> {
     const cell = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
     const array = (items: string[]) => `{${items.map((t) => `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
     const stamp = now.toISOString();
@@ -231,23 +292,15 @@ export class ImportRunner {
         return [o.id, orgId, v.mrn, v.phone, v.firstName, v.lastName, v.preferredName, v.dob, v.email, array(v.tags), v.location, v.provider, 'import', stamp, stamp].map(cell).join(',');
       })
       .join('\n');
-    await sql.query('SAVEPOINT import_copy');
-    try {
-      await sql.copyCsv!('Patient', ['id', 'orgId', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'source', 'createdAt', 'updatedAt'], csv);
-      await sql.query('RELEASE SAVEPOINT import_copy');
-      return true;
-    } catch {
-      await sql.query('ROLLBACK TO SAVEPOINT import_copy');
-      return false;
-    }
+    await sql.copyCsv!('Patient', ['id', 'orgId', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'source', 'createdAt', 'updatedAt'], csv);
   }
 
-  private async write(sql: SqlRunner, orgId: string, outcomes: Outcome[]): Promise<Counts> {
+  private async write(sql: SqlRunner, orgId: string, outcomes: Outcome[], useCopy: boolean): Promise<Counts> {
     const counts = count(outcomes);
     const now = this.clock.now();
     const creates = outcomes.filter((o) => o.kind === 'create');
-    if (creates.length && sql.copyCsv && (await this.tryCopy(sql, orgId, creates, now))) {
-      // Loaded with COPY (PGlite).
+    if (creates.length && useCopy && sql.copyCsv) {
+      await this.copyCreates(sql, orgId, creates, now);
     } else if (creates.length) {
       // One array per column through unnest: 13 parameters instead of 13 per row, and PostgreSQL
       // plans one statement shape for every batch.

@@ -4,8 +4,10 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
-import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { isAlive, PollingLoop, workerInstanceId } from '../jobs/polling-loop.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ImportRunner, type JobRow } from './import-runner.js';
 
 /** A job whose worker has not written for this long is taken over by another instance. */
@@ -29,7 +31,10 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
       return job !== null;
     },
     IDLE_POLL_MS,
-    (error) => this.logger.error(`import worker: ${error.message}`),
+    (error, failures) => {
+      if (isDatabaseUnavailable(error)) this.logger.warn(`import worker: database unavailable (${error.message}); retrying (attempt ${failures})`);
+      else this.logger.error(`import worker: ${error.message}`);
+    },
   );
   private readonly runner: ImportRunner;
 
@@ -88,6 +93,10 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
     this.loop.wake();
   }
 
+  /**
+   * The next job: unclaimed, or claimed by a worker that stopped writing, or by this one (a job
+   * it let go of when the database went away: this loop works on one job at a time).
+   */
   private async claim(): Promise<ClaimedJob | null> {
     const now = this.clock.now();
     const [job] = await this.db.sql.query<ClaimedJob>(
@@ -97,7 +106,7 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
         WHERE id = (
           SELECT id FROM "ImportJob"
            WHERE status IN ('analyzing', 'queued', 'running')
-             AND ("claimedBy" IS NULL OR "heartbeatAt" < $3)
+             AND ("claimedBy" IS NULL OR "claimedBy" = $1 OR "heartbeatAt" < $3)
            ORDER BY "createdAt" LIMIT 1 FOR UPDATE SKIP LOCKED)
         RETURNING id, "orgId", status, "fileName", "createdById", "processedRows", "totalRows", created, updated, unchanged, rejected`,
       [this.instance, now, new Date(now.getTime() - STALE_MS)],
@@ -145,6 +154,13 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
       this.publish(job.orgId, job.id, outcome, job.processedRows, job.totalRows);
     } catch (error) {
       const message = (error as Error).message;
+      if (isDatabaseUnavailable(error)) {
+        // The batch in flight rolled back; the job keeps its claim and resumes from its last
+        // committed batch once the database answers again (the loop backs off meanwhile).
+        this.logger.warn(`import ${job.id}: database unavailable after ${job.processedRows} of ${job.totalRows} rows; it resumes when the database is back`);
+        await this.release(job.id).catch(() => {});
+        throw error;
+      }
       this.logger.error(`import ${job.id} failed: ${message}`);
       await this.db.sql.query(
         `UPDATE "ImportJob" SET status = 'failed', error = $2, "finishedAt" = $3, "claimedBy" = NULL WHERE id = $1 AND status IN ('analyzing', 'running')`,

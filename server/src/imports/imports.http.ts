@@ -5,6 +5,7 @@ import type { AccessService } from '../access/access.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { actorFromRequest, HttpError } from '../http/session-actor.js';
 import { INTERNAL_ERROR_MESSAGE } from '../trpc/trpc.js';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.js';
 import { type ImportsService, UploadError } from './imports.service.js';
 
 /**
@@ -53,6 +54,11 @@ export function mountApiErrorHandler(app: Express): void {
     // and answered with a generic message: no SQL, stack, table or constraint names.
     if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
       res.status(getHTTPStatusCodeFromError(error)).json({ error: error.message });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      res.status(503).json({ error: DATABASE_UNAVAILABLE_MESSAGE });
       return;
     }
     // Body parsing errors (http-errors) whose message is meant for the client: 400 bad JSON, 413...

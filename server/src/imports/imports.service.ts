@@ -8,7 +8,8 @@ import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { CHUNK_BYTES, type ImportReport } from './import-runner.js';
 import { ImportWorker } from './import-worker.js';
 

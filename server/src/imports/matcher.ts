@@ -53,6 +53,33 @@ export class ImportMatcher {
     private readonly sql: SqlRunner,
   ) {}
 
+  /**
+   * What a resumed import remembers of the rows it applied before it stopped: the patient each
+   * of them created or matched (ImportMemory). The patients themselves are in the database by
+   * then, as the overlay would have them, so this is all a later row needs to be judged exactly
+   * as in an uninterrupted run.
+   */
+  recall(touched: Iterable<{ patientId: string; line: number }>): void {
+    for (const { patientId, line } of touched) this.touchedBy.set(patientId, line);
+  }
+
+  /**
+   * The batch that touched these patients is committed: the database has them as the overlay
+   * does, so later lookups find them there (an apply's memory then stays small; the dry run,
+   * which commits nothing, keeps its whole overlay).
+   */
+  settle(patientIds: Iterable<string>): void {
+    for (const id of patientIds) {
+      const p = this.overlay.get(id);
+      if (!p) continue;
+      this.overlay.delete(id);
+      if (p.mrn && this.overlayByMrn.get(p.mrn) === id) this.overlayByMrn.delete(p.mrn);
+      const samePhone = p.phone ? this.overlayByPhone.get(p.phone) : undefined;
+      samePhone?.delete(id);
+      if (samePhone?.size === 0) this.overlayByPhone.delete(p.phone!);
+    }
+  }
+
   async resolve(rows: ValidRow[]): Promise<Outcome[]> {
     const existing = await this.lookup(rows);
     return rows.map((row) => this.resolveRow(row, existing));

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { backoffMs } from '../db/unavailable.js';
 
 /**
  * The loop every background worker runs: do a round of work, and when there was none, wait
  * for a wake-up (new work in this process) or a short poll (work from another instance).
+ * A round that fails (the database restarting) is retried with exponential backoff.
  */
 export class PollingLoop {
   private stopped = false;
@@ -14,7 +16,8 @@ export class PollingLoop {
     /** One round of work; true when it did something (then the next round starts at once). */
     private readonly round: () => Promise<boolean>,
     private readonly idleMs: number,
-    private readonly onError: (error: Error) => void,
+    /** `failures`: how many rounds in a row have failed, this one included. */
+    private readonly onError: (error: Error, failures: number) => void,
   ) {}
 
   get isStopped(): boolean {
@@ -36,16 +39,20 @@ export class PollingLoop {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopped) {
       let busy = false;
       try {
         busy = await this.round();
+        failures = 0;
       } catch (error) {
-        this.onError(error as Error);
+        failures += 1;
+        this.onError(error as Error, failures);
       }
       if (busy || this.stopped) continue;
+      const wait = failures ? Math.max(this.idleMs, backoffMs(failures - 1)) : this.idleMs;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.idleMs);
+        const timer = setTimeout(resolve, wait);
         timer.unref();
         this.wakeUp = () => {
           clearTimeout(timer);

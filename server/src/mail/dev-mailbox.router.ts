@@ -1,69 +1,15 @@
-import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { isAdmin } from '../access/access.service.js';
-import type { Database } from '../db/database.js';
-import type { Prisma } from '../generated/prisma/client.js';
-import { hashToken } from '../auth/tokens.js';
+import { DEV_MAIL_GRANT_COOKIE, readCookie } from '../trpc/context.js';
 import { authedProcedure, publicProcedure, router } from '../trpc/trpc.js';
-import { type AuthState, type Context, DEV_MAIL_GRANT_COOKIE, readCookie } from '../trpc/context.js';
+import type { DevMailboxService } from './dev-mailbox.service.js';
 
-/**
- * Demo mode only (no SMTP_URL, demo tools on): what the embedded sink caught. The mailbox holds
- * password-reset links and invite links, so it is a key to every account: a signed-in user
- * sees only mail addressed to them; an admin also sees their org's invites to people still
- * pending (so they can pass the link on) and their org's port-in requests (which go to
- * SUPPORT_EMAIL and carry carrier account numbers). Nobody else's mail, ever. Signed out, a
- * browser sees only the mail of its own sign-up (the grant cookie set by auth.signUp), so a
- * newcomer can confirm their address in the demo.
- */
-export function devMailboxRouter(db: Database, enabled: () => boolean) {
-  const guard = () => {
-    if (!enabled()) throw new TRPCError({ code: 'NOT_FOUND', message: 'The dev mailbox is off on this server (it needs no SMTP_URL and DEMO_TOOLS on).' });
-  };
+/** The Dev mailbox (demo mode only): who reads which mail is DevMailboxService's. */
+export function devMailboxRouter(mailbox: DevMailboxService) {
   return router({
-    enabled: publicProcedure.query(() => enabled()),
-    list: publicProcedure.input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 })).query(async ({ ctx, input }) => {
-      guard();
-      const grant = ctx.req ? readCookie(ctx.req, DEV_MAIL_GRANT_COOKIE) : null;
-      if (!ctx.auth && !grant) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to read your mail.' });
-      const visible = ctx.auth ? await visibleMail(db, ctx.auth, ctx) : [];
-      const where: Prisma.DevMailWhereInput = grant
-        ? { OR: [{ id: { in: visible } }, { kind: 'sign-up', grantHash: hashToken(grant) }] }
-        : { id: { in: visible } };
-      return db.prisma.devMail.findMany({ where, orderBy: { createdAt: 'desc' }, take: input.limit, omit: { grantHash: true } });
-    }),
-    clear: authedProcedure.mutation(async ({ ctx }) => {
-      guard();
-      const visible = await visibleMail(db, ctx.auth, ctx);
-      await db.prisma.devMail.deleteMany({ where: { id: { in: visible } } });
-      return { ok: true };
-    }),
+    enabled: publicProcedure.query(() => mailbox.enabled()),
+    list: publicProcedure
+      .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
+      .query(({ ctx, input }) => mailbox.list(ctx.auth, ctx.req ? readCookie(ctx.req, DEV_MAIL_GRANT_COOKIE) : null, input.limit)),
+    clear: authedProcedure.mutation(({ ctx }) => mailbox.clear(ctx.auth)),
   });
-}
-
-/** Ids of the mail this user may read (and clear). Addresses are matched exactly, never by substring. */
-async function visibleMail(db: Database, auth: AuthState, ctx: Pick<Context, 'access'>): Promise<string[]> {
-  const email = auth.user.email.toLowerCase();
-  const orgId = auth.session.activeOrgId;
-  const membership = orgId ? await ctx.access.requireMembership(orgId, auth.user.id).then((m) => m.membership).catch(() => null) : null;
-  const admin = membership && orgId && isAdmin(membership.role) ? orgId : null;
-  const pending = admin
-    ? new Set((await db.prisma.invite.findMany({ where: { orgId: admin, acceptedAt: null, revokedAt: null }, select: { email: true } })).map((i) => i.email.toLowerCase()))
-    : new Set<string>();
-
-  // A broad first cut in SQL, then the exact rules below.
-  const or: Prisma.DevMailWhereInput[] = [{ to: { contains: email, mode: 'insensitive' } }];
-  if (admin) or.push({ orgId: admin, kind: { in: ['invite', 'port-in'] } });
-  const candidates = await db.prisma.devMail.findMany({ where: { OR: or }, select: { id: true, to: true, kind: true, orgId: true } });
-
-  return candidates
-    .filter((mail) => {
-      const recipients = mail.to.split(',').map((a) => a.trim().toLowerCase());
-      // Port-in requests go to the support address: only the requesting org's admins see them,
-      // whoever signs up with that address.
-      if (mail.kind === 'port-in') return admin !== null && mail.orgId === admin;
-      if (recipients.includes(email)) return true;
-      return mail.kind === 'invite' && admin !== null && mail.orgId === admin && recipients.some((r) => pending.has(r));
-    })
-    .map((mail) => mail.id);
 }

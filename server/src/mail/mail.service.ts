@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
-import { CONFIG } from '../tokens.js';
+import { CONFIG } from '../injection-tokens.js';
 
 /**
  * What a mail is about, for the Dev mailbox's visibility rules (dev-mailbox.router.ts): an

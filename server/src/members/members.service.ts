@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { MailService } from '../mail/mail.service.js';
-import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 
 const INVITE_DAYS = 7;
 type AssignableRole = 'owner' | 'admin' | 'member';

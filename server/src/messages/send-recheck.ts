@@ -1,20 +1,19 @@
-import { formatPhoneForDisplay } from '@caretext/shared';
+import { type CancelReason, cancelText } from '@caretext/shared';
 import type { SqlRunner } from '../db/database.js';
-import { releasedCancelText } from '../numbers/released.js';
 
 /**
  * Why a queued message may no longer go out. A message waits (quiet hours, a retry) and the
  * world moves on meanwhile: the number is released, the plan downgraded, the patient blocked
  * or opted out, the sender leaves the team. The worker asks again at the moment of sending.
+ * The reasons, their order and their text are shared/src/message-status.ts (CANCEL_REASONS).
  */
-export type CancelReason = 'released' | 'plan' | 'policy' | 'sender_left_org' | 'sender_left_team' | 'blocked' | 'opted_out' | 'phone_changed';
-
 export type Recheck = { id: string; reason: CancelReason | null; e164: string | null; releasedAt: Date | null };
 
 /**
  * One query for a batch: the first reason (in this order) each message may not be sent.
- * Automated replies (HELP) skip the patient checks: a patient who opted out may still ask for
- * help, and the carrier rules expect an answer.
+ * The HELP reply skips the patient checks: a patient who opted out may still ask for help, and
+ * the carrier rules expect an answer. Other automatic replies (a confirmation's acknowledgement)
+ * obey them.
  */
 export async function recheck(sql: SqlRunner, ids: string[]): Promise<Recheck[]> {
   if (!ids.length) return [];
@@ -26,7 +25,7 @@ export async function recheck(sql: SqlRunner, ids: string[]): Promise<Recheck[]>
               WHEN NOT o."smsAllowed" THEN 'policy'
               WHEN m."senderId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "Membership" ms WHERE ms."orgId" = m."orgId" AND ms."userId" = m."senderId") THEN 'sender_left_org'
               WHEN m."senderId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "TeamMember" tm WHERE tm."teamId" = c."teamId" AND tm."userId" = m."senderId") THEN 'sender_left_team'
-              WHEN m.automated THEN NULL
+              WHEN m."autoReply" = 'help' THEN NULL
               WHEN p."blockedAt" IS NOT NULL THEN 'blocked'
               WHEN p."optedOutAt" IS NOT NULL OR EXISTS (SELECT 1 FROM "SmsOptOut" so WHERE so."phoneNumberId" = n.id AND so.phone = m."toNumber") THEN 'opted_out'
               WHEN p.id IS NOT NULL AND p.phone IS DISTINCT FROM m."toNumber" THEN 'phone_changed'
@@ -42,25 +41,6 @@ export async function recheck(sql: SqlRunner, ids: string[]): Promise<Recheck[]>
 }
 
 /** What the thread shows under a canceled message. */
-export function cancelText(r: Recheck): string {
-  switch (r.reason) {
-    case 'released':
-      return releasedCancelText(r.e164 ?? '', r.releasedAt);
-    case 'plan':
-      return 'Not sent: the organization no longer has the SMS plan.';
-    case 'policy':
-      return 'Not sent: the organization turned SMS off (Settings → Policies).';
-    case 'sender_left_org':
-      return 'Not sent: the person who wrote it is no longer a member of the organization.';
-    case 'sender_left_team':
-      return 'Not sent: the person who wrote it is no longer on this team.';
-    case 'blocked':
-      return 'Not sent: the clinic blocked texting this patient.';
-    case 'opted_out':
-      return `Not sent: the patient opted out of texts${r.e164 ? ` from ${formatPhoneForDisplay(r.e164)}` : ''}.`;
-    case 'phone_changed':
-      return "Not sent: the patient's phone number changed after it was written.";
-    default:
-      return 'Not sent.';
-  }
+export function cancelTextOf(r: Recheck): string {
+  return r.reason ? cancelText(r.reason, { number: r.e164, releasedAt: r.releasedAt }) : 'Not sent.';
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { formatPhoneForDisplay } from '@caretext/shared';
+import { formatPhoneForDisplay, optedOutMessage } from '@caretext/shared';
 import { CARRIER, type Carrier } from '../carriers/carrier.js';
 import type { Database } from '../db/database.js';
 import type { Org, Patient, PhoneNumber } from '../generated/prisma/client.js';
-import { DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
 import type { BlockReason } from '@caretext/shared';
 
 export type Blocker = { reason: BlockReason; message: string };
@@ -35,7 +35,7 @@ export class SmsEligibility {
     if (patient.blockedAt) return { reason: 'blocked', message: 'The clinic has blocked texting this patient.' };
     const optOut = await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } });
     if (optOut) {
-      return { reason: 'opted_out', message: `The patient opted out by replying ${optOut.keyword} to ${formatPhoneForDisplay(number.e164)} on ${optOut.createdAt.toISOString().slice(0, 10)}. They can text START to opt back in.` };
+      return { reason: 'opted_out', message: optedOutMessage({ keyword: optOut.keyword, number: formatPhoneForDisplay(number.e164), on: optOut.createdAt.toISOString().slice(0, 10) }) };
     }
     if (patient.optedOutAt) return { reason: 'opted_out', message: 'The patient has opted out of SMS.' };
     let lineType = patient.phoneLineType;

@@ -1,14 +1,47 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Database, SqlRunner } from '../db/database.js';
-import { EventBus } from '../events/event-bus.js';
-import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 import { statusRank } from '@caretext/shared';
-import { carrierErrorMessage } from './carrier-errors.js';
+import { carrierErrorMessage } from './carrier-error-messages.js';
+import type { Message } from '../generated/prisma/client.js';
+import { MessageEvents, type MessageStateRow } from './message-events.js';
 
 export type StatusCallback = { MessageSid: string; MessageStatus: string; ErrorCode?: string; ErrorMessage?: string; From?: string; To?: string } & Record<string, string>;
 
-type Changed = { id: string; orgId: string; conversationId: string; teamId: string; fromNumber: string; toNumber: string; errorCode: string | null };
+/** A message a callback moved forward: what its live event carries, read by the UPDATE itself (no second query). */
+type Changed = MessageStateRow & Pick<Message, 'fromNumber' | 'toNumber'> & {
+  teamId: string;
+  patientId: string | null;
+};
 type Pending = { params: StatusCallback; status: string; resolve: (r: 'stored' | 'duplicate') => void; reject: (e: unknown) => void };
+
+const isFailure = (status: string) => status === 'failed' || status === 'undelivered';
+
+/**
+ * The one statement that moves messages along: each message whose carrier id is in `source`
+ * (rows of sid, status, rank, code, message) takes that status, only forward (a message already
+ * at that rank or further stays as it is: a late "sent" never overwrites "delivered"). `now` is
+ * the parameter that holds the time, e.g. '$7'. Returns what changed, with the team to notify.
+ */
+function advanceMessages(source: string, now: string): string {
+  return `UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
+            "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
+            "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", ${now}) ELSE m."sentAt" END,
+            "deliveredAt" = CASE WHEN v.status = 'delivered' THEN ${now} ELSE m."deliveredAt" END,
+            "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN ${now} ELSE m."failedAt" END
+       FROM ${source}, "Conversation" c
+      WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
+      RETURNING m."carrierSid", m.status, m.id, m."orgId", m."conversationId", c."teamId", c."patientId", m."fromNumber", m."toNumber", m."errorCode",
+                m.direction, m."statusRank", m."errorMessage", m."requestsConfirmation", m.confirmation, m."answersMessageId", m."sendAfter", m."createdAt", m."sentAt", m."deliveredAt"`;
+}
+
+/** The columns `advanceMessages` returns besides the sid and status, with their SQL types (for the UNION's other half). */
+const CHANGED_COLUMNS: [keyof Changed, string][] = [
+  ['id', 'text'], ['orgId', 'text'], ['conversationId', 'text'], ['teamId', 'text'], ['patientId', 'text'], ['fromNumber', 'text'], ['toNumber', 'text'],
+  ['errorCode', 'text'], ['direction', 'text'], ['statusRank', 'int'], ['errorMessage', 'text'], ['requestsConfirmation', 'boolean'], ['confirmation', 'text'],
+  ['answersMessageId', 'text'], ['sendAfter', 'timestamptz'], ['createdAt', 'timestamptz'], ['sentAt', 'timestamptz'], ['deliveredAt', 'timestamptz'],
+];
 
 /** Callbacks written together: up to this many, or whatever arrived within the window. */
 const BATCH_MAX = 200;
@@ -31,7 +64,7 @@ export class StatusService {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly events: EventBus,
+    private readonly messageEvents: MessageEvents,
   ) {}
 
   receive(params: StatusCallback): Promise<'stored' | 'duplicate'> {
@@ -83,7 +116,7 @@ export class StatusService {
     const failed = (status: string) => status === 'failed' || status === 'undelivered';
     // One statement, so one round trip and atomic by itself: store the raw callbacks, and move
     // forward the messages of those that were new (a retried callback changes nothing).
-    const rows = await this.db.sql.query<{ kind: 'stored' | 'changed'; sid: string; status: string; id: string | null; orgId: string | null; conversationId: string | null; teamId: string | null; fromNumber: string | null; toNumber: string | null; errorCode: string | null }>(
+    const rows = await this.db.sql.query<{ kind: 'stored'; sid: string; status: string } | ({ kind: 'changed'; sid: string } & Changed)>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[]) AS e(sid, status, payload, rank, code, message)),
        stored AS (
@@ -93,32 +126,41 @@ export class StatusService {
        best AS (
          SELECT DISTINCT ON (i.sid) i.* FROM input i JOIN stored s ON s."messageSid" = i.sid AND s.status = i.status
           WHERE i.rank > 0 ORDER BY i.sid, i.rank DESC),
-       changed AS (
-         UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
-                "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
-                "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", $7) ELSE m."sentAt" END,
-                "deliveredAt" = CASE WHEN v.status = 'delivered' THEN $7 ELSE m."deliveredAt" END,
-                "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN $7 ELSE m."failedAt" END
-           FROM best v, "Conversation" c
-          WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
-          RETURNING m."carrierSid", m.status, m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber", m."errorCode")
-       SELECT 'stored' AS kind, "messageSid" AS sid, status, NULL AS id, NULL AS "orgId", NULL AS "conversationId", NULL AS "teamId", NULL AS "fromNumber", NULL AS "toNumber", NULL AS "errorCode" FROM stored
+       changed AS (${advanceMessages('best v', '$7')})
+       SELECT 'stored' AS kind, "messageSid" AS sid, status, ${CHANGED_COLUMNS.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} FROM stored
        UNION ALL
-       SELECT 'changed', "carrierSid", status, id, "orgId", "conversationId", "teamId", "fromNumber", "toNumber", "errorCode" FROM changed`,
+       SELECT 'changed', "carrierSid", status, ${CHANGED_COLUMNS.map(([name]) => `"${name}"`).join(', ')} FROM changed`,
       [
         batch.map((p) => p.params.MessageSid),
         batch.map((p) => p.status),
         batch.map((p) => JSON.stringify(p.params)),
         batch.map((p) => statusRank(p.status)),
         batch.map((p) => p.params.ErrorCode || null),
-        batch.map((p) => (failed(p.status) ? carrierErrorMessage(p.params.ErrorCode || null, p.params.ErrorMessage || undefined) : null)),
+        batch.map((p) => (isFailure(p.status) ? carrierErrorMessage(p.params.ErrorCode || null, p.params.ErrorMessage || undefined) : null)),
         now,
       ],
     );
     const stored = new Set(rows.filter((r) => r.kind === 'stored').map((r) => `${r.sid} ${r.status}`));
+    const changed = rows.filter((r): r is { kind: 'changed'; sid: string } & Changed => r.kind === 'changed');
     // Durable now: what follows (events, carrier opt-outs) must not turn the answer into an error.
-    await this.afterApply(rows.filter((r) => r.kind === 'changed') as Changed[]).catch((error: Error) => this.logger.error(`after status callbacks: ${error.message}`));
+    await this.afterApply(changed).catch((error: Error) => this.logger.error(`after status callbacks: ${error.message}`));
+    await this.retryUnmatched(batch, stored, new Set(changed.map((r) => r.sid))).catch((error: Error) => this.logger.error(`after status callbacks: ${error.message}`));
     for (const p of batch) p.resolve(stored.has(`${p.params.MessageSid} ${p.status}`) ? 'stored' : 'duplicate');
+  }
+
+  /**
+   * A callback stored while no message carried its sid yet (the sender, or reconciliation, was
+   * storing it at that moment) is applied again now that it is durable. The other side replays
+   * stored callbacks after storing the sid (applyStored), but when both statements ran at once
+   * neither saw the other's write; whichever commits second sees the first's, so one of the two
+   * replays always finds both. Only forward, so a callback applied twice changes nothing.
+   */
+  private async retryUnmatched(batch: Pending[], stored: Set<string>, changedSids: Set<string>): Promise<void> {
+    const unmatched = batch
+      .filter((p) => stored.has(`${p.params.MessageSid} ${p.status}`) && !changedSids.has(p.params.MessageSid))
+      .map((p) => ({ sid: p.params.MessageSid, status: p.status, errorCode: p.params.ErrorCode || null, errorText: p.params.ErrorMessage || null }));
+    if (!unmatched.length) return;
+    await this.afterApply(await this.apply(this.db.sql, unmatched, this.clock.now()));
   }
 
   /** Replays callbacks that arrived before the sender stored the carrier's id. */
@@ -134,6 +176,16 @@ export class StatusService {
     await this.afterApply(changed);
   }
 
+  /**
+   * Applies a status read from the carrier (reconciling a message whose callbacks went missing),
+   * like a callback would: only forward.
+   */
+  async settle(sid: string, status: string, errorCode: number | null): Promise<void> {
+    const code = errorCode === null ? null : String(errorCode);
+    const changed = await this.apply(this.db.sql, [{ sid, status, errorCode: code, errorText: null }], this.clock.now());
+    await this.afterApply(changed);
+  }
+
   /** Moves each message to the highest status among its callbacks, if that is further along. */
   private async apply(sql: SqlRunner, updates: { sid: string; status: string; errorCode: string | null; errorText: string | null }[], now: Date) {
     const best = new Map<string, (typeof updates)[number] & { rank: number }>();
@@ -145,22 +197,14 @@ export class StatusService {
     }
     if (!best.size) return [];
     const rows = [...best.values()];
-    const failed = (s: string) => s === 'failed' || s === 'undelivered';
-    return sql.query<{ id: string; orgId: string; conversationId: string; teamId: string; fromNumber: string; toNumber: string; errorCode: string | null }>(
-      `UPDATE "Message" m SET status = v.status, "statusRank" = v.rank,
-              "errorCode" = COALESCE(v.code, m."errorCode"), "errorMessage" = COALESCE(v.message, m."errorMessage"),
-              "sentAt" = CASE WHEN v.rank >= 2 THEN COALESCE(m."sentAt", $6) ELSE m."sentAt" END,
-              "deliveredAt" = CASE WHEN v.status = 'delivered' THEN $6 ELSE m."deliveredAt" END,
-              "failedAt" = CASE WHEN v.status IN ('failed', 'undelivered') THEN $6 ELSE m."failedAt" END
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS v(sid, status, rank, code, message), "Conversation" c
-        WHERE m."carrierSid" = v.sid AND m."statusRank" < v.rank AND c.id = m."conversationId"
-        RETURNING m.id, m."orgId", m."conversationId", c."teamId", m."fromNumber", m."toNumber", m."errorCode"`,
+    return sql.query<Changed>(
+      advanceMessages('unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS v(sid, status, rank, code, message)', '$6'),
       [
         rows.map((r) => r.sid),
         rows.map((r) => r.status),
         rows.map((r) => r.rank),
         rows.map((r) => r.errorCode),
-        rows.map((r) => (failed(r.status) ? carrierErrorMessage(r.errorCode, r.errorText ?? undefined) : null)),
+        rows.map((r) => (isFailure(r.status) ? carrierErrorMessage(r.errorCode, r.errorText ?? undefined) : null)),
         now,
       ],
     );
@@ -168,9 +212,11 @@ export class StatusService {
 
   private async afterApply(changed: Changed[]) {
     for (const row of changed) {
-      if (row.errorCode === '21610') await this.recordCarrierOptOut(row.orgId, row.conversationId, row.toNumber);
-      this.events.publish(row.orgId, { type: 'message', teamId: row.teamId, conversationId: row.conversationId, messageId: row.id });
+      if (row.errorCode === '21610' && row.toNumber) await this.recordCarrierOptOut(row.orgId, row.conversationId, row.toNumber);
     }
+    // Each event from the row the UPDATE returned: no second read of the messages (this runs for
+    // every status callback of a blast).
+    for (const row of changed) this.messageEvents.publishState(row, row.teamId, row.patientId);
   }
 
   /** The carrier says the patient opted out (21610): remember it so we stop before the carrier next time. */
@@ -184,5 +230,6 @@ export class StatusService {
        ON CONFLICT ("phoneNumberId", phone) DO NOTHING`,
       [orgId, conversationId, toNumber, this.clock.now()],
     );
+    await this.messageEvents.optOutChanged(orgId, conversationId);
   }
 }

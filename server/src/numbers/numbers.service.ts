@@ -1,15 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatPhoneForDisplay, normalizePhone, STATUS_RANK } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
-import type { Actor } from '../access/access.service.js';
+import { AccessService, type Actor, isAdmin } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { MailService } from '../mail/mail.service.js';
-import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
+import { phoneLogCsv } from './phone-log.js';
 import { releasedCancelText } from './released.js';
+
+/** Whole days, either end open (checked by the caller: dateRangeProblem). */
+export type DayRange = { from?: string; to?: string };
 
 export const WEBHOOK_PATHS = { inbound: '/webhooks/twilio/inbound', status: '/webhooks/twilio/status' } as const;
 
@@ -20,6 +25,7 @@ export class NumbersService {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CARRIER) private readonly carrier: Carrier,
+    private readonly access: AccessService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly events: EventBus,
@@ -177,11 +183,43 @@ export class NumbersService {
     return { id: request.id, status: request.status };
   }
 
+  /**
+   * Directory → Phone numbers → Export phone logs, audited before any row is read. Admins export
+   * any of the organization's numbers; a member, the numbers of the teams they are on (they send
+   * from them and read their conversations already) and no other. Without a number: every number
+   * the caller may export.
+   */
+  async exportPhoneLog(actor: Actor, numberId: string | null, range: DayRange): Promise<{ fileName: string; lines: AsyncGenerator<string> }> {
+    const admin = isAdmin(actor.role);
+    let numbers: { id: string; e164: string }[];
+    let fileName: string;
+    if (numberId) {
+      const number = await this.db.prisma.phoneNumber.findFirst({ where: { id: numberId, orgId: actor.orgId } });
+      if (!number) throw new TRPCError({ code: 'NOT_FOUND', message: 'Phone number not found.' });
+      if (!admin && !(await this.access.teamIdsFor(actor)).includes(number.teamId)) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: "You can export the phone logs of your own teams' numbers. Ask an admin for this one." });
+      }
+      await this.audit.record(actor, { action: 'phonelog.exported', summary: `Exported the phone log of ${formatPhoneForDisplay(number.e164)}${rangeText(range)}`, targetType: 'phoneNumber', targetId: number.id });
+      numbers = [number];
+      fileName = `phone-log-${number.e164.replace('+', '')}${rangeFile(range)}.csv`;
+    } else {
+      const teamIds = admin ? null : await this.access.teamIdsFor(actor);
+      numbers = await this.db.prisma.phoneNumber.findMany({ where: { orgId: actor.orgId, ...(teamIds ? { teamId: { in: teamIds } } : {}) }, select: { id: true, e164: true } });
+      await this.audit.record(actor, { action: 'phonelog.exported', summary: `Exported the phone log of ${admin ? 'all numbers' : "their teams' numbers"} (${numbers.length})${rangeText(range)}`, targetType: 'phoneNumber', data: { numberIds: numbers.map((n) => n.id) } });
+      fileName = `phone-log${admin ? '' : '-my-teams'}${rangeFile(range)}.csv`;
+    }
+    const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
+    return { fileName, lines: phoneLogCsv(this.db, actor, numbers, range, org.timeZone) };
+  }
+
   async portRequests(actor: Actor) {
     const rows = await this.db.prisma.portRequest.findMany({ where: { orgId: actor.orgId }, orderBy: { createdAt: 'desc' } });
     return rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber, display: formatPhoneForDisplay(r.phoneNumber), currentCarrier: r.currentCarrier, status: r.status, createdAt: r.createdAt }));
   }
 }
+
+const rangeText = ({ from, to }: DayRange) => (from || to ? ` (${from ?? '…'} to ${to ?? '…'})` : '');
+const rangeFile = ({ from, to }: DayRange) => `${from ? `-${from}` : ''}${to ? `-to-${to}` : ''}`;
 
 export function carrierTrouble(error: unknown, doing: string): TRPCError {
   if (error instanceof CarrierError) {

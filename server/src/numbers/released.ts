@@ -1,4 +1,4 @@
-import { formatPhoneForDisplay } from '@caretext/shared';
+import { cancelText, formatPhoneForDisplay } from '@caretext/shared';
 
 const on = (at: Date | null) => (at ? ` on ${at.toISOString().slice(0, 10)}` : '');
 
@@ -9,5 +9,5 @@ export function releasedReason(e164: string, releasedAt: Date | null): string {
 
 /** Under a waiting message canceled because its number was released. */
 export function releasedCancelText(e164: string, releasedAt: Date | null): string {
-  return `Not sent: the number ${formatPhoneForDisplay(e164)} was released${on(releasedAt)}.`;
+  return cancelText('released', { number: e164, releasedAt });
 }

@@ -51,8 +51,9 @@ export function orgsRouter(orgs: OrgsService, auth: AuthService, access: AccessS
           yield { type: 'access.revoked' as const };
           return;
         }
-        // Message events are team-scoped: they go out through conversations.events only.
-        if (event.type !== 'access.revoked' && event.type !== 'message') yield event;
+        // Conversation events are team-scoped (and carry message text): they go out through
+        // conversations.events only. Only org-wide kinds pass here, so a new kind stays out until listed.
+        if (event.type === 'members.changed' || event.type === 'teams.changed' || event.type === 'org.changed' || event.type === 'import.progress' || event.type === 'resync') yield event;
       }
     }),
   });

@@ -6,7 +6,7 @@ import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
-import { DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
 
 // No 0/O/1/I: the code is read aloud and typed by coworkers.
 const JOIN_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -47,6 +47,8 @@ export class OrgsService {
       createdAt: org.createdAt,
       myRole: actor.role,
       policies: policiesOf(org),
+      /** The words a confirmation request asks for (Settings → Automatic replies): composers show the text it adds. */
+      confirmationWords: { confirm: org.confirmKeywords, decline: org.declineKeywords },
     };
   }
 
@@ -87,14 +89,28 @@ export class OrgsService {
     return after;
   }
 
-  async replies(actor: Actor): Promise<OrgReplies> {
+  async replies(actor: Actor) {
     const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
-    return { helpReply: org.helpReply, contactPhone: org.contactPhone, confirmKeywords: org.confirmKeywords, declineKeywords: org.declineKeywords };
+    return {
+      helpReply: org.helpReply,
+      contactPhone: org.contactPhone,
+      confirmKeywords: org.confirmKeywords,
+      declineKeywords: org.declineKeywords,
+      confirmAckReply: org.confirmAckReply,
+      declineAckReply: org.declineAckReply,
+    } satisfies OrgReplies;
   }
 
   async updateReplies(actor: Actor, input: OrgReplies) {
     const before = await this.replies(actor);
-    const data = { ...input, helpReply: input.helpReply || null, contactPhone: input.contactPhone || null };
+    const data = {
+      ...input,
+      helpReply: input.helpReply || null,
+      contactPhone: input.contactPhone || null,
+      // Not sent (an older client): unchanged. Empty: no acknowledgement.
+      confirmAckReply: input.confirmAckReply ?? before.confirmAckReply,
+      declineAckReply: input.declineAckReply ?? before.declineAckReply,
+    };
     await this.db.prisma.$transaction(async (tx) => {
       await tx.org.update({ where: { id: actor.orgId }, data });
       const summary = describeChanges(

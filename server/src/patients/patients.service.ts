@@ -5,7 +5,8 @@ import type { Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { type Patient, Prisma } from '../generated/prisma/client.js';
-import { CLOCK, type Clock, DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
+import { CLOCK, type Clock } from '../clock.js';
 
 export type ConsentField = 'smsTransactionalOptIn' | 'smsMarketingOptIn' | 'emailMarketingOptIn';
 const CONSENT_KIND: Record<ConsentField, string> = {

@@ -1,5 +1,7 @@
+import { cohortFilterSchema } from '@caretext/shared';
 import type { Actor } from '../access/access.service.js';
 import { BillingService } from '../billing/billing.service.js';
+import { CohortsService } from '../cohorts/cohorts.service.js';
 import { MessagingService } from '../messages/messaging.service.js';
 import { NumbersService } from '../numbers/numbers.service.js';
 import { PatientsService } from '../patients/patients.service.js';
@@ -47,6 +49,10 @@ export async function seedDemoMessaging(server: RunningServer): Promise<void> {
   const templates = server.app.get(TemplatesService);
   await templates.save(actor, { teamId: null, name: 'Appointment reminder', body: 'Hi {{first_name}}, this is {{org_name}}: a reminder of your appointment tomorrow. Reply C to confirm or N to decline.' });
   await templates.save(actor, { teamId: frontDesk.id, name: 'Running late', body: 'Hi {{first_name}}, the doctor is running about 20 minutes late today. Thank you for your patience! - {{org_name}}' });
+
+  const cohorts = server.app.get(CohortsService);
+  await cohorts.create(actor, { name: 'Spanish speakers', filter: cohortFilterSchema.parse({ tags: ['spanish'] }) });
+  await cohorts.create(actor, { name: 'Adults reachable by text and email', filter: cohortFilterSchema.parse({ ageMin: 18, hasPhone: true, hasEmail: true, consent: { optedOut: false, blocked: false } }) });
 
   const messaging = server.app.get(MessagingService);
   const { conversationId } = await messaging.startSms(actor, { teamId: frontDesk.id, patientId: created[0]!.id });

@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
 
 @Injectable()
 export class TeamsService {

@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { AccessService, type Actor, isAdmin } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
-import { DATABASE } from '../tokens.js';
+import { DATABASE } from '../injection-tokens.js';
 
 /** Message templates: org-wide ones are managed by admins, a team's by its members. */
 @Injectable()
@@ -22,7 +22,7 @@ export class TemplatesService {
       include: { team: { select: { id: true, name: true } } },
       orderBy: [{ teamId: { sort: 'asc', nulls: 'first' } }, { name: 'asc' }],
     });
-    return rows.map((t) => ({ id: t.id, name: t.name, body: t.body, team: t.team, updatedAt: t.updatedAt }));
+    return rows.map((t) => ({ id: t.id, name: t.name, body: t.body, requestsConfirmation: t.requestsConfirmation, team: t.team, updatedAt: t.updatedAt }));
   }
 
   private async assertCanEdit(actor: Actor, teamId: string | null) {
@@ -35,7 +35,7 @@ export class TemplatesService {
     if (unknown.length) throw new TRPCError({ code: 'BAD_REQUEST', message: `Unknown token${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` });
   }
 
-  async save(actor: Actor, input: { templateId?: string; teamId: string | null; name: string; body: string }) {
+  async save(actor: Actor, input: { templateId?: string; teamId: string | null; name: string; body: string; requestsConfirmation?: boolean }) {
     this.validate(input.body);
     await this.assertCanEdit(actor, input.teamId);
     if (input.templateId) {
@@ -45,7 +45,7 @@ export class TemplatesService {
     }
     try {
       const saved = await this.db.prisma.$transaction(async (tx) => {
-        const data = { name: input.name, body: input.body, teamId: input.teamId };
+        const data = { name: input.name, body: input.body, teamId: input.teamId, requestsConfirmation: input.requestsConfirmation };
         const row = input.templateId
           ? await tx.template.update({ where: { id: input.templateId }, data })
           : await tx.template.create({ data: { ...data, orgId: actor.orgId, createdById: actor.userId } });

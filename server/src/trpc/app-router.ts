@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AccessService } from '../access/access.service.js';
+import { attachmentsRouter } from '../attachments/attachments.router.js';
+import { AttachmentsService } from '../attachments/attachments.service.js';
+import { blastsRouter } from '../blasts/blasts.router.js';
+import { BlastsService } from '../blasts/blasts.service.js';
+import { cohortsRouter } from '../cohorts/cohorts.router.js';
+import { CohortsService } from '../cohorts/cohorts.service.js';
 import { auditRouter } from '../audit/audit.router.js';
 import { AuditService } from '../audit/audit.service.js';
 import { authRouter } from '../auth/auth.router.js';
@@ -7,10 +13,9 @@ import { AuthService } from '../auth/auth.service.js';
 import { planRouter } from '../billing/billing.router.js';
 import { BillingService } from '../billing/billing.service.js';
 import type { Config } from '../config.js';
-import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
 import { devMailboxRouter } from '../mail/dev-mailbox.router.js';
-import { DevMailState } from '../mail/dev-mail-state.js';
+import { DevMailboxService } from '../mail/dev-mailbox.service.js';
 import { membersRouter } from '../members/members.router.js';
 import { MembersService } from '../members/members.service.js';
 import { orgsRouter } from '../orgs/orgs.router.js';
@@ -21,18 +26,21 @@ import { patientsRouter } from '../patients/patients.router.js';
 import { PatientsService } from '../patients/patients.service.js';
 import { teamsRouter } from '../teams/teams.router.js';
 import { TeamsService } from '../teams/teams.service.js';
-import { CONFIG, DATABASE, SIMULATOR } from '../tokens.js';
-import type { TwilioSimulator } from '../carriers/simulator/twilio-simulator.js';
+import { CONFIG } from '../injection-tokens.js';
 import { conversationsRouter } from '../conversations/conversations.router.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { MessagingService } from '../messages/messaging.service.js';
 import { simulatorRouter } from '../messages/simulator.router.js';
+import { SimulatorService } from '../messages/simulator.service.js';
 import { numbersRouter } from '../numbers/numbers.router.js';
 import { NumbersService } from '../numbers/numbers.service.js';
 import { templatesRouter } from '../templates/templates.router.js';
 import { ehrAdaptersRouter } from '../ehr/ehr-adapters.router.js';
 import { EhrAdaptersService } from '../ehr/ehr-adapters.service.js';
 import { TemplatesService } from '../templates/templates.service.js';
+import { portalRouter, recallRouter } from '../portal/portal.router.js';
+import { RecallService } from '../portal/recall.service.js';
+import { SecureChatService } from '../portal/secure-chat.service.js';
 import { router } from './trpc.js';
 
 /** Builds the tRPC router from Nest-injected services (nestjs-trpc does not support Nest 12). */
@@ -42,7 +50,6 @@ export class TrpcRouter {
 
   constructor(
     @Inject(CONFIG) config: Config,
-    @Inject(DATABASE) db: Database,
     access: AccessService,
     auth: AuthService,
     orgs: OrgsService,
@@ -51,31 +58,41 @@ export class TrpcRouter {
     billing: BillingService,
     audit: AuditService,
     events: EventBus,
-    devMail: DevMailState,
+    devMail: DevMailboxService,
     patients: PatientsService,
     imports: ImportsService,
     numbers: NumbersService,
     conversations: ConversationsService,
     messaging: MessagingService,
     templates: TemplatesService,
-    @Inject(SIMULATOR) simulator: TwilioSimulator | null,
+    simulator: SimulatorService,
     ehrAdapters: EhrAdaptersService,
+    secureChat: SecureChatService,
+    attachments: AttachmentsService,
+    cohorts: CohortsService,
+    recall: RecallService,
+    blasts: BlastsService,
   ) {
     this.appRouter = router({
-      auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled),
+      auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
       orgs: orgsRouter(orgs, auth, access, events),
       members: membersRouter(members),
       teams: teamsRouter(teams),
       plan: planRouter(billing),
       audit: auditRouter(audit),
-      devMailbox: devMailboxRouter(db, () => devMail.enabled),
+      devMailbox: devMailboxRouter(devMail),
       patients: patientsRouter(patients),
       imports: importsRouter(imports),
       numbers: numbersRouter(numbers),
       conversations: conversationsRouter(conversations, messaging, access, events),
       templates: templatesRouter(templates),
-      simulator: simulatorRouter(db, access, simulator, () => devMail.simulatorControls),
+      simulator: simulatorRouter(simulator),
       ehrAdapters: ehrAdaptersRouter(ehrAdapters),
+      portal: portalRouter(secureChat),
+      attachments: attachmentsRouter(attachments),
+      cohorts: cohortsRouter(cohorts),
+      recall: recallRouter(recall),
+      blasts: blastsRouter(blasts),
     });
   }
 }

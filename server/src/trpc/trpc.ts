@@ -1,12 +1,14 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/unavailable.js';
 import { firstControlChar, hasLoneSurrogate } from '@caretext/shared';
 import superjson from 'superjson';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import type { Actor } from '../access/access.service.js';
 import type { AuthState, Context, SessionWatcher } from './context.js';
 
-/** Procedure metadata. `adminOnly` is set by adminProcedure, so tests can find every admin procedure on the router. */
-export type Meta = { adminOnly?: boolean };
+/** Procedure metadata, set by adminProcedure and teamProcedure, so tests can find every such procedure on the router. */
+export type Meta = { adminOnly?: boolean; teamScoped?: boolean };
 
 /** What the client sees of any error we did not raise on purpose (database, bug): never SQL, stacks or table names. */
 export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on the server. Please try again; if it keeps happening, contact support.';
@@ -47,6 +49,10 @@ const t = initTRPC.context<Context>().meta<Meta>().create({
     },
   },
   errorFormatter({ shape, error }) {
+    // The database restarting or failing over (server.ts answers 503 with Retry-After).
+    if (isDatabaseUnavailable(error.cause)) {
+      return { ...shape, code: TRPC_ERROR_CODES_BY_KEY.SERVICE_UNAVAILABLE, message: DATABASE_UNAVAILABLE_MESSAGE, data: { code: 'SERVICE_UNAVAILABLE' as const, httpStatus: 503, path: shape.data.path } };
+    }
     // An unexpected error (a Prisma/database error, a bug) is logged in full on the server
     // (see onError in server.ts); the client gets a generic message and nothing from its cause.
     if (error.code === 'INTERNAL_SERVER_ERROR') {
@@ -180,3 +186,22 @@ export const adminProcedure = orgProcedure.meta({ adminOnly: true }).use(({ ctx,
   return next();
 });
 
+const id = z.string().min(1).max(64);
+
+/**
+ * Acts on a team's number or conversation: before anything else (the rest of the input, the
+ * handler) the team is resolved, from `conversationId` (the conversation's team) or else
+ * `teamId`, and the caller must be one of its members (AccessService.requireTeamScope). The
+ * handler finds them on ctx.scope: `{ team, conversation }` (conversation null when only a team
+ * was named). Another org's id is NOT_FOUND, another team's FORBIDDEN.
+ */
+export const teamProcedure = orgProcedure
+  .meta({ teamScoped: true })
+  .input(z.object({ teamId: id.optional(), conversationId: id.optional() }))
+  .use(async ({ ctx, input, next }) => next({ ctx: { scope: await ctx.access.requireTeamScope(ctx.actor, input) } }));
+
+/** A team procedure on one conversation (`conversationId` required): ctx.scope.conversation is set. */
+export const conversationProcedure = orgProcedure
+  .meta({ teamScoped: true })
+  .input(z.object({ conversationId: id }))
+  .use(async ({ ctx, input, next }) => next({ ctx: { scope: await ctx.access.requireConversation(ctx.actor, input.conversationId) } }));

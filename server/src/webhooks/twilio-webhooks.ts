@@ -5,6 +5,7 @@ import type { Carrier } from '../carriers/carrier.js';
 import type { InboundService, InboundSms } from '../messages/inbound.service.js';
 import type { StatusCallback, StatusService } from '../messages/status.service.js';
 import { WEBHOOK_PATHS } from '../numbers/numbers.service.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.js';
 import { cleanParams } from './clean-params.js';
 
 const logger = new Logger('Webhooks');
@@ -43,8 +44,8 @@ export function mountTwilioWebhooks(app: Express, deps: { publicUrl: string; con
       // Empty TwiML: replies (HELP) go out through the queue like any message.
       res.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
     } catch (error) {
-      logger.error(`inbound ${params.MessageSid}: ${(error as Error).message}`);
-      res.status(500).end();
+      const answer = failedCallback(`inbound ${params.MessageSid}`, error);
+      res.status(answer.status).set(answer.headers).end();
     }
   });
 }
@@ -80,8 +81,23 @@ export function statusWebhookHandler(deps: { config: { publicUrl: string }; carr
       await deps.status.receive(params as StatusCallback);
       reply(res, 204);
     } catch (error) {
-      logger.error(`status callback ${params.MessageSid}: ${(error as Error).message}`);
-      reply(res, 500); // Twilio retries
+      const answer = failedCallback(`status callback ${params.MessageSid}`, error);
+      res.writeHead(answer.status, answer.headers);
+      res.end();
     }
   };
+}
+
+/**
+ * A callback we could not store is answered with a 5xx, never a 2xx, so the carrier sends it
+ * again (our simulator retries 5xx; Twilio per its retry rules). The database being away (a
+ * restart, a failover) is a 503 with Retry-After, as the API answers then.
+ */
+function failedCallback(what: string, error: unknown): { status: number; headers: Record<string, string> } {
+  if (isDatabaseUnavailable(error)) {
+    logger.warn(`${what}: database unavailable (${(error as Error).message}): answered 503, the carrier will retry`);
+    return { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
+  }
+  logger.error(`${what}: ${(error as Error).message}`);
+  return { status: 500, headers: {} };
 }

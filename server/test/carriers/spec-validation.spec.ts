@@ -23,6 +23,7 @@ describe.runIf(process.env.TEST_DB !== 'postgres')("The simulator against Twilio
     await t.carrier.sendMessage({ from: clinic.phoneNumber, to: PATIENT.landline, body: 'Hi', mediaUrls: ['https://cdn.example/a.png', 'https://cdn.example/b.png'], statusCallback: t.hooks.status });
     await t.simulator.settle();
     await t.carrier.fetchMessage(sent.sid);
+    await t.carrier.listMessages({ from: clinic.phoneNumber, to: PATIENT.mobile, since: new Date(0) });
     for (const phone of [PATIENT.mobile, PATIENT.landline, PATIENT.fixedVoip, PATIENT.unknown, PATIENT.invalid]) await t.carrier.lookupLineType(phone);
     await t.carrier.searchAvailableNumbers({ country: 'CA', areaCode: '604', limit: 3 });
     await t.carrier.searchAvailableNumbers({ country: 'US', areaCode: '479', limit: 2 });

@@ -42,6 +42,22 @@ describe.runIf(process.env.TEST_DB !== 'postgres')('TwilioCarrier against the Tw
       expect(await t.carrier.fetchMessage(sent.sid)).toEqual({ sid: sent.sid, status: 'delivered', errorCode: null });
     });
 
+    it('lists the messages from one number to another since a time, newest first, across pages (what reconciliation looks a lost send up in)', async () => {
+      const clinic = await t.clinicNumber('303');
+      const other = await t.clinicNumber('312');
+      const since = new Date(Date.now() - 1000);
+      const sids: string[] = [];
+      for (let i = 0; i < 230; i++) sids.push((await t.carrier.sendMessage({ from: clinic.phoneNumber, to: PATIENT.mobile, body: `Note ${i}`, statusCallback: t.hooks.status })).sid);
+      await t.carrier.sendMessage({ from: other.phoneNumber, to: PATIENT.mobile, body: 'Other number', statusCallback: t.hooks.status });
+      await t.carrier.sendMessage({ from: clinic.phoneNumber, to: PATIENT.fixedVoip, body: 'Other patient', statusCallback: t.hooks.status });
+      await t.simulator.settle();
+      const listed = await t.carrier.listMessages({ from: clinic.phoneNumber, to: PATIENT.mobile, since });
+      expect(listed.map((m) => m.sid).sort()).toEqual([...sids].sort());
+      expect(listed.every((m) => m.from === clinic.phoneNumber && m.to === PATIENT.mobile)).toBe(true);
+      expect(listed.find((m) => m.sid === sids[0])).toMatchObject({ body: 'Note 0', status: 'delivered', errorCode: null, dateCreated: expect.any(Date) });
+      expect(await t.carrier.listMessages({ from: clinic.phoneNumber, to: PATIENT.mobile, since: new Date(Date.now() + 3_600_000) })).toEqual([]);
+    });
+
     it('signs callbacks so verifyWebhook accepts them, and rejects a tampered parameter or a missing signature', async () => {
       const { sid } = await send(PATIENT.mobile);
       await t.simulator.settle();

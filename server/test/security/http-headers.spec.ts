@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/http/security-headers.js';
-import { jobReaches, smsClinic, startTestServer, type TestServer, uploadCsv } from '../harness.js';
+import { jobReaches, smsClinic, startTestServer, TEST_DB, type TestServer, uploadCsv } from '../harness.js';
 
 const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
@@ -78,6 +78,16 @@ describe('security headers', () => {
     expect(res.status).toBe(200);
     expectBaseline(res);
     expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
+  });
+
+  it('health checks tell an anonymous caller the state and timings only: no database URL, host, driver or error text', async () => {
+    const health = await fetch(`${server.url}/health`);
+    expectBaseline(health);
+    const body = (await health.json()) as Record<string, unknown>;
+    expect(body).toEqual({ ok: true, state: 'ready', database: { ok: true, latencyMs: expect.any(Number) }, events: { kind: TEST_DB === 'postgres' ? 'postgres-notify' : 'in-process', ok: true } });
+    const ready = await fetch(`${server.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(Object.keys((await ready.json()) as object).sort()).toEqual(['database', 'events', 'ready', 'state']);
   });
 
   it('HSTS when PUBLIC_URL is https', async () => {

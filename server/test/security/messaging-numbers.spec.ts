@@ -110,7 +110,7 @@ describe('a released number is a new row for its next owner (item 4)', () => {
     const patient = await b.member.api.patients.create.mutate({ firstName: 'Ines', phone: patientPhone });
     // (Whether the carrier keeps a STOP across owners is the carrier's business; ours is per owner.)
     const offered = await b.member.api.conversations.availability.query({ teamId: b.team.id, patientIds: [patient.id] });
-    expect(offered.sms).toEqual({ available: true, reason: null });
+    expect(offered.sms).toMatchObject({ available: true, reason: null });
     expect(await server.db.prisma.smsOptOut.count({ where: { phoneNumberId: bNumber.id } })).toBe(0);
     expect(await server.db.prisma.smsOptOut.count({ where: { phoneNumberId: a.number.id, orgId: a.org.id } })).toBe(1);
 

@@ -77,6 +77,27 @@ describe('idempotency keys are scoped and checked after authorization (item 14)'
   }, FIRST_TEST_MS);
 });
 
+describe('a send by patient and team (issue 10) opens no way around the team rules', () => {
+  it("another org's patient or team, or a team the sender is not on: refused, no conversation started, nothing sent", async () => {
+    const a = await smsClinic(server, nextPhone(), 'ByPatient A');
+    const b = await smsClinic(server, nextPhone(), 'ByPatient B');
+    const fresh = await a.member.api.patients.create.mutate({ firstName: 'Fresh', phone: nextPhone() });
+    const attempt = (who: typeof a.member, teamId: string, patientId: string) =>
+      errorOf(who.api.conversations.send.mutate({ teamId, patientId, body: 'By patient probe', idempotencyKey: 'by-patient-probe-0001' }));
+    expect((await attempt(a.member, a.team.id, b.patient.id)).code).toBe('NOT_FOUND'); // B's patient
+    expect((await attempt(a.member, b.team.id, fresh.id)).code).toBe('NOT_FOUND'); // B's team
+    expect((await attempt(a.admin, a.team.id, fresh.id)).code).toBe('FORBIDDEN'); // an admin not on Front Desk
+    // The key of a message someone else sent is no way in either.
+    const sent = await a.member.api.conversations.send.mutate({ teamId: a.team.id, patientId: fresh.id, body: 'By patient real', idempotencyKey: 'by-patient-probe-0001' });
+    expect((await attempt(a.admin, a.team.id, fresh.id)).code).toBe('FORBIDDEN');
+    expect((await attempt(b.member, b.team.id, fresh.id)).code).toBe('NOT_FOUND');
+    expect(await server.db.prisma.conversation.count({ where: { patientId: fresh.id } })).toBe(1);
+    expect(await server.db.prisma.conversation.count({ where: { patientId: b.patient.id } })).toBe(1); // smsClinic's own
+    await reaches(server, sent.messageId, ['delivered']);
+    expect(server.simulator!.messages().map((m) => m.body)).not.toContain('By patient probe');
+  });
+});
+
 describe('scheduled messages are checked again when they go out (item 17)', () => {
   /** A message held for quiet hours (21:30 in Chicago, the clinic's zone), then `change`, then 08:30. */
   async function heldThen(clinic: Clinic, body: string, change: () => Promise<unknown>) {
@@ -222,5 +243,80 @@ describe('reading a conversation changes nothing but the audit log (item 7)', ()
     expect(await unread()).toBe(1);
     await clinic.member.api.conversations.markRead.mutate({ conversationId: clinic.conversationId });
     expect(await unread()).toBe(0);
+  });
+});
+
+describe('live events carry message text, so they reach only the team', () => {
+  type Seen = { type: string; body?: string };
+  type Handlers = { onStarted(): void; onData(event: unknown): void };
+
+  /** A live subscription's deliveries (with the message text where there is one). */
+  function watch(subscribe: (handlers: Handlers) => { unsubscribe(): void }) {
+    const seen: Seen[] = [];
+    const waiting: { until: (s: Seen[]) => boolean; resolve: () => void }[] = [];
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const sub = subscribe({
+      onStarted: () => started(),
+      onData(e) {
+        const event = e as { type: string; message?: { body?: string } };
+        seen.push({ type: event.type, body: event.message?.body });
+        for (const w of waiting.filter((w) => w.until(seen))) w.resolve();
+      },
+    });
+    return {
+      seen,
+      ready,
+      until: (until: (s: Seen[]) => boolean) => (until(seen) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ until, resolve }))),
+      stop: () => sub.unsubscribe(),
+    };
+  }
+  const conversationKinds = (seen: Seen[]) => seen.filter((s) => s.type.startsWith('message.') || s.type.startsWith('conversation.'));
+
+  it("an admin off the team, the org-wide stream and another org get none of a team's messages; joining the team starts them", async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Live Clinic');
+    const other = await smsClinic(server, nextPhone(), 'Live Other');
+    const member = watch((h) => clinic.member.api.conversations.events.subscribe({}, h));
+    const admin = watch((h) => clinic.admin.api.conversations.events.subscribe({}, h)); // an admin, but not on Front Desk
+    const orgWide = watch((h) => clinic.member.api.orgs.events.subscribe(undefined, h));
+    const otherOrg = watch((h) => other.member.api.conversations.events.subscribe({}, h));
+    await Promise.all([member.ready, admin.ready, orgWide.ready, otherOrg.ready]);
+
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'Running late, sorry' });
+    await member.until((seen) => seen.some((s) => s.body === 'Running late, sorry'));
+
+    // Events arrive in order: whatever each stream sees after this point came after the reply.
+    const adminId = (await clinic.admin.api.auth.me.query())!.user.id;
+    await clinic.owner.api.teams.addMember.mutate({ teamId: clinic.team.id, userId: adminId });
+    await orgWide.until((seen) => seen.some((s) => s.type === 'teams.changed'));
+    await server.simulator!.simulateInbound({ from: other.patient.phone!, to: other.number.e164, body: 'Other clinic reply' });
+    await otherOrg.until((seen) => seen.some((s) => s.body === 'Other clinic reply'));
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'Now on the team' });
+    await admin.until((seen) => seen.some((s) => s.body === 'Now on the team'));
+
+    expect(conversationKinds(admin.seen)[0]).toEqual({ type: 'message.created', body: 'Now on the team' });
+    expect(admin.seen.some((s) => s.body === 'Running late, sorry')).toBe(false);
+    expect(conversationKinds(orgWide.seen)).toEqual([]);
+    expect(otherOrg.seen.map((s) => s.body).filter(Boolean)).toEqual(['Other clinic reply']);
+    for (const w of [member, admin, orgWide, otherOrg]) w.stop();
+  });
+
+  it('a subscription scoped to one team gets only that team, even when the caller is on others', async () => {
+    const clinic = await smsClinic(server, nextPhone(), 'Live Scoped');
+    const billing = await clinic.owner.api.teams.create.mutate({ name: 'Billing' });
+    const ownerId = (await clinic.owner.api.auth.me.query())!.user.id;
+    await clinic.owner.api.teams.addMember.mutate({ teamId: billing.id, userId: ownerId });
+    const scoped = watch((h) => clinic.owner.api.conversations.events.subscribe({ teamId: billing.id }, h));
+    const all = watch((h) => clinic.owner.api.conversations.events.subscribe({}, h));
+    await Promise.all([scoped.ready, all.ready]);
+    await server.simulator!.simulateInbound({ from: clinic.patient.phone!, to: clinic.number.e164, body: 'For the front desk' });
+    await all.until((seen) => seen.some((s) => s.body === 'For the front desk'));
+    // The owner reading it clears the badge for everyone on Front Desk; Billing hears of neither.
+    await clinic.owner.api.conversations.markRead.mutate({ conversationId: clinic.conversationId });
+    await all.until((seen) => seen.some((s) => s.type === 'conversation.updated'));
+    await clinic.owner.api.teams.removeMember.mutate({ teamId: billing.id, userId: ownerId });
+    await scoped.until((seen) => seen.some((s) => s.type === 'access.revoked'));
+    expect(scoped.seen).toEqual([{ type: 'access.revoked', body: undefined }]);
+    all.stop();
   });
 });

@@ -15,6 +15,9 @@ import { type ApiClient, errorOf, jobReaches, orgWithStaff, PASSWORD, signUp, st
 const KNOWN_ADMIN_PROCEDURES = [
   'audit.actions',
   'audit.list',
+  'cohorts.create',
+  'cohorts.delete',
+  'cohorts.update',
   'ehrAdapters.delete',
   'ehrAdapters.save',
   'members.changeRole',
@@ -45,8 +48,14 @@ const KNOWN_ADMIN_PROCEDURES = [
   'teams.rename',
 ];
 
+/**
+ * Team procedures (trpc.ts: teamProcedure, conversationProcedure) resolve the team from the
+ * input and require membership before the handler runs; pinned like the admin ones.
+ */
+const KNOWN_TEAM_PROCEDURES = ['blasts.preview', 'blasts.send', 'conversations.availability', 'conversations.get', 'conversations.markRead', 'conversations.send', 'conversations.startSecure', 'conversations.startSms', 'portal.resendLink', 'portal.setReplies', 'simulator.replyAsPatient'];
+
 type Ids = Record<string, string>;
-type Procedure = { _def: { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[]; meta?: { adminOnly?: boolean } } };
+type Procedure = { _def: { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[]; meta?: { adminOnly?: boolean; teamScoped?: boolean } } };
 
 let server: TestServer;
 let staff: Awaited<ReturnType<typeof orgWithStaff>>;
@@ -73,6 +82,7 @@ beforeAll(async () => {
   const { conversationId } = await member.api.conversations.startSms.mutate({ teamId: team.id, patientId: patient.id });
   const template = await owner.api.templates.save.mutate({ teamId: null, name: 'Org template', body: 'Hello' });
   const adapter = await owner.api.ehrAdapters.save.mutate({ name: 'Sweep EHR', urlPattern: 'https://sweep-ehr.example.com/*', selectors: { name: '#n' }, published: true });
+  const cohort = await owner.api.cohorts.create.mutate({ name: 'Sweep cohort', filter: { tags: ['sweep'] } });
   const memberships = await owner.api.members.list.query();
   const audit = await owner.api.audit.list.query({});
   ids = {
@@ -91,6 +101,7 @@ beforeAll(async () => {
     conversationId,
     templateId: template.id,
     adapterId: adapter.id,
+    cohortId: cohort.id,
   };
 });
 afterAll(async () => {
@@ -112,6 +123,9 @@ async function snapshot(): Promise<string> {
     p.phoneNumber.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.template.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.ehrAdapter.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.cohort.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.conversation.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.message.count({ where: { orgId } }),
   ]);
   return JSON.stringify(rows);
 }
@@ -172,6 +186,9 @@ function sample(schema: z.ZodType, key: string): unknown {
 
 const procedures = () => Object.entries((server.app.get(TrpcRouter).appRouter._def as unknown as { procedures: Record<string, Procedure> }).procedures);
 const adminProcedures = () => procedures().filter(([, proc]) => proc._def.meta?.adminOnly === true);
+const teamProcedures = () => procedures().filter(([, proc]) => proc._def.meta?.teamScoped === true);
+/** One input for all of a procedure's schemas (a team procedure has the guard's, then its own). */
+const sampleInput = (proc: Procedure) => (proc._def.inputs.length ? Object.assign({}, ...proc._def.inputs.map((schema) => sample(schema, ''))) : undefined);
 
 async function call(api: ApiClient, path: string, type: 'query' | 'mutation', input: unknown) {
   let node: any = api;
@@ -230,5 +247,45 @@ describe('role sweep: admin procedures refuse a plain member of the same org', (
     expect((await errorOf(staff.member.api.templates.save.mutate({ teamId: null, templateId: ids.templateId, name: 'Renamed', body: 'Hi' }))).code).toBe('FORBIDDEN');
     expect((await errorOf(staff.member.api.templates.delete.mutate({ templateId: ids.templateId! }))).code).toBe('FORBIDDEN');
     expect(await server.db.prisma.template.findUnique({ where: { id: ids.templateId! } })).toMatchObject({ name: 'Org template' });
+  });
+});
+
+describe('team sweep: team procedures refuse a member of the org who is not on the team', () => {
+  it('finds the team procedures on the router, including every one known today', () => {
+    const found = teamProcedures().map(([path]) => path);
+    expect(KNOWN_TEAM_PROCEDURES.filter((path) => !found.includes(path))).toEqual([]);
+  });
+
+  it('every team procedure answers FORBIDDEN to the owner (an admin, not on the team) before it acts, and nothing changes', async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    let swept = 0;
+    for (const [path, proc] of teamProcedures()) {
+      if (proc._def.type === 'subscription') continue;
+      swept += 1;
+      const code = await call(staff.owner.api, path, proc._def.type, sampleInput(proc)).then(() => 'OK', async (error) => (await errorOf(Promise.reject(error))).code);
+      if (code !== 'FORBIDDEN') failures.push(`${path} answered ${code} (expected FORBIDDEN)`);
+    }
+    expect(failures).toEqual([]);
+    expect(swept).toBeGreaterThanOrEqual(KNOWN_TEAM_PROCEDURES.length);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('naming a team and a conversation of another team is NOT_FOUND, even to a member of both', async () => {
+    const { owner, member } = staff;
+    const other = await owner.api.teams.create.mutate({ name: 'Sweep Team Two' });
+    await owner.api.teams.addMember.mutate({ teamId: other.id, userId: ids.userId! });
+    const [available] = await owner.api.numbers.search.query({ areaCode: '415' });
+    await owner.api.numbers.buy.mutate({ phoneNumber: available!.phoneNumber, teamId: other.id });
+    const { conversationId } = await member.api.conversations.startSms.mutate({ teamId: other.id, patientId: ids.patientId! });
+    const mixed = member.api.conversations.availability.query({ teamId: ids.teamId!, conversationId, patientIds: [ids.patientId!] });
+    expect(await errorOf(mixed)).toMatchObject({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+    expect((await member.api.conversations.availability.query({ teamId: other.id, conversationId, patientIds: [ids.patientId!] })).sms.available).toBe(true);
+  });
+
+  it('a team member passes the guard with the same inputs (so FORBIDDEN above is the team, not a bad input)', async () => {
+    const conversation = await staff.member.api.conversations.get.query({ conversationId: ids.conversationId! });
+    expect(conversation.team.id).toBe(ids.teamId);
+    expect((await staff.member.api.conversations.availability.query({ teamId: ids.teamId!, patientIds: [ids.patientId!] })).sms.available).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ const specDir = path.resolve(args.find((a) => !a.startsWith('--')) ?? process.en
 /** What the simulator implements: spec file -> path -> methods. Keep in step with twilio-simulator.ts. */
 export const IMPLEMENTED = {
   'twilio_api_v2010.json': {
-    '/2010-04-01/Accounts/{AccountSid}/Messages.json': ['post'],
+    '/2010-04-01/Accounts/{AccountSid}/Messages.json': ['post', 'get'],
     '/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json': ['get'],
     '/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Local.json': ['get'],
     '/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json': ['post'],

@@ -1,9 +1,11 @@
 // Helpers shared by benches: the built server's modules, a scratch database, a small tRPC
-// client over fetch, timing and memory sampling. Benches import the BUILT server (server/dist).
+// client over fetch, timing and memory sampling, server processes. Benches import the BUILT server (server/dist).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { createServer as createNetServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -114,15 +116,23 @@ export const round = (n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** dig
 export const mb = (bytes) => Math.round(bytes / 1024 / 102.4) / 10;
 export const int = (n) => n.toLocaleString('en-US');
 
-/** Samples process RSS every `everyMs`; keeps the overall peak and the peak per named phase. */
+/**
+ * Samples process RSS every `everyMs`; keeps the overall peak and the peak per named phase, with
+ * what made up each phase's peak (V8 heap used and reserved, memory outside the heap).
+ */
 export function rssSampler(everyMs = 20) {
   let phase = 'start';
   const peaks = {};
+  const details = {};
   let peak = 0;
   const sample = () => {
     const rss = process.memoryUsage.rss();
     if (rss > peak) peak = rss;
-    if (rss > (peaks[phase] ?? 0)) peaks[phase] = rss;
+    if (rss > (peaks[phase] ?? 0)) {
+      peaks[phase] = rss;
+      const m = process.memoryUsage();
+      details[phase] = { rssMb: mb(rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
+    }
   };
   const timer = setInterval(sample, everyMs);
   timer.unref();
@@ -140,7 +150,7 @@ export function rssSampler(everyMs = 20) {
     stop() {
       sample();
       clearInterval(timer);
-      return { peak, peaks };
+      return { peak, peaks, details };
     },
   };
 }
@@ -178,4 +188,83 @@ export async function signUpAndConfirm(baseUrl, who) {
     { timeoutMs: 15_000, what: `the confirmation mail to ${who.email}` },
   );
   return (await trpcClient(baseUrl).mutate('auth.confirmSignUp', { token: link, client: 'extension' })).token;
+}
+
+/** A free TCP port on loopback (for a server process started with PORT). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * The built server (`node server/dist/main.js`) as a child process with only `env` (and PATH),
+ * like the harness's bootServerProcess; resolves once it prints that it is running, and stops it
+ * (SIGTERM) at cleanup. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it.
+ */
+export async function startServerProcess(env, { label = 'server', timeoutMs = 60_000 } = {}) {
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'server/dist/main.js'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', SEED_DEMO: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  onCleanup(() => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))));
+  const deadline = Date.now() + timeoutMs;
+  while (!output.includes('CareText is running at')) {
+    const exited = child.exitCode ?? child.signalCode;
+    if (exited !== null || Date.now() > deadline) throw new Error(`${label} did not start (${exited !== null ? `exited: ${exited}` : `not running after ${timeoutMs / 1000} s`}):\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    pid: child.pid,
+    output: () => output,
+    /** CPU seconds (user + system) the process used so far, from /proc (Linux); null elsewhere. */
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    stop: () => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
+  };
+}
+
+/** CPU seconds (user + system) of a process, from /proc/<pid>/stat; null when unreadable. */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's busy share of all cores between two readings of /proc/stat (null elsewhere). */
+export function machineCpu() {
+  const read = () => {
+    try {
+      const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+      const n = cpu.split(/\s+/).slice(1).map(Number);
+      const idle = n[3] + (n[4] ?? 0);
+      return { idle, total: n.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const first = read();
+  return () => {
+    const now = read();
+    if (!first || !now || now.total === first.total) return null;
+    return round(1 - (now.idle - first.idle) / (now.total - first.total), 2);
+  };
+}
+
+/** Load average (1, 5, 15 min) and cores, for the JSON line: figures on a busy machine are pessimistic. */
+export function machine() {
+  return { loadAverage: loadavg().map((n) => round(n, 2)), cores: availableParallelism() };
 }

@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { openAsBlob, statSync } from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverModule, signUpAndConfirm, tempDir, trpcClient } from '../_lib/server.mjs';
+import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverDependency, serverModule, signUpAndConfirm, tempDir, trpcClient } from '../_lib/server.mjs';
 import { existingPatientRows, rng, writeMessyCsv } from './generate.mjs';
 
 const STATEMENT_ROWS = 1000;
@@ -30,6 +32,8 @@ function instrument(db) {
     if (text.startsWith('INSERT INTO "Patient"')) return 'insert patients';
     if (text.startsWith('UPDATE "Patient"')) return 'update patients';
     if (text.includes('"ImportRowIssue"')) return 'row issues';
+    if (text.includes('"ImportMemory"')) return 'import memory';
+    if (text.includes('SAVEPOINT')) return 'savepoint';
     if (text.includes('FOR UPDATE') && text.includes('"ImportJob"')) return 'job lock (SELECT FOR UPDATE)';
     if (text.includes('"ImportJob"')) return 'job progress/bookkeeping';
     return 'other';
@@ -56,20 +60,25 @@ function instrument(db) {
     let inner = 0;
     return rawTransaction((tx) => {
       const w = wrap(tx);
+      const timed = (kind, run) => async (...args) => {
+        const s = performance.now();
+        try {
+          return await run(...args);
+        } finally {
+          inner += performance.now() - s;
+          if (kind) add(kind, performance.now() - s);
+        }
+      };
+      // copyCsv passed on (when the backend has it): without it the import takes its INSERT path.
       return fn({
-        query: async (text, params) => {
-          const s = performance.now();
-          try {
-            return await w.query(text, params);
-          } finally {
-            inner += performance.now() - s;
-          }
-        },
+        query: timed(null, (text, params) => w.query(text, params)),
+        ...(tx.copyCsv ? { copyCsv: timed('copy patients (COPY)', (table, columns, csv) => tx.copyCsv(table, columns, csv)) } : {}),
       });
     }).finally(() => add('transaction BEGIN/COMMIT', performance.now() - t - inner));
   };
   return {
     raw,
+    rawTransaction,
     marks,
     setPhase(name) {
       phase = name;
@@ -95,24 +104,34 @@ async function insertExisting(sql, orgId, count) {
   }
 }
 
-/**
- * The baseline: `rows` patients in plain multi-row INSERTs of 1,000 rows (autocommit each), with
- * the same columns and parameters as the import's INSERT, into a fresh org of the same table.
- */
-async function rawInsert(sql, orgId, rows) {
-  const r = rng(7);
+/** The baselines' rows: the same columns the import writes, deterministic. */
+function baselineRows(rows, seed) {
+  const r = rng(seed);
   const first = ['Ann', 'Bo', 'Cy', 'Dee', 'Eli', 'Fay'];
   const last = ['Lee', 'Kim', 'Diaz', 'Moss', 'Singh'];
+  const list = [];
+  for (let i = 0; i < rows; i++) {
+    list.push({ id: randomUUID(), mrn: r.chance(0.7) ? `B${String(i).padStart(7, '0')}` : null, phone: `+1312${2000000 + i}`, firstName: r.pick(first), lastName: r.pick(last), dob: r.chance(0.85) ? '1980-05-17' : null, email: r.chance(0.6) ? `b${i}@patients.example.org` : null });
+  }
+  return list;
+}
+
+/**
+ * The INSERT baseline: `rows` patients in plain multi-row INSERTs of 1,000 rows (autocommit
+ * each), with the same columns and parameters as the import's INSERT, into a fresh org.
+ */
+async function rawInsert(sql, orgId, rows) {
+  const all = baselineRows(rows, 7);
   const t = performance.now();
   for (let from = 0; from < rows; from += STATEMENT_ROWS) {
     const now = new Date();
     const values = [];
     const tuples = [];
-    for (let i = from; i < Math.min(rows, from + STATEMENT_ROWS); i++) {
+    for (const p of all.slice(from, from + STATEMENT_ROWS)) {
       const n = values.length;
-      values.push(randomUUID(), orgId, r.chance(0.7) ? `B${String(i).padStart(7, '0')}` : null, `+1312${2000000 + i}`, r.pick(first), r.pick(last), null, r.chance(0.85) ? '1980-05-17' : null, r.chance(0.6) ? `b${i}@patients.example.org` : null, [], null, null, now);
-      const p = (k) => `$${n + k}`;
-      tuples.push(`(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::text[], ${p(11)}, ${p(12)}, 'import', ${p(13)}, ${p(13)})`);
+      values.push(p.id, orgId, p.mrn, p.phone, p.firstName, p.lastName, null, p.dob, p.email, [], null, null, now);
+      const q = (k) => `$${n + k}`;
+      tuples.push(`(${q(1)}, ${q(2)}, ${q(3)}, ${q(4)}, ${q(5)}, ${q(6)}, ${q(7)}, ${q(8)}, ${q(9)}, ${q(10)}::text[], ${q(11)}, ${q(12)}, 'import', ${q(13)}, ${q(13)})`);
     }
     await sql.query(
       `INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt") VALUES ${tuples.join(', ')}`,
@@ -120,6 +139,46 @@ async function rawInsert(sql, orgId, rows) {
     );
   }
   return performance.now() - t;
+}
+
+const COPY_COLUMNS = ['id', 'orgId', 'mrn', 'phone', 'firstName', 'lastName', 'dob', 'email', 'source', 'createdAt', 'updatedAt'];
+
+/**
+ * The COPY baseline (the database's own limit for loading rows): the same number of patients
+ * in ONE `COPY "Patient" ... FROM STDIN (CSV)` into a fresh org of the same table, same indexes.
+ * PostgreSQL: over its own connection (pg-copy-streams); PGlite: COPY from a blob in-process.
+ */
+async function rawCopy(kind, { url, db }, orgId, rows) {
+  const now = new Date().toISOString();
+  const cell = (v) => (v === null ? '' : `"${String(v).replace(/"/g, '""')}"`);
+  const csv = baselineRows(rows, 11)
+    .map((p) => [p.id, orgId, p.mrn, p.phone, p.firstName, p.lastName, p.dob, p.email, 'import', now, now].map(cell).join(','))
+    .join('\n');
+  const columns = COPY_COLUMNS.map((c) => `"${c}"`).join(', ');
+  if (kind === 'pglite') {
+    const t = performance.now();
+    await db.transaction((tx) => tx.copyCsv('Patient', COPY_COLUMNS, csv));
+    return performance.now() - t;
+  }
+  const { default: pg } = await serverDependency('pg');
+  const { from: copyFrom } = await serverDependency('pg-copy-streams');
+  const { Readable } = await import('node:stream');
+  const { pipeline } = await import('node:stream/promises');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const t = performance.now();
+    await pipeline(Readable.from([csv]), client.query(copyFrom(`COPY "Patient" (${columns}) FROM STDIN WITH (FORMAT csv)`)));
+    return performance.now() - t;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A full garbage collection (the flag set at run time, as `node --expose-gc` would). */
+function collectGarbage() {
+  v8.setFlagsFromString('--expose-gc');
+  vm.runInNewContext('gc')();
 }
 
 async function patientCount(sql, orgId) {
@@ -144,10 +203,12 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
 
   t = performance.now();
   let db;
+  let dbUrl = null;
   if (kind === 'pglite') {
     db = await openDatabase({ kind: 'pglite', dir: path.join(work, 'data') });
   } else {
     const scratch = await scratchPostgres();
+    dbUrl = scratch.url;
     db = await openDatabase({ kind: 'postgres', url: scratch.url });
     log(`scratch database ${scratch.name}`);
   }
@@ -233,6 +294,9 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     report: () => new Promise((resolve) => { prober.once('message', resolve); prober.postMessage('report'); }),
   };
   // --- the import, end to end over HTTP ---
+  // The bench's own garbage (writing the file, seeding the directory) collected first, so the
+  // import's figures are the server's.
+  collectGarbage();
   rss.phase('import');
   health.phase('dryRun');
   const rssBeforeImport = process.memoryUsage.rss();
@@ -262,6 +326,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   const cpuDryRun = process.cpuUsage(cpuImport);
   health.phase('apply');
   probe.setPhase('apply');
+  rss.phase('apply');
   const cpuApplyStart = process.cpuUsage();
   const tApply = performance.now();
   await api.mutate('imports.confirm', { jobId: uploaded.jobId });
@@ -301,11 +366,17 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   rss.phase('baseline');
   const other = trpcClient(server.url, await signUpAndConfirm(server.url, { name: 'Bench Baseline', email: `base-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' }));
   const baseOrg = await other.mutate('orgs.create', { name: 'Baseline Clinic', timeZone: 'America/Chicago' });
+  // Both orgs first: on PGlite the raw INSERT holds this thread for seconds, and the client's
+  // kept-alive connection may be closed by the server meanwhile.
+  const copyOrg = await other.mutate('orgs.create', { name: 'COPY Baseline Clinic', timeZone: 'America/Chicago' });
   const rawMs = await rawInsert(probe.raw, baseOrg.id, rows);
-  const ratio = applyMs / rawMs;
-  log(`raw multi-row INSERT of ${int(rows)} rows (${STATEMENT_ROWS}/statement): ${seconds(rawMs)} s -> apply is ${round(ratio)}x`);
+  const insertRatio = applyMs / rawMs;
+  log(`raw multi-row INSERT of ${int(rows)} rows (${STATEMENT_ROWS}/statement): ${seconds(rawMs)} s -> apply is ${round(insertRatio)}x`);
+  const copyMs = await rawCopy(kind, { url: dbUrl, db: { transaction: probe.rawTransaction } }, copyOrg.id, rows);
+  const copyRatio = applyMs / copyMs;
+  log(`raw COPY of ${int(rows)} rows (one COPY ... FROM STDIN): ${seconds(copyMs)} s -> apply is ${round(copyRatio)}x`);
 
-  const { peaks } = rss.stop();
+  const { peaks, details } = rss.stop();
   const breakdown = { dryRun: probe.report('dryRun'), apply: probe.report('apply') };
   const sqlSeconds = (phase) => round(Object.values(breakdown[phase]).reduce((s, v) => s + v.seconds, 0), 3);
   const result = {
@@ -323,10 +394,14 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     cpuSeconds: { uploadAndDryRun: round((cpuDryRun.user + cpuDryRun.system) / 1e6), apply: round((cpuApply.user + cpuApply.system) / 1e6) },
     dryRunRowsPerSecond: Math.round(rows / (dryRunMs / 1000)),
     rawInsertSeconds: seconds(rawMs),
-    ratio: round(ratio),
+    insertRatio: round(insertRatio),
+    rawCopySeconds: seconds(copyMs),
+    copyRatio: round(copyRatio),
     // Slowest GET /health per phase (asked every 100 ms from another thread): how long the server stops answering.
     healthMaxMs: { dryRun: round(healthMax.dryRun ?? 0, 0), apply: round(healthMax.apply ?? 0, 0) },
-    peakRssMb: mb(peaks.import ?? 0),
+    // Upload, dry run and apply together (the target); then each phase's peak and what made it up.
+    peakRssMb: mb(Math.max(peaks.import ?? 0, peaks.apply ?? 0)),
+    peakMemory: { dryRun: details.import ?? null, apply: details.apply ?? null },
     rssBeforeImportMb: mb(rssBeforeImport),
     processMaxRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
     seedSeconds: seconds(seedMs),
@@ -337,7 +412,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     breakdown,
   };
   log(`server responsiveness: slowest GET /health ${result.healthMaxMs.dryRun} ms during the dry run, ${result.healthMaxMs.apply} ms during the apply`);
-  log(`peak RSS during the import ${result.peakRssMb} MB (before it ${result.rssBeforeImportMb} MB; process max ${result.processMaxRssMb} MB)`);
+  log(`peak RSS during the import ${result.peakRssMb} MB (before it ${result.rssBeforeImportMb} MB; process max ${result.processMaxRssMb} MB); upload + dry run ${JSON.stringify(result.peakMemory.dryRun)}, apply ${JSON.stringify(result.peakMemory.apply)}`);
   for (const phase of ['dryRun', 'apply']) {
     const wall = phase === 'apply' ? applyMs : dryRunMs;
     const parts = Object.entries(breakdown[phase]).map(([k, v]) => `${k} ${v.seconds}s/${v.n}`);

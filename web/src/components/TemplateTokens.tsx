@@ -1,4 +1,4 @@
-import { TEMPLATE_TOKENS, unknownTokens } from '@caretext/shared';
+import { insertAt, TEMPLATE_TOKENS, unknownTokensMessage } from '@caretext/shared';
 
 /** Clickable personalization tokens ({{first_name}}…) that go in at the cursor. */
 export function TokenChips({ onInsert, disabled }: { onInsert: (token: string) => void; disabled?: boolean }) {
@@ -25,11 +25,11 @@ export function TokenChips({ onInsert, disabled }: { onInsert: (token: string) =
 
 /** Tokens the sender would leave in the text as typed, since nothing fills them in. */
 export function UnknownTokensWarning({ text }: { text: string }) {
-  const unknown = unknownTokens(text);
-  if (!unknown.length) return null;
+  const message = unknownTokensMessage(text);
+  if (!message) return null;
   return (
     <p class="field-error" role="alert" data-testid="unknown-tokens">
-      {unknown.length === 1 ? 'Unknown token' : 'Unknown tokens'} {unknown.join(', ')}: {unknown.length === 1 ? 'it' : 'they'} would be sent as written. Use one of the Personalize tokens.
+      {message}
     </p>
   );
 }
@@ -39,11 +39,7 @@ export function UnknownTokensWarning({ text }: { text: string }) {
  * text and where the cursor goes, so a controlled textarea can update both.
  */
 export function insertAtCursor(textarea: HTMLTextAreaElement | null, current: string, token: string): { text: string; cursor: number } {
-  const start = textarea?.selectionStart ?? current.length;
-  const end = textarea?.selectionEnd ?? current.length;
-  const before = current.slice(0, start);
-  const spaced = before && !/\s$/.test(before) ? ` ${token}` : token;
-  return { text: before + spaced + current.slice(end), cursor: start + spaced.length };
+  return insertAt(current, textarea && { start: textarea.selectionStart, end: textarea.selectionEnd }, token);
 }
 
 /** Moves focus back to the textarea with the cursor at `cursor`, after Preact has rendered the new value. */

@@ -93,3 +93,11 @@ export const PuzzleIcon = () => (
     <path d="M9 4h4v2a2 2 0 1 0 4 0V4h3v5h-2a2 2 0 1 0 0 4h2v7h-5v-2a2 2 0 1 0-4 0v2H4v-7h2a2 2 0 1 0 0-4H4V4z" />
   </svg>
 );
+
+export const MegaphoneIcon = () => (
+  <svg {...base}>
+    <path d="M3 11v2a1 1 0 0 0 1 1h2l5 4V6L6 10H4a1 1 0 0 0-1 1z" />
+    <path d="M15.5 8.5a5 5 0 0 1 0 7" />
+    <path d="M18.5 5.5a9 9 0 0 1 0 13" />
+  </svg>
+);

@@ -49,6 +49,11 @@ export function subscribeToOrgEvents(handlers: LiveHandlers): () => void {
         case 'access.revoked':
           handlers.onAccessRevoked();
           break;
+        case 'resync':
+          // Changes may have been missed (the server's event channel dropped): re-read everything shown.
+          for (const revision of Object.values(revisions)) revision.value++;
+          handlers.onSessionMayHaveChanged();
+          break;
       }
     },
     onError(error) {

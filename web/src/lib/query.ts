@@ -14,6 +14,11 @@ export type QueryState<T> = {
   reload: () => Promise<void>;
   /** Replaces the data with a fresher value a mutation returned; answers already on the way are dropped. */
   set: (value: T) => void;
+  /**
+   * Applies a change (a live event) to the data shown, and to the answer of a load still on its
+   * way (which may have been read before the change), so nothing is re-read for it.
+   */
+  patch: (change: (data: T) => T) => void;
 };
 
 /** Loads data for a component and reloads it when `deps` change (e.g. a live-update revision). */
@@ -23,16 +28,19 @@ export function useQuery<T>(load: () => Promise<T>, deps: readonly unknown[]): Q
   const [loading, setLoading] = useState(true);
   const [fetching, setFetching] = useState(true);
   const latest = useRef(0);
+  /** Changes seen while the newest load is out (null: none is), applied to its answer. */
+  const sinceLoad = useRef<((data: T) => T)[] | null>(null);
   const loadRef = useRef(load);
   loadRef.current = load;
 
   const reload = useCallback(async () => {
     const call = ++latest.current;
+    sinceLoad.current = [];
     setFetching(true);
     try {
-      const value = await loadRef.current();
+      const value: T = await loadRef.current();
       if (call !== latest.current) return;
-      setData(value);
+      setData((sinceLoad.current ?? []).reduce<T>((data, change) => change(data), value));
       setError(null);
     } catch (e) {
       if (call !== latest.current) return;
@@ -41,6 +49,7 @@ export function useQuery<T>(load: () => Promise<T>, deps: readonly unknown[]): Q
       if (SESSION_CODES.has(errorCode(e) ?? '')) void refreshSession();
     } finally {
       if (call === latest.current) {
+        sinceLoad.current = null;
         setLoading(false);
         setFetching(false);
       }
@@ -49,10 +58,16 @@ export function useQuery<T>(load: () => Promise<T>, deps: readonly unknown[]): Q
 
   const set = useCallback((value: T) => {
     latest.current++;
+    sinceLoad.current = null;
     setData(value);
     setError(null);
     setLoading(false);
     setFetching(false);
+  }, []);
+
+  const patch = useCallback((change: (data: T) => T) => {
+    sinceLoad.current?.push(change);
+    setData((data) => (data === undefined ? data : change(data)));
   }, []);
 
   useEffect(() => {
@@ -64,5 +79,5 @@ export function useQuery<T>(load: () => Promise<T>, deps: readonly unknown[]): Q
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 
-  return { data, error, loading: loading && data === undefined, fetching, reload, set };
+  return { data, error, loading: loading && data === undefined, fetching, reload, set, patch };
 }

@@ -3,7 +3,7 @@
  * in twilio-simulator.ts; this file holds the rules, so they read without request plumbing.
  */
 import { smsSegments } from '@caretext/shared';
-import type { Clock } from '../../tokens.js';
+import type { Clock } from '../../clock.js';
 import { inventory, locate, nationalFormat } from './area-codes.js';
 import { destinationFor, isDialable } from './destinations.js';
 import { OptOutRegistry, type OptOutType } from './opt-outs.js';
@@ -146,6 +146,37 @@ export class SimulatedTwilio {
     const message = this.messages.get(sid);
     if (!message) throw notFound(path);
     return messageJson(this.o.accountSid, message);
+  }
+
+  /**
+   * The account's messages, newest first, as Twilio lists them: filtered by To and From, in pages
+   * of PageSize (default 50, at most 1000). The page token is the offset of the page's first
+   * message (Twilio's is opaque): a message added meanwhile shifts the list, so a page may repeat
+   * the previous page's last message, never skip one.
+   */
+  listMessagesPage(query: Form, uri: string) {
+    const to = one(query.To);
+    const from = one(query.From);
+    const pageSize = Math.min(Math.max(Number(one(query.PageSize) ?? 50) || 50, 1), 1000);
+    const page = Math.max(0, Number(one(query.Page) ?? 0) || 0);
+    const offset = Math.max(0, Number(/^PA(\d+)$/.exec(one(query.PageToken) ?? '')?.[1] ?? page * pageSize));
+    const matching = [...this.messages.values()]
+      .filter((m) => (!to || m.to === to) && (!from || m.from === from))
+      .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
+    const found = matching.slice(offset, offset + pageSize);
+    const link = (n: number, token?: string) =>
+      `${uri}?${new URLSearchParams({ ...(to ? { To: to } : {}), ...(from ? { From: from } : {}), PageSize: String(pageSize), Page: String(n), ...(token ? { PageToken: token } : {}) })}`;
+    return {
+      messages: found.map((m) => messageJson(this.o.accountSid, m)),
+      end: offset + Math.max(0, found.length - 1),
+      first_page_uri: link(0),
+      next_page_uri: offset + pageSize < matching.length ? link(page + 1, `PA${offset + pageSize}`) : null,
+      page,
+      page_size: pageSize,
+      previous_page_uri: page > 0 ? link(page - 1, `PA${Math.max(0, offset - pageSize)}`) : null,
+      start: offset,
+      uri: link(page, one(query.PageToken)),
+    };
   }
 
   /** Moves queued outbound messages (one, or all) through their outcome; resolves when their callbacks are done. */

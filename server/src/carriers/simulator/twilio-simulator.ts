@@ -6,7 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { type Clock, systemClock } from '../../tokens.js';
+import { type Clock, systemClock } from '../../clock.js';
 import type { SimulatedMessage, SimulatedNumber, MessageStatus } from './resources.js';
 import { errorJson } from './resources.js';
 import { type InboundInput, type InboundResult, notFound, SimulatedTwilio, SimulatorInputError, TwilioApiError } from './simulated-twilio.js';
@@ -133,6 +133,10 @@ export function createTwilioSimulator(options: TwilioSimulatorOptions): TwilioSi
       const { json, message } = twilio.createMessage(formOf(req));
       return { status: 201, body: json, after: () => twilio.accepted(message) };
     }),
+  );
+  router.get(
+    `${accountPath}/Messages.json`,
+    twilioRoute((req) => ({ status: 200, body: twilio.listMessagesPage(req.query as Record<string, unknown>, req.path) })),
   );
   router.get(
     `${accountPath}/Messages/:Sid.json`,

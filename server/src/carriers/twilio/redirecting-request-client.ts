@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import { CARRIER_TIMEOUT_MS } from '../carrier.js';
 import type { RequestOptions } from 'twilio/lib/base/RequestClient.js';
 
 /**
@@ -8,7 +9,7 @@ import type { RequestOptions } from 'twilio/lib/base/RequestClient.js';
  */
 export class RedirectingRequestClient extends twilio.RequestClient {
   constructor(private readonly baseUrl: () => string) {
-    super();
+    super({ timeout: CARRIER_TIMEOUT_MS });
   }
 
   override request<TData>(opts: RequestOptions<TData>) {

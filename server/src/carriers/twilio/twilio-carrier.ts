@@ -1,5 +1,6 @@
 import twilio from 'twilio';
-import { type AvailableNumber, type Carrier, CarrierError, type LineType, type OutboundMessage, type OwnedNumber, type SentMessage } from '../carrier.js';
+import { type AvailableNumber, type Carrier, CARRIER_TIMEOUT_MS, CarrierError, type CarrierMessage, LIST_MAX_PAGES, type LineType, type OutboundMessage, type OwnedNumber, type SentMessage } from '../carrier.js';
+import type { MessagePage } from 'twilio/lib/rest/api/v2010/account/message.js';
 import { RedirectingRequestClient } from './redirecting-request-client.js';
 
 export type TwilioCarrierOptions = {
@@ -28,8 +29,11 @@ export class TwilioCarrier implements Carrier {
   constructor(options: TwilioCarrierOptions) {
     const { baseUrl } = options;
     const httpClient = baseUrl === undefined ? undefined : new RedirectingRequestClient(typeof baseUrl === 'function' ? baseUrl : () => baseUrl);
-    this.client = twilio(options.accountSid, options.authToken, httpClient ? { httpClient } : {});
+    this.client = twilio(options.accountSid, options.authToken, httpClient ? { httpClient } : { timeout: CARRIER_TIMEOUT_MS });
     this.authToken = options.authToken;
+    // The SDK loads its REST modules on first use, blocking the process for a moment: done here
+    // at boot rather than inside the first send, where it would make paced sends late.
+    void this.client.messages;
   }
 
   sendMessage(message: OutboundMessage): Promise<SentMessage> {
@@ -50,6 +54,23 @@ export class TwilioCarrier implements Carrier {
     return this.call(async () => {
       const m = await this.client.messages(sid).fetch();
       return { sid: m.sid, status: m.status, errorCode: m.errorCode ?? null };
+    });
+  }
+
+  listMessages(query: { from: string; to: string; since: Date }): Promise<CarrierMessage[]> {
+    return this.call(async () => {
+      const found = new Map<string, CarrierMessage>();
+      let page: MessagePage | undefined = await this.client.messages.page({ from: query.from, to: query.to, pageSize: 100 });
+      for (let pages = 1; page; pages++) {
+        for (const m of page.instances) {
+          if (m.dateCreated >= query.since) found.set(m.sid, { sid: m.sid, from: m.from, to: m.to, body: m.body ?? '', status: m.status, errorCode: m.errorCode ?? null, dateCreated: m.dateCreated });
+        }
+        const oldest = page.instances.at(-1)?.dateCreated;
+        if (!oldest || oldest < query.since) break;
+        if (pages >= LIST_MAX_PAGES) throw new CarrierError(`More than ${LIST_MAX_PAGES} pages of messages from ${query.from} to ${query.to} since ${query.since.toISOString()}`, null, null);
+        page = (await page.nextPage()) as MessagePage | undefined;
+      }
+      return [...found.values()].sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
     });
   }
 

@@ -1,4 +1,5 @@
-import { Route, Router, useLocation } from 'preact-iso';
+import { Route, Router } from 'preact-iso';
+import { type SectionTab, SectionTabs } from '../../components/SectionTabs';
 import { currentOrg } from '../../lib/session';
 import { Redirect, RequireOrg } from '../../routing';
 import { AppShell } from '../shell/AppShell';
@@ -21,7 +22,7 @@ export function DirectoryPage() {
               <p class="muted">{currentOrg.value?.name}</p>
             </div>
           </header>
-          <DirectoryTabs />
+          <SectionTabs label="Directory" testId="directory-tabs" tabs={TABS} />
           <div class="tab-panel">
             <Router>
               <Route path="/patients" component={PatientsListPage} />
@@ -40,26 +41,10 @@ export function DirectoryPage() {
   );
 }
 
-const TABS = [
+const TABS: SectionTab[] = [
   { href: '/directory/patients', label: 'Patients', testId: 'tab-patients' },
   { href: '/directory/numbers', label: 'Phone numbers', testId: 'tab-numbers' },
 ];
-
-function DirectoryTabs() {
-  const { path } = useLocation();
-  return (
-    <nav class="tabs" aria-label="Directory" data-testid="directory-tabs">
-      {TABS.map((t) => {
-        const active = path === t.href || path.startsWith(`${t.href}/`);
-        return (
-          <a key={t.href} href={t.href} class={`tab${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} data-testid={t.testId}>
-            {t.label}
-          </a>
-        );
-      })}
-    </nav>
-  );
-}
 
 /** /directory and anything unknown under it. */
 export function ToPatients() {

@@ -7,6 +7,8 @@ import { useQuery } from '../../lib/query';
 import { currentOrg, isAdmin } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
+import { applyToList } from './liveUpdates';
+import { type InboxFeed, useInboxFeed } from './useInboxEvents';
 
 type Conversation = RouterOutputs['conversations']['list']['conversations'][number];
 type PhoneNumber = RouterOutputs['numbers']['list'][number];
@@ -15,15 +17,17 @@ const PAGE = 30;
 
 type ListProps = {
   teamId: string | null;
-  /** Bumped by live events: the first page refetches. */
+  /** Bumped when the list must be read again (the live stream reconnected, access changed). */
   revision: number;
+  /** Live changes: rows patched in place; a conversation new to the list reads the first page again. */
+  feed: InboxFeed;
   openId: string | null;
   hrefFor: (conversationId: string) => string;
   numbers: PhoneNumber[] | undefined;
   onMyTeam: boolean;
 };
 
-export function ConversationList({ teamId, revision, openId, hrefFor, numbers, onMyTeam }: ListProps) {
+export function ConversationList({ teamId, revision, feed, openId, hrefFor, numbers, onMyTeam }: ListProps) {
   // A team change (someone added or removed) can change which conversations are visible too.
   const first = useQuery(() => trpc.conversations.list.query({ teamId: teamId ?? undefined, limit: PAGE }), [teamId, revision, revisions.teams.value]);
   // Older pages, loaded on request; live refetches only touch the first page.
@@ -31,6 +35,12 @@ export function ConversationList({ teamId, revision, openId, hrefFor, numbers, o
   const [loadingMore, setLoadingMore] = useState(false);
   const [moreError, setMoreError] = useState<string | null>(null);
   useEffect(() => setOlder({ items: [], cursor: null }), [teamId]);
+  useInboxFeed(feed, (event) => {
+    // A conversation this page does not have moved to the top (new, or from an older page): read the first page.
+    if (applyToList(first.data?.conversations ?? [], event).moved) return void first.reload();
+    first.patch((page) => ({ ...page, conversations: applyToList(page.conversations, event).rows }));
+    setOlder((o) => ({ ...o, items: applyToList(o.items, event).rows }));
+  });
 
   if (first.loading) return <Loading label="Loading conversations…" />;
   if (!first.data) return <ErrorState message={first.error ?? ''} onRetry={first.reload} />;

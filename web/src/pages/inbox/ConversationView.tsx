@@ -1,6 +1,8 @@
+import { formatPhoneForDisplay, resendNotice } from '@caretext/shared';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorState, Loading } from '../../components/states';
-import { formatCalendarDate, formatDate } from '../../lib/dates';
+import { formatCalendarDate, formatDate, formatSendTime } from '../../lib/dates';
+import { notify } from '../../lib/notices';
 import { errorMessage } from '../../lib/errors';
 import { useQuery } from '../../lib/query';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
@@ -8,27 +10,36 @@ import { patientLabel } from '../directory/patients/display';
 import { StatusBadges } from '../directory/patients/StatusBadges';
 import { Composer } from './Composer';
 import { initials } from './ConversationList';
+import { applyToThread } from './liveUpdates';
 import { Thread } from './Thread';
+import { type InboxFeed, useInboxFeed } from './useInboxEvents';
 
 export type OpenConversation = RouterOutputs['conversations']['get'];
 
 /** The right side of the inbox: who, the thread, and the composer. */
-export function ConversationView({ conversationId, revision, onRead }: { conversationId: string; revision: number; onRead: () => void }) {
-  // After a send the thread refetches at once, not only when the live event arrives.
-  const [sent, setSent] = useState(0);
-  const convo = useQuery(() => trpc.conversations.get.query({ conversationId }), [conversationId, revision, sent]);
+export function ConversationView({ conversationId, revision, feed }: { conversationId: string; revision: number; feed: InboxFeed }) {
+  // Read (and audited) when a person opens it, or when the live stream reconnected and may have
+  // missed something; otherwise live events patch it: new messages, statuses, the opt-out banner.
+  const convo = useQuery(() => trpc.conversations.get.query({ conversationId }), [conversationId, revision]);
   const simulator = useQuery(() => trpc.simulator.enabled.query(), []);
+  useInboxFeed(feed, (event) => {
+    if (event.conversationId === conversationId) convo.patch((open) => applyToThread(open, event));
+  });
+  // A sent message arrives through the live stream like any other; without one, read it here.
+  const onSent = () => {
+    if (!feed.connected) void convo.reload();
+  };
 
   // A person has the thread open, so its replies are read: say so (reading it alone changes
-  // nothing on the server), then let the list drop its unread badge. Also when a reply arrives
-  // while it is open.
+  // nothing on the server). The list drops its badge from the event that follows. Also when a
+  // reply arrives while it is open.
   const marking = useRef(false);
   useEffect(() => {
     if (!convo.data?.unreadCount || marking.current) return;
     marking.current = true;
     trpc.conversations.markRead
       .mutate({ conversationId })
-      .then(onRead, () => undefined)
+      .catch(() => undefined)
       .finally(() => (marking.current = false));
   }, [convo.data]);
 
@@ -59,11 +70,19 @@ export function ConversationView({ conversationId, revision, onRead }: { convers
           </p>
         </div>
         <div class="conversation-line" data-testid="conversation-line">
-          <span class="badge badge-soft">SMS</span>
+          <span class="badge badge-soft" data-testid="conversation-kind">
+            {c.kind === 'secure' ? 'Secure Chat' : 'SMS'}
+          </span>
           <span class="small">
             {c.team.name}
             {c.number && ` · ${c.number.display}`}
           </span>
+          {c.patient && (c.kind === 'secure' || c.messages.some((m) => m.channel === 'secure')) && (
+            <>
+              <RepliesSwitch conversationId={c.id} enabled={c.repliesEnabled} onChange={(repliesEnabled) => convo.patch((open) => ({ ...open, repliesEnabled }))} />
+              <ResendLink conversationId={c.id} />
+            </>
+          )}
         </div>
       </header>
 
@@ -74,10 +93,62 @@ export function ConversationView({ conversationId, revision, onRead }: { convers
         </div>
       )}
 
-      <Thread messages={c.messages} />
+      <Thread messages={c.messages} patientName={name} />
       {simulator.data && c.patient?.phone && c.number?.active && <ReplyAsPatient conversationId={c.id} name={name} />}
-      <Composer conversation={c} onSent={() => setSent((n) => n + 1)} />
+      <Composer conversation={c} onSent={onSent} onStale={() => void convo.reload()} />
     </div>
+  );
+}
+
+/** A new portal link for this conversation's secure messages (the old one stops working), and how it went. */
+function ResendLink({ conversationId }: { conversationId: string }) {
+  const [pending, setPending] = useState(false);
+  async function resend() {
+    if (pending || !window.confirm('Send the patient a new link to their secure messages? The previous link stops working.')) return;
+    setPending(true);
+    try {
+      const { notification } = await trpc.portal.resendLink.mutate({ conversationId });
+      const told = resendNotice(notification, formatPhoneForDisplay, formatSendTime);
+      notify(told.text, told.tone === 'warning' ? 'error' : 'success', 8000);
+    } catch (err) {
+      notify(errorMessage(err), 'error');
+    } finally {
+      setPending(false);
+    }
+  }
+  return (
+    <button type="button" class="btn btn-ghost btn-small" onClick={() => void resend()} disabled={pending} data-testid="resend-link">
+      {pending ? 'Sending link…' : 'Resend link'}
+    </button>
+  );
+}
+
+/** Whether the patient may reply from the portal; the change is saved at once (and audited on the server). */
+function RepliesSwitch({ conversationId, enabled, onChange }: { conversationId: string; enabled: boolean; onChange(enabled: boolean): void }) {
+  const [pending, setPending] = useState(false);
+  // Shown at once; back to what the server has if saving fails.
+  const [shown, setShown] = useState(enabled);
+  useEffect(() => setShown(enabled), [enabled]);
+  async function toggle(next: boolean) {
+    if (pending) return;
+    setPending(true);
+    setShown(next);
+    try {
+      const saved = await trpc.portal.setReplies.mutate({ conversationId, enabled: next });
+      onChange(saved.repliesEnabled);
+      notify(saved.repliesEnabled ? 'The patient can reply from the portal.' : 'Portal replies are off: the patient can read, not reply.', 'success');
+    } catch (err) {
+      setShown(enabled);
+      notify(errorMessage(err), 'error');
+    } finally {
+      setPending(false);
+    }
+  }
+  return (
+    <label class="replies-switch small" title="Whether the patient can answer your secure messages from the portal" data-testid="replies-switch">
+      <input type="checkbox" checked={shown} disabled={pending} onChange={(e) => void toggle(e.currentTarget.checked)} data-testid="replies-enabled" />
+      Patient can reply
+    </label>
   );
 }
 

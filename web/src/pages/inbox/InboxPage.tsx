@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { revisions } from '../../lib/live';
 import { notify } from '../../lib/notices';
@@ -10,7 +10,7 @@ import { ConversationList } from './ConversationList';
 import { ConversationView } from './ConversationView';
 import { NewChatMenu } from './NewChatMenu';
 import { ScopeSwitch } from './ScopeSwitch';
-import { useInboxEvents } from './useInboxEvents';
+import { InboxFeed, useInboxEvents } from './useInboxEvents';
 
 /** Where the inbox shows a conversation, in a scope ("All my teams" when `teamId` is null). */
 export function inboxUrl(conversationId: string | null, teamId: string | null): string {
@@ -33,21 +33,18 @@ function Inbox() {
   const { query, route } = useLocation();
   const conversationId = params.conversationId ?? null;
   const teamId = query.team || null;
+  // Bumped only when the list or the thread must be read again (the stream reconnected, access
+  // changed); live events are patched in by each through `feed`.
   const [listRevision, setListRevision] = useState(0);
   const [threadRevision, setThreadRevision] = useState(0);
-  const openRef = useRef(conversationId);
-  openRef.current = conversationId;
+  const feed = useMemo(() => new InboxFeed(), []);
 
   // Team names and their numbers, for the scope switch and the empty states; both follow team changes.
   const teams = useQuery(() => trpc.teams.list.query(), [revisions.teams.value]);
   const numbers = useQuery(() => trpc.numbers.list.query(), [revisions.teams.value]);
   const myTeams = (teams.data ?? []).filter((t) => t.isMine);
 
-  useInboxEvents(teamId, true, {
-    onMessage(changed) {
-      setListRevision((r) => r + 1);
-      if (changed === openRef.current) setThreadRevision((r) => r + 1);
-    },
+  useInboxEvents(teamId, true, feed, {
     onAccessRevoked() {
       if (teamId) {
         notify('You are no longer on that team, so its conversations are hidden. Showing all your teams.', 'info');
@@ -73,6 +70,7 @@ function Inbox() {
         <ConversationList
           teamId={teamId}
           revision={listRevision}
+          feed={feed}
           openId={conversationId}
           hrefFor={(id) => inboxUrl(id, teamId)}
           numbers={numbers.data}
@@ -81,7 +79,7 @@ function Inbox() {
       </aside>
       <section class="inbox-thread-pane">
         {conversationId ? (
-          <ConversationView key={conversationId} conversationId={conversationId} revision={threadRevision} onRead={() => setListRevision((r) => r + 1)} />
+          <ConversationView key={conversationId} conversationId={conversationId} revision={threadRevision} feed={feed} />
         ) : (
           <div class="thread-placeholder" data-testid="no-conversation-open">
             <p class="state-title">Select a conversation</p>

@@ -8,7 +8,7 @@ vi.mock('../../lib/trpc', () => ({
     teams: { list: { query: vi.fn() } },
     numbers: { list: { query: vi.fn() } },
     patients: { list: { query: vi.fn() }, findOrCreateByContact: { mutate: vi.fn() } },
-    conversations: { availability: { query: vi.fn() }, startSms: { mutate: vi.fn() } },
+    conversations: { availability: { query: vi.fn() }, startSms: { mutate: vi.fn() }, startSecure: { mutate: vi.fn() } },
   },
 }));
 const api = vi.mocked(trpc, { deep: true });
@@ -17,7 +17,8 @@ const frontDesk = { id: 't1', name: 'Front Desk', isMine: true, members: [], cre
 const nursing = { id: 't2', name: 'Nursing', isMine: true, members: [], createdAt: new Date() };
 const number = { id: 'n1', e164: '+14155550142', display: '(415) 555-0142', team: { id: 't1', name: 'Front Desk', members: [] }, isMine: true };
 const maria = { id: 'p1', displayName: '+13125554821', phone: '+13125554821', dob: null, email: null };
-const secure = { available: false, reason: 'Secure Chat is coming soon; until then SMS is the channel that sends.' };
+const secure = { available: true, reason: null };
+const noSecure = (reason: string) => ({ available: false, reason });
 
 describe('contactOf', () => {
   it('recognizes a typed phone number in any format, and an email', () => {
@@ -42,7 +43,7 @@ describe('Create a chat', () => {
     api.numbers.list.query.mockResolvedValue([number] as never);
     api.patients.list.query.mockResolvedValue({ patients: [], total: 0, page: 1, pageSize: 5 } as never);
     api.conversations.availability.query.mockImplementation((async ({ teamId, patientIds }: { teamId: string; patientIds: string[] }) => {
-      if (patientIds.length !== 1) return { secure, sms: { available: false, reason: 'Select a patient to send SMS.' }, number: null };
+      if (patientIds.length !== 1) return { secure: noSecure('Select a patient to send Secure Chat.'), sms: { available: false, reason: 'Select a patient to send SMS.' }, number: null };
       if (teamId === 't2') return { secure, sms: { available: false, reason: 'The team Nursing has no phone number. An admin can assign one under Directory → Phone numbers.' }, number: null };
       return { secure, sms: { available: true, reason: null }, number: { id: 'n1', e164: '+14155550142' } };
     }) as never);
@@ -78,7 +79,31 @@ describe('Create a chat', () => {
     fireEvent.change(screen.getByTestId('send-from'), { target: { value: 't2' } });
     expect((await screen.findByTestId('sms-reason')).textContent).toContain('The team Nursing has no phone number');
     expect((screen.getByTestId('channel-sms') as HTMLButtonElement).disabled).toBe(true);
+    // Secure Chat needs no number: it is chosen instead, and starts the team's secure thread.
+    await waitFor(() => expect(screen.getByTestId('channel-secure').getAttribute('aria-checked')).toBe('true'));
+    api.conversations.startSecure.mutate.mockResolvedValue({ conversationId: 'c7' } as never);
+    fireEvent.click(screen.getByTestId('start-conversation'));
+    await waitFor(() => expect(onStarted).toHaveBeenCalledWith('c7', 't2'));
+    expect(api.conversations.startSecure.mutate).toHaveBeenCalledWith({ teamId: 't2', patientId: 'p1' });
+    expect(api.conversations.startSms.mutate).not.toHaveBeenCalled();
+  });
+
+  it('offers both where SMS is possible, SMS first; Secure Chat can be chosen instead', async () => {
+    api.patients.findOrCreateByContact.mutate.mockResolvedValue({ created: false, patients: [maria] } as never);
+    api.conversations.startSecure.mutate.mockResolvedValue({ conversationId: 'c8' } as never);
+    await waitFor(() => expect((screen.getByTestId('send-from') as HTMLSelectElement).value).toBe('t1'));
+    expect((await screen.findByTestId('secure-reason')).textContent).toBe('Select a patient to send Secure Chat.');
     expect((screen.getByTestId('start-conversation') as HTMLButtonElement).disabled).toBe(true);
-    expect(screen.getByTestId('channel-secure').textContent).toContain('Coming soon');
+    fireEvent.input(screen.getByTestId('new-conversation-to'), { target: { value: '(312) 555-4821' } });
+    fireEvent.keyDown(screen.getByTestId('new-conversation-to'), { key: 'Enter' });
+    await screen.findByTestId('picked-patient');
+    await waitFor(() => expect(screen.getByTestId('channel-sms').getAttribute('aria-checked')).toBe('true'));
+    expect(screen.getByTestId('channel-secure').getAttribute('data-available')).toBe('true');
+    expect(screen.getByTestId('secure-needs-dob').textContent).toContain('No date of birth on file');
+    fireEvent.click(screen.getByTestId('channel-secure'));
+    expect(screen.getByTestId('channel-secure').getAttribute('aria-checked')).toBe('true');
+    fireEvent.click(screen.getByTestId('start-conversation'));
+    await waitFor(() => expect(onStarted).toHaveBeenCalledWith('c8', 't1'));
+    expect(api.conversations.startSms.mutate).not.toHaveBeenCalled();
   });
 });

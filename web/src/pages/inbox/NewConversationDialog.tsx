@@ -1,4 +1,4 @@
-import { formatPhoneForDisplay, normalizePhone } from '@caretext/shared';
+import { type Channel, channelChoice, formatPhoneForDisplay, normalizePhone } from '@caretext/shared';
 import { useEffect, useState } from 'preact/hooks';
 import { FormError } from '../../components/Field';
 import { LockIcon, PhoneIcon } from '../../components/icons';
@@ -10,7 +10,8 @@ import { useQuery } from '../../lib/query';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
 
-export type PatientPick = { id: string; displayName: string; detail: string | null };
+/** `hasDob: false` warns that Secure Chat needs a date of birth (unknown when left out). */
+export type PatientPick = { id: string; displayName: string; detail: string | null; hasDob?: boolean };
 type PatientSummary = RouterOutputs['patients']['list']['patients'][number];
 type Team = RouterOutputs['teams']['list'][number];
 type PhoneNumber = RouterOutputs['numbers']['list'][number];
@@ -30,7 +31,7 @@ export function contactOf(text: string): { kind: 'phone' | 'email'; display: str
 
 function pickOf(p: PatientSummary): PatientPick {
   const detail = [p.phone && formatPhoneForDisplay(p.phone), p.dob && `born ${formatCalendarDate(p.dob)}`, !p.phone && p.email].filter(Boolean).join(' · ');
-  return { id: p.id, displayName: patientLabel(p), detail: detail || null };
+  return { id: p.id, displayName: patientLabel(p), detail: detail || null, hasDob: Boolean(p.dob) };
 }
 
 /** The team to send from when the dialog opens: the inbox's scope, else the first of mine with a number. */
@@ -49,8 +50,9 @@ type DialogProps = {
 
 /**
  * Create a chat: pick (or create, by phone or email) the patient, the team to send from, then the
- * channel. SMS is offered only for exactly one patient and a team with a number; otherwise the
- * dialog says what is missing.
+ * channel (channelChoice, as the composers decide): SMS only for exactly one patient and a team
+ * with a number, Secure Chat for one patient with a date of birth on any of my teams; otherwise
+ * the dialog says what is missing.
  */
 export function NewConversationDialog({ initialPatients = [], defaultTeamId, onClose, onStarted }: DialogProps) {
   const [text, setText] = useState('');
@@ -58,7 +60,8 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
   const [picked, setPicked] = useState<PatientPick[]>(initialPatients);
   const [contactMatches, setContactMatches] = useState<PatientPick[]>([]);
   const [teamId, setTeamId] = useState('');
-  const [channel, setChannel] = useState<'sms' | null>(null);
+  /** The channel the person picked; null until they pick one (then the preferred one applies). */
+  const [chosen, setChannel] = useState<Channel | null>(null);
   const finder = useSubmit();
   const starter = useSubmit();
 
@@ -83,9 +86,11 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
   const ids = picked.map((p) => p.id);
   const availability = useQuery(() => (teamId ? trpc.conversations.availability.query({ teamId, patientIds: ids }) : Promise.resolve(null)), [teamId, ids.join(',')]);
   const sms = availability.data?.sms;
-
-  // SMS is chosen for the person when it becomes available, and unchosen when it stops being.
-  useEffect(() => setChannel(sms?.available ? 'sms' : null), [sms?.available]);
+  const secure = availability.data?.secure;
+  const choice = channelChoice(availability.data);
+  // SMS where it is possible, else Secure Chat; a pick that stops being possible gives way to that.
+  // Worked out while rendering (not in an effect), so what is offered and what is chosen never disagree.
+  const channel = chosen && choice.offered.includes(chosen) ? chosen : choice.preferred;
 
   const contact = contactOf(text);
   const pickedIds = new Set(ids);
@@ -108,12 +113,12 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
   }
 
   async function start() {
-    if (channel !== 'sms' || picked.length !== 1) return;
-    const result = await starter.run(() => trpc.conversations.startSms.mutate({ teamId, patientId: picked[0]!.id }));
+    if (!channel || !choice.offered.includes(channel) || picked.length !== 1) return;
+    const input = { teamId, patientId: picked[0]!.id };
+    const result = await starter.run(() => (channel === 'sms' ? trpc.conversations.startSms.mutate(input) : trpc.conversations.startSecure.mutate(input)));
     if (result.ok) onStarted(result.value.conversationId, teamId);
   }
 
-  const team = mine.find((t) => t.id === teamId);
   const teamNumber = (numbers.data ?? []).find((n) => n.team.id === teamId);
 
   return (
@@ -128,7 +133,7 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
           <button type="button" class="btn btn-secondary" onClick={onClose} disabled={starter.pending}>
             Cancel
           </button>
-          <button type="button" class="btn btn-primary" onClick={start} disabled={starter.pending || channel !== 'sms' || picked.length !== 1} data-testid="start-conversation">
+          <button type="button" class="btn btn-primary" onClick={start} disabled={starter.pending || !channel || picked.length !== 1} data-testid="start-conversation">
             {starter.pending ? 'Starting…' : 'Start conversation'}
           </button>
         </>
@@ -212,17 +217,33 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
       </div>
 
       <fieldset class="channels" role="radiogroup" aria-label="Send as">
-        <div class="channel channel-disabled" role="radio" aria-checked="false" aria-disabled="true" data-testid="channel-secure">
+        <button
+          type="button"
+          role="radio"
+          aria-checked={channel === 'secure'}
+          class={`channel${channel === 'secure' ? ' channel-selected' : ''}${secure?.available ? '' : ' channel-disabled'}`}
+          disabled={!secure?.available}
+          onClick={() => setChannel('secure')}
+          data-testid="channel-secure"
+          data-available={secure?.available ? 'true' : 'false'}
+        >
           <span class="channel-icon">
             <LockIcon />
           </span>
           <span class="channel-text">
-            <span class="channel-title">
-              Secure Chat <span class="badge badge-soft">Coming soon</span>
-            </span>
-            <span class="muted small">The patient gets a link to the secure portal. Use for PHI: lab results, records, files.</span>
+            <span class="channel-title">Secure Chat</span>
+            <span class="muted small">The patient gets a link to the secure portal and confirms their date of birth. Use for PHI: lab results, records, files.</span>
+            {secure && !secure.available && teamId && !availability.loading ? (
+              <span class="small channel-reason" data-testid="secure-reason">
+                {secure.reason}
+              </span>
+            ) : picked.length === 1 && picked[0]!.hasDob === false ? (
+              <span class="small channel-reason" data-testid="secure-needs-dob">
+                No date of birth on file: add it to the patient before sending, the portal asks for it.
+              </span>
+            ) : null}
           </span>
-        </div>
+        </button>
         <button
           type="button"
           role="radio"
@@ -253,7 +274,6 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
           </span>
         </button>
       </fieldset>
-      {!sms?.available && team && <p class="muted small">Until Secure Chat arrives, SMS is the channel that sends.</p>}
       <FormError message={starter.formError} />
     </Modal>
   );

@@ -1,20 +1,47 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { trpc } from '../../lib/trpc';
+import { type RouterOutputs, trpc } from '../../lib/trpc';
+
+type Delivered = RouterOutputs['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
+/** A change in one of the caller's conversations, carrying what changed (a new message whole). */
+export type InboxEvent = Exclude<Delivered, { type: 'access.revoked' } | { type: 'resync' }>;
+
+/**
+ * The open inbox's live changes, handed to the list and the open thread, which patch what they
+ * show (neither re-reads for an event). `connected` says whether changes are arriving at all.
+ */
+export class InboxFeed {
+  connected = false;
+  private readonly listeners = new Set<(event: InboxEvent) => void>();
+
+  listen(listener: (event: InboxEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: InboxEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** Calls `handler` (its latest version) for each change on the feed while mounted. */
+export function useInboxFeed(feed: InboxFeed, handler: (event: InboxEvent) => void): void {
+  const ref = useRef(handler);
+  ref.current = handler;
+  useEffect(() => feed.listen((event) => ref.current(event)), [feed]);
+}
 
 export type InboxEventHandlers = {
-  /** A message was added to, or changed status in, this conversation. */
-  onMessage: (conversationId: string) => void;
   /** The caller is no longer on the team they were watching (or in the organization). */
   onAccessRevoked: () => void;
-  /** The stream dropped and came back: events may have been missed, so refetch. */
+  /** The stream dropped and came back, or the server says events may have been missed: re-read. */
   onResync: () => void;
 };
 
 /**
- * The live inbox: new messages and status changes for the caller's teams (or just `teamId`),
- * pushed over SSE. The subscription restarts when the scope changes.
+ * The live inbox: new messages, status changes, unread counts and opt-outs for the caller's
+ * teams (or just `teamId`), pushed over SSE onto `feed`. The subscription restarts when the scope changes.
  */
-export function useInboxEvents(teamId: string | null, enabled: boolean, handlers: InboxEventHandlers): void {
+export function useInboxEvents(teamId: string | null, enabled: boolean, feed: InboxFeed, handlers: InboxEventHandlers): void {
   const ref = useRef(handlers);
   ref.current = handlers;
   useEffect(() => {
@@ -22,19 +49,24 @@ export function useInboxEvents(teamId: string | null, enabled: boolean, handlers
     let connected = false;
     const subscription = trpc.conversations.events.subscribe(teamId ? { teamId } : {}, {
       onConnectionStateChange(state) {
+        feed.connected = state.state === 'pending';
         if (state.state !== 'pending') return;
         if (connected) ref.current.onResync();
         connected = true;
       },
       onData(event) {
-        if (event.type === 'message') ref.current.onMessage(event.conversationId);
-        else if (event.type === 'access.revoked') ref.current.onAccessRevoked();
+        if (event.type === 'access.revoked') ref.current.onAccessRevoked();
+        else if (event.type === 'resync') ref.current.onResync();
+        else feed.emit(event);
       },
       onError(error) {
         const code = (error.data as { code?: string } | undefined)?.code;
         if (code === 'FORBIDDEN' || code === 'NOT_FOUND') ref.current.onAccessRevoked();
       },
     });
-    return () => subscription.unsubscribe();
-  }, [teamId, enabled]);
+    return () => {
+      feed.connected = false;
+      subscription.unsubscribe();
+    };
+  }, [teamId, enabled, feed]);
 }

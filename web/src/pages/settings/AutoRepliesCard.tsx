@@ -8,10 +8,10 @@ import { useQuery } from '../../lib/query';
 import { isAdmin } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
 
-const FIELDS = ['helpReply', 'contactPhone', 'confirmKeywords', 'declineKeywords'];
+const FIELDS = ['helpReply', 'contactPhone', 'confirmKeywords', 'declineKeywords', 'confirmAckReply', 'declineAckReply'];
 const words = (text: string) => text.split(/[\s,]+/).map((w) => w.trim()).filter(Boolean);
 
-/** The HELP/INFO auto-reply and the words that answer "Reply C to confirm or N to decline". */
+/** The HELP/INFO auto-reply, the words that answer "Reply C to confirm or N to decline" and how an answer is acknowledged. */
 export function AutoRepliesCard() {
   const replies = useQuery(() => trpc.orgs.replies.query(), []);
   return (
@@ -19,7 +19,7 @@ export function AutoRepliesCard() {
       <div class="section-head">
         <div>
           <h2>Automatic replies</h2>
-          <p class="muted">What patients get when they text HELP or INFO, and which replies answer a confirmation request. STOP and START always work.</p>
+          <p class="muted">What patients get when they text HELP or INFO, which replies answer a confirmation request and what they get back. STOP and START always work.</p>
         </div>
       </div>
       {replies.error && <ErrorState message={replies.error} onRetry={replies.reload} />}
@@ -29,17 +29,28 @@ export function AutoRepliesCard() {
   );
 }
 
-function RepliesForm({ initial, onSaved }: { initial: OrgReplies; onSaved: () => void }) {
+type SavedReplies = Required<OrgReplies>;
+
+function RepliesForm({ initial, onSaved }: { initial: SavedReplies; onSaved: () => void }) {
   const admin = isAdmin.value;
   const form = useSubmit(FIELDS);
   const [help, setHelp] = useState(initial.helpReply ?? '');
   const [contact, setContact] = useState(initial.contactPhone ?? '');
   const [confirm, setConfirm] = useState(initial.confirmKeywords.join(', '));
   const [decline, setDecline] = useState(initial.declineKeywords.join(', '));
+  const [confirmAck, setConfirmAck] = useState(initial.confirmAckReply);
+  const [declineAck, setDeclineAck] = useState(initial.declineAckReply);
 
   async function onSubmit(e: Event) {
     e.preventDefault();
-    const input = form.check(orgRepliesSchema, { helpReply: help.trim() || null, contactPhone: contact.trim() || null, confirmKeywords: words(confirm), declineKeywords: words(decline) });
+    const input = form.check(orgRepliesSchema, {
+      helpReply: help.trim() || null,
+      contactPhone: contact.trim() || null,
+      confirmKeywords: words(confirm),
+      declineKeywords: words(decline),
+      confirmAckReply: confirmAck,
+      declineAckReply: declineAck,
+    });
     if (!input) return;
     const result = await form.run(() => trpc.orgs.updateReplies.mutate(input));
     if (result.ok) {
@@ -66,6 +77,12 @@ function RepliesForm({ initial, onSaved }: { initial: OrgReplies; onSaved: () =>
             <input id="decline-words" value={decline} onInput={(e) => setDecline(e.currentTarget.value)} data-testid="decline-words" />
           </Field>
         </div>
+        <Field label="Reply to a confirmation" id="confirm-ack" error={form.fieldErrors.confirmAckReply} hint="Sent when a patient confirms. Leave empty to send nothing.">
+          <textarea id="confirm-ack" rows={2} maxLength={320} value={confirmAck} onInput={(e) => setConfirmAck(e.currentTarget.value)} data-testid="confirm-ack" />
+        </Field>
+        <Field label="Reply to a decline" id="decline-ack" error={form.fieldErrors.declineAckReply} hint="Sent when a patient declines. Leave empty to send nothing.">
+          <textarea id="decline-ack" rows={2} maxLength={320} value={declineAck} onInput={(e) => setDeclineAck(e.currentTarget.value)} data-testid="decline-ack" />
+        </Field>
       </fieldset>
       {admin && <SubmitButton pending={form.pending} label="Save automatic replies" pendingLabel="Saving…" testId="save-replies" />}
     </form>

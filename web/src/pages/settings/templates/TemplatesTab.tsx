@@ -1,4 +1,4 @@
-import { renderTemplate, TEMPLATE_TOKENS } from '@caretext/shared';
+import { renderTemplate, segmentSummary, TEMPLATE_TOKENS } from '@caretext/shared';
 import { useRef, useState } from 'preact/hooks';
 import { z } from 'zod';
 import { ConfirmDialog } from '../../../components/ConfirmDialog';
@@ -11,7 +11,6 @@ import { notify } from '../../../lib/notices';
 import { useQuery } from '../../../lib/query';
 import { currentOrg, isAdmin } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
-import { segmentSummary } from '../../inbox/composing';
 
 type Template = RouterOutputs['templates']['list'][number];
 type Team = RouterOutputs['teams']['list'][number];
@@ -96,7 +95,14 @@ export function TemplatesTab() {
                   {g.items.map((t) => (
                     <li key={t.id} class="template-item" data-testid="template-item" data-name={t.name}>
                       <div class="template-text">
-                        <p class="cell-strong">{t.name}</p>
+                        <p class="cell-strong">
+                          {t.name}
+                          {t.requestsConfirmation && (
+                            <span class="badge" data-testid="template-asks-confirmation-badge">
+                              Asks to confirm
+                            </span>
+                          )}
+                        </p>
                         <p class="template-body">{t.body}</p>
                       </div>
                       {canEdit(t) && (
@@ -138,6 +144,7 @@ export function TemplatesTab() {
 function TemplateEditor({ template, admin, teams, onDone }: { template: Template | null; admin: boolean; teams: Team[]; onDone: (saved: boolean) => void }) {
   const [name, setName] = useState(template?.name ?? '');
   const [body, setBody] = useState(template?.body ?? '');
+  const [asksConfirmation, setAsksConfirmation] = useState(template?.requestsConfirmation ?? false);
   const [scope, setScope] = useState(template ? (template.team?.id ?? ORG) : admin ? ORG : (teams[0]?.id ?? ORG));
   const textarea = useRef<HTMLTextAreaElement>(null);
   const form = useSubmit(['name', 'body'], { CONFLICT: 'name' });
@@ -147,7 +154,7 @@ function TemplateEditor({ template, admin, teams, onDone }: { template: Template
     e.preventDefault();
     const input = form.check(schema, { name, body });
     if (!input) return;
-    const result = await form.run(() => trpc.templates.save.mutate({ templateId: template?.id, teamId: scope || null, ...input }));
+    const result = await form.run(() => trpc.templates.save.mutate({ templateId: template?.id, teamId: scope || null, requestsConfirmation: asksConfirmation, ...input }));
     if (result.ok) {
       notify(`Template ${input.name} saved.`);
       onDone(true);
@@ -196,6 +203,11 @@ function TemplateEditor({ template, admin, teams, onDone }: { template: Template
           />
         </Field>
         <UnknownTokensWarning text={body} />
+        <label class="check">
+          <input type="checkbox" checked={asksConfirmation} onChange={(e) => setAsksConfirmation(e.currentTarget.checked)} data-testid="template-asks-confirmation" />
+          <span>Asks the patient to confirm</span>
+        </label>
+        <p class="muted small">Choosing it in the composer ticks “Ask the patient to confirm”; the request is added in your organization’s words (Automatic replies).</p>
         {body.trim() && (
           <div class="template-preview" data-testid="template-preview">
             <p class="muted small">

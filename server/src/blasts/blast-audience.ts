@@ -1,0 +1,42 @@
+import type { CohortFilter } from '@caretext/shared';
+import { type CohortTime, cohortPatients } from '../cohorts/cohort-patients.js';
+import { Prisma } from '../generated/prisma/client.js';
+
+/** Why a patient of the audience gets no message, in the order the checks apply (sms-eligibility.ts). */
+export const SKIP_REASONS = ['no_phone', 'blocked', 'opted_out', 'landline', 'not_opted_in'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export type Audience = {
+  orgId: string;
+  /** The sending number: STOP is per number (SmsOptOut). */
+  phoneNumberId: string;
+  marketing: boolean;
+  filters: CohortFilter[];
+  at: CohortTime;
+};
+
+/**
+ * Every patient of the union of the cohorts once, with the reason they are skipped (NULL: they
+ * get the message). One set-based statement selecting `"patientId"`, `"skipReason"`: the
+ * preview counts it, the send writes the recipient ledger from it, so both always agree.
+ * A phone line of unknown type is sent to (the carrier says if it was a landline); only a
+ * known landline is skipped.
+ */
+export function blastAudience(a: Audience): Prisma.Sql {
+  const union = Prisma.join(
+    a.filters.map((f) => cohortPatients(a.orgId, f, a.at)),
+    ' UNION ',
+  );
+  return Prisma.sql`
+    SELECT p."id" AS "patientId",
+           CASE
+             WHEN coalesce(p."phone", '') = '' THEN 'no_phone'
+             WHEN p."blockedAt" IS NOT NULL THEN 'blocked'
+             WHEN p."optedOutAt" IS NOT NULL
+               OR EXISTS (SELECT 1 FROM "SmsOptOut" so WHERE so."phoneNumberId" = ${a.phoneNumberId} AND so."phone" = p."phone") THEN 'opted_out'
+             WHEN p."phoneLineType" = 'landline' THEN 'landline'
+             WHEN ${a.marketing}::boolean AND NOT p."smsMarketingOptIn" THEN 'not_opted_in'
+           END AS "skipReason"
+      FROM (${union}) AS audience
+      JOIN "Patient" p ON p."id" = audience."patientId" AND p."orgId" = ${a.orgId}`;
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { orgProcedure, router, teamProcedure } from '../trpc/trpc.js';
+import { type BlastsService, MAX_COHORTS, RECIPIENT_FILTERS, RECIPIENTS_PAGE_MAX } from './blasts.service.js';
+import { MAX_BODY } from '../messages/messaging.service.js';
+
+const id = z.string().min(1).max(64);
+const audience = { cohortIds: z.array(id).min(1).max(MAX_COHORTS), marketing: z.boolean().default(false) };
+
+/** Previewing and sending: members of the team owning the number (teamProcedure). Reading: members of the blast's team. */
+export function blastsRouter(blasts: BlastsService) {
+  return router({
+    preview: teamProcedure.input(z.object(audience)).query(({ ctx, input }) => blasts.preview(ctx.actor, ctx.org, ctx.scope.team, input)),
+    send: teamProcedure
+      .input(z.object({ ...audience, name: z.string().max(200).optional(), body: z.string().min(1).max(MAX_BODY), idempotencyKey: z.string().min(8).max(100), confirmPhi: z.boolean().optional() }))
+      .mutation(({ ctx, input }) => blasts.send(ctx.actor, ctx.org, ctx.scope.team, input)),
+    list: orgProcedure.query(({ ctx }) => blasts.list(ctx.actor)),
+    get: orgProcedure.input(z.object({ blastId: id })).query(({ ctx, input }) => blasts.get(ctx.actor, input.blastId)),
+    recipients: orgProcedure
+      .input(z.object({ blastId: id, status: z.enum(RECIPIENT_FILTERS).optional(), limit: z.number().int().min(1).max(RECIPIENTS_PAGE_MAX).default(100), offset: z.number().int().min(0).max(10_000_000).default(0) }))
+      .query(({ ctx, input }) => blasts.recipients(ctx.actor, input)),
+  });
+}

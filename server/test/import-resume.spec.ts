@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/database.js';
+import { BATCH_ROWS, type Counts, ImportRunner, type JobRow } from '../src/imports/import-runner.js';
+import { openTestDatabase, TEST_DB, TestClock } from './harness.js';
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+let db: Database;
+beforeAll(async () => {
+  database = await openTestDatabase();
+  db = database.db;
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+/**
+ * 1,500 patients: the first batch (lines 2-1001) creates and updates patients, the second repeats
+ * some of them, so stopping between the two batches splits each duplicate from its original.
+ */
+function messyFile(): string {
+  const lines = ['phone,mrn,first_name,last_name,dob,tags'];
+  for (let i = 0; i < 1500; i++) lines.push(`+1415${5_100_000 + i},R-${i},First${i},Last${i},1980-01-${String((i % 28) + 1).padStart(2, '0')},`);
+  const set = (line: number, row: string) => (lines[line - 1] = row);
+  // Second batch, repeating lines of the first (each an error in the dry run):
+  set(1_010, '+14155100003,R-3,Renamed,Last3,1980-01-04,'); // same MRN as line 5, other name: would update
+  set(1_011, '+14155100007,R-7,First7,Last7,1980-01-08,'); // line 9 again, identical: would be unchanged
+  set(1_012, '+14159990001,,Ann,,,vip'); // the phone line 20 moved an existing patient away from
+  set(1_013, '+14159990002,,Bo,Moss,,'); // the existing patient line 21 updated, matched by phone
+  // First batch, touching the directory's existing patients:
+  set(20, '+14155550020,E-1,Ann,Diaz,,'); // MRN E-1 wins: Ann's phone moves from +14159990001
+  set(21, '+14159990002,,Bo,Moss,1970-02-02,'); // by phone: Bo gets a last name and a date of birth
+  return lines.join('\n');
+}
+
+async function seedOrg(): Promise<{ orgId: string; userId: string }> {
+  const user = await db.prisma.user.create({ data: { email: `${randomUUID()}@clinic.example`, name: 'Importer', passwordHash: 'x' } });
+  const org = await db.prisma.org.create({ data: { name: 'Resume Clinic', joinCode: randomUUID() } });
+  await db.prisma.patient.createMany({
+    data: [
+      { orgId: org.id, mrn: 'E-1', phone: '+14159990001', firstName: 'Ann', lastName: 'Diaz' },
+      { orgId: org.id, phone: '+14159990002', firstName: 'Bo' },
+    ],
+  });
+  return { orgId: org.id, userId: user.id };
+}
+
+/** A dry-run import job of the file in a fresh org with the same directory, ready to apply. */
+async function analyzedJob(clock: TestClock): Promise<{ job: JobRow; dryRun: Counts }> {
+  const { orgId, userId } = await seedOrg();
+  const file = await db.prisma.importJob.create({ data: { orgId, createdById: userId, fileName: 'resume.csv', fileHash: randomUUID(), fileSize: 0, status: 'analyzing' } });
+  await db.prisma.importChunk.create({ data: { jobId: file.id, seq: 0, data: Buffer.from(messyFile()) } });
+  const job: JobRow = { id: file.id, orgId, processedRows: 0, totalRows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+  const analyzed = await new ImportRunner(db, clock).analyze(job, async () => {});
+  if (analyzed === 'interrupted') throw new Error('the dry run was interrupted');
+  await db.prisma.importJob.update({ where: { id: job.id }, data: { status: 'running', totalRows: analyzed.total } });
+  return { job: { ...job, totalRows: analyzed.total }, dryRun: analyzed.counts };
+}
+
+/** The job as the database has it (what a restarted worker claims). */
+async function reloaded(jobId: string): Promise<JobRow & { status: string }> {
+  return db.prisma.importJob.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, orgId: true, status: true, processedRows: true, totalRows: true, created: true, updated: true, unchanged: true, rejected: true } });
+}
+
+async function patientsOf(orgId: string) {
+  const rows = await db.prisma.patient.findMany({ where: { orgId }, select: { mrn: true, phone: true, firstName: true, lastName: true, dob: true, tags: true }, orderBy: [{ phone: 'asc' }, { mrn: 'asc' }] });
+  return rows;
+}
+
+describe(`an import resumed at a batch boundary (${TEST_DB})`, () => {
+  it('ends exactly as the dry run and an uninterrupted apply: duplicates of lines before the stop stay rejected', async () => {
+    const clock = new TestClock();
+    const whole = await analyzedJob(clock);
+    const split = await analyzedJob(clock);
+    expect(split.dryRun).toEqual(whole.dryRun);
+    expect(whole.dryRun).toEqual({ created: 1495, updated: 2, unchanged: 0, rejected: 3 });
+
+    expect(await new ImportRunner(db, clock).apply(whole.job)).toBe('completed');
+    const uninterrupted = await reloaded(whole.job.id);
+    expect(uninterrupted).toMatchObject({ processedRows: 1500, ...whole.dryRun });
+
+    // The worker dies right after committing the first batch (lines 2-1001)...
+    const crash = new Error('killed after the first batch');
+    const dying = new ImportRunner(db, clock, (_job, batch) => {
+      if (batch === 1) throw crash;
+    });
+    await expect(dying.apply(split.job)).rejects.toBe(crash);
+    const stopped = await reloaded(split.job.id);
+    expect(stopped.processedRows).toBe(BATCH_ROWS);
+    // ...and another process resumes the job from what the database says.
+    expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+
+    const resumed = await reloaded(split.job.id);
+    expect(resumed).toMatchObject({ processedRows: 1500, ...whole.dryRun });
+    expect(await patientsOf(split.job.orgId)).toEqual(await patientsOf(whole.job.orgId));
+    const renamed = await db.prisma.patient.findFirstOrThrow({ where: { orgId: split.job.orgId, mrn: 'R-3' } });
+    expect(renamed.firstName).toBe('First3');
+    // Nothing is kept of a finished import's lines.
+    expect(await db.prisma.importMemory.count({ where: { jobId: { in: [whole.job.id, split.job.id] } } })).toBe(0);
+  });
+});
+
+describe(`an import racing another writer (${TEST_DB})`, () => {
+  it('counts a row rejected when someone gives its MRN to another patient after the batch was matched, and writes the rest', async () => {
+    const clock = new TestClock();
+    const { job, dryRun } = await analyzedJob(clock);
+    // The same database, with another writer creating MRN R-100 right after the apply's first match lookup.
+    let raced = false;
+    const racing: Database = {
+      ...db,
+      sql: {
+        query: async (text, params) => {
+          const rows = await db.sql.query(text, params);
+          if (!raced && text.includes('FROM "Patient"')) {
+            raced = true;
+            await db.prisma.patient.create({ data: { orgId: job.orgId, mrn: 'R-100', phone: '+14155559999', firstName: 'Someone' } });
+          }
+          return rows as never;
+        },
+      },
+    };
+    expect(await new ImportRunner(racing, clock).apply(job)).toBe('completed');
+    expect(raced).toBe(true);
+    expect(await reloaded(job.id)).toMatchObject({ processedRows: 1500, created: dryRun.created - 1, updated: dryRun.updated, rejected: dryRun.rejected + 1 });
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + dryRun.created);
+    expect((await db.prisma.patient.findFirstOrThrow({ where: { orgId: job.orgId, mrn: 'R-100' } })).firstName).toBe('Someone');
+  });
+});

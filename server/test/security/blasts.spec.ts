@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { trpcFetch, webCookie } from './http-helpers.js';
+
+/**
+ * Blasts: who may do what. Signed out: nothing. Preview and send: members of the team that owns
+ * the number (an org admin not on the team is FORBIDDEN). Reading a blast: members of its team.
+ * Another org: its teams, cohorts and blasts are NOT_FOUND, its patients never receive anything.
+ * An idempotency key is per person: someone else's key never returns their blast.
+ */
+
+let server: TestServer;
+let a: Awaited<ReturnType<typeof smsClinic>>;
+let b: Awaited<ReturnType<typeof smsClinic>>;
+let cohortA: string;
+let cohortB: string;
+let blastA: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  a = await smsClinic(server, '+14155550501', 'Blast Sec A');
+  b = await smsClinic(server, '+14155550502', 'Blast Sec B');
+  // Both patients (smsClinic's) match an empty filter; B's patient must never be reached from A.
+  cohortA = (await a.owner.api.cohorts.create.mutate({ name: 'Everyone A', filter: {} })).id;
+  cohortB = (await b.owner.api.cohorts.create.mutate({ name: 'Everyone B', filter: {} })).id;
+  blastA = (await a.member.api.blasts.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'Hello {{first_name}}', marketing: false, idempotencyKey: 'sec-key-a-0001' })).blast.id;
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Blast ids and recipients (a blast's status moves on by itself as its messages are delivered). */
+const blastRows = async () => [(await server.db.prisma.blast.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((r) => r.id), await server.db.prisma.blastRecipient.count()];
+const messageCount = () => server.db.prisma.message.count();
+
+describe('blasts: access', () => {
+  it('a signed-out caller can do nothing', async () => {
+    const anon = server.anon.blasts;
+    for (const call of [
+      () => anon.preview.query({ teamId: a.team.id, cohortIds: [cohortA], marketing: false }),
+      () => anon.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'x', marketing: false, idempotencyKey: 'anon-key-0001' }),
+      () => anon.list.query(),
+      () => anon.get.query({ blastId: blastA }),
+      () => anon.recipients.query({ blastId: blastA }),
+    ]) {
+      expect((await errorOf(call())).code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it("another org's cohort ids are NOT_FOUND for preview and send, alone or mixed with one's own; nothing is written", async () => {
+    const before = [await blastRows(), await messageCount()];
+    const api = a.member.api.blasts;
+    expect((await errorOf(api.preview.query({ teamId: a.team.id, cohortIds: [cohortB], marketing: false }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(api.preview.query({ teamId: a.team.id, cohortIds: [cohortA, cohortB], marketing: false }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(api.send.mutate({ teamId: a.team.id, cohortIds: [cohortA, cohortB], body: 'x', marketing: false, idempotencyKey: 'sec-key-a-0002' }))).code).toBe('NOT_FOUND');
+    // Another org's team (its number) is NOT_FOUND too.
+    expect((await errorOf(api.send.mutate({ teamId: b.team.id, cohortIds: [cohortA], body: 'x', marketing: false, idempotencyKey: 'sec-key-a-0003' }))).code).toBe('NOT_FOUND');
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it("another org's patients are never recipients, even with a filter that matches them", async () => {
+    const recipients = await server.db.prisma.blastRecipient.findMany({ where: { blastId: blastA } });
+    expect(recipients.map((r) => r.patientId)).toEqual([a.patient.id]);
+  });
+
+  it('an org admin who is not on the team cannot preview, send, or read the team\'s blasts', async () => {
+    const before = [await blastRows(), await messageCount()];
+    const api = a.admin.api.blasts;
+    expect((await errorOf(api.preview.query({ teamId: a.team.id, cohortIds: [cohortA], marketing: false }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(api.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'x', marketing: false, idempotencyKey: 'sec-key-a-0004' }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(api.get.query({ blastId: blastA }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(api.recipients.query({ blastId: blastA }))).code).toBe('FORBIDDEN');
+    expect(await api.list.query()).toEqual([]);
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it("another org's members get NOT_FOUND for a blast and never see it listed", async () => {
+    expect((await errorOf(b.owner.api.blasts.get.query({ blastId: blastA }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(b.member.api.blasts.recipients.query({ blastId: blastA }))).code).toBe('NOT_FOUND');
+    expect(await b.member.api.blasts.list.query()).toEqual([]);
+  });
+
+  it("someone else's idempotency key starts their own blast and never returns the other's", async () => {
+    const mine = await a.owner.api.blasts.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'From the owner', marketing: false, idempotencyKey: 'sec-key-a-0001' });
+    expect(mine.duplicate).toBe(false);
+    expect(mine.blast.id).not.toBe(blastA);
+    expect(mine.blast.body).toBe('From the owner');
+  });
+
+  it('a hostile web page cannot send a blast with a member\'s cookie', async () => {
+    const cookie = await webCookie(server, a.member.email);
+    const before = [await blastRows(), await messageCount()];
+    const forged = await trpcFetch(server, 'blasts.send', {
+      headers: { origin: 'https://evil.example', cookie, 'content-type': 'text/plain' },
+      body: JSON.stringify({ json: { teamId: a.team.id, cohortIds: [cohortA], body: 'Evil', marketing: false, idempotencyKey: 'evil-key-0001' } }),
+    });
+    expect(forged.status).toBe(403);
+    const read = await trpcFetch(server, 'blasts.recipients', { method: 'GET', headers: { origin: 'https://evil.example', cookie }, input: { blastId: blastA } });
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it('sending and viewing recipients are audited with the actor', async () => {
+    await a.member.api.blasts.recipients.query({ blastId: blastA });
+    const audit = await server.db.prisma.auditEvent.findMany({ where: { orgId: a.org.id, action: { startsWith: 'blast.' } } });
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['blast.sent', 'blast.recipients_viewed']));
+    expect(audit.every((e) => e.actorId)).toBe(true);
+  });
+});

@@ -1,0 +1,95 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSimulatorCredentials, createTwilioSimulator } from '../src/carriers/simulator/twilio-simulator.js';
+import { startAnotherInstance, startTestServer, TEST_DB, type TestServer, waitFor } from './harness.js';
+
+const RATE = 20; // messages per second of the number
+const COUNT = 60;
+
+/**
+ * A number's send rate holds across all instances together, measured where it counts: at the
+ * carrier, by when each message arrived there. One shared carrier (the simulator on the real
+ * clock) for every instance. Only an upper bound is asserted: a busy machine sends later, and
+ * a message that could not go on time is queued again for a later slot, never sent early.
+ */
+describe('send pacing per number', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    cleanups.length = 0;
+  });
+
+  async function carrier() {
+    const credentials = createSimulatorCredentials();
+    const simulator = createTwilioSimulator({ ...credentials, deliver: 'manual', log: () => {} });
+    const app = express();
+    app.use('/twilio', simulator.router);
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      simulator.stop();
+      server.close();
+    });
+    const twilio = { ...credentials, apiBase: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twilio` };
+    return { simulator, twilio };
+  }
+
+  async function queueMessages(server: TestServer, simulator: ReturnType<typeof createTwilioSimulator>) {
+    const db = server.db;
+    const e164 = '+14155552101';
+    const patientPhone = '+14155553101';
+    simulator.registerNumber({ phoneNumber: e164, sid: `PN${'2'.repeat(32)}` });
+    const org = await db.prisma.org.create({ data: { name: 'Paced Clinic', joinCode: 'PACED-1', plan: 'sms', smsEnabled: true } });
+    const team = await db.prisma.team.create({ data: { orgId: org.id, name: 'Front Desk' } });
+    const number = await db.prisma.phoneNumber.create({ data: { orgId: org.id, teamId: team.id, e164, carrierSid: `PN${'2'.repeat(32)}`, messagesPerSecond: RATE } });
+    const patient = await db.prisma.patient.create({ data: { orgId: org.id, firstName: 'Amina', phone: patientPhone, phoneLineType: 'mobile' } });
+    const conversation = await db.prisma.conversation.create({ data: { orgId: org.id, teamId: team.id, kind: 'sms', phoneNumberId: number.id, patientId: patient.id } });
+    const queue = (count: number, body: string) =>
+      db.prisma.message.createMany({
+        data: Array.from({ length: count }, (_, i) => ({
+          orgId: org.id, conversationId: conversation.id, direction: 'outbound', channel: 'sms', body: `${body} ${i}`,
+          status: 'queued', fromNumber: e164, toNumber: patientPhone, createdAt: new Date(Date.now() + i),
+        })),
+      });
+    // A process's first carrier calls are slow (connections, code run for the first time): they
+    // would reach the carrier late and bunch with the next ones, which says nothing about pacing.
+    await queue(4, 'Warm-up');
+    await waitFor(async () => (simulator.messages().filter((m) => m.body.startsWith('Warm-up')).length === 4 ? true : null), 4000);
+    await queue(COUNT, 'Reminder');
+  }
+
+  /** Every message at the carrier exactly once, and no one-second window with more than the rate + 5% (21). */
+  async function expectPaced(server: TestServer, simulator: ReturnType<typeof createTwilioSimulator>) {
+    await waitFor(async () => {
+      const [left] = await server.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Message" WHERE "carrierSid" IS NULL`);
+      return left!.n === 0 ? true : null;
+    }, 4000);
+    const sent = simulator.messages().filter((m) => m.direction === 'outbound-api' && m.body.startsWith('Reminder'));
+    expect(new Set(sent.map((m) => m.body)).size).toBe(COUNT);
+    expect(sent.length).toBe(COUNT);
+    const times = sent.map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
+    const busiest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(Math.floor(RATE * 1.05));
+  }
+
+  it(`one instance sends ${COUNT} messages from a ${RATE}/s number no faster than ${RATE}/s`, async () => {
+    const { simulator, twilio } = await carrier();
+    const server = await startTestServer({ twilio });
+    cleanups.push(() => server.stop());
+    await queueMessages(server, simulator);
+    await expectPaced(server, simulator);
+  }, 120_000);
+
+  it.runIf(TEST_DB === 'postgres')(`two instances on one database together send no faster than ${RATE}/s`, async () => {
+    const { simulator, twilio } = await carrier();
+    const first = await startTestServer({ twilio });
+    cleanups.push(() => first.stop());
+    const second = await startAnotherInstance(first, { twilio });
+    cleanups.push(() => second.stop());
+    await queueMessages(first, simulator);
+    // Which instance sends what varies from run to run (both book at most two seconds ahead).
+    await expectPaced(first, simulator);
+  }, 120_000);
+});

@@ -1,0 +1,44 @@
+import { addMessage, patchMessages } from '@caretext/shared';
+import type { RouterOutputs } from '../../lib/trpc';
+import type { InboxEvent } from './useInboxEvents';
+
+type OpenConversation = RouterOutputs['conversations']['get'];
+type ListedConversation = RouterOutputs['conversations']['list']['conversations'][number];
+
+/**
+ * The open thread with a live change applied: a new message added once, a status only forward,
+ * the unread count and opt-out as the server now has them.
+ */
+export function applyToThread(open: OpenConversation, event: InboxEvent): OpenConversation {
+  if (event.conversationId !== open.id) return open;
+  let next = open;
+  if (event.type === 'message.created') next = { ...next, messages: addMessage(next.messages, event.message) };
+  if (event.type === 'message.updated') {
+    const messages = patchMessages(next.messages, event.message);
+    if (messages !== next.messages) next = { ...next, messages };
+  }
+  const change = event.conversation;
+  if (change?.unreadCount !== undefined) next = { ...next, unreadCount: change.unreadCount };
+  if (change?.optOut !== undefined) next = { ...next, optOut: change.optOut };
+  return next;
+}
+
+/**
+ * Inbox rows with a live change applied (latest first). `moved` is true when the change moves a
+ * conversation these rows do not have to the top (a new one, or one on a later page): only then
+ * does the list read its first page again.
+ */
+export function applyToList(rows: ListedConversation[], event: InboxEvent): { rows: ListedConversation[]; moved: boolean } {
+  const change = event.conversation;
+  if (!change) return { rows, moved: false };
+  const i = rows.findIndex((c) => c.id === event.conversationId);
+  if (i < 0) return { rows, moved: change.lastMessageAt !== undefined };
+  const row = { ...rows[i]! };
+  if (change.lastMessageAt !== undefined) row.lastMessageAt = change.lastMessageAt;
+  if (change.lastMessagePreview !== undefined) row.lastMessagePreview = change.lastMessagePreview;
+  if (change.unreadCount !== undefined) row.unreadCount = change.unreadCount;
+  if (change.optOut !== undefined) row.optedOut = change.optOut !== null;
+  const next = rows.map((c, j) => (j === i ? row : c));
+  if (change.lastMessageAt !== undefined) next.sort((a, b) => new Date(b.lastMessageAt).getTime() - new Date(a.lastMessageAt).getTime());
+  return { rows: next, moved: false };
+}
