@@ -1,3 +1,4 @@
+import type { MessageAttachment } from '@caretext/shared';
 import { EventEmitter, on } from 'node:events';
 import { Injectable } from '@nestjs/common';
 
@@ -6,26 +7,124 @@ export type OrgEvent =
   | { type: 'teams.changed' }
   | { type: 'org.changed' }
   | { type: 'import.progress'; jobId: string; status: string; processedRows: number; totalRows: number }
-  /** A message was created or changed status in a team's conversation. */
-  | { type: 'message'; teamId: string; conversationId: string; messageId: string }
-  | { type: 'access.revoked'; userId: string };
+  | ConversationEvent
+  | { type: 'access.revoked'; userId: string }
+  | ResyncEvent;
 
 /**
- * In-process fan-out for live updates (tRPC subscriptions). With several server instances this
- * becomes PostgreSQL LISTEN/NOTIFY; the interface stays the same.
+ * Events may have been missed (the instance's LISTEN connection dropped and came back, or an
+ * event was too large to send): subscribers tell their clients to re-read what they show.
+ */
+export type ResyncEvent = { type: 'resync' };
+
+/** What /health says of the event channel: its kind, and whether events are arriving now. */
+export type EventChannelHealth = { kind: 'in-process' | 'postgres-notify'; ok: boolean };
+
+/**
+ * What changed in a team's conversation, carried whole so open screens patch what they show
+ * instead of re-reading the thread (a re-read loads 200 messages; only a person opening the
+ * thread reads it, and that read is audited). Team-scoped: only conversations.events passes
+ * these on, and only to members of `teamId`.
+ *
+ * Compact on purpose: across instances these go through PostgreSQL NOTIFY (about 8000 bytes a
+ * payload). A new message carries its body (at most 1600 characters, which fits); anything
+ * larger must go by reference (the id, re-read by the subscriber) rather than inline.
+ */
+export type ConversationEvent =
+  | { type: 'message.created'; teamId: string; conversationId: string; patientId: string | null; message: NewMessage; conversation: ConversationChange | null }
+  | { type: 'message.updated'; teamId: string; conversationId: string; patientId: string | null; message: MessageState; conversation: ConversationChange | null }
+  | { type: 'conversation.updated'; teamId: string; conversationId: string; patientId: string | null; conversation: ConversationChange };
+
+export const CONVERSATION_EVENTS: readonly ConversationEvent['type'][] = ['message.created', 'message.updated', 'conversation.updated'];
+
+export function isConversationEvent(event: OrgEvent): event is ConversationEvent {
+  return (CONVERSATION_EVENTS as readonly string[]).includes(event.type);
+}
+
+/**
+ * A message as it is now, without its content: what a later change (status, error, the
+ * patient's confirmation) can touch. Clients apply a status only forward (`statusRank`).
+ */
+export type MessageState = {
+  id: string;
+  direction: string;
+  status: string;
+  statusRank: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  requestsConfirmation: boolean;
+  confirmation: string | null;
+  answersMessageId: string | null;
+  sendAfter: Date | null;
+  createdAt: Date;
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  /** Recalled by its sender (secure messages): show "Message recalled", never the content. */
+  recalled?: boolean;
+  /** A secure message's files as they are now (on a recall of one file). */
+  attachments?: MessageAttachment[];
+};
+
+/** A message just written: its state plus what it says and who sent it (a user id; subscribers name them). */
+export type NewMessage = MessageState & { channel: string; body: string; mediaUrls: string[]; segments: number; senderId: string | null; attachments: MessageAttachment[]; recalled: boolean };
+
+/** What a change did to its conversation (the inbox row, the thread header); absent keys did not change. */
+export type ConversationChange = {
+  lastMessageAt?: Date;
+  lastMessagePreview?: string | null;
+  unreadCount?: number;
+  /** The patient's opt-out from this conversation's number (STOP, or the carrier said so), or null after START. */
+  optOut?: { keyword: string; at: Date } | null;
+};
+
+/**
+ * In-process fan-out for live updates (tRPC subscriptions): one instance's subscribers (PGlite,
+ * one process by construction). On PostgreSQL, PgNotifyEventBus (pg-notify-event-bus.ts) sends
+ * the same calls through LISTEN/NOTIFY so every instance's subscribers see them.
  */
 @Injectable()
 export class EventBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
+  get health(): EventChannelHealth {
+    return { kind: 'in-process', ok: true };
+  }
+
   publish(orgId: string, event: OrgEvent): void {
+    this.deliver(orgId, event);
+  }
+
+  /** Hands an event to this instance's subscribers of `orgId`. */
+  protected deliver(orgId: string, event: OrgEvent): void {
     this.emitter.emit(`org:${orgId}`, event);
   }
 
-  async *subscribe(orgId: string, signal?: AbortSignal): AsyncGenerator<OrgEvent> {
-    for await (const [event] of on(this.emitter, `org:${orgId}`, { signal })) {
-      yield event as OrgEvent;
-    }
+  /** Tells this instance's subscribers (of one organization, or all) that they may have missed events. */
+  protected resync(orgId: string | null): void {
+    const channels = orgId ? [`org:${orgId}`] : this.emitter.eventNames().filter((name): name is string => typeof name === 'string' && name.startsWith('org:'));
+    for (const channel of channels) this.emitter.emit(channel, { type: 'resync' } satisfies ResyncEvent);
+  }
+
+  async close(): Promise<void> {}
+
+  /**
+   * An organization's events from the moment of the call (not from the first `next()`): a
+   * caller that checks access before iterating misses nothing published meanwhile.
+   */
+  subscribe(orgId: string, signal?: AbortSignal): AsyncIterableIterator<OrgEvent> {
+    const events = on(this.emitter, `org:${orgId}`, { signal });
+    const stream: AsyncIterableIterator<OrgEvent> = {
+      [Symbol.asyncIterator]: () => stream,
+      next: async () => {
+        const next = await events.next();
+        return next.done ? { done: true, value: undefined } : { done: false, value: (next.value as [OrgEvent])[0] };
+      },
+      return: async () => {
+        await events.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return stream;
   }
 
   /**
@@ -33,6 +132,10 @@ export class EventBus {
    * of those sessions listen here so they close at once instead of at their next re-check.
    */
   publishSessionEnded(event: SessionEndedEvent): void {
+    this.deliverSessionEnded(event);
+  }
+
+  protected deliverSessionEnded(event: SessionEndedEvent): void {
     this.emitter.emit(`user:${event.userId}`, event);
   }
 
