@@ -224,7 +224,8 @@ export class BlastsService {
     const teamIds = await this.access.teamIdsFor(actor);
     await this.settle(actor.orgId);
     const rows = await this.db.prisma.blast.findMany({ where: { orgId: actor.orgId, teamId: { in: teamIds } }, orderBy: { createdAt: 'desc' }, take: 200 });
-    return rows.map(view);
+    const counts = await this.listCounts(rows.map((b) => b.id));
+    return rows.map((b) => ({ ...view(b), ...(counts.get(b.id) ?? { sent: 0, total: 0 }) }));
   }
 
   async get(actor: Actor, blastId: string) {
@@ -392,6 +393,16 @@ export class BlastsService {
     );
     if (result.queued) this.worker.wake();
     return result;
+  }
+
+  /** Sent / total per blast for the list, in one grouped statement. */
+  private async listCounts(blastIds: string[]) {
+    const rows = await this.db.prisma.$queryRaw<{ blastId: string; sent: number; total: number }[]>`
+      SELECT r."blastId", count(*) FILTER (WHERE m."status" IN ${SENT})::int AS "sent", count(*)::int AS "total"
+        FROM "BlastRecipient" r LEFT JOIN "Message" m ON m."id" = r."messageId"
+       WHERE r."blastId" = ANY(${blastIds}::text[])
+       GROUP BY 1`;
+    return new Map(rows.map((r) => [r.blastId, { sent: r.sent, total: r.total }]));
   }
 
   /** The blast's own number, while SMS is on for the org and the number is still the org's. */
