@@ -128,6 +128,11 @@ describe('Add Recipients', () => {
     expect(sentTo('+14155550309')).toEqual([]);
   });
 
+  it('the list shows sent / total per blast', async () => {
+    const list = await clinic.member.api.blasts.list.query();
+    expect(list.find((b) => b.id === blastId)).toMatchObject({ sent: 3, total: 7, status: 'completed' });
+  });
+
   it('an unknown patient id is NOT_FOUND and adds nobody', async () => {
     const before = await server.db.prisma.blastRecipient.count({ where: { blastId } });
     expect((await errorOf(clinic.member.api.blasts.addRecipients.mutate({ blastId, patientIds: [ids.ann!, 'no-such-patient'] }))).code).toBe('NOT_FOUND');
