@@ -64,6 +64,14 @@ describe('Comms → Blasts', () => {
     await body.click();
     await body.pressSequentially('Hi @fir');
     await page.getByTestId('token-option-first_name').waitFor();
+    if (shots) {
+      // The whole menu, as it opens on a bare @.
+      for (let i = 0; i < 3; i++) await body.press('Backspace');
+      await page.getByTestId('token-option-org_name').waitFor();
+      await page.screenshot({ path: `${shots}/blast-tokens.png` });
+      await body.pressSequentially('fir');
+    }
+    expect(await page.getByTestId('token-menu').getByRole('option').allTextContents()).toEqual(['First name Maria']);
     await body.press('Enter');
     await body.pressSequentially(', flu shots are in at @organ');
     await page.getByTestId('token-option-org_name').click();

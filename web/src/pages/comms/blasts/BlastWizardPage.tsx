@@ -1,4 +1,4 @@
-import { newIdempotencyKey, PHI_KIND_LABEL, type PhiFinding } from '@caretext/shared';
+import { newIdempotencyKey, PHI_KIND_LABEL, type PhiFinding, renderTemplate } from '@caretext/shared';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
@@ -7,7 +7,7 @@ import { useQuery } from '../../../lib/query';
 import { currentOrg } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
 import { refusalOf } from '../../inbox/composing';
-import { applyToken, BLAST_CHANNELS, renderedSummary, tokenMatches, tokenQuery } from './blast-compose';
+import { applyToken, BLAST_CHANNELS, renderedSummary, samplePatient, tokenMatches, tokenQuery } from './blast-compose';
 
 type Preview = RouterOutputs['blasts']['preview'];
 type Cohort = RouterOutputs['cohorts']['list'][number];
@@ -214,7 +214,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent 
             </select>
           </label>
         )}
-        <TokenTextarea value={draft.body} onChange={(v) => set('body', v)} disabled={sending} />
+        <TokenTextarea value={draft.body} onChange={(v) => set('body', v)} disabled={sending} orgName={orgName} />
         <p class="muted small" data-testid="blast-counter">
           {summary.line}
           {summary.cost && (
@@ -318,7 +318,7 @@ function SendPreview({ preview, marketing }: { preview: ReturnType<typeof useBla
 }
 
 /** The message box: typing @ offers the personalization tokens (arrows, Enter or Tab, Escape). */
-export function TokenTextarea({ value, onChange, disabled }: { value: string; onChange: (value: string) => void; disabled?: boolean }) {
+export function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; onChange: (value: string) => void; disabled?: boolean; orgName: string }) {
   const ref = useRef<HTMLTextAreaElement>(null);
   const [menu, setMenu] = useState<{ start: number; cursor: number; query: string } | null>(null);
   const [active, setActive] = useState(0);
@@ -391,7 +391,7 @@ export function TokenTextarea({ value, onChange, disabled }: { value: string; on
               }}
               data-testid={`token-option-${t.key}`}
             >
-              <span>{t.label}</span> <span class="muted small">{t.example}</span>
+              <span>{t.label}</span> <span class="muted small">{renderTemplate(t.token, samplePatient(orgName))}</span>
             </li>
           ))}
         </ul>
