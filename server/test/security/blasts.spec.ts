@@ -121,7 +121,9 @@ describe('blasts: Retry Failed and Add Recipients', () => {
     expect([await blastRows(), await messageCount()]).toEqual(before);
   });
 
-  it('an org admin who is not on the blast\'s team is FORBIDDEN', async () => {
+  it('a member of another team of the org (an admin, too) is FORBIDDEN', async () => {
+    const other = await a.owner.api.teams.create.mutate({ name: 'Back Office' });
+    await a.owner.api.teams.addMember.mutate({ teamId: other.id, userId: (await a.admin.api.auth.me.query())!.user.id });
     const before = [await blastRows(), await messageCount()];
     expect((await errorOf(a.admin.api.blasts.retryFailed.mutate({ blastId: blastA }))).code).toBe('FORBIDDEN');
     expect((await errorOf(a.admin.api.blasts.addRecipients.mutate({ blastId: blastA, patientIds: [a.patient.id] }))).code).toBe('FORBIDDEN');
