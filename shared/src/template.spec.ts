@@ -101,6 +101,11 @@ describe('TEMPLATE_TOKENS', () => {
       '{{birthday}}', '{{phone}}', '{{email}}', '{{patient_id}}', '{{org_name}}',
     ]);
     expect(TEMPLATE_TOKENS[0]).toMatchObject({ key: 'first_name', label: 'First name' });
+    // The labels of the help page's "What you insert" column (the blast composer's @ menu shows them).
+    expect(TEMPLATE_TOKENS.map((t) => t.label)).toEqual([
+      'First name', 'Last name', 'Full name', 'Preferred name', 'Date of birth',
+      'Birthday', 'Phone number', 'Email', 'Patient ID', 'Organization name',
+    ]);
     for (const t of TEMPLATE_TOKENS) expect(t.example.length).toBeGreaterThan(0);
   });
 

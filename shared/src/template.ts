@@ -32,7 +32,7 @@ export const TEMPLATE_TOKENS: readonly TemplateToken[] = [
   t('preferred_name', 'Preferred name', 'Mia'),
   t('dob', 'Date of birth', 'January 15, 1990'),
   t('birthday', 'Birthday', 'January 15'),
-  t('phone', 'Phone', '(415) 555-2671'),
+  t('phone', 'Phone number', '(415) 555-2671'),
   t('email', 'Email', 'maria@example.com'),
   t('patient_id', 'Patient ID', 'pt_8f3k2'),
   t('org_name', 'Organization name', 'Sunrise Family Clinic'),

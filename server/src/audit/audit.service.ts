@@ -63,6 +63,8 @@ export const AUDIT_ACTIONS = {
   'cohort.previewed': 'Cohort patients previewed',
   'blast.sent': 'SMS blast sent',
   'blast.recipients_viewed': 'Blast recipients viewed',
+  'blast.retried': 'Blast failed messages retried',
+  'blast.recipients_added': 'Blast recipients added',
   'ehr_adapter.changed': 'EHR adapter changed',
   'ehr_origin.changed': 'Approved EHR origins changed',
 } as const;

@@ -27,6 +27,19 @@ export function blastAudience(a: Audience): Prisma.Sql {
     a.filters.map((f) => cohortPatients(a.orgId, f, a.at)),
     ' UNION ',
   );
+  return withSkipReasons(a, union);
+}
+
+/**
+ * The same statement for patients picked by hand (Add Recipients): the ids that are this org's
+ * patients, each once, with the very skip rules of a cohort audience.
+ */
+export function patientsAudience(a: Omit<Audience, 'filters' | 'at'>, patientIds: string[]): Prisma.Sql {
+  return withSkipReasons(a, Prisma.sql`SELECT DISTINCT unnest(${patientIds}::text[]) AS "patientId"`);
+}
+
+/** `source` selects "patientId" (any org's ids: the join keeps this org's only). */
+export function withSkipReasons(a: Pick<Audience, 'orgId' | 'phoneNumberId' | 'marketing'>, source: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     SELECT p."id" AS "patientId",
            CASE
@@ -37,6 +50,6 @@ export function blastAudience(a: Audience): Prisma.Sql {
              WHEN p."phoneLineType" = 'landline' THEN 'landline'
              WHEN ${a.marketing}::boolean AND NOT p."smsMarketingOptIn" THEN 'not_opted_in'
            END AS "skipReason"
-      FROM (${union}) AS audience
+      FROM (${source}) AS audience
       JOIN "Patient" p ON p."id" = audience."patientId" AND p."orgId" = ${a.orgId}`;
 }

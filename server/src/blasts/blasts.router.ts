@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { orgProcedure, router, teamProcedure } from '../trpc/trpc.js';
-import { type BlastsService, MAX_COHORTS, RECIPIENT_FILTERS, RECIPIENTS_PAGE_MAX } from './blasts.service.js';
+import { type BlastsService, MAX_ADDED_RECIPIENTS, MAX_COHORTS, RECIPIENT_FILTERS, RECIPIENTS_PAGE_MAX } from './blasts.service.js';
 import { MAX_BODY } from '../messages/messaging.service.js';
 
 const id = z.string().min(1).max(64);
@@ -18,5 +18,9 @@ export function blastsRouter(blasts: BlastsService) {
     recipients: orgProcedure
       .input(z.object({ blastId: id, status: z.enum(RECIPIENT_FILTERS).optional(), limit: z.number().int().min(1).max(RECIPIENTS_PAGE_MAX).default(100), offset: z.number().int().min(0).max(10_000_000).default(0) }))
       .query(({ ctx, input }) => blasts.recipients(ctx.actor, input)),
+    retryFailed: orgProcedure.input(z.object({ blastId: id })).mutation(({ ctx, input }) => blasts.retryFailed(ctx.actor, ctx.org, input.blastId)),
+    addRecipients: orgProcedure
+      .input(z.object({ blastId: id, patientIds: z.array(id).min(1).max(MAX_ADDED_RECIPIENTS) }))
+      .mutation(({ ctx, input }) => blasts.addRecipients(ctx.actor, ctx.org, input)),
   });
 }

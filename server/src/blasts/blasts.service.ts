@@ -11,10 +11,12 @@ import { MAX_BODY } from '../messages/messaging.service.js';
 import { refuse } from '../messages/send-blocked.js';
 import { SendWorker } from '../messages/send-worker.js';
 import { SmsEligibility } from '../messages/sms-eligibility.js';
-import { type Audience, blastAudience, type SkipReason } from './blast-audience.js';
+import { type Audience, blastAudience, patientsAudience, type SkipReason, withSkipReasons } from './blast-audience.js';
 
 export const MAX_COHORTS = 20;
 export const RECIPIENTS_PAGE_MAX = 500;
+/** Patients one Add Recipients may pick. */
+export const MAX_ADDED_RECIPIENTS = 500;
 /** The recipient table's filters, one per stat card (and queued: not sent yet). */
 export const RECIPIENT_FILTERS = ['sent', 'skipped', 'opted_out', 'blocked', 'replied', 'failed', 'queued'] as const;
 export type RecipientFilter = (typeof RECIPIENT_FILTERS)[number];
@@ -28,6 +30,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const IN_FLIGHT = Prisma.sql`('queued', 'sending')`;
 const SENT = Prisma.sql`('sent', 'delivered')`;
 const FAILED = Prisma.sql`('failed', 'undelivered', 'canceled')`;
+/** What Retry Failed sends again: the carrier refused or could not deliver it (not a canceled one). */
+const RETRYABLE = Prisma.sql`('failed', 'undelivered')`;
 
 /**
  * SMS blasts: the union of cohorts, skipped or pending per patient by one set-based statement
@@ -220,7 +224,8 @@ export class BlastsService {
     const teamIds = await this.access.teamIdsFor(actor);
     await this.settle(actor.orgId);
     const rows = await this.db.prisma.blast.findMany({ where: { orgId: actor.orgId, teamId: { in: teamIds } }, orderBy: { createdAt: 'desc' }, take: 200 });
-    return rows.map(view);
+    const counts = await this.listCounts(rows.map((b) => b.id));
+    return rows.map((b) => ({ ...view(b), ...(counts.get(b.id) ?? { sent: 0, total: 0 }) }));
   }
 
   async get(actor: Actor, blastId: string) {
@@ -280,6 +285,156 @@ export class BlastsService {
     if (!blast) throw new TRPCError({ code: 'NOT_FOUND', message: 'Blast not found.' });
     await this.access.requireTeamMember(actor, blast.teamId);
     return blast;
+  }
+
+  // ---- after the send: Retry Failed, Add Recipients --------------------------------------------
+
+  /**
+   * Retry Failed: each recipient whose latest message failed or went undelivered gets a new
+   * message (never one that was sent or delivered), if the skip rules still let them receive it
+   * (a STOP since, a landline found by the carrier: not retried). One UPDATE claims them: it
+   * moves each claimed recipient to a new message id, so a concurrent or repeated call finds no
+   * failed message behind them any more (the row lock makes it wait, then skip). The message key
+   * carries the recipient's retry count, so the Message unique key refuses a second copy too.
+   */
+  async retryFailed(actor: Actor, org: Org, blastId: string) {
+    const blast = await this.find(actor, blastId);
+    const number = await this.numberOf(org, blast);
+    const now = this.clock.now();
+    const eligible = withSkipReasons(
+      { orgId: actor.orgId, phoneNumberId: number.id, marketing: blast.marketing },
+      Prisma.sql`SELECT "patientId" FROM "BlastRecipient" WHERE "blastId" = ${blast.id}`,
+    );
+    const result = await this.db.prisma.$transaction(
+      async (tx) => {
+        const claimed = await tx.$queryRaw<(PendingRow & { retries: number })[]>`
+          UPDATE "BlastRecipient" r SET "messageId" = gen_random_uuid()::text, "retries" = r."retries" + 1
+            FROM "Message" m, "Patient" p, (${eligible}) e
+           WHERE r."blastId" = ${blast.id} AND r."status" = 'pending'
+             AND m."id" = r."messageId" AND m."status" IN ${RETRYABLE}
+             AND p."id" = r."patientId" AND e."patientId" = r."patientId" AND e."skipReason" IS NULL
+          RETURNING r."messageId", r."retries", p."id", p."firstName", p."lastName", p."preferredName", p."dob", p."phone", p."email", p."timeZone"`;
+        const [left] = await tx.$queryRaw<{ count: number }[]>`
+          SELECT count(*)::int AS count FROM "BlastRecipient" r JOIN "Message" m ON m."id" = r."messageId"
+           WHERE r."blastId" = ${blast.id} AND m."status" IN ${RETRYABLE}`;
+        if (claimed.length) {
+          await this.enqueue(tx, blast, number, org, now, claimed, (row) => `blast:${blast.id}:retry:${row.retries}`);
+          await tx.blast.update({ where: { id: blast.id }, data: { status: 'sending', completedAt: null } });
+        }
+        await this.audit.record(
+          actor,
+          {
+            action: 'blast.retried',
+            summary: `Retried the failed messages of the blast "${blast.name}": ${claimed.length} queued again`,
+            targetType: 'blast',
+            targetId: blast.id,
+            data: { retried: claimed.length, notRetried: left!.count },
+          },
+          tx,
+        );
+        return { retried: claimed.length, notRetried: left!.count };
+      },
+      { timeout: 300_000, maxWait: 30_000 },
+    );
+    if (result.retried) this.worker.wake();
+    return result;
+  }
+
+  /**
+   * Add Recipients: hand-picked patients of this org join the blast with the blast's body,
+   * number and marketing setting, through the same skip rules as the cohorts were. Patients
+   * already in the blast are left as they are and reported (the recipient key is unique per
+   * blast and patient, so a double click adds each once).
+   */
+  async addRecipients(actor: Actor, org: Org, input: { blastId: string; patientIds: string[] }) {
+    const blast = await this.find(actor, input.blastId);
+    const number = await this.numberOf(org, blast);
+    const ids = [...new Set(input.patientIds)];
+    const known = await this.db.prisma.patient.count({ where: { orgId: actor.orgId, id: { in: ids } } });
+    if (known !== ids.length) throw new TRPCError({ code: 'NOT_FOUND', message: 'Patient not found.' });
+    const now = this.clock.now();
+    const audience = patientsAudience({ orgId: actor.orgId, phoneNumberId: number.id, marketing: blast.marketing }, ids);
+    const result = await this.db.prisma.$transaction(
+      async (tx) => {
+        const added = await tx.$queryRaw<{ patientId: string; skipReason: SkipReason | null }[]>`
+          INSERT INTO "BlastRecipient" ("id", "blastId", "patientId", "status", "skipReason", "messageId", "createdAt")
+          SELECT gen_random_uuid()::text, ${blast.id}, a."patientId", CASE WHEN a."skipReason" IS NULL THEN 'pending' ELSE 'skipped' END, a."skipReason",
+                 CASE WHEN a."skipReason" IS NULL THEN gen_random_uuid()::text END, ${now}
+            FROM (${audience}) a
+          ON CONFLICT ("blastId", "patientId") DO NOTHING
+          RETURNING "patientId", "skipReason"`;
+        const queuedIds = added.filter((r) => r.skipReason === null).map((r) => r.patientId);
+        const pending = await tx.$queryRaw<PendingRow[]>`
+          SELECT r."messageId", p."id", p."firstName", p."lastName", p."preferredName", p."dob", p."phone", p."email", p."timeZone"
+            FROM "BlastRecipient" r JOIN "Patient" p ON p."id" = r."patientId"
+           WHERE r."blastId" = ${blast.id} AND r."patientId" = ANY(${queuedIds}::text[])`;
+        if (pending.length) {
+          await this.enqueue(tx, blast, number, org, now, pending, () => `blast:${blast.id}`);
+          await tx.blast.update({ where: { id: blast.id }, data: { status: 'sending', completedAt: null } });
+        }
+        const addedIds = new Set(added.map((r) => r.patientId));
+        const skipped: Partial<Record<SkipReason, number>> = {};
+        for (const r of added) if (r.skipReason) skipped[r.skipReason] = (skipped[r.skipReason] ?? 0) + 1;
+        const out = { added: added.length, queued: pending.length, skipped, alreadyIncluded: ids.filter((id) => !addedIds.has(id)) };
+        await this.audit.record(
+          actor,
+          {
+            action: 'blast.recipients_added',
+            summary: `Added ${added.length} recipient(s) to the blast "${blast.name}": ${pending.length} queued`,
+            targetType: 'blast',
+            targetId: blast.id,
+            data: { added: added.length, queued: pending.length, skipped, alreadyIncluded: out.alreadyIncluded.length },
+          },
+          tx,
+        );
+        return out;
+      },
+      { timeout: 300_000, maxWait: 30_000 },
+    );
+    if (result.queued) this.worker.wake();
+    return result;
+  }
+
+  /** Sent / total per blast for the list, in one grouped statement. */
+  private async listCounts(blastIds: string[]) {
+    const rows = await this.db.prisma.$queryRaw<{ blastId: string; sent: number; total: number }[]>`
+      SELECT r."blastId", count(*) FILTER (WHERE m."status" IN ${SENT})::int AS "sent", count(*)::int AS "total"
+        FROM "BlastRecipient" r LEFT JOIN "Message" m ON m."id" = r."messageId"
+       WHERE r."blastId" = ANY(${blastIds}::text[])
+       GROUP BY 1`;
+    return new Map(rows.map((r) => [r.blastId, { sent: r.sent, total: r.total }]));
+  }
+
+  /** The blast's own number, while SMS is on for the org and the number is still the org's. */
+  private async numberOf(org: Org, blast: Blast) {
+    const orgBlocker = this.eligibility.orgBlocker(org);
+    if (orgBlocker) throw refuse(orgBlocker.reason, orgBlocker.message);
+    const number = await this.db.prisma.phoneNumber.findFirst({ where: { id: blast.phoneNumberId, orgId: blast.orgId, status: 'active' } });
+    if (!number) throw refuse('number_released', 'The number this blast was sent from is no longer active, so nothing more can be sent from it. Duplicate the blast to send from another number.');
+    return number;
+  }
+
+  /**
+   * Queued messages for recipients whose message ids are already on their rows, in each
+   * patient's conversation with the number (created when missing), as the send does; sent in
+   * the name of the blast's creator, each with `key(row)` as its idempotency key.
+   */
+  private async enqueue<R extends PendingRow>(tx: Prisma.TransactionClient, blast: Blast, number: { id: string; e164: string }, org: Org, now: Date, rows: R[], key: (row: R) => string) {
+    const m = this.messagesFor(rows, blast.body, org, now);
+    const keys = rows.map(key);
+    await tx.$executeRaw`
+      INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
+      SELECT gen_random_uuid()::text, ${blast.orgId}, ${blast.teamId}, 'sms', ${number.id}, u.pid, ${now}, left(u.body, 140), ${now}
+        FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
+      ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"`;
+    await tx.$executeRaw`
+      INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "status", "statusRank", "fromNumber", "toNumber",
+                             "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
+      SELECT u.id, ${blast.orgId}, c."id", 'outbound', 'sms', u.body, 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
+             ${blast.createdById}, u.key, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
+        FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
+             AS u(id, pid, body, phone, segments, encoding, after, key)
+        JOIN "Conversation" c ON c."phoneNumberId" = ${number.id} AND c."patientId" = u.pid AND c."kind" = 'sms'`;
   }
 }
 

@@ -107,3 +107,40 @@ describe('blasts: access', () => {
     expect(audit.every((e) => e.actorId)).toBe(true);
   });
 });
+
+describe('blasts: Retry Failed and Add Recipients', () => {
+  it('a signed-out caller can do neither', async () => {
+    expect((await errorOf(server.anon.blasts.retryFailed.mutate({ blastId: blastA }))).code).toBe('UNAUTHORIZED');
+    expect((await errorOf(server.anon.blasts.addRecipients.mutate({ blastId: blastA, patientIds: [a.patient.id] }))).code).toBe('UNAUTHORIZED');
+  });
+
+  it("another org's members get NOT_FOUND and change nothing", async () => {
+    const before = [await blastRows(), await messageCount()];
+    expect((await errorOf(b.owner.api.blasts.retryFailed.mutate({ blastId: blastA }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(b.owner.api.blasts.addRecipients.mutate({ blastId: blastA, patientIds: [b.patient.id] }))).code).toBe('NOT_FOUND');
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it('a member of another team of the org (an admin, too) is FORBIDDEN', async () => {
+    const other = await a.owner.api.teams.create.mutate({ name: 'Back Office' });
+    await a.owner.api.teams.addMember.mutate({ teamId: other.id, userId: (await a.admin.api.auth.me.query())!.user.id });
+    const before = [await blastRows(), await messageCount()];
+    expect((await errorOf(a.admin.api.blasts.retryFailed.mutate({ blastId: blastA }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(a.admin.api.blasts.addRecipients.mutate({ blastId: blastA, patientIds: [a.patient.id] }))).code).toBe('FORBIDDEN');
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it("a member of the team cannot add another org's patient to their blast: NOT_FOUND, nobody added", async () => {
+    const before = [await blastRows(), await messageCount()];
+    expect((await errorOf(a.member.api.blasts.addRecipients.mutate({ blastId: blastA, patientIds: [b.patient.id] }))).code).toBe('NOT_FOUND');
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it('a plain member of the team may retry and add; both are audited with the actor', async () => {
+    expect(await a.member.api.blasts.retryFailed.mutate({ blastId: blastA })).toEqual({ retried: 0, notRetried: 0 });
+    expect(await a.member.api.blasts.addRecipients.mutate({ blastId: blastA, patientIds: [a.patient.id] })).toMatchObject({ added: 0, alreadyIncluded: [a.patient.id] });
+    const audit = await server.db.prisma.auditEvent.findMany({ where: { orgId: a.org.id, action: { in: ['blast.retried', 'blast.recipients_added'] } } });
+    expect(audit.map((e) => e.action).sort()).toEqual(['blast.recipients_added', 'blast.retried']);
+    expect(audit.every((e) => e.actorId)).toBe(true);
+  });
+});

@@ -5,8 +5,11 @@ import { Redirect, RequireOrg } from '../../routing';
 import { AppShell } from '../shell/AppShell';
 import { CohortEditorPage } from './cohorts/CohortEditorPage';
 import { CohortsListPage } from './cohorts/CohortsListPage';
+import { BlastDetailPage } from './blasts/BlastDetailPage';
+import { BlastsListPage } from './blasts/BlastsListPage';
+import { BlastWizardPage } from './blasts/BlastWizardPage';
 
-/** /comms/*: audiences and bulk sends. Cohorts today; Blasts join this shell as a second tab. */
+/** /comms/*: audiences (Cohorts) and bulk sends (Blasts). */
 export function CommsPage() {
   return (
     <RequireOrg>
@@ -24,6 +27,9 @@ export function CommsPage() {
               <Route path="/cohorts" component={CohortsListPage} />
               <Route path="/cohorts/new" component={CohortEditorPage} />
               <Route path="/cohorts/:cohortId" component={CohortEditorPage} />
+              <Route path="/blasts" component={BlastsListPage} />
+              <Route path="/blasts/new" component={BlastWizardPage} />
+              <Route path="/blasts/:blastId" component={BlastDetailPage} />
               <Route default component={ToCohorts} />
             </Router>
           </div>
@@ -33,7 +39,10 @@ export function CommsPage() {
   );
 }
 
-const TABS: SectionTab[] = [{ href: '/comms/cohorts', label: 'Cohorts', testId: 'tab-cohorts' }];
+const TABS: SectionTab[] = [
+  { href: '/comms/cohorts', label: 'Cohorts', testId: 'tab-cohorts' },
+  { href: '/comms/blasts', label: 'Blasts', testId: 'tab-blasts' },
+];
 
 /** /comms and anything unknown under it. */
 export function ToCohorts() {

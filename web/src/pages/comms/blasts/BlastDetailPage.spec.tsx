@@ -1,0 +1,77 @@
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
+import { LocationProvider, Route, Router } from 'preact-iso';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { trpc } from '../../../lib/trpc';
+import { BLAST_POLL_MS, BlastDetailPage } from './BlastDetailPage';
+
+vi.mock('../../../lib/trpc', () => ({
+  trpc: {
+    blasts: {
+      get: { query: vi.fn() },
+      recipients: { query: vi.fn() },
+      retryFailed: { mutate: vi.fn() },
+    },
+  },
+}));
+
+const stats = (over: Partial<Record<string, number>> = {}) => ({ total: 10, sent: 0, skipped: 1, optedOut: 1, blocked: 0, replied: 0, failed: 0, queued: 9, ...over });
+const blast = (status: string, s = stats()) => ({ id: 'b1', teamId: 't1', phoneNumberId: 'n1', name: 'Flu', body: 'Hi {{first_name}}', cohortIds: ['c1'], marketing: false, status, createdById: 'u1', createdAt: new Date(), sentAt: new Date(), completedAt: null, stats: s });
+const ann = { id: 'r1', patientId: 'p1', firstName: 'Ann', lastName: 'Avery', phone: '+14155550141', skipReason: null, messageId: 'm1', messageStatus: 'undelivered', errorCode: '30003', errorMessage: 'Unreachable', sentAt: new Date(), deliveredAt: null, failedAt: new Date(), status: 'failed', repliedAt: null };
+
+function renderAt() {
+  history.replaceState(null, '', '/b1');
+  render(
+    <LocationProvider>
+      <Router>
+        <Route path="/:blastId" component={BlastDetailPage} />
+        <Route default component={() => <p>Elsewhere</p>} />
+      </Router>
+    </LocationProvider>,
+  );
+}
+const tick = (ms: number) =>
+  act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+
+beforeEach(() => {
+  vi.useFakeTimers({ shouldAdvanceTime: true });
+  vi.clearAllMocks();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+describe('Blast detail', () => {
+  it('reads a sending blast again every few seconds and stops once it is completed', async () => {
+    const done = stats({ sent: 5, failed: 4, queued: 0 });
+    vi.mocked(trpc.blasts.get.query).mockResolvedValueOnce(blast('sending') as never).mockResolvedValue(blast('completed', done) as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValueOnce({ recipients: [], stats: stats() } as never).mockResolvedValue({ recipients: [ann], stats: done } as never);
+    renderAt();
+    await waitFor(() => expect(screen.getByTestId('blast-detail-status').textContent).toBe('Sending'));
+    expect(screen.queryByTestId('blast-low-delivery')).toBeNull();
+    await tick(BLAST_POLL_MS);
+    await waitFor(() => expect(screen.getByTestId('blast-detail-status').textContent).toBe('Completed'));
+    expect(screen.getByTestId('stat-sent').textContent).toBe('Sent5');
+    // 5 of the 9 it tried to send: the low delivery banner, with the rate.
+    expect(screen.getByTestId('blast-low-delivery').textContent).toContain('Only 55.5% of messages were sent successfully (5 of 9)');
+    const calls = vi.mocked(trpc.blasts.get.query).mock.calls.length;
+    await tick(BLAST_POLL_MS * 3);
+    expect(vi.mocked(trpc.blasts.get.query).mock.calls.length).toBe(calls);
+  });
+
+  it('a stat card filters the recipient table; Retry Failed is offered when something failed', async () => {
+    const s = stats({ sent: 5, failed: 4, queued: 0 });
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue(blast('completed', s) as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValue({ recipients: [ann], stats: s } as never);
+    renderAt();
+    await screen.findByTestId('recipients-table');
+    fireEvent.click(screen.getByTestId('stat-failed'));
+    await waitFor(() => expect(vi.mocked(trpc.blasts.recipients.query).mock.calls.at(-1)![0]).toMatchObject({ blastId: 'b1', status: 'failed', offset: 0 }));
+    expect(screen.getByTestId('recipient-status').textContent).toBe('Failed (undelivered)');
+    expect((screen.getByTestId('blast-retry') as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.click(screen.getByTestId('stat-total'));
+    await waitFor(() => expect(vi.mocked(trpc.blasts.recipients.query).mock.calls.at(-1)![0]).toMatchObject({ status: undefined }));
+  });
+});

@@ -1,0 +1,401 @@
+import { newIdempotencyKey, PHI_KIND_LABEL, type PhiFinding, renderTemplate } from '@caretext/shared';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { EmptyState, ErrorState, Loading } from '../../../components/states';
+import { errorMessage } from '../../../lib/errors';
+import { useQuery } from '../../../lib/query';
+import { currentOrg } from '../../../lib/session';
+import { type RouterOutputs, trpc } from '../../../lib/trpc';
+import { refusalOf } from '../../inbox/composing';
+import { applyToken, BLAST_CHANNELS, renderedSummary, samplePatient, tokenMatches, tokenQuery } from './blast-compose';
+
+type Preview = RouterOutputs['blasts']['preview'];
+type Cohort = RouterOutputs['cohorts']['list'][number];
+type Template = RouterOutputs['templates']['list'][number];
+export type BlastDraft = { name: string; teamId: string; cohortIds: string[]; body: string; marketing: boolean };
+
+export const PREVIEW_DEBOUNCE_MS = 300;
+
+/** /comms/blasts/new (?from=<blastId>: Duplicate, pre-filled from that blast). */
+export function BlastWizardPage() {
+  const { query } = useLocation();
+  const from = query.from;
+  const numbers = useQuery(() => trpc.numbers.list.query(), []);
+  const cohorts = useQuery(() => trpc.cohorts.list.query(), []);
+  const original = useQuery(() => (from ? trpc.blasts.get.query({ blastId: from }) : Promise.resolve(null)), [from]);
+  if (numbers.loading || cohorts.loading || original.loading) return <Loading />;
+  const failed = numbers.error ?? cohorts.error ?? original.error;
+  if (failed || !numbers.data || !cohorts.data) return <ErrorState message={failed ?? ''} onRetry={() => void Promise.all([numbers.reload(), cohorts.reload(), original.reload()])} />;
+  // The team of each number I am on; a blast goes out from its team's number.
+  const teams = [...new Map(numbers.data.filter((n) => n.isMine).map((n) => [n.team.id, { id: n.team.id, name: n.team.name, number: n.display, numberId: n.id }])).values()];
+  const o = original.data;
+  const initial: BlastDraft = o
+    ? { name: `Copy of ${o.name}`.slice(0, 200), teamId: teams.find((t) => t.numberId === o.phoneNumberId)?.id ?? teams.find((t) => t.id === o.teamId)?.id ?? teams[0]?.id ?? '', cohortIds: o.cohortIds.filter((id) => cohorts.data!.some((c) => c.id === id)), body: o.body, marketing: o.marketing }
+    : { name: '', teamId: teams[0]?.id ?? '', cohortIds: [], body: '', marketing: false };
+  return <BlastWizard key={from ?? 'new'} teams={teams} cohorts={cohorts.data} initial={initial} />;
+}
+
+type TeamOption = { id: string; name: string; number: string };
+
+export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; cohorts: Cohort[]; initial: BlastDraft }) {
+  const { route } = useLocation();
+  const org = currentOrg.value;
+  const [step, setStep] = useState<'audience' | 'compose'>('audience');
+  const [draft, setDraft] = useState<BlastDraft>(initial);
+  const [channel, setChannel] = useState<'sms' | 'email'>('sms');
+  const [audienceError, setAudienceError] = useState<string | null>(null);
+  const set = <K extends keyof BlastDraft>(key: K, value: BlastDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+
+  if (teams.length === 0) {
+    return (
+      <EmptyState title="No number to send from" testId="blast-no-number">
+        Blasts go out from a team's phone number. An admin can add you to a team with a number under Directory → Phone numbers.
+      </EmptyState>
+    );
+  }
+  if (cohorts.length === 0) {
+    return (
+      <EmptyState title="No cohorts yet" testId="blast-no-cohorts">
+        A blast is sent to one or more cohorts. <a href="/comms/cohorts/new">Create a cohort</a> first (admins).
+      </EmptyState>
+    );
+  }
+
+  function next(e: Event) {
+    e.preventDefault();
+    if (!draft.teamId) return setAudienceError('Choose the number to send from.');
+    if (draft.cohortIds.length === 0) return setAudienceError('Select at least one cohort.');
+    setAudienceError(null);
+    setStep('compose');
+  }
+
+  if (step === 'audience') {
+    return (
+      <form class="card section stack blast-wizard" onSubmit={next} noValidate data-testid="blast-wizard-audience">
+        <div class="section-head">
+          <div>
+            <h2>New Blast</h2>
+            <p class="muted">Step 1 of 2: who gets it, and from which number.</p>
+          </div>
+        </div>
+        <label class="field">
+          <span class="field-label">Name</span>
+          <input type="text" value={draft.name} maxLength={200} placeholder="Leave blank to auto-generate one" onInput={(e) => set('name', e.currentTarget.value)} data-testid="blast-name" />
+        </label>
+        <label class="field">
+          <span class="field-label">Send from</span>
+          <select value={draft.teamId} onChange={(e) => set('teamId', e.currentTarget.value)} data-testid="blast-team">
+            {teams.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name} · {t.number}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset class="field blast-cohorts" data-testid="blast-cohorts">
+          <legend class="field-label">Cohorts</legend>
+          <p class="field-hint">A patient in several cohorts gets the message once.</p>
+          {cohorts.map((c) => (
+            <label key={c.id} class="check">
+              <input
+                type="checkbox"
+                checked={draft.cohortIds.includes(c.id)}
+                onChange={(e) => set('cohortIds', e.currentTarget.checked ? [...draft.cohortIds, c.id] : draft.cohortIds.filter((id) => id !== c.id))}
+                data-testid="blast-cohort"
+                data-name={c.name}
+              />
+              <span>
+                {c.name} <span class="muted small">({c.patientCount.toLocaleString()} patients)</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <fieldset class="field" data-testid="blast-channel">
+          <legend class="field-label">Channel</legend>
+          <div class="button-row">
+            {BLAST_CHANNELS.map((c) => (
+              <label key={c.id} class={`check${c.available ? '' : ' muted'}`}>
+                <input type="radio" name="channel" checked={channel === c.id} disabled={!c.available} onChange={() => setChannel(c.id)} data-testid={`blast-channel-${c.id}`} />
+                <span>
+                  {c.label}
+                  {c.note && <span class="badge badge-soft">{c.note}</span>}
+                </span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        {audienceError && (
+          <p class="field-error" role="alert" data-testid="blast-audience-error">
+            {audienceError}
+          </p>
+        )}
+        <div class="button-row">
+          <a href="/comms/blasts" class="btn btn-secondary">
+            Cancel
+          </a>
+          <button type="submit" class="btn btn-primary" data-testid="blast-next">
+            Next: Compose
+          </button>
+        </div>
+      </form>
+    );
+  }
+
+  return <BlastComposeStep draft={draft} set={set} teams={teams} cohorts={cohorts} orgName={org?.name ?? ''} onBack={() => setStep('audience')} onSent={(id) => route(`/comms/blasts/${id}`)} />;
+}
+
+function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent }: {
+  draft: BlastDraft;
+  set: <K extends keyof BlastDraft>(key: K, value: BlastDraft[K]) => void;
+  teams: TeamOption[];
+  cohorts: Cohort[];
+  orgName: string;
+  onBack: () => void;
+  onSent: (blastId: string) => void;
+}) {
+  // One key per wizard: a double click, or a retry after a lost answer, returns the same blast.
+  const key = useMemo(() => newIdempotencyKey(), []);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [phi, setPhi] = useState<{ message: string; findings: PhiFinding[] } | null>(null);
+  const preview = useBlastPreview(draft.teamId, draft.cohortIds, draft.marketing);
+  const templates = useQuery<Template[]>(() => trpc.templates.list.query({ teamId: draft.teamId }), [draft.teamId]);
+  const summary = renderedSummary(draft.body, orgName, preview.data?.willSend ?? 0);
+  const team = teams.find((t) => t.id === draft.teamId);
+  const names = cohorts.filter((c) => draft.cohortIds.includes(c.id)).map((c) => c.name);
+
+  async function send(confirmPhi: boolean) {
+    if (sending) return;
+    if (!draft.body.trim()) return setError('Write a message first.');
+    setSending(true);
+    setError(null);
+    try {
+      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, cohortIds: draft.cohortIds, name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...(confirmPhi ? { confirmPhi: true } : {}) });
+      onSent(blast.id);
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (refusal?.reason === 'phi') setPhi({ message: refusal.message, findings: (refusal.details?.findings as PhiFinding[] | undefined) ?? [] });
+      else setError(errorMessage(e));
+      setSending(false);
+    }
+  }
+
+  return (
+    <div class="blast-compose" data-testid="blast-wizard-compose">
+      <section class="card section stack">
+        <div class="section-head">
+          <div>
+            <h2>{draft.name.trim() || 'New Blast'}</h2>
+            <p class="muted">
+              Step 2 of 2 · SMS from {team?.name} ({team?.number}) to {names.join(', ')}
+            </p>
+          </div>
+          <button type="button" class="btn btn-secondary" onClick={onBack} disabled={sending} data-testid="blast-back">
+            Back
+          </button>
+        </div>
+        {templates.data && templates.data.length > 0 && (
+          <label class="field">
+            <span class="field-label">Template</span>
+            <select
+              value=""
+              onChange={(e) => {
+                const t = templates.data!.find((x) => x.id === e.currentTarget.value);
+                if (t) set('body', t.body);
+              }}
+              data-testid="blast-template"
+            >
+              <option value="">Insert a template…</option>
+              {templates.data.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <TokenTextarea value={draft.body} onChange={(v) => set('body', v)} disabled={sending} orgName={orgName} />
+        <p class="muted small" data-testid="blast-counter">
+          {summary.line}
+          {summary.cost && (
+            <>
+              {' '}
+              · estimated cost <strong data-testid="blast-cost">{summary.cost}</strong> for {(preview.data?.willSend ?? 0).toLocaleString()} patient{preview.data?.willSend === 1 ? '' : 's'}
+            </>
+          )}
+        </p>
+        {draft.body.trim() && (
+          <div class="blast-sample" data-testid="blast-sample">
+            <span class="muted small">A sample patient reads:</span>
+            <p>{summary.rendered}</p>
+          </div>
+        )}
+        <label class="check">
+          <input type="checkbox" checked={draft.marketing} onChange={(e) => set('marketing', e.currentTarget.checked)} data-testid="blast-marketing" />
+          <span>
+            Marketing message <span class="muted small">(promotions, newsletters: only patients who opted in to SMS marketing receive it)</span>
+          </span>
+        </label>
+        {error && (
+          <p class="field-error" role="alert" data-testid="blast-send-error">
+            {error}
+          </p>
+        )}
+        {phi && (
+          <div class="alert alert-warning" role="alert" data-testid="blast-phi">
+            <p>
+              <strong>This message may contain protected health information.</strong> {phi.message}
+            </p>
+            {phi.findings.length > 0 && (
+              <ul>
+                {phi.findings.map((f, i) => (
+                  <li key={i}>
+                    “{f.text}”: {PHI_KIND_LABEL[f.kind] ?? f.kind}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <p class="small">It goes to every recipient as an ordinary text message. Edit it, or send it anyway (recorded in the audit log).</p>
+            <div class="button-row">
+              <button type="button" class="btn btn-secondary" onClick={() => setPhi(null)} disabled={sending} data-testid="blast-phi-edit">
+                Edit message
+              </button>
+              <button type="button" class="btn btn-danger" onClick={() => void send(true)} disabled={sending} data-testid="blast-phi-confirm">
+                Send anyway
+              </button>
+            </div>
+          </div>
+        )}
+        <div class="button-row">
+          <button type="button" class="btn btn-primary" onClick={() => void send(false)} disabled={sending || !!phi || !draft.body.trim() || preview.data?.willSend === 0} data-testid="blast-send">
+            {sending ? 'Sending…' : `Send to ${(preview.data?.willSend ?? 0).toLocaleString()} patient${preview.data?.willSend === 1 ? '' : 's'}`}
+          </button>
+        </div>
+      </section>
+      <SendPreview preview={preview} marketing={draft.marketing} />
+    </div>
+  );
+}
+
+function useBlastPreview(teamId: string, cohortIds: string[], marketing: boolean) {
+  const [args, setArgs] = useState({ teamId, cohortIds, marketing });
+  useEffect(() => {
+    const timer = setTimeout(() => setArgs({ teamId, cohortIds, marketing }), PREVIEW_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [teamId, cohortIds.join(','), marketing]);
+  return useQuery<Preview>(() => trpc.blasts.preview.query(args), [args]);
+}
+
+function SendPreview({ preview, marketing }: { preview: ReturnType<typeof useBlastPreview>; marketing: boolean }) {
+  const rows: [string, keyof Preview, string][] = [
+    ['Will send', 'willSend', 'Patients who will receive the message.'],
+    ['Opted out', 'optedOut', 'Opted out of SMS (via STOP or clinic settings): skipped.'],
+    ['No contact info', 'noContactInfo', 'No phone number on file.'],
+    ['Landline', 'landline', 'Their number is marked as a landline.'],
+    ['Blocked', 'blocked', 'The clinic disabled SMS to them.'],
+    ...(marketing ? [['Not opted in', 'notOptedIn', 'Not opted in to SMS marketing (marketing only).'] as [string, keyof Preview, string]] : []),
+  ];
+  return (
+    <aside class="card section blast-preview" data-testid="blast-preview" aria-live="polite">
+      <h3>Send preview</h3>
+      {preview.loading ? (
+        <Loading label="Counting…" />
+      ) : preview.error && !preview.data ? (
+        <ErrorState message={preview.error} onRetry={preview.reload} />
+      ) : (
+        <dl class="blast-breakdown">
+          {rows.map(([label, key, hint]) => (
+            <div key={key} class={key === 'willSend' ? 'blast-breakdown-main' : ''} title={hint} data-testid={`preview-${key}`}>
+              <dt>{label}</dt>
+              <dd>{(preview.data?.[key] ?? 0).toLocaleString()}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {preview.data && <p class="muted small">{preview.data.total.toLocaleString()} patients in the selected cohorts, each counted once.</p>}
+    </aside>
+  );
+}
+
+/** The message box: typing @ offers the personalization tokens (arrows, Enter or Tab, Escape). */
+export function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; onChange: (value: string) => void; disabled?: boolean; orgName: string }) {
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const [menu, setMenu] = useState<{ start: number; cursor: number; query: string } | null>(null);
+  const [active, setActive] = useState(0);
+  const matches = menu ? tokenMatches(menu.query) : [];
+
+  function track(text: string, cursor: number) {
+    const q = tokenQuery(text, cursor);
+    setMenu(q ? { start: q.start, cursor, query: q.query } : null);
+    setActive(0);
+  }
+  function choose(i: number) {
+    const token = matches[i];
+    if (!menu || !token) return;
+    const next = applyToken(value, menu, token.token);
+    onChange(next.text);
+    setMenu(null);
+    requestAnimationFrame(() => {
+      ref.current?.focus();
+      ref.current?.setSelectionRange(next.cursor, next.cursor);
+    });
+  }
+  function onKeyDown(e: KeyboardEvent) {
+    if (!menu || matches.length === 0) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length);
+    } else if (e.key === 'Enter' || e.key === 'Tab') {
+      e.preventDefault();
+      choose(active);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setMenu(null);
+    }
+  }
+
+  return (
+    <div class="token-textarea">
+      <label class="field">
+        <span class="field-label">Message</span>
+        <textarea
+          ref={ref}
+          rows={6}
+          value={value}
+          disabled={disabled}
+          placeholder="Type your message. Type @ to personalize it (first name, organization name…)."
+          onInput={(e) => {
+            onChange(e.currentTarget.value);
+            track(e.currentTarget.value, e.currentTarget.selectionStart);
+          }}
+          onKeyDown={onKeyDown}
+          onBlur={() => setTimeout(() => setMenu(null), 150)}
+          aria-haspopup="listbox"
+          aria-expanded={matches.length > 0}
+          aria-controls="blast-token-menu"
+          aria-autocomplete="list"
+          data-testid="blast-body"
+        />
+      </label>
+      {menu && matches.length > 0 && (
+        <ul class="token-menu" id="blast-token-menu" role="listbox" data-testid="token-menu">
+          {matches.map((t, i) => (
+            <li
+              key={t.key}
+              role="option"
+              aria-selected={i === active}
+              class={i === active ? 'active' : ''}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                choose(i);
+              }}
+              data-testid={`token-option-${t.key}`}
+            >
+              <span>{t.label}</span> <span class="muted small">{renderTemplate(t.token, samplePatient(orgName))}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
