@@ -74,7 +74,8 @@ export function conversationsRouter(conversations: ConversationsService, messagi
         if (!isConversationEvent(event)) continue;
         // An internal conversation's events reach its participants only (in the all-teams view),
         // never its team or admins; a patient conversation's reach its team's members.
-        const audience = await internal.audience(event.conversationId, audiences);
+        // A conversation with a patient is never internal: only the others are looked up (once each).
+        const audience = event.patientId ? 'team' : await internal.audience(event.conversationId, audiences);
         if (audience === 'team') {
           if (!teams.has(event.teamId) || (input.teamId && event.teamId !== input.teamId)) continue;
         } else if (input.teamId || !audience.has(ctx.actor.userId)) continue;

@@ -22,7 +22,8 @@ export const INTERNAL_PREVIEW = 'Internal message';
  * stored on our server like Secure Chat ones (channel `secure`, so files and recall work the
  * same) and never leave it: no SMS, no portal link, no PHI prompt. Only the participants see the
  * conversation, whatever their teams or role (AccessService.requireConversation); its `teamId`
- * records the starter's team and grants nothing.
+ * records the starter's team and grants nothing. It never has a patient (conversations.events
+ * relies on that: an event naming a patient is a team conversation's).
  */
 @Injectable()
 export class InternalChatService {

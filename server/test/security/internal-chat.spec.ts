@@ -124,7 +124,10 @@ describe('internal chat: who may reach it', () => {
     expect((await errorOf(colleague.api.conversations.get.query({ conversationId: chatId }))).code).toBe('FORBIDDEN');
     expect((await errorOf(colleague.api.conversations.send.mutate({ conversationId: chatId, body: 'still here?', channel: 'secure' }))).code).toBe('FORBIDDEN');
     expect((await fetch(link.url)).status).toBe(403);
-    // The one left in it still has it.
-    expect((await a.member.api.conversations.get.query({ conversationId: chatId })).messages.length).toBe(2);
+    // Out of the chat for good (invited back, they would not find it), and the one left in it still has it.
+    expect(await server.db.prisma.conversationParticipant.count({ where: { conversationId: chatId, userId: await server.db.prisma.user.findUniqueOrThrow({ where: { email: colleague.email.toLowerCase() } }).then((u) => u.id) } })).toBe(0);
+    const kept = await a.member.api.conversations.get.query({ conversationId: chatId });
+    expect(kept.messages.length).toBe(2);
+    expect(kept.participants!.map((p) => p.name)).toEqual([a.member.name]);
   });
 });
