@@ -27,6 +27,7 @@ import { CLOCK, type Clock } from './clock.js';
 import { CARRIER, type Carrier } from './carriers/carrier.js';
 import type { TwilioSimulator } from './carriers/simulator/twilio-simulator.js';
 import { ConversationsService } from './conversations/conversations.service.js';
+import { InternalChatService } from './conversations/internal-chat.service.js';
 import { InboundService } from './messages/inbound.service.js';
 import { MessagingService } from './messages/messaging.service.js';
 import { SendWorker } from './messages/send-worker.js';
@@ -55,6 +56,7 @@ export class AppModule {
         { provide: CARRIER, useValue: deps.carrier },
         { provide: SIMULATOR, useValue: deps.simulator },
         ConversationsService,
+        InternalChatService,
         InboundService,
         MessagingService,
         PortalService,

@@ -56,6 +56,8 @@ beforeAll(async () => {
     inviteId: inviteB.id,
     requestId: joinRequest!.id,
     userId: bUserId,
+    // conversations.startInternal: org B's member as a colleague.
+    'userIds[]': bUserId,
     actorId: bUserId,
     cursor: audit.events[0]!.id,
     patientId: patientB.id,

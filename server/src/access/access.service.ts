@@ -4,6 +4,9 @@ import type { Database } from '../db/database.js';
 import type { Conversation, Membership, Org } from '../generated/prisma/client.js';
 import { DATABASE } from '../injection-tokens.js';
 
+/** The kind of a staff-to-staff conversation (only its participants see it). */
+export const INTERNAL = 'internal';
+
 export const ADMIN_ROLES: ReadonlySet<string> = new Set(['owner', 'admin']);
 export const isAdmin = (role: string) => ADMIN_ROLES.has(role);
 
@@ -69,10 +72,20 @@ export class AccessService {
     throw new TRPCError({ code: 'BAD_REQUEST', message: 'Name a team or a conversation.' });
   }
 
-  /** A conversation of this org on a team of the caller's; another org's is NOT_FOUND, another team's FORBIDDEN. */
+  /**
+   * A conversation of this org on a team of the caller's; another org's is NOT_FOUND, another team's FORBIDDEN.
+   * An internal (staff-to-staff) conversation is its participants' alone, whatever their teams or
+   * role: anyone else gets NOT_FOUND, as if it did not exist. Its team is where it was started.
+   */
   async requireConversation(actor: Actor, conversationId: string): Promise<ConversationScope> {
     const conversation = await this.db.prisma.conversation.findFirst({ where: { id: conversationId, orgId: actor.orgId } });
     if (!conversation) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+    if (conversation.kind === INTERNAL) {
+      const participant = await this.db.prisma.conversationParticipant.findUnique({ where: { conversationId_userId: { conversationId, userId: actor.userId } }, select: { userId: true } });
+      if (!participant) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
+      const team = await this.db.prisma.team.findUniqueOrThrow({ where: { id: conversation.teamId }, select: { id: true, name: true, orgId: true } });
+      return { team, conversation } as ConversationScope;
+    }
     return { team: await this.requireTeamMember(actor, conversation.teamId), conversation } as ConversationScope;
   }
 

@@ -43,6 +43,7 @@ export const AUDIT_ACTIONS = {
   'patient.opted_in': 'Patient opted back in (START)',
   'conversation.viewed': 'Conversation viewed',
   'conversation.replies_changed': 'Portal replies turned on or off',
+  'conversation.started': 'Internal chat started',
   'message.sent': 'Message sent',
   'message.phi_override': 'PHI warning overridden (sent as SMS)',
   'portal.link_sent': 'Secure portal link sent',

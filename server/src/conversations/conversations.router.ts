@@ -2,13 +2,15 @@ import { type SendMessageResult, sendMessageInput } from '@caretext/shared';
 import { z } from 'zod';
 import type { AccessService } from '../access/access.service.js';
 import { type EventBus, isConversationEvent } from '../events/event-bus.js';
+import { INTERNAL } from '../access/access.service.js';
 import type { MessagingService } from '../messages/messaging.service.js';
 import { conversationProcedure, orgProcedure, router, teamProcedure } from '../trpc/trpc.js';
 import type { ConversationsService } from './conversations.service.js';
+import { type InternalChatService, MAX_INTERNAL_PARTICIPANTS } from './internal-chat.service.js';
 
 const id = z.string().min(1).max(64);
 
-export function conversationsRouter(conversations: ConversationsService, messaging: MessagingService, access: AccessService, events: EventBus) {
+export function conversationsRouter(conversations: ConversationsService, messaging: MessagingService, access: AccessService, events: EventBus, internal: InternalChatService) {
   return router({
     list: orgProcedure
       .input(z.object({ teamId: id.optional(), cursor: id.optional(), limit: z.number().int().min(1).max(100).default(30) }).default({ limit: 30 }))
@@ -21,8 +23,17 @@ export function conversationsRouter(conversations: ConversationsService, messagi
       .query(({ ctx, input }) => messaging.availability(ctx.actor, input)),
     startSms: teamProcedure.input(z.object({ teamId: id, patientId: id })).mutation(({ ctx, input }) => messaging.startSms(ctx.actor, input)),
     startSecure: teamProcedure.input(z.object({ teamId: id, patientId: id })).mutation(({ ctx, input }) => messaging.startSecure(ctx.actor, input)),
+    /** Create a chat with colleagues: the org's members to pick from (name or email search). */
+    colleagues: orgProcedure.input(z.object({ query: z.string().max(100).optional() }).default({})).query(({ ctx, input }) => internal.colleagues(ctx.actor, input.query)),
+    /** An internal (staff-to-staff) conversation with these colleagues: found when the same people already have one. */
+    startInternal: orgProcedure
+      .input(z.object({ userIds: z.array(id).min(1).max(MAX_INTERNAL_PARTICIPANTS) }))
+      .mutation(({ ctx, input }) => internal.start(ctx.actor, input)),
     send: teamProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
-      const { duplicate, message, notification } = await messaging.send(ctx.actor, input);
+      // An internal conversation (its participants checked by the scope) never takes the patient send path.
+      const scope = ctx.scope;
+      const { duplicate, message, notification } =
+        scope.conversation?.kind === INTERNAL ? await internal.send(ctx.actor, { ...scope, conversation: scope.conversation }, input) : await messaging.send(ctx.actor, input);
       return { duplicate, conversationId: message.conversationId, messageId: message.id, status: message.status, sendAfter: message.sendAfter, notification } satisfies SendMessageResult;
     }),
     /**
@@ -44,6 +55,7 @@ export function conversationsRouter(conversations: ConversationsService, messagi
         throw error;
       }
       const senders = new Map<string, string>();
+      const audiences = new Map<string, 'team' | Set<string>>();
       for await (const event of stream) {
         if (event.type === 'teams.changed' || event.type === 'members.changed' || event.type === 'access.revoked') {
           const stillMember = await access.requireMembership(ctx.actor.orgId, ctx.actor.userId).then(() => true, () => false);
@@ -59,8 +71,14 @@ export function conversationsRouter(conversations: ConversationsService, messagi
           yield event;
           continue;
         }
-        if (!isConversationEvent(event) || !teams.has(event.teamId)) continue;
-        if (input.teamId && event.teamId !== input.teamId) continue;
+        if (!isConversationEvent(event)) continue;
+        // An internal conversation's events reach its participants only (in the all-teams view),
+        // never its team or admins; a patient conversation's reach its team's members.
+        // A conversation with a patient is never internal: only the others are looked up (once each).
+        const audience = event.patientId ? 'team' : await internal.audience(event.conversationId, audiences);
+        if (audience === 'team') {
+          if (!teams.has(event.teamId) || (input.teamId && event.teamId !== input.teamId)) continue;
+        } else if (input.teamId || !audience.has(ctx.actor.userId)) continue;
         yield await conversations.liveView(event, senders);
       }
     }),

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { formatPhoneForDisplay } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
-import { AccessService, type Actor, type ConversationScope } from '../access/access.service.js';
+import { AccessService, type Actor, type ConversationScope, INTERNAL } from '../access/access.service.js';
+import { InternalChatService } from './internal-chat.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { type ConversationEvent, EventBus, type NewMessage } from '../events/event-bus.js';
@@ -23,24 +24,29 @@ export class ConversationsService {
     private readonly access: AccessService,
     private readonly audit: AuditService,
     private readonly events: EventBus,
+    private readonly internal: InternalChatService,
   ) {}
 
   async list(actor: Actor, input: { teamId?: string; cursor?: string; limit: number }) {
     const teamIds = await this.access.teamIdsFor(actor);
     if (input.teamId && !teamIds.includes(input.teamId)) await this.access.requireTeamMember(actor, input.teamId);
+    // Patient conversations of my teams (or of the one team asked for); internal ones only where
+    // I am a participant, and only in the "all my teams" view (they belong to no team's inbox).
+    const ofTeams = { kind: { not: INTERNAL }, teamId: input.teamId ? input.teamId : { in: teamIds } };
     const rows = await this.db.prisma.conversation.findMany({
-      where: { orgId: actor.orgId, teamId: input.teamId ? input.teamId : { in: teamIds } },
+      where: { orgId: actor.orgId, ...(input.teamId ? ofTeams : { OR: [ofTeams, { kind: INTERNAL, participants: { some: { userId: actor.userId } } }] }) },
       orderBy: [{ lastMessageAt: 'desc' }, { id: 'desc' }],
       cursor: input.cursor ? { id: input.cursor } : undefined,
       skip: input.cursor ? 1 : 0,
       take: input.limit + 1,
     });
     const page = rows.slice(0, input.limit);
-    const [patients, numbers, teams, optOuts] = await Promise.all([
+    const [patients, numbers, teams, optOuts, participants] = await Promise.all([
       this.db.prisma.patient.findMany({ where: { id: { in: page.map((c) => c.patientId!).filter(Boolean) } } }),
       this.db.prisma.phoneNumber.findMany({ where: { id: { in: page.map((c) => c.phoneNumberId!).filter(Boolean) } } }),
       this.db.prisma.team.findMany({ where: { id: { in: [...new Set(page.map((c) => c.teamId))] } }, select: { id: true, name: true } }),
       this.db.prisma.smsOptOut.findMany({ where: { orgId: actor.orgId, phoneNumberId: { in: page.map((c) => c.phoneNumberId!).filter(Boolean) } } }),
+      this.internal.participantsOf(page.filter((c) => c.kind === INTERNAL).map((c) => c.id)),
     ]);
     return {
       conversations: page.map((c) => {
@@ -53,6 +59,8 @@ export class ConversationsService {
           number: number && numberView(number, c.orgId),
           patient: patient && patientBrief(patient),
           optedOut: Boolean(patient && number && optOuts.some((o) => o.phoneNumberId === number.id && o.phone === patient.phone)),
+          /** Internal conversations: everyone in it (the caller too); null for patient conversations. */
+          participants: c.kind === INTERNAL ? (participants.get(c.id) ?? []) : null,
           lastMessageAt: c.lastMessageAt,
           lastMessagePreview: c.lastMessagePreview,
           unreadCount: c.unreadCount,
@@ -73,7 +81,9 @@ export class ConversationsService {
       this.db.prisma.message.findMany({ where: { conversationId: conversation.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 }),
     ]);
     const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
-    await this.auditView(actor, conversation.id, patient ? displayName(patient) : 'a patient');
+    const participants = conversation.kind === INTERNAL ? ((await this.internal.participantsOf([conversation.id])).get(conversation.id) ?? []) : null;
+    const who = patient ? displayName(patient) : participants ? `the internal chat with ${participants.filter((p) => p.id !== actor.userId).map((p) => p.name).join(', ') || 'yourself'}` : 'a patient';
+    await this.auditView(actor, conversation.id, who, participants ? 'Opened' : 'Opened the conversation with');
     const [senders, files] = await Promise.all([this.senderNames(messages), this.filesOf(conversation.orgId, messages)]);
     return {
       id: conversation.id,
@@ -85,6 +95,8 @@ export class ConversationsService {
       /** Why nothing can be sent here (the number was released), or null. */
       readOnly: number && !isCurrent(number, conversation.orgId) ? releasedReason(number.e164, number.releasedAt) : null,
       patient: patient && patientBrief(patient),
+      /** Internal conversations: everyone in it (the caller too); null for patient conversations. */
+      participants,
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
       /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
       unreadCount: conversation.unreadCount,
@@ -126,13 +138,13 @@ export class ConversationsService {
    * (events carry the change), so what reaches here is a person opening it, or a screen
    * catching up after its live stream dropped.
    */
-  private async auditView(actor: Actor, conversationId: string, who: string) {
+  private async auditView(actor: Actor, conversationId: string, who: string, verb = 'Opened the conversation with') {
     const since = new Date(this.clock.now().getTime() - VIEW_AUDIT_WINDOW_MS);
     const recent = await this.db.prisma.auditEvent.findFirst({
       where: { orgId: actor.orgId, actorId: actor.userId, action: 'conversation.viewed', targetId: conversationId, createdAt: { gte: since } },
       select: { id: true },
     });
-    if (!recent) await this.audit.record(actor, { action: 'conversation.viewed', summary: `Opened the conversation with ${who}`, targetType: 'conversation', targetId: conversationId });
+    if (!recent) await this.audit.record(actor, { action: 'conversation.viewed', summary: `${verb} ${who}`, targetType: 'conversation', targetId: conversationId });
   }
 
   /**

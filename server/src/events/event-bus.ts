@@ -24,7 +24,8 @@ export type EventChannelHealth = { kind: 'in-process' | 'postgres-notify'; ok: b
  * What changed in a team's conversation, carried whole so open screens patch what they show
  * instead of re-reading the thread (a re-read loads 200 messages; only a person opening the
  * thread reads it, and that read is audited). Team-scoped: only conversations.events passes
- * these on, and only to members of `teamId`.
+ * these on, and only to members of `teamId` (an internal conversation's, which has no patient:
+ * only to its participants).
  *
  * Compact on purpose: across instances these go through PostgreSQL NOTIFY (about 8000 bytes a
  * payload). A new message carries its body (at most 1600 characters, which fits); anything

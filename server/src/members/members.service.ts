@@ -277,6 +277,8 @@ export class MembersService {
   ) {
     await this.db.prisma.$transaction(async (tx) => {
       await tx.teamMember.deleteMany({ where: { userId: member.userId, team: { orgId: actor.orgId } } });
+      // Out of the org's internal chats too, like its teams: invited back, they start afresh.
+      await tx.conversationParticipant.deleteMany({ where: { userId: member.userId, conversation: { orgId: actor.orgId } } });
       await tx.membership.delete({ where: { id: member.id } });
       await this.audit.record(actor, { action, summary, targetType: 'user', targetId: member.userId, data: { role: member.role } }, tx);
     });

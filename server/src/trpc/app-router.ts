@@ -29,6 +29,7 @@ import { TeamsService } from '../teams/teams.service.js';
 import { CONFIG } from '../injection-tokens.js';
 import { conversationsRouter } from '../conversations/conversations.router.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
+import { InternalChatService } from '../conversations/internal-chat.service.js';
 import { MessagingService } from '../messages/messaging.service.js';
 import { simulatorRouter } from '../messages/simulator.router.js';
 import { SimulatorService } from '../messages/simulator.service.js';
@@ -72,6 +73,7 @@ export class TrpcRouter {
     cohorts: CohortsService,
     recall: RecallService,
     blasts: BlastsService,
+    internalChat: InternalChatService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -84,7 +86,7 @@ export class TrpcRouter {
       patients: patientsRouter(patients),
       imports: importsRouter(imports),
       numbers: numbersRouter(numbers),
-      conversations: conversationsRouter(conversations, messaging, access, events),
+      conversations: conversationsRouter(conversations, messaging, access, events, internalChat),
       templates: templatesRouter(templates),
       simulator: simulatorRouter(simulator),
       ehrAdapters: ehrAdaptersRouter(ehrAdapters),

@@ -6,7 +6,8 @@ import { formatDate, formatSendTime } from '../../lib/dates';
 import { errorMessage } from '../../lib/errors';
 import { notify } from '../../lib/notices';
 import { useQuery } from '../../lib/query';
-import { currentOrg } from '../../lib/session';
+import { currentOrg, signedIn } from '../../lib/session';
+import { internalChatName } from './ConversationList';
 import { trpc } from '../../lib/trpc';
 import { DraftFiles, type DraftFile, PaperclipIcon, uploadFile } from './attachments';
 import { refusalOf } from './composing';
@@ -25,7 +26,9 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
   const fileInput = useRef<HTMLInputElement>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const inFlight = useRef(false);
-  const templates = useQuery(() => trpc.templates.list.query({ teamId: conversation.team.id }), [conversation.team.id]);
+  // An internal chat (staff only): stored like Secure Chat, never SMS; no patient, so no tokens, templates or confirmation.
+  const internal = conversation.kind === 'internal';
+  const templates = useQuery(() => (internal ? Promise.resolve(null) : trpc.templates.list.query({ teamId: conversation.team.id })), [conversation.team.id, internal]);
   const patientId = conversation.patient?.id;
   // Which channels this patient can get from this team (the server's rule, as the sidebar reads it).
   // Read again when the opt-out changes (STOP or START arrives live), so SMS closes or reopens.
@@ -45,7 +48,7 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
   const offered = channelChoice(availability.data);
   const choice = blocked ? { ...offered, offered: offered.offered.filter((c) => c === 'secure'), preferred: 'secure' as const, smsUnavailable: blocked.message } : offered;
   // Until the availability is known (or where it cannot be read) the composer sends SMS, as before.
-  const channel: Channel = blocked ? 'secure' : (state.channel ?? choice.preferred ?? 'sms');
+  const channel: Channel = blocked || internal ? 'secure' : (state.channel ?? choice.preferred ?? 'sms');
   const current: ComposeState = { ...state, channel };
   const patient = conversation.patient;
   const out = outgoing(current, { words, template: patient ? templateData(patient, org?.name ?? '') : undefined, formatPhone: formatPhoneForDisplay });
@@ -125,7 +128,7 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
         addFiles(e.dataTransfer.files);
       }}
     >
-      {choice.offered.includes('secure') && (
+      {!internal && choice.offered.includes('secure') && (
         <div class="composer-channels" role="radiogroup" aria-label="Send as" data-testid="composer-channels">
           {(['secure', 'sms'] as const).map((c) => {
             const offered = choice.offered.includes(c);
@@ -149,7 +152,7 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
           {channel === 'secure' && <span class="small muted">The patient gets a link and verifies their date of birth; the message stays on CareText.</span>}
         </div>
       )}
-      {channel === 'secure' && choice.smsUnavailable && (
+      {!internal && channel === 'secure' && choice.smsUnavailable && (
         <p class="small muted composer-sms-unavailable" data-testid="sms-unavailable">
           SMS is not available: {choice.smsUnavailable}
         </p>
@@ -163,7 +166,7 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
         ref={textarea}
         rows={3}
         value={state.text}
-        placeholder={`${channel === 'secure' ? 'Secure message to' : 'Text'} ${patientName(conversation)}… (Ctrl+Enter to send)`}
+        placeholder={internal ? `Message to ${patientName(conversation)}… (Ctrl+Enter to send)` : `${channel === 'secure' ? 'Secure message to' : 'Text'} ${patientName(conversation)}… (Ctrl+Enter to send)`}
         onInput={(e) => {
           const text = e.currentTarget.value;
           setState((s) => edited(s, { text }));
@@ -201,7 +204,11 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
             </>
           )}
         </span>
-        {out.smsLine !== null ? (
+        {internal ? (
+          <span class="composer-counter small muted" id="composer-counter" data-testid="composer-counter">
+            Internal · stays on CareText
+          </span>
+        ) : out.smsLine !== null ? (
           <span class="composer-counter small" id="composer-counter" data-testid="composer-counter" data-encoding={out.summary.encoding}>
             {out.summary.counter}
             {out.summary.cost && <span class="muted"> · ≈ {out.summary.cost}</span>}
@@ -258,9 +265,12 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
               ))}
             </select>
           )}
+          {!internal && (
           <button type="button" class={`btn btn-ghost btn-small${showTokens ? ' is-on' : ''}`} aria-pressed={showTokens} onClick={() => setShowTokens(!showTokens)} data-testid="toggle-tokens">
             {'{{ }}'} Tokens
           </button>
+          )}
+          {!internal && (
           <label class="check composer-confirm" title={`Adds: ${confirmationRequestText(words)}`}>
             <input
               type="checkbox"
@@ -275,10 +285,11 @@ export function Composer({ conversation, onSent, onStale }: { conversation: Open
               Ask the patient to confirm ({words.confirm[0]}/{words.decline[0]})
             </span>
           </label>
+          )}
         </div>
         <div class="composer-send">
           <button type="button" class="btn btn-primary" onClick={() => void send()} disabled={pending || uploading || !canSend} aria-busy={pending} data-testid="send-button">
-            {pending ? 'Sending…' : uploading ? 'Uploading…' : channel === 'secure' ? 'Send secure' : 'Send'}
+            {pending ? 'Sending…' : uploading ? 'Uploading…' : channel === 'secure' && !internal ? 'Send secure' : 'Send'}
           </button>
         </div>
       </div>
@@ -353,5 +364,6 @@ function ClosedComposer({ conversation, problem }: { conversation: OpenConversat
 }
 
 function patientName(conversation: OpenConversation): string {
+  if (conversation.kind === 'internal' && conversation.participants) return internalChatName(conversation.participants, signedIn.value?.user.id);
   return conversation.patient ? patientLabel(conversation.patient) : 'the patient';
 }

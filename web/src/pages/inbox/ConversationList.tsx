@@ -4,7 +4,7 @@ import { formatListTime } from '../../lib/dates';
 import { errorMessage } from '../../lib/errors';
 import { revisions } from '../../lib/live';
 import { useQuery } from '../../lib/query';
-import { currentOrg, isAdmin } from '../../lib/session';
+import { currentOrg, isAdmin, signedIn } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
 import { applyToList } from './liveUpdates';
@@ -64,7 +64,7 @@ export function ConversationList({ teamId, revision, feed, openId, hrefFor, numb
   }
 
   if (items.length === 0) return <NothingYet numbers={numbers} onMyTeam={onMyTeam} scoped={teamId !== null} />;
-  const showTeam = new Set(items.map((c) => c.team.id)).size > 1;
+  const showTeam = new Set(items.filter((c) => c.kind !== 'internal').map((c) => c.team.id)).size > 1;
 
   return (
     <div class="conv-scroll">
@@ -86,20 +86,28 @@ export function ConversationList({ teamId, revision, feed, openId, hrefFor, numb
   );
 }
 
+/** Who an internal chat is with, as its row and header say: everyone in it but me. */
+export function internalChatName(participants: { id: string; name: string }[], myId: string | undefined): string {
+  const others = participants.filter((p) => p.id !== myId).map((p) => p.name);
+  return others.length ? others.join(', ') : 'Only you';
+}
+
 function ConversationItem({ conversation: c, open, href, showTeam }: { conversation: Conversation; open: boolean; href: string; showTeam: boolean }) {
-  const name = c.patient ? patientLabel(c.patient) : 'Unknown sender';
+  const internal = c.kind === 'internal';
+  const name = internal && c.participants ? internalChatName(c.participants, signedIn.value?.user.id) : c.patient ? patientLabel(c.patient) : 'Unknown sender';
   // Opening a conversation reads it; the count the list fetched a moment earlier is already stale.
   const unread = open ? 0 : c.unreadCount;
   return (
     <li>
       <a
         href={href}
-        class={`conv-item${open ? ' active' : ''}${unread ? ' unread' : ''}`}
+        class={`conv-item${open ? ' active' : ''}${unread ? ' unread' : ''}${internal ? ' conv-internal' : ''}`}
         aria-current={open ? 'page' : undefined}
         data-testid="conversation-item"
         data-id={c.id}
+        data-kind={c.kind}
       >
-        <span class="avatar" aria-hidden="true">
+        <span class={`avatar${internal ? ' avatar-internal' : ''}`} aria-hidden="true">
           {initials(name)}
         </span>
         <span class="conv-main">
@@ -112,6 +120,11 @@ function ConversationItem({ conversation: c, open, href, showTeam }: { conversat
             </time>
           </span>
           <span class="conv-bottom">
+            {internal && (
+              <span class="badge badge-internal" title="Internal: only the people in this chat see it; it never leaves CareText." data-testid="conversation-internal">
+                Internal
+              </span>
+            )}
             <span class="conv-preview" data-testid="conversation-preview">
               {c.lastMessagePreview ?? <span class="cell-muted">No messages yet</span>}
             </span>
@@ -131,7 +144,7 @@ function ConversationItem({ conversation: c, open, href, showTeam }: { conversat
               </span>
             )}
           </span>
-          {showTeam && <span class="conv-team">{c.team.name}</span>}
+          {showTeam && !internal && <span class="conv-team">{c.team.name}</span>}
         </span>
       </a>
     </li>

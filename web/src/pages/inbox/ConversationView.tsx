@@ -9,7 +9,8 @@ import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
 import { StatusBadges } from '../directory/patients/StatusBadges';
 import { Composer } from './Composer';
-import { initials } from './ConversationList';
+import { initials, internalChatName } from './ConversationList';
+import { signedIn } from '../../lib/session';
 import { applyToThread } from './liveUpdates';
 import { Thread } from './Thread';
 import { type InboxFeed, useInboxFeed } from './useInboxEvents';
@@ -46,6 +47,7 @@ export function ConversationView({ conversationId, revision, feed }: { conversat
   if (convo.loading) return <Loading label="Opening the conversation…" />;
   if (!convo.data) return <ErrorState title="Couldn't open this conversation" message={convo.error ?? 'Conversation not found.'} onRetry={convo.reload} />;
   const c = convo.data;
+  if (c.kind === 'internal' && c.participants) return <InternalConversation conversation={c} participants={c.participants} onSent={onSent} onStale={() => void convo.reload()} />;
   const name = c.patient ? patientLabel(c.patient) : 'Unknown sender';
 
   return (
@@ -96,6 +98,34 @@ export function ConversationView({ conversationId, revision, feed }: { conversat
       <Thread messages={c.messages} patientName={name} />
       {simulator.data && c.patient?.phone && c.number?.active && <ReplyAsPatient conversationId={c.id} name={name} />}
       <Composer conversation={c} onSent={onSent} onStale={() => void convo.reload()} />
+    </div>
+  );
+}
+
+/** An internal chat: who is in it, the thread (mine on the right, colleagues' on the left, by name), the composer. */
+function InternalConversation({ conversation: c, participants, onSent, onStale }: { conversation: OpenConversation; participants: { id: string; name: string }[]; onSent: () => void; onStale: () => void }) {
+  const name = internalChatName(participants, signedIn.value?.user.id);
+  return (
+    <div class="conversation conversation-internal" data-testid="conversation" data-kind="internal">
+      <header class="conversation-head">
+        <span class="avatar avatar-internal" aria-hidden="true">
+          {initials(name)}
+        </span>
+        <div class="conversation-who">
+          <h2 data-testid="conversation-patient">{name}</h2>
+          <p class="muted small" data-testid="conversation-participants">
+            {participants.length} people: {participants.map((p) => (p.id === signedIn.value?.user.id ? `${p.name} (you)` : p.name)).join(', ')}
+          </p>
+        </div>
+        <div class="conversation-line" data-testid="conversation-line">
+          <span class="badge badge-internal" data-testid="conversation-kind" title="Only the people in this chat see it; messages and files stay on CareText.">
+            Internal
+          </span>
+          <span class="small muted">Only the people in this chat see it</span>
+        </div>
+      </header>
+      <Thread messages={c.messages} internal />
+      <Composer conversation={c} onSent={onSent} onStale={onStale} />
     </div>
   );
 }

@@ -1,15 +1,16 @@
 import { useDismiss } from '../../lib/dismiss';
 import { useState } from 'preact/hooks';
 import { ChatIcon, PlusIcon, VideoIcon } from '../../components/icons';
-import { NewConversationDialog } from './lazyDialogs';
+import { NewConversationDialog, NewInternalChatDialog } from './lazyDialogs';
 
 /**
  * The purple + of the inbox: a popover with Create a chat (and Start a video chat, not built
  * yet). SMS is not a choice here; it is how the chat is sent, chosen in the dialog.
  */
-export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onStarted: (conversationId: string, teamId: string) => void }) {
+export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onStarted: (conversationId: string, teamId: string | null) => void }) {
   const [open, setOpen] = useState(false);
-  const [dialog, setDialog] = useState(false);
+  /** Create a chat with a patient, or with colleagues (an internal chat, which belongs to no team). */
+  const [dialog, setDialog] = useState<'patient' | 'colleagues' | null>(null);
   const ref = useDismiss<HTMLDivElement>(open, () => setOpen(false));
 
   return (
@@ -29,7 +30,7 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
             class="menu-item"
             onClick={() => {
               setOpen(false);
-              setDialog(true);
+              setDialog('patient');
             }}
             data-testid="create-chat"
           >
@@ -40,13 +41,24 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
           </button>
         </div>
       )}
-      {dialog && (
+      {dialog === 'patient' && (
         <NewConversationDialog
           defaultTeamId={teamId}
-          onClose={() => setDialog(false)}
+          onClose={() => setDialog(null)}
+          onChatWithColleagues={() => setDialog('colleagues')}
           onStarted={(conversationId, startedTeam) => {
-            setDialog(false);
+            setDialog(null);
             onStarted(conversationId, startedTeam);
+          }}
+        />
+      )}
+      {dialog === 'colleagues' && (
+        <NewInternalChatDialog
+          onClose={() => setDialog(null)}
+          onChatWithPatient={() => setDialog('patient')}
+          onStarted={(conversationId) => {
+            setDialog(null);
+            onStarted(conversationId, null);
           }}
         />
       )}

@@ -9,6 +9,7 @@ import { notify } from '../../lib/notices';
 import { useQuery } from '../../lib/query';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
+import { ChatWithSwitch } from './NewInternalChatDialog';
 
 /** `hasDob: false` warns that Secure Chat needs a date of birth (unknown when left out). */
 export type PatientPick = { id: string; displayName: string; detail: string | null; hasDob?: boolean };
@@ -46,6 +47,8 @@ type DialogProps = {
   defaultTeamId?: string | null;
   onClose: () => void;
   onStarted: (conversationId: string, teamId: string) => void;
+  /** Offered from the Inbox: the switch to Create a chat with colleagues (an internal chat). */
+  onChatWithColleagues?: () => void;
 };
 
 /**
@@ -54,7 +57,7 @@ type DialogProps = {
  * with a number, Secure Chat for one patient with a date of birth on any of my teams; otherwise
  * the dialog says what is missing.
  */
-export function NewConversationDialog({ initialPatients = [], defaultTeamId, onClose, onStarted }: DialogProps) {
+export function NewConversationDialog({ initialPatients = [], defaultTeamId, onClose, onStarted, onChatWithColleagues }: DialogProps) {
   const [text, setText] = useState('');
   const [search, setSearch] = useState('');
   const [picked, setPicked] = useState<PatientPick[]>(initialPatients);
@@ -139,6 +142,7 @@ export function NewConversationDialog({ initialPatients = [], defaultTeamId, onC
         </>
       }
     >
+      {onChatWithColleagues && <ChatWithSwitch value="patient" onChange={(next) => next === 'colleagues' && onChatWithColleagues()} />}
       <div class="field">
         <label for="new-conversation-to">To</label>
         <div class="recipient-box">

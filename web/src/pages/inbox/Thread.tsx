@@ -14,7 +14,7 @@ import { messageStatus } from './messageStatus';
 export type ThreadMessage = RouterOutputs['conversations']['get']['messages'][number];
 
 /** The messages of one conversation, oldest first; outbound on the right, the patient's on the left. */
-export function Thread({ messages, compact = false, patientName }: { messages: ThreadMessage[]; compact?: boolean; patientName?: string }) {
+export function Thread({ messages, compact = false, patientName, internal = false }: { messages: ThreadMessage[]; compact?: boolean; patientName?: string; internal?: boolean }) {
   const scroller = useRef<HTMLDivElement>(null);
   // Whether the reader is at the end of the thread; someone reading older messages is left there.
   const atEnd = useRef(true);
@@ -36,7 +36,7 @@ export function Thread({ messages, compact = false, patientName }: { messages: T
       <div class={compact ? 'thread-empty-compact' : 'thread-scroll'} ref={scroller}>
         <div class="thread-empty" data-testid="thread-empty">
           <p class="state-title">No messages yet</p>
-          <p class="muted small">Write the first one below. Replies from the patient show up here as they arrive.</p>
+          <p class="muted small">{internal ? 'Write the first one below. Only the people in this chat see it.' : 'Write the first one below. Replies from the patient show up here as they arrive.'}</p>
         </div>
       </div>
     );
@@ -56,7 +56,7 @@ export function Thread({ messages, compact = false, patientName }: { messages: T
                 <span>{formatDate(m.createdAt)}</span>
               </li>
             ),
-            m.direction === 'system' ? <SystemLine key={m.id} message={m} /> : <MessageItem key={m.id} message={m} patientName={patientName} />,
+            m.direction === 'system' ? <SystemLine key={m.id} message={m} /> : <MessageItem key={m.id} message={m} patientName={patientName} internal={internal} />,
           ];
         })}
       </ol>
@@ -80,8 +80,9 @@ function SystemLine({ message: m }: { message: ThreadMessage }) {
   );
 }
 
-function MessageItem({ message: m, patientName }: { message: ThreadMessage; patientName?: string }) {
-  const outbound = m.direction === 'outbound';
+function MessageItem({ message: m, patientName, internal = false }: { message: ThreadMessage; patientName?: string; internal?: boolean }) {
+  // In an internal chat every message is a colleague's: mine go right, the others' left, by name.
+  const outbound = internal ? m.senderId === signedIn.value?.user.id : m.direction === 'outbound';
   const secure = m.channel === 'secure';
   const [asking, setAsking] = useState<{ kind: 'message' } | { kind: 'file'; id: string } | null>(null);
   const [retrieved, setRetrieved] = useState<RouterOutputs['recall']['retrieve'] | null>(null);
@@ -121,7 +122,7 @@ function MessageItem({ message: m, patientName }: { message: ThreadMessage; pati
   const readAt = secure && outbound ? readAtOf(m) : null;
   const status = secure ? null : messageStatus(m);
   return (
-    <li class={`msg ${outbound ? 'msg-out' : 'msg-in'}${secure ? ' msg-secure' : ''}${recalled ? ' msg-recalled' : ''}`} data-testid="message" data-direction={m.direction} data-channel={m.channel} data-status={m.status} data-id={m.id} data-recalled={recalled ? 'true' : undefined}>
+    <li class={`msg ${outbound ? 'msg-out' : 'msg-in'}${secure ? ' msg-secure' : ''}${internal ? ' msg-internal' : ''}${recalled ? ' msg-recalled' : ''}`} data-testid="message" data-direction={m.direction} data-channel={m.channel} data-status={m.status} data-id={m.id} data-recalled={recalled ? 'true' : undefined}>
       {recalled ? (
         <div class="bubble bubble-recalled" data-testid="message-recalled">
           Message recalled
@@ -137,12 +138,12 @@ function MessageItem({ message: m, patientName }: { message: ThreadMessage; pati
         </>
       )}
       <div class="msg-meta">
-        {secure && (
+        {secure && !internal && (
           <span class="badge badge-secure" data-testid="secure-badge" title="Secure Chat: the patient reads it in the portal after verifying their date of birth.">
             <LockIcon /> Secure
           </span>
         )}
-        {outbound && m.sender && <span>{m.sender}</span>}
+        {(outbound || internal) && m.sender && <span data-testid="message-sender">{m.sender}</span>}
         <time dateTime={new Date(m.createdAt).toISOString()}>{formatMessageTime(m.createdAt)}</time>
         {status && (
           <span class={`msg-status msg-status-${status.tone}`} data-testid="message-status">
@@ -185,8 +186,12 @@ function MessageItem({ message: m, patientName }: { message: ThreadMessage; pati
             </button>,
           ]}
         >
-          <p>{asking.kind === 'message' ? 'The patient and your colleagues will see "Message recalled" instead of the text and its files; links to its files stop working.' : 'The file disappears from the message for the patient and your colleagues; links to it stop working.'}</p>
-          <p class="muted small">If the patient already opened it, they may have kept a copy. Admins can still read recalled content.</p>
+          <p>
+            {asking.kind === 'message'
+              ? `${internal ? 'The others in this chat' : 'The patient and your colleagues'} will see "Message recalled" instead of the text and its files; links to its files stop working.`
+              : `The file disappears from the message for ${internal ? 'the others in this chat' : 'the patient and your colleagues'}; links to it stop working.`}
+          </p>
+          <p class="muted small">{internal ? 'Anyone who already opened it may have kept a copy.' : 'If the patient already opened it, they may have kept a copy.'} Admins can still read recalled content.</p>
         </Modal>
       )}
       {retrieved && (

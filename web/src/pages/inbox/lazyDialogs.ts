@@ -6,3 +6,6 @@ import { lazyPage } from '../../lazyPage';
  * its own chunk, fetched when the menu opens (NewChatMenu preloads it) or a profile's "Text patient".
  */
 export const NewConversationDialog = lazyPage(() => import('./NewConversationDialog').then((m) => m.NewConversationDialog), { inline: true });
+
+/** Create a chat with colleagues (an internal chat): fetched when chosen in the dialog. */
+export const NewInternalChatDialog = lazyPage(() => import('./NewInternalChatDialog').then((m) => m.NewInternalChatDialog), { inline: true });
