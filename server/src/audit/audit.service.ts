@@ -63,6 +63,9 @@ export const AUDIT_ACTIONS = {
   'cohort.previewed': 'Cohort patients previewed',
   'blast.sent': 'SMS blast sent',
   'blast.recipients_viewed': 'Blast recipients viewed',
+  'blast.canceled': 'SMS blast canceled',
+  'blast.test_sent': 'Blast test sent to self',
+  'account.phone_changed': 'Own phone number changed',
   'ehr_adapter.changed': 'EHR adapter changed',
   'ehr_origin.changed': 'Approved EHR origins changed',
 } as const;
