@@ -26,6 +26,10 @@ export function blastsRouter(blasts: BlastsService) {
       )
       .mutation(({ ctx, input }) => blasts.send(ctx.actor, ctx.org, ctx.scope.team, input)),
     cancel: orgProcedure.input(z.object({ blastId: id })).mutation(({ ctx, input }) => blasts.cancel(ctx.actor, input.blastId)),
+    /** Send Test to Me: members of the number's team, to their own phone (rate-limited, audited). */
+    sendTest: teamProcedure
+      .input(z.object({ ...audience, body: z.string().min(1).max(MAX_BODY), patientId: id.optional(), confirmPhi: z.boolean().optional() }))
+      .mutation(({ ctx, input }) => blasts.sendTest(ctx.actor, ctx.org, ctx.scope.team, input)),
     list: orgProcedure.query(({ ctx }) => blasts.list(ctx.actor)),
     get: orgProcedure.input(z.object({ blastId: id })).query(({ ctx, input }) => blasts.get(ctx.actor, input.blastId)),
     recipients: orgProcedure

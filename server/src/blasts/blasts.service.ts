@@ -3,10 +3,14 @@ import { calendarDate, cohortFilterSchema, describePhi, detectPhi, isQuietTime, 
 import { TRPCError } from '@trpc/server';
 import { AccessService, type Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
 import { CLOCK, type Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { type Blast, type Org, Prisma } from '../generated/prisma/client.js';
-import { DATABASE } from '../injection-tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { carrierErrorMessage } from '../messages/carrier-error-messages.js';
+import { WEBHOOK_PATHS } from '../numbers/numbers.service.js';
 import { MAX_BODY } from '../messages/messaging.service.js';
 import { MessageEvents } from '../messages/message-events.js';
 import { refuse } from '../messages/send-blocked.js';
@@ -30,6 +34,9 @@ export type BlastInput = { cohortIds: string[]; name?: string; body: string; mar
 export const MAX_SCHEDULE_DAYS = 366;
 /** The message of a recipient whose blast was canceled before the worker claimed it. */
 export const CANCELED_WITH_BLAST = 'Not sent: the blast was canceled.';
+/** Send Test to Me: at most this many tests per person in TEST_WINDOW_MS. */
+export const TEST_LIMIT = 5;
+export const TEST_WINDOW_MS = 10 * 60_000;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -56,6 +63,8 @@ export class BlastsService {
     private readonly eligibility: SmsEligibility,
     private readonly worker: SendWorker,
     private readonly messageEvents: MessageEvents,
+    @Inject(CARRIER) private readonly carrier: Carrier,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   /** Will send / skipped per reason, from the very statement the send writes its ledger from. */
@@ -352,6 +361,64 @@ export class BlastsService {
     });
     if (canceledIds.length) await this.messageEvents.changed({ id: { in: canceledIds } });
     return { blast: view(blast), canceled: canceledIds.length, inFlight };
+  }
+
+  /**
+   * Send Test to Me: the message rendered for a sample patient of the audience (the one asked
+   * for, else the first who would get it, else the first at all) as an SMS from the team's
+   * number to the caller's own phone (account.setPhone). Not a recipient, not a Message of any
+   * conversation, not in the stats: one direct carrier call, now (quiet hours are the patient's,
+   * not the sender's). At most TEST_LIMIT per person in TEST_WINDOW_MS, counted from the audit
+   * log under a lock on the user's row, so concurrent clicks and other instances count too.
+   */
+  async sendTest(actor: Actor, org: Org, team: Team, input: { cohortIds: string[]; marketing: boolean; body: string; patientId?: string; confirmPhi?: boolean }) {
+    const { audience, number } = await this.prepare(actor, org, team, input);
+    const me = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { phone: true } });
+    if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → My account), then send yourself a test.' });
+    const [sample] = await this.db.prisma.$queryRaw<{ patientId: string }[]>`
+      SELECT a."patientId" FROM (${blastAudience(audience)}) a JOIN "Patient" p ON p."id" = a."patientId"
+       WHERE ${input.patientId ? Prisma.sql`a."patientId" = ${input.patientId}` : Prisma.sql`true`}
+       ORDER BY (a."skipReason" IS NULL) DESC, p."lastName" ASC NULLS LAST, p."firstName" ASC NULLS LAST, p."id" ASC LIMIT 1`;
+    if (input.patientId && !sample) throw new TRPCError({ code: 'NOT_FOUND', message: 'That patient is not in this blast\'s audience.' });
+    const p = sample ? await this.db.prisma.patient.findUniqueOrThrow({ where: { id: sample.patientId } }) : null;
+    const body = renderTemplate(input.body.trim(), {
+      patient: p
+        ? { id: p.id, firstName: p.firstName ?? undefined, lastName: p.lastName ?? undefined, preferredName: p.preferredName ?? undefined, dob: p.dob ?? undefined, phone: p.phone ?? undefined, email: p.email ?? undefined }
+        : { id: '' },
+      org: { name: org.name },
+    }).trim();
+    if (!body) throw refuse('empty', 'Write a message first.');
+    if (body.length > MAX_BODY) throw new TRPCError({ code: 'BAD_REQUEST', message: `The message is ${body.length} characters once its tokens are filled in; the limit is ${MAX_BODY}. Shorten it.` });
+    const phi = detectPhi(input.body);
+    if (phi.length && !input.confirmPhi) throw refuse('phi', describePhi(phi), { findings: phi });
+    const now = this.clock.now();
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT "id" FROM "User" WHERE "id" = ${actor.userId} FOR UPDATE`;
+      const recent = await tx.auditEvent.count({ where: { actorId: actor.userId, action: 'blast.test_sent', createdAt: { gt: new Date(now.getTime() - TEST_WINDOW_MS) } } });
+      if (recent >= TEST_LIMIT) {
+        throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `You have sent yourself ${TEST_LIMIT} tests in the last ${TEST_WINDOW_MS / 60_000} minutes. Wait a few minutes and try again.` });
+      }
+      await this.audit.record(
+        actor,
+        {
+          action: 'blast.test_sent',
+          summary: `Sent a blast test to their own phone from ${team.name}${p ? ', rendered for a sample patient' : ''}`,
+          targetType: 'patient',
+          targetId: p?.id,
+          data: { phoneNumberId: number.id, cohortIds: input.cohortIds, samplePatientId: p?.id ?? null, toLast4: me.phone!.slice(-4) },
+        },
+        tx,
+      );
+    });
+    try {
+      const sent = await this.carrier.sendMessage({ from: number.e164, to: me.phone, body, statusCallback: this.config.publicUrl + WEBHOOK_PATHS.status });
+      return { sent: true, to: me.phone, body, samplePatient: p ? { id: p.id, firstName: p.firstName, lastName: p.lastName } : null, carrierSid: sent.sid };
+    } catch (error) {
+      if (error instanceof CarrierError && error.status !== null && error.status < 500) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: carrierErrorMessage(error.code, error.message) ?? error.message });
+      }
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The carrier could not be reached. Try again in a minute.' });
+    }
   }
 
   /** This org's blast (else NOT_FOUND), of a team the caller is on (else FORBIDDEN). */

@@ -99,6 +99,24 @@ describe('blasts: access', () => {
     expect(await a.owner.api.blasts.cancel.mutate({ blastId: blast.id })).toMatchObject({ canceled: 1, blast: { status: 'canceled' } });
   });
 
+  it("Send Test to Me: only the number's team, only to one's own phone, never another org's patient as the sample", async () => {
+    await a.admin.api.account.setPhone.mutate({ phone: '+14155550588' });
+    await b.owner.api.account.setPhone.mutate({ phone: '+14155550589' });
+    await a.member.api.account.setPhone.mutate({ phone: '+14155550590' });
+    const body = 'Hi {{first_name}}';
+    expect((await errorOf(a.admin.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(b.owner.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(a.member.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortB], marketing: false, body }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(a.member.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body, patientId: b.patient.id }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(server.anon.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body }))).code).toBe('UNAUTHORIZED');
+    expect((await errorOf(server.anon.account.setPhone.mutate({ phone: '+14155550591' }))).code).toBe('UNAUTHORIZED');
+    expect((await errorOf(server.anon.account.get.query())).code).toBe('UNAUTHORIZED');
+    const toTests = () => server.simulator!.messages().filter((m) => ['+14155550588', '+14155550589'].includes(m.to));
+    expect(toTests()).toEqual([]);
+    // The member's own test: rendered for A's patient, to the member's phone.
+    expect(await a.member.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body })).toMatchObject({ to: '+14155550590', body: 'Hi Amina' });
+  });
+
   it("someone else's idempotency key starts their own blast and never returns the other's", async () => {
     const mine = await a.owner.api.blasts.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'From the owner', marketing: false, idempotencyKey: 'sec-key-a-0001' });
     expect(mine.duplicate).toBe(false);
