@@ -119,7 +119,7 @@ describe.runIf(existsSync(SERVER_MAIN))('a blast interrupted by SIGKILL', () => 
     const api1 = client(url1, token!);
     expect(await api1.blasts.preview.query({ teamId: team.id, cohortIds: [cohort.id], marketing: false })).toMatchObject({ willSend: RECIPIENTS, total: RECIPIENTS + 19 });
     const { blast } = await api1.blasts.send.mutate({ teamId: team.id, cohortIds: [cohort.id], body: 'Hi {{first_name}}, flu shots are in.', marketing: false, idempotencyKey: 'kill-blast-0001' });
-    await waitFor(async () => (atCarrier().length >= 300 ? true : null), 2000);
+    await waitFor(async () => (atCarrier().length >= 300 ? true : null), 8000);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     const atKill = atCarrier().length;
@@ -147,7 +147,7 @@ describe.runIf(existsSync(SERVER_MAIN))('a blast interrupted by SIGKILL', () => 
     const done = await waitFor(async () => {
       const b = await api2.blasts.get.query({ blastId: blast.id });
       return b.status === 'completed' ? b : null;
-    }, 2000);
+    }, 4000);
 
     const sent = atCarrier();
     const perPhone = new Map<string, number>();
