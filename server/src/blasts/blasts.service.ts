@@ -374,7 +374,7 @@ export class BlastsService {
   async sendTest(actor: Actor, org: Org, team: Team, input: { cohortIds: string[]; marketing: boolean; body: string; patientId?: string; confirmPhi?: boolean }) {
     const { audience, number } = await this.prepare(actor, org, team, input);
     const me = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { phone: true } });
-    if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → My account), then send yourself a test.' });
+    if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → Account), then send yourself a test.' });
     const [sample] = await this.db.prisma.$queryRaw<{ patientId: string }[]>`
       SELECT a."patientId" FROM (${blastAudience(audience)}) a JOIN "Patient" p ON p."id" = a."patientId"
        WHERE ${input.patientId ? Prisma.sql`a."patientId" = ${input.patientId}` : Prisma.sql`true`}

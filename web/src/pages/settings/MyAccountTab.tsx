@@ -49,7 +49,7 @@ export function MyAccountTab() {
         <form key={phone ?? ''} onSubmit={onSubmit} noValidate class="form-narrow">
           <FormError message={form.formError} />
           <Field label="My mobile number" id="my-phone" error={form.fieldErrors.phone} hint={phone ? `Saved: ${formatPhoneForDisplay(phone)}. Leave empty to remove it.` : 'Not set yet.'}>
-            <input id="my-phone" name="phone" type="tel" autocomplete="tel" defaultValue={phone ?? ''} placeholder="(415) 555-0134" data-testid="my-phone-input" />
+            <input id="my-phone" name="phone" type="tel" autocomplete="tel" defaultValue={phone ? formatPhoneForDisplay(phone) : ''} placeholder="(415) 555-0134" data-testid="my-phone-input" />
           </Field>
           <SubmitButton pending={form.pending} label="Save" pendingLabel="Saving…" />
         </form>

@@ -25,7 +25,7 @@ const TABS: Tab[] = [
   { id: 'templates', label: 'Templates', component: TemplatesTab },
   { id: 'ehr-adapters', label: 'EHR adapters', component: EhrAdaptersTab, adminOnly: true },
   { id: 'audit', label: 'Audit log', component: AuditTab, adminOnly: true },
-  { id: 'account', label: 'My account', component: MyAccountTab },
+  { id: 'account', label: 'Account', component: MyAccountTab },
 ];
 
 export function SettingsPage() {
