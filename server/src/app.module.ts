@@ -38,6 +38,7 @@ import { StatusService } from './messages/status.service.js';
 import { NumbersService } from './numbers/numbers.service.js';
 import { CohortsService } from './cohorts/cohorts.service.js';
 import { BlastsService } from './blasts/blasts.service.js';
+import { AccountService } from './account/account.service.js';
 import { TemplatesService } from './templates/templates.service.js';
 import { EhrAdaptersService } from './ehr/ehr-adapters.service.js';
 
@@ -71,6 +72,7 @@ export class AppModule {
         TemplatesService,
         CohortsService,
         BlastsService,
+        AccountService,
         EhrAdaptersService,
         AccessService,
         AttachmentsService,

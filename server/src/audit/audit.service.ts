@@ -66,6 +66,9 @@ export const AUDIT_ACTIONS = {
   'blast.recipients_viewed': 'Blast recipients viewed',
   'blast.retried': 'Blast failed messages retried',
   'blast.recipients_added': 'Blast recipients added',
+  'blast.canceled': 'SMS blast canceled',
+  'blast.test_sent': 'Blast test sent to self',
+  'account.phone_changed': 'Own phone number changed',
   'ehr_adapter.changed': 'EHR adapter changed',
   'ehr_origin.changed': 'Approved EHR origins changed',
 } as const;

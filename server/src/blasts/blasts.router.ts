@@ -11,8 +11,25 @@ export function blastsRouter(blasts: BlastsService) {
   return router({
     preview: teamProcedure.input(z.object(audience)).query(({ ctx, input }) => blasts.preview(ctx.actor, ctx.org, ctx.scope.team, input)),
     send: teamProcedure
-      .input(z.object({ ...audience, name: z.string().max(200).optional(), body: z.string().min(1).max(MAX_BODY), idempotencyKey: z.string().min(8).max(100), confirmPhi: z.boolean().optional() }))
+      .input(
+        z.object({
+          ...audience,
+          name: z.string().max(200).optional(),
+          body: z.string().min(1).max(MAX_BODY),
+          idempotencyKey: z.string().min(8).max(100),
+          confirmPhi: z.boolean().optional(),
+          /** A local date and time in the org's time zone, e.g. 2026-05-04T09:30. */
+          scheduledAt: z.string().max(16).optional(),
+          /** Spread the blast: at most this many messages a day. */
+          perDay: z.number().int().min(1).max(1_000_000).optional(),
+        }),
+      )
       .mutation(({ ctx, input }) => blasts.send(ctx.actor, ctx.org, ctx.scope.team, input)),
+    cancel: orgProcedure.input(z.object({ blastId: id })).mutation(({ ctx, input }) => blasts.cancel(ctx.actor, input.blastId)),
+    /** Send Test to Me: members of the number's team, to their own phone (rate-limited, audited). */
+    sendTest: teamProcedure
+      .input(z.object({ ...audience, body: z.string().min(1).max(MAX_BODY), patientId: id.optional(), confirmPhi: z.boolean().optional() }))
+      .mutation(({ ctx, input }) => blasts.sendTest(ctx.actor, ctx.org, ctx.scope.team, input)),
     list: orgProcedure.query(({ ctx }) => blasts.list(ctx.actor)),
     get: orgProcedure.input(z.object({ blastId: id })).query(({ ctx, input }) => blasts.get(ctx.actor, input.blastId)),
     recipients: orgProcedure

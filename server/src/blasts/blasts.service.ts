@@ -1,13 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { cohortFilterSchema, describePhi, detectPhi, isQuietTime, localParts, nextSendTime, renderTemplate, smsSegments, STATUS_RANK } from '@caretext/shared';
+import { calendarDate, cohortFilterSchema, describePhi, detectPhi, isQuietTime, localParts, nextSendTime, renderTemplate, smsSegments, STATUS_RANK, zonedTime } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import { AccessService, type Actor } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { CARRIER, type Carrier, CarrierError } from '../carriers/carrier.js';
 import { CLOCK, type Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { type Blast, type Org, Prisma } from '../generated/prisma/client.js';
-import { DATABASE } from '../injection-tokens.js';
+import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { carrierErrorMessage } from '../messages/carrier-error-messages.js';
+import { WEBHOOK_PATHS } from '../numbers/numbers.service.js';
 import { MAX_BODY } from '../messages/messaging.service.js';
+import { MessageEvents } from '../messages/message-events.js';
 import { refuse } from '../messages/send-blocked.js';
 import { SendWorker } from '../messages/send-worker.js';
 import { SmsEligibility } from '../messages/sms-eligibility.js';
@@ -18,11 +23,22 @@ export const RECIPIENTS_PAGE_MAX = 500;
 /** Patients one Add Recipients may pick. */
 export const MAX_ADDED_RECIPIENTS = 500;
 /** The recipient table's filters, one per stat card (and queued: not sent yet). */
-export const RECIPIENT_FILTERS = ['sent', 'skipped', 'opted_out', 'blocked', 'replied', 'failed', 'queued'] as const;
+export const RECIPIENT_FILTERS = ['sent', 'skipped', 'opted_out', 'blocked', 'replied', 'failed', 'queued', 'canceled'] as const;
 export type RecipientFilter = (typeof RECIPIENT_FILTERS)[number];
 
 type Team = { id: string; name: string };
-export type BlastInput = { cohortIds: string[]; name?: string; body: string; marketing: boolean; idempotencyKey: string; confirmPhi?: boolean };
+/**
+ * `scheduledAt`: a local date and time ("2026-05-04T09:30") in the org's time zone; `perDay`: at
+ * most this many messages a day, from the start (the scheduled time, or now).
+ */
+export type BlastInput = { cohortIds: string[]; name?: string; body: string; marketing: boolean; idempotencyKey: string; confirmPhi?: boolean; scheduledAt?: string; perDay?: number };
+/** How far ahead a blast may be scheduled. */
+export const MAX_SCHEDULE_DAYS = 366;
+/** The message of a recipient whose blast was canceled before the worker claimed it. */
+export const CANCELED_WITH_BLAST = 'Not sent: the blast was canceled.';
+/** Send Test to Me: at most this many tests per person in TEST_WINDOW_MS. */
+export const TEST_LIMIT = 5;
+export const TEST_WINDOW_MS = 10 * 60_000;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -50,6 +66,9 @@ export class BlastsService {
     private readonly audit: AuditService,
     private readonly eligibility: SmsEligibility,
     private readonly worker: SendWorker,
+    private readonly messageEvents: MessageEvents,
+    @Inject(CARRIER) private readonly carrier: Carrier,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   /** Will send / skipped per reason, from the very statement the send writes its ledger from. */
@@ -87,7 +106,8 @@ export class BlastsService {
     if (phi.length && !input.confirmPhi) throw refuse('phi', describePhi(phi), { findings: phi });
     const phiOverride = phi.length ? [...new Set(phi.map((f) => f.kind))] : null;
     const now = this.clock.now();
-    const name = input.name?.trim() || autoName(cohorts.map((c) => c.name), now, org.timeZone);
+    const start = input.scheduledAt ? scheduledInstant(input.scheduledAt, org.timeZone, now) : null;
+    const name = input.name?.trim() || autoName(cohorts.map((c) => c.name), start ?? now, org.timeZone);
     try {
       const blast = await this.db.prisma.$transaction(
         async (tx) => {
@@ -100,11 +120,13 @@ export class BlastsService {
               body: template,
               cohortIds: cohorts.map((c) => c.id),
               marketing: input.marketing,
-              status: 'sending',
+              status: start ? 'scheduled' : 'sending',
+              scheduledAt: start,
+              perDay: input.perDay ?? null,
               createdById: actor.userId,
               idempotencyKey: input.idempotencyKey,
               createdAt: now,
-              sentAt: now,
+              sentAt: start ? null : now,
             },
           });
           await tx.$executeRaw`
@@ -115,8 +137,9 @@ export class BlastsService {
           const pending = await tx.$queryRaw<PendingRow[]>`
             SELECT r."messageId", p."id", p."firstName", p."lastName", p."preferredName", p."dob", p."phone", p."email", p."timeZone"
               FROM "BlastRecipient" r JOIN "Patient" p ON p."id" = r."patientId"
-             WHERE r."blastId" = ${blast.id} AND r."status" = 'pending'`;
-          const m = this.messagesFor(pending, template, org, now);
+             WHERE r."blastId" = ${blast.id} AND r."status" = 'pending'
+             ORDER BY p."lastName" ASC NULLS LAST, p."firstName" ASC NULLS LAST, p."id" ASC`;
+          const m = this.messagesFor(pending, template, org, now, { start, perDay: input.perDay ?? null });
           // Conversations set-based: the patient's thread with this number, created when missing,
           // its last message set to this one (no second pass over them).
           await tx.$executeRaw`
@@ -139,10 +162,17 @@ export class BlastsService {
             actor,
             {
               action: 'blast.sent',
-              summary: `Sent the ${input.marketing ? 'marketing' : 'transactional'} SMS blast "${name}" from ${team.name}: ${m.ids.length} queued`,
+              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} SMS blast "${name}" from ${team.name}: ${m.ids.length} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
               targetType: 'blast',
               targetId: blast.id,
-              data: { cohortIds: blast.cohortIds, queued: m.ids.length, phoneNumberId: number.id, ...(phiOverride ? { phiOverride } : {}) },
+              data: {
+                cohortIds: blast.cohortIds,
+                queued: m.ids.length,
+                phoneNumberId: number.id,
+                ...(start ? { scheduledAt: start.toISOString() } : {}),
+                ...(input.perDay ? { perDay: input.perDay } : {}),
+                ...(phiOverride ? { phiOverride } : {}),
+              },
             },
             tx,
           );
@@ -161,22 +191,32 @@ export class BlastsService {
     }
   }
 
-  /** The rendered text, segments and quiet-hours deferral per pending recipient, as columns. */
-  private messagesFor(rows: PendingRow[], template: string, org: Org, now: Date) {
+  /**
+   * The rendered text, segments and send time per pending recipient, as columns. A message goes
+   * at the blast's start (now, or the scheduled time); with `perDay`, the i-th recipient (in name
+   * order) on day floor(i / perDay) after the start, at the same local time in the org's zone.
+   * Quiet hours then defer it to the patient's next allowed time, never drop it.
+   */
+  private messagesFor(rows: PendingRow[], template: string, org: Org, now: Date, plan: { start: Date | null; perDay: number | null } = { start: null, perDay: null }) {
     const out = { ids: [] as string[], patientIds: [] as string[], bodies: [] as string[], phones: [] as string[], segments: [] as string[], encodings: [] as string[], sendAfter: [] as string[] };
+    const first = plan.start ?? now;
+    const local = localParts(first, org.timeZone);
+    const dayStart = (day: number) => (day === 0 ? first : zonedTime(local.year, local.month, local.day + day, local.hour, local.minute, org.timeZone));
     const deferral = new Map<string, string>();
-    const afterFor = (timeZone: string) => {
-      if (!org.quietHoursEnabled) return '';
-      let after = deferral.get(timeZone);
+    const afterFor = (timeZone: string, day: number) => {
+      const key = `${day} ${timeZone}`;
+      let after = deferral.get(key);
       if (after === undefined) {
+        const at = dayStart(day);
         const quiet = { start: org.quietHoursStart, end: org.quietHoursEnd, timeZone };
         // Blasts are automated: quiet hours defer them to the patient's next allowed time, never drop them.
-        after = isQuietTime(now, quiet) ? nextSendTime(now, quiet).toISOString() : '';
-        deferral.set(timeZone, after);
+        const due = org.quietHoursEnabled && isQuietTime(at, quiet) ? nextSendTime(at, quiet) : at;
+        after = due.getTime() > now.getTime() ? due.toISOString() : '';
+        deferral.set(key, after);
       }
       return after;
     };
-    for (const p of rows) {
+    for (const [i, p] of rows.entries()) {
       const body = renderTemplate(template, {
         patient: { id: p.id, firstName: p.firstName ?? undefined, lastName: p.lastName ?? undefined, preferredName: p.preferredName ?? undefined, dob: p.dob ?? undefined, phone: p.phone ?? undefined, email: p.email ?? undefined },
         org: { name: org.name },
@@ -191,7 +231,7 @@ export class BlastsService {
       out.phones.push(p.phone);
       out.segments.push(String(seg.segments));
       out.encodings.push(seg.encoding);
-      out.sendAfter.push(afterFor(p.timeZone ?? org.timeZone));
+      out.sendAfter.push(afterFor(p.timeZone ?? org.timeZone, plan.perDay ? Math.floor(i / plan.perDay) : 0));
     }
     return out;
   }
@@ -242,7 +282,7 @@ export class BlastsService {
       SELECT * FROM (
         SELECT r."id", r."patientId", p."firstName", p."lastName", p."phone", r."skipReason", r."messageId",
                m."status" AS "messageStatus", m."errorCode", m."errorMessage", m."sentAt", m."deliveredAt", m."failedAt",
-               CASE WHEN r."status" = 'skipped' THEN 'skipped' WHEN m."status" IN ${SENT} THEN 'sent' WHEN m."status" IN ${FAILED} THEN 'failed' ELSE 'queued' END AS "status",
+               CASE WHEN r."status" = 'skipped' THEN 'skipped' WHEN r."status" = 'canceled' THEN 'canceled' WHEN m."status" IN ${SENT} THEN 'sent' WHEN m."status" IN ${FAILED} THEN 'failed' ELSE 'queued' END AS "status",
                (SELECT min(i."createdAt") FROM "Message" i WHERE i."conversationId" = m."conversationId" AND i."direction" = 'inbound' AND i."createdAt" > m."createdAt") AS "repliedAt"
           FROM "BlastRecipient" r
           JOIN "Patient" p ON p."id" = r."patientId"
@@ -264,19 +304,126 @@ export class BlastsService {
              count(*) FILTER (WHERE r."skipReason" = 'opted_out')::int AS "optedOut",
              count(*) FILTER (WHERE r."skipReason" = 'blocked')::int AS "blocked",
              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Message" i WHERE i."conversationId" = m."conversationId" AND i."direction" = 'inbound' AND i."createdAt" > m."createdAt"))::int AS "replied",
-             count(*) FILTER (WHERE m."status" IN ${FAILED})::int AS "failed",
-             count(*) FILTER (WHERE m."status" IN ${IN_FLIGHT})::int AS "queued"
+             count(*) FILTER (WHERE m."status" IN ${FAILED} AND r."status" <> 'canceled')::int AS "failed",
+             count(*) FILTER (WHERE m."status" IN ${IN_FLIGHT})::int AS "queued",
+             count(*) FILTER (WHERE r."status" = 'canceled')::int AS "canceled"
         FROM "BlastRecipient" r LEFT JOIN "Message" m ON m."id" = r."messageId"
        WHERE r."blastId" = ${blastId}`;
     return row!;
   }
 
-  /** Blasts whose every message has left the queue are completed. */
+  /** Scheduled blasts whose time has come are sending; blasts whose every message has left the queue are completed. */
   private async settle(orgId: string) {
+    await this.db.prisma.$executeRaw`
+      UPDATE "Blast" SET "status" = 'sending', "sentAt" = "scheduledAt"
+       WHERE "orgId" = ${orgId} AND "status" = 'scheduled' AND "scheduledAt" <= ${this.clock.now()}`;
     await this.db.prisma.$executeRaw`
       UPDATE "Blast" b SET "status" = 'completed', "completedAt" = ${this.clock.now()}
        WHERE b."orgId" = ${orgId} AND b."status" = 'sending'
          AND NOT EXISTS (SELECT 1 FROM "BlastRecipient" r JOIN "Message" m ON m."id" = r."messageId" WHERE r."blastId" = b."id" AND m."status" IN ${IN_FLIGHT})`;
+  }
+
+  /**
+   * Cancels what has not gone yet: a scheduled blast before it starts, or the remainder of one
+   * that is sending (messages still queued: later days of a spread blast, quiet-hours deferrals).
+   * A message the worker has already claimed is past stopping and goes; its recipient counts as
+   * sent or failed as usual. Refused once the blast completed or was canceled. For members of
+   * the blast's team (the team that owns the sending number).
+   */
+  async cancel(actor: Actor, blastId: string) {
+    await this.find(actor, blastId);
+    await this.settle(actor.orgId);
+    const now = this.clock.now();
+    const { blast, canceledIds, inFlight } = await this.db.prisma.$transaction(async (tx) => {
+      // The row lock orders a cancel against a concurrent cancel (the second sees the first's status).
+      const [locked] = await tx.$queryRaw<Blast[]>`SELECT * FROM "Blast" WHERE "id" = ${blastId} FOR UPDATE`;
+      if (locked!.status === 'completed') throw new TRPCError({ code: 'CONFLICT', message: 'This blast has already been sent to everyone; there is nothing left to cancel.' });
+      if (locked!.status === 'canceled') throw new TRPCError({ code: 'CONFLICT', message: 'This blast was already canceled.' });
+      // Only queued messages: the worker claims under a row lock (queued -> sending), so a message
+      // is either claimed (and goes) or canceled here, never both.
+      const canceled = await tx.$queryRaw<{ id: string }[]>`
+        UPDATE "Message" m SET "status" = 'canceled', "statusRank" = ${STATUS_RANK.canceled}, "errorMessage" = ${CANCELED_WITH_BLAST}
+          FROM "BlastRecipient" r
+         WHERE r."blastId" = ${blastId} AND m."id" = r."messageId" AND m."status" = 'queued'
+        RETURNING m."id"`;
+      const ids = canceled.map((c) => c.id);
+      if (ids.length) await tx.$executeRaw`UPDATE "BlastRecipient" SET "status" = 'canceled' WHERE "blastId" = ${blastId} AND "messageId" = ANY(${ids}::text[])`;
+      const [flight] = await tx.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM "BlastRecipient" r JOIN "Message" m ON m."id" = r."messageId" WHERE r."blastId" = ${blastId} AND m."status" IN ${IN_FLIGHT}`;
+      const blast = await tx.blast.update({ where: { id: blastId }, data: { status: 'canceled', canceledAt: now } });
+      await this.audit.record(
+        actor,
+        {
+          action: 'blast.canceled',
+          summary: `Canceled the blast "${blast.name}"${locked!.status === 'scheduled' ? ' before it started' : ''}: ${ids.length} message(s) not sent`,
+          targetType: 'blast',
+          targetId: blast.id,
+          data: { wasStatus: locked!.status, canceled: ids.length, inFlight: flight!.n },
+        },
+        tx,
+      );
+      return { blast, canceledIds: ids, inFlight: flight!.n };
+    });
+    if (canceledIds.length) await this.messageEvents.changed({ id: { in: canceledIds } });
+    return { blast: view(blast), canceled: canceledIds.length, inFlight };
+  }
+
+  /**
+   * Send Test to Me: the message rendered for a sample patient of the audience (the one asked
+   * for, else the first who would get it, else the first at all) as an SMS from the team's
+   * number to the caller's own phone (account.setPhone). Not a recipient, not a Message of any
+   * conversation, not in the stats: one direct carrier call, now (quiet hours are the patient's,
+   * not the sender's). At most TEST_LIMIT per person in TEST_WINDOW_MS, counted from the audit
+   * log under a lock on the user's row, so concurrent clicks and other instances count too.
+   */
+  async sendTest(actor: Actor, org: Org, team: Team, input: { cohortIds: string[]; marketing: boolean; body: string; patientId?: string; confirmPhi?: boolean }) {
+    const { audience, number } = await this.prepare(actor, org, team, input);
+    const me = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { phone: true } });
+    if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → Account), then send yourself a test.' });
+    const [sample] = await this.db.prisma.$queryRaw<{ patientId: string }[]>`
+      SELECT a."patientId" FROM (${blastAudience(audience)}) a JOIN "Patient" p ON p."id" = a."patientId"
+       WHERE ${input.patientId ? Prisma.sql`a."patientId" = ${input.patientId}` : Prisma.sql`true`}
+       ORDER BY (a."skipReason" IS NULL) DESC, p."lastName" ASC NULLS LAST, p."firstName" ASC NULLS LAST, p."id" ASC LIMIT 1`;
+    if (input.patientId && !sample) throw new TRPCError({ code: 'NOT_FOUND', message: 'That patient is not in this blast\'s audience.' });
+    const p = sample ? await this.db.prisma.patient.findUniqueOrThrow({ where: { id: sample.patientId } }) : null;
+    const body = renderTemplate(input.body.trim(), {
+      patient: p
+        ? { id: p.id, firstName: p.firstName ?? undefined, lastName: p.lastName ?? undefined, preferredName: p.preferredName ?? undefined, dob: p.dob ?? undefined, phone: p.phone ?? undefined, email: p.email ?? undefined }
+        : { id: '' },
+      org: { name: org.name },
+    }).trim();
+    if (!body) throw refuse('empty', 'Write a message first.');
+    if (body.length > MAX_BODY) throw new TRPCError({ code: 'BAD_REQUEST', message: `The message is ${body.length} characters once its tokens are filled in; the limit is ${MAX_BODY}. Shorten it.` });
+    const phi = detectPhi(input.body);
+    if (phi.length && !input.confirmPhi) throw refuse('phi', describePhi(phi), { findings: phi });
+    const now = this.clock.now();
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT "id" FROM "User" WHERE "id" = ${actor.userId} FOR UPDATE`;
+      const recent = await tx.auditEvent.count({ where: { actorId: actor.userId, action: 'blast.test_sent', createdAt: { gt: new Date(now.getTime() - TEST_WINDOW_MS) } } });
+      if (recent >= TEST_LIMIT) {
+        throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `You have sent yourself ${TEST_LIMIT} tests in the last ${TEST_WINDOW_MS / 60_000} minutes. Wait a few minutes and try again.` });
+      }
+      await this.audit.record(
+        actor,
+        {
+          action: 'blast.test_sent',
+          summary: `Sent a blast test to their own phone from ${team.name}${p ? ', rendered for a sample patient' : ''}`,
+          targetType: 'patient',
+          targetId: p?.id,
+          data: { phoneNumberId: number.id, cohortIds: input.cohortIds, samplePatientId: p?.id ?? null, toLast4: me.phone!.slice(-4) },
+        },
+        tx,
+      );
+    });
+    try {
+      const sent = await this.carrier.sendMessage({ from: number.e164, to: me.phone, body, statusCallback: this.config.publicUrl + WEBHOOK_PATHS.status });
+      return { sent: true, to: me.phone, body, samplePatient: p ? { id: p.id, firstName: p.firstName, lastName: p.lastName } : null, carrierSid: sent.sid };
+    } catch (error) {
+      if (error instanceof CarrierError && error.status !== null && error.status < 500) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: carrierErrorMessage(error.code, error.message) ?? error.message });
+      }
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The carrier could not be reached. Try again in a minute.' });
+    }
   }
 
   /** This org's blast (else NOT_FOUND), of a team the caller is on (else FORBIDDEN). */
@@ -307,6 +454,7 @@ export class BlastsService {
     );
     const result = await this.db.prisma.$transaction(
       async (tx) => {
+        await lockStarted(tx, blast.id, 'retry its failed messages');
         const claimed = await tx.$queryRaw<(PendingRow & { retries: number })[]>`
           UPDATE "BlastRecipient" r SET "messageId" = gen_random_uuid()::text, "retries" = r."retries" + 1
             FROM "Message" m, "Patient" p, (${eligible}) e
@@ -356,6 +504,7 @@ export class BlastsService {
     const audience = patientsAudience({ orgId: actor.orgId, phoneNumberId: number.id, marketing: blast.marketing }, ids);
     const result = await this.db.prisma.$transaction(
       async (tx) => {
+        await lockStarted(tx, blast.id, 'add recipients');
         const added = await tx.$queryRaw<{ patientId: string; skipReason: SkipReason | null }[]>`
           INSERT INTO "BlastRecipient" ("id", "blastId", "patientId", "status", "skipReason", "messageId", "createdAt")
           SELECT gen_random_uuid()::text, ${blast.id}, a."patientId", CASE WHEN a."skipReason" IS NULL THEN 'pending' ELSE 'skipped' END, a."skipReason",
@@ -452,6 +601,22 @@ function recipientFilter(status: RecipientFilter | undefined): Prisma.Sql {
   }
 }
 
+/**
+ * "2026-05-04T09:30" in the org's time zone as an instant; refused unless it is a real date and
+ * time, after now and within MAX_SCHEDULE_DAYS.
+ */
+export function scheduledInstant(local: string, timeZone: string, now: Date): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  const [year, month, day, hour, minute] = match ? match.slice(1).map(Number) : [];
+  if (!match || !calendarDate({ year: year!, month: month!, day: day! }) || hour! > 23 || minute! > 59) {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'Pick a date and a time for the blast (for example 2026-05-04 at 09:30).' });
+  }
+  const at = zonedTime(year!, month!, day!, hour!, minute!, timeZone);
+  if (at.getTime() <= now.getTime()) throw new TRPCError({ code: 'BAD_REQUEST', message: `That time has passed in ${timeZone}. Pick a later time, or send now.` });
+  if (at.getTime() > now.getTime() + MAX_SCHEDULE_DAYS * 86_400_000) throw new TRPCError({ code: 'BAD_REQUEST', message: `A blast can be scheduled at most ${MAX_SCHEDULE_DAYS} days ahead.` });
+  return at;
+}
+
 /** "Diabetics + 1 more, Apr 22" in the org's time zone. */
 function autoName(cohortNames: string[], now: Date, timeZone: string): string {
   const d = localParts(now, timeZone);
@@ -460,11 +625,25 @@ function autoName(cohortNames: string[], now: Date, timeZone: string): string {
 }
 
 function view(b: Blast) {
-  return { id: b.id, teamId: b.teamId, phoneNumberId: b.phoneNumberId, name: b.name, body: b.body, cohortIds: b.cohortIds, marketing: b.marketing, status: b.status, createdById: b.createdById, createdAt: b.createdAt, sentAt: b.sentAt, completedAt: b.completedAt };
+  return {
+    id: b.id, teamId: b.teamId, phoneNumberId: b.phoneNumberId, name: b.name, body: b.body, cohortIds: b.cohortIds, marketing: b.marketing, status: b.status, createdById: b.createdById,
+    createdAt: b.createdAt, sentAt: b.sentAt, completedAt: b.completedAt, scheduledAt: b.scheduledAt, perDay: b.perDay, canceledAt: b.canceledAt,
+  };
 }
 
 type PendingRow = { messageId: string; id: string; firstName: string | null; lastName: string | null; preferredName: string | null; dob: string | null; phone: string; email: string | null; timeZone: string | null };
-type Stats = { total: number; sent: number; skipped: number; optedOut: number; blocked: number; replied: number; failed: number; queued: number };
+/**
+ * Locks the blast row (ordered against a concurrent cancel) and refuses a blast that has not
+ * started (its messages wait for the scheduled time; new ones would go at once) or was canceled
+ * (retrying or adding would quietly restart it).
+ */
+async function lockStarted(tx: Prisma.TransactionClient, blastId: string, what: string): Promise<void> {
+  const [row] = await tx.$queryRaw<{ status: string }[]>`SELECT "status" FROM "Blast" WHERE "id" = ${blastId} FOR UPDATE`;
+  if (row?.status === 'scheduled') throw new TRPCError({ code: 'CONFLICT', message: `This blast has not started yet; ${what} once it has, or cancel it and send a duplicate.` });
+  if (row?.status === 'canceled') throw new TRPCError({ code: 'CONFLICT', message: `This blast was canceled; to ${what}, send a duplicate instead.` });
+}
+
+type Stats = { total: number; sent: number; skipped: number; optedOut: number; blocked: number; replied: number; failed: number; queued: number; canceled: number };
 type RecipientRow = {
   id: string;
   patientId: string;
@@ -479,6 +658,6 @@ type RecipientRow = {
   sentAt: Date | null;
   deliveredAt: Date | null;
   failedAt: Date | null;
-  status: 'skipped' | 'sent' | 'failed' | 'queued';
+  status: 'skipped' | 'sent' | 'failed' | 'queued' | 'canceled';
   repliedAt: Date | null;
 };

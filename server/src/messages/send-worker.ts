@@ -90,6 +90,10 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       if (Date.now() >= this.nextReconcile) {
         this.nextReconcile = Date.now() + RECONCILE_EVERY_MS;
         settled = await this.reconcile();
+        // A full batch: more are waiting (a restart after a kill mid-blast left hundreds of
+        // claims): look again on the next turn, not in five seconds. What was just taken is
+        // claimed by this instance, so the next look finds the others, never a hot loop on these.
+        if (settled >= BATCH) this.nextReconcile = 0;
       }
       return (await this.drain()) + settled > 0;
     },

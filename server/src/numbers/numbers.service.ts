@@ -209,7 +209,7 @@ export class NumbersService {
       fileName = `phone-log${admin ? '' : '-my-teams'}${rangeFile(range)}.csv`;
     }
     const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
-    return { fileName, lines: phoneLogCsv(this.db, actor, numbers, range, org.timeZone) };
+    return { fileName, lines: phoneLogCsv(this.db, actor, numbers, range, org.timeZone, this.clock.now()) };
   }
 
   async portRequests(actor: Actor) {

@@ -4,6 +4,8 @@ import { attachmentsRouter } from '../attachments/attachments.router.js';
 import { AttachmentsService } from '../attachments/attachments.service.js';
 import { blastsRouter } from '../blasts/blasts.router.js';
 import { BlastsService } from '../blasts/blasts.service.js';
+import { accountRouter } from '../account/account.router.js';
+import { AccountService } from '../account/account.service.js';
 import { cohortsRouter } from '../cohorts/cohorts.router.js';
 import { CohortsService } from '../cohorts/cohorts.service.js';
 import { auditRouter } from '../audit/audit.router.js';
@@ -74,6 +76,7 @@ export class TrpcRouter {
     recall: RecallService,
     blasts: BlastsService,
     internalChat: InternalChatService,
+    account: AccountService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -95,6 +98,7 @@ export class TrpcRouter {
       cohorts: cohortsRouter(cohorts),
       recall: recallRouter(recall),
       blasts: blastsRouter(blasts),
+      account: accountRouter(account),
     });
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorOf, smsClinic, startTestServer, type TestServer } from '../harness.js';
+import { errorOf, joinAs, smsClinic, startTestServer, type TestServer } from '../harness.js';
 import { trpcFetch, webCookie } from './http-helpers.js';
 
 /**
@@ -42,6 +42,7 @@ describe('blasts: access', () => {
       () => anon.list.query(),
       () => anon.get.query({ blastId: blastA }),
       () => anon.recipients.query({ blastId: blastA }),
+      () => anon.cancel.mutate({ blastId: blastA }),
     ]) {
       expect((await errorOf(call())).code).toBe('UNAUTHORIZED');
     }
@@ -70,6 +71,7 @@ describe('blasts: access', () => {
     expect((await errorOf(api.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'x', marketing: false, idempotencyKey: 'sec-key-a-0004' }))).code).toBe('FORBIDDEN');
     expect((await errorOf(api.get.query({ blastId: blastA }))).code).toBe('FORBIDDEN');
     expect((await errorOf(api.recipients.query({ blastId: blastA }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(api.cancel.mutate({ blastId: blastA }))).code).toBe('FORBIDDEN');
     expect(await api.list.query()).toEqual([]);
     expect([await blastRows(), await messageCount()]).toEqual(before);
   });
@@ -77,7 +79,42 @@ describe('blasts: access', () => {
   it("another org's members get NOT_FOUND for a blast and never see it listed", async () => {
     expect((await errorOf(b.owner.api.blasts.get.query({ blastId: blastA }))).code).toBe('NOT_FOUND');
     expect((await errorOf(b.member.api.blasts.recipients.query({ blastId: blastA }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(b.owner.api.blasts.cancel.mutate({ blastId: blastA }))).code).toBe('NOT_FOUND');
     expect(await b.member.api.blasts.list.query()).toEqual([]);
+  });
+
+  it("a scheduled blast can be canceled only by its team: not by another org, an admin off the team, or another team's member", async () => {
+    const { blast } = await a.member.api.blasts.send.mutate({ teamId: a.team.id, cohortIds: [cohortA], body: 'Later', marketing: false, idempotencyKey: 'sec-key-sched-1', scheduledAt: '2026-05-01T09:00' });
+    const otherTeam = await a.owner.api.teams.create.mutate({ name: 'Billing' });
+    const billing = await joinAs(server, a.owner, 'member', 'Billing Clerk');
+    await a.owner.api.teams.addMember.mutate({ teamId: otherTeam.id, userId: (await billing.api.auth.me.query())!.user.id });
+    expect((await errorOf(billing.api.blasts.cancel.mutate({ blastId: blast.id }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(a.admin.api.blasts.cancel.mutate({ blastId: blast.id }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(b.owner.api.blasts.cancel.mutate({ blastId: blast.id }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(server.anon.blasts.cancel.mutate({ blastId: blast.id }))).code).toBe('UNAUTHORIZED');
+    const row = await server.db.prisma.blast.findUniqueOrThrow({ where: { id: blast.id } });
+    expect(row).toMatchObject({ status: 'scheduled', canceledAt: null });
+    expect(await server.db.prisma.auditEvent.count({ where: { action: 'blast.canceled', targetId: blast.id } })).toBe(0);
+    // Its own team may.
+    expect(await a.owner.api.blasts.cancel.mutate({ blastId: blast.id })).toMatchObject({ canceled: 1, blast: { status: 'canceled' } });
+  });
+
+  it("Send Test to Me: only the number's team, only to one's own phone, never another org's patient as the sample", async () => {
+    await a.admin.api.account.setPhone.mutate({ phone: '+14155550588' });
+    await b.owner.api.account.setPhone.mutate({ phone: '+14155550589' });
+    await a.member.api.account.setPhone.mutate({ phone: '+14155550590' });
+    const body = 'Hi {{first_name}}';
+    expect((await errorOf(a.admin.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(b.owner.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(a.member.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortB], marketing: false, body }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(a.member.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body, patientId: b.patient.id }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(server.anon.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body }))).code).toBe('UNAUTHORIZED');
+    expect((await errorOf(server.anon.account.setPhone.mutate({ phone: '+14155550591' }))).code).toBe('UNAUTHORIZED');
+    expect((await errorOf(server.anon.account.get.query())).code).toBe('UNAUTHORIZED');
+    const toTests = () => server.simulator!.messages().filter((m) => ['+14155550588', '+14155550589'].includes(m.to));
+    expect(toTests()).toEqual([]);
+    // The member's own test: rendered for A's patient, to the member's phone.
+    expect(await a.member.api.blasts.sendTest.mutate({ teamId: a.team.id, cohortIds: [cohortA], marketing: false, body })).toMatchObject({ to: '+14155550590', body: 'Hi Amina' });
   });
 
   it("someone else's idempotency key starts their own blast and never returns the other's", async () => {

@@ -52,7 +52,7 @@ const KNOWN_ADMIN_PROCEDURES = [
  * Team procedures (trpc.ts: teamProcedure, conversationProcedure) resolve the team from the
  * input and require membership before the handler runs; pinned like the admin ones.
  */
-const KNOWN_TEAM_PROCEDURES = ['blasts.preview', 'blasts.send', 'conversations.availability', 'conversations.get', 'conversations.markRead', 'conversations.send', 'conversations.startSecure', 'conversations.startSms', 'portal.resendLink', 'portal.setReplies', 'simulator.replyAsPatient'];
+const KNOWN_TEAM_PROCEDURES = ['blasts.preview', 'blasts.send', 'blasts.sendTest', 'conversations.availability', 'conversations.get', 'conversations.markRead', 'conversations.send', 'conversations.startSecure', 'conversations.startSms', 'portal.resendLink', 'portal.setReplies', 'simulator.replyAsPatient'];
 
 type Ids = Record<string, string>;
 type Procedure = { _def: { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[]; meta?: { adminOnly?: boolean; teamScoped?: boolean } } };

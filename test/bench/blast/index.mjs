@@ -1,18 +1,27 @@
-// pnpm bench blast [--patients 50000] [--noise 20000]
+// pnpm bench blast [--patients 50000] [--noise 20000] [--rate 50] [--window 20]
 //
 // Issue 13's blast enqueue on PostgreSQL: an org of `--patients` patients (beside another org of
 // `--noise` in the same table), two overlapping cohorts covering all of them, then over HTTP:
 // blasts.preview (the skip-reason counts) and blasts.send (one transaction: the recipient
 // ledger, conversations, one queued Message per pending patient rendered with tokens).
 // value = preview + send (ms); target 5,000 ms. The last line is one JSON object.
-// Not measured here yet: the send loop's achieved rate and RSS while sending (issue 13 asks for both).
+// Then the send loop against the simulator (in the server process) with the number set to
+// `--rate` messages a second: after a 3 s warm-up, the messages that reached the carrier over
+// `--window` seconds give `rateRatio` (achieved / set rate; target >= 0.95), and the server
+// process's resident memory, sampled from /proc every 250 ms meanwhile, gives `rssMb` (its
+// peak; target <= 250 MB).
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { cleanup, cleanupOnSignals, freePort, int, machine, round, scratchPostgres, serverDependency, signUpAndConfirm, startServerProcess, trpcClient } from '../_lib/server.mjs';
 
 const TARGET_MS = 5000;
-const { values: opts } = parseArgs({ options: { patients: { type: 'string', default: '50000' }, noise: { type: 'string', default: '20000' } } });
+const RATE_TARGET = 0.95;
+const RSS_TARGET_MB = 250;
+const { values: opts } = parseArgs({ options: { patients: { type: 'string', default: '50000' }, noise: { type: 'string', default: '20000' }, rate: { type: 'string', default: '50' }, window: { type: 'string', default: '20' } } });
+const RATE = Number(opts.rate);
+const WINDOW_S = Number(opts.window);
 const PATIENTS = Number(opts.patients);
 const NOISE = Number(opts.noise);
 const hex = (n) => randomBytes(n).toString('hex');
@@ -23,7 +32,7 @@ function insertPatients(orgId, n, seed, prefix) {
     SELECT setseed(${seed});
     INSERT INTO "Patient" (id, "orgId", mrn, phone, "phoneLineType", email, "firstName", "lastName", "preferredName", dob, tags,
       "smsTransactionalOptIn", "smsMarketingOptIn", "optedOutAt", "blockedAt", source, "createdAt", "updatedAt")
-    SELECT gen_random_uuid()::text, '${orgId}', 'MRN-' || g, CASE WHEN random() < 0.95 THEN '+1${prefix}' || lpad(g::text, 7, '0') END,
+    SELECT gen_random_uuid()::text, '${orgId}', 'MRN-' || g, CASE WHEN random() < 0.95 THEN '+1${prefix}' || (2000000 + g)::text END,
       CASE WHEN random() < 0.03 THEN 'landline' WHEN random() < 0.5 THEN 'mobile' ELSE 'unknown' END,
       'p' || g || '@example.com', 'First' || (g % 997), 'Last' || (g % 1499), CASE WHEN random() < 0.2 THEN 'Pref' || (g % 97) END,
       to_char(date '1930-01-01' + (random() * 34000)::int, 'YYYY-MM-DD'),
@@ -42,7 +51,7 @@ async function main() {
   const db = await scratchPostgres('ct_bench_blast_');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  await startServerProcess({ DATABASE_URL: db.url, PUBLIC_URL: url, PORT: String(port) }, { label: 'server' });
+  const server = await startServerProcess({ DATABASE_URL: db.url, PUBLIC_URL: url, PORT: String(port) }, { label: 'server' });
   const token = await signUpAndConfirm(url, { name: 'Bench Owner', email: `bench-${hex(4)}@clinic.example`, password: 'correct horse battery staple' });
   const api = trpcClient(url, token);
   await api.mutate('orgs.create', { name: 'Bench Clinic', timeZone: 'America/Chicago' });
@@ -59,6 +68,7 @@ async function main() {
   const [{ orgId }] = (await client.query(`SELECT id AS "orgId" FROM "Org" WHERE name = 'Bench Clinic'`)).rows;
   // Quiet hours off, so the figure does not depend on the time of day the bench runs.
   await client.query(`UPDATE "Org" SET "quietHoursEnabled" = false WHERE id = $1`, [orgId]);
+  await client.query(`UPDATE "PhoneNumber" SET "messagesPerSecond" = $2 WHERE "orgId" = $1`, [orgId, RATE]);
   const [{ id: noiseOrgId }] = (await client.query(`INSERT INTO "Org" (id, name, "joinCode", "updatedAt") VALUES (gen_random_uuid()::text, 'Noise Clinic', 'NOISE${hex(3)}', now()) RETURNING id`)).rows;
   let t = performance.now();
   await client.query(insertPatients(orgId, PATIENTS, 0.42, '415'));
@@ -82,12 +92,38 @@ async function main() {
     await client.query(`SELECT count(*)::int AS recipients, count("messageId")::int AS messages FROM "BlastRecipient" WHERE "blastId" = $1`, [blast.id])
   ).rows;
   console.log(`send: ${int(recipients)} recipients, ${int(messages)} queued messages, in ${round(sendMs, 1)} ms`);
-  // The send loop is not measured here: cancel the queue so the server stops promptly.
+  // The send loop: what reached the carrier (accepted: a carrier id; refused: its error code) over the window, after a warm-up.
+  // (Valid NANP numbers: +1 415 2xx xxxx; a few end in the simulator's special suffixes and fail, as real ones do.)
+  const atCarrier = async () => (await client.query(`SELECT count(*)::int AS n FROM "Message" WHERE "orgId" = $1 AND ("carrierSid" IS NOT NULL OR "errorCode" IS NOT NULL)`, [orgId])).rows[0].n;
+  const rssMb = () => {
+    try {
+      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) / 1024;
+    } catch {
+      return null;
+    }
+  };
+  await new Promise((r) => setTimeout(r, 3000));
+  const c0 = await atCarrier();
+  const w0 = performance.now();
+  let rssPeak = 0;
+  while (performance.now() - w0 < WINDOW_S * 1000) {
+    rssPeak = Math.max(rssPeak, rssMb() ?? 0);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const c1 = await atCarrier();
+  const windowS = (performance.now() - w0) / 1000;
+  const achieved = (c1 - c0) / windowS;
+  const rateRatio = round(achieved / RATE, 3);
+  console.log(`send loop: ${int(c1 - c0)} messages reached the carrier in ${round(windowS, 1)} s = ${round(achieved, 1)}/s at a set rate of ${RATE}/s (rateRatio ${rateRatio}); server RSS peak ${round(rssPeak, 1)} MB`);
+  if (c1 - c0 >= messages - c0) console.log('warning: the queue ran out during the window; use more --patients or a lower --rate');
+  // Cancel the rest of the queue so the server stops promptly.
   await client.query(`UPDATE "Message" SET status = 'canceled' WHERE status = 'queued' AND "orgId" = $1`, [orgId]);
   await client.end();
   if (recipients !== preview.total || messages !== preview.willSend) throw new Error(`the send wrote ${recipients}/${messages}, the preview said ${preview.total}/${preview.willSend}`);
   const value = round(previewMs + sendMs, 1);
-  summary = { ...summary, value, ratio: round(value / TARGET_MS, 3), ok: value <= TARGET_MS, patients: PATIENTS, otherOrgPatients: NOISE, previewMs: round(previewMs, 1), sendMs: round(sendMs, 1), preview, queued: messages };
+  summary = {
+    ...summary, value, ratio: round(value / TARGET_MS, 3), ok: value <= TARGET_MS && rateRatio >= RATE_TARGET && rssPeak <= RSS_TARGET_MB,
+    rateRatio, rateTarget: RATE_TARGET, setRate: RATE, achievedRate: round(achieved, 2), windowSeconds: round(windowS, 1), rssMb: round(rssPeak, 1), rssTargetMb: RSS_TARGET_MB, patients: PATIENTS, otherOrgPatients: NOISE, previewMs: round(previewMs, 1), sendMs: round(sendMs, 1), preview, queued: messages };
 }
 
 try {

@@ -6,6 +6,7 @@ import { AppShell } from '../shell/AppShell';
 import { AuditTab } from './audit/AuditTab';
 import { EhrAdaptersTab } from './ehr/EhrAdaptersTab';
 import { MembersTab } from './members/MembersTab';
+import { MyAccountTab } from './MyAccountTab';
 import { OrganizationTab } from './OrganizationTab';
 import { PlanTab } from './plan/PlanTab';
 import { PoliciesTab } from './PoliciesTab';
@@ -24,6 +25,7 @@ const TABS: Tab[] = [
   { id: 'templates', label: 'Templates', component: TemplatesTab },
   { id: 'ehr-adapters', label: 'EHR adapters', component: EhrAdaptersTab, adminOnly: true },
   { id: 'audit', label: 'Audit log', component: AuditTab, adminOnly: true },
+  { id: 'account', label: 'Account', component: MyAccountTab },
 ];
 
 export function SettingsPage() {
