@@ -126,3 +126,37 @@ describe(`an import racing another writer (${TEST_DB})`, () => {
     expect((await db.prisma.patient.findFirstOrThrow({ where: { orgId: job.orgId, mrn: 'R-100' } })).firstName).toBe('Someone');
   });
 });
+
+describe(`an import cancelled while it applies (${TEST_DB})`, () => {
+  // PGlite runs one statement at a time: a cancel from outside would wait for the open transaction.
+  it.runIf(TEST_DB === 'postgres')('writes nothing of the batch in flight: the patients, progress and counts stop at the last committed batch', async () => {
+    const clock = new TestClock();
+    const { job } = await analyzedJob(clock);
+    // The cancel commits while the second batch is being written (after its patients went in).
+    let cancelled = false;
+    const cancelling: Database = {
+      ...db,
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            ...tx,
+            query: async (text, params) => {
+              if (!cancelled && job.processedRows === BATCH_ROWS && text.includes('UPDATE "ImportJob"')) {
+                cancelled = true;
+                await db.sql.query(`UPDATE "ImportJob" SET status = 'cancelled' WHERE id = $1`, [job.id]);
+              }
+              return tx.query(text, params);
+            },
+          }),
+        ),
+    };
+    expect(await new ImportRunner(cancelling, clock).apply(job)).toBe('cancelled');
+    expect(cancelled).toBe(true);
+    const after = await reloaded(job.id);
+    expect(after).toMatchObject({ status: 'cancelled', processedRows: BATCH_ROWS });
+    // Only the first batch's patients (plus the two seeded ones): its counts are the job's.
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + after.created);
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId, mrn: 'R-1200' } })).toBe(0);
+    expect(await db.prisma.importMemory.count({ where: { jobId: job.id } })).toBe(0);
+  });
+});

@@ -82,6 +82,24 @@ describe('send pacing per number', () => {
     await expectPaced(server, simulator);
   }, 120_000);
 
+  it('a message queued again after a stall keeps its place: the patient gets every message in the order written', async () => {
+    const { simulator, twilio } = await carrier();
+    const server = await startTestServer({ twilio });
+    cleanups.push(() => server.stop());
+    await queueMessages(server, simulator);
+    const reminders = () => simulator.messages().filter((m) => m.direction === 'outbound-api' && m.body.startsWith('Reminder'));
+    await waitFor(async () => (reminders().length >= 3 ? true : null), 4000);
+    // The whole process stalls (a long synchronous task, a GC pause): the messages whose slots
+    // pass meanwhile wake too late and are queued again, while later ones are already booked.
+    const until = Date.now() + 400;
+    while (Date.now() < until);
+    await expectPaced(server, simulator);
+    const order = reminders()
+      .sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime())
+      .map((m) => Number(m.body.split(' ')[1]));
+    expect(order).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+  }, 120_000);
+
   it.runIf(TEST_DB === 'postgres')(`two instances on one database together send no faster than ${RATE}/s`, async () => {
     const { simulator, twilio } = await carrier();
     const first = await startTestServer({ twilio });

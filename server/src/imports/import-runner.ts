@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { readCsvRows } from './csv-rows.js';
 import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
 
-/** Rows per batch: one multi-row INSERT, one UPDATE and one progress write, in one transaction. */
+/** Rows per batch: one transaction (the new patients by COPY, then one statement for the rest; see writeBatch). */
 export const BATCH_ROWS = 1000;
 export const CHUNK_BYTES = 1024 * 1024;
 
@@ -78,14 +78,14 @@ async function* batches(sql: SqlRunner, jobId: string): AsyncGenerator<{ header:
 
 type Checked = { outcomes: Outcome[]; raw: Map<number, string[]> };
 
-async function checkBatch(rows: RawRow[], header: HeaderAnalysis, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }): Promise<Checked> {
+async function checkBatch(rows: RawRow[], header: HeaderAnalysis, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }, keepRaw = true): Promise<Checked> {
   const raw = new Map<number, string[]>();
   const rejected: Outcome[] = [];
   const valid: ValidRow[] = [];
   const warnings = new Map<number, RowIssue[]>();
   for (const row of rows) {
     const check = checkPatientRow(row.cells, header, options);
-    raw.set(row.line, row.cells);
+    if (keepRaw) raw.set(row.line, row.cells);
     if (!check.values) rejected.push({ kind: 'rejected', line: row.line, issues: check.issues });
     else {
       valid.push({ line: row.line, values: check.values });
@@ -228,24 +228,20 @@ export class ImportRunner {
   /**
    * One batch in one transaction: its patients, what its rows touched (ImportMemory) and the
    * job's progress commit together, or not at all. Null when the job is no longer running.
+   * Two statements: the new patients (COPY), then one that updates the matched patients, stores
+   * the memory and moves the progress only while the job is still running (a cancel that
+   * commits meanwhile is waited for, then seen); if it is not, the batch is rolled back.
    */
   private async writeBatch(job: JobRow, batch: { firstLine: number; seen: number; outcomes: Outcome[]; touched: Exclude<Outcome, { kind: 'rejected' }>[] }, useCopy = true): Promise<Counts | null> {
     try {
       return await this.db.transaction(async (tx) => {
-        // A commit lost in a crash loses the batch with its progress, and the job resumes before
-        // it: so the batch need not wait for its WAL flush (synchronous_commit off, this transaction only).
-        const [state] = await tx.query<{ status: string }>(`SELECT status, set_config('synchronous_commit', 'off', true) FROM "ImportJob" WHERE id = $1 FOR UPDATE`, [job.id]);
-        if (state?.status !== 'running') return null;
-        const counts = await this.write(tx, job.orgId, batch.outcomes, useCopy);
-        await tx.query(
-          `WITH memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines) VALUES ($1, $8, $9::text[], $10::int[]))
-           UPDATE "ImportJob" SET "processedRows" = $2, created = created + $3, updated = updated + $4, unchanged = unchanged + $5,
-             rejected = rejected + $6, "heartbeatAt" = $7 WHERE id = $1`,
-          [job.id, batch.seen, counts.created, counts.updated, counts.unchanged, counts.rejected, this.clock.now(), batch.firstLine, batch.touched.map((o) => o.id), batch.touched.map((o) => o.line)],
-        );
+        const counts = await this.insertCreates(tx, job.orgId, batch.outcomes, useCopy);
+        const [moved] = await this.updateAndRecord(tx, job, batch, counts);
+        if (!moved) throw new JobNotRunning();
         return counts;
       });
     } catch (error) {
+      if (error instanceof JobNotRunning) return null;
       // COPY has no ON CONFLICT: the matcher checked each MRN, so a conflict means someone gave
       // one of them to another patient meanwhile. The batch is written again by INSERT ... ON
       // CONFLICT, which counts those rows as rejected.
@@ -266,7 +262,8 @@ export class ImportRunner {
       seen += item.rows.length;
       const rows = item.rows.filter((r) => r.line - 2 >= job.processedRows);
       if (!rows.length) continue;
-      yield { firstLine: rows[0]!.line, seen, checked: await checkBatch(rows, header!, matcher, options) };
+      // The apply stores no row issues (the dry run did): no need to keep the raw cells.
+      yield { firstLine: rows[0]!.line, seen, checked: await checkBatch(rows, header!, matcher, options, false) };
     }
   }
 
@@ -283,19 +280,20 @@ export class ImportRunner {
 
   /** New patients loaded with COPY (CSV): the fastest way into the table on either database. */
   private async copyCreates(sql: SqlRunner, orgId: string, creates: Extract<Outcome, { kind: 'create' }>[], now: Date): Promise<void> {
-    const cell = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
-    const array = (items: string[]) => `{${items.map((t) => `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
     const stamp = now.toISOString();
-    const csv = creates
-      .map((o) => {
-        const v = o.values;
-        return [o.id, orgId, v.mrn, v.phone, v.firstName, v.lastName, v.preferredName, v.dob, v.email, array(v.tags), v.location, v.provider, 'import', stamp, stamp].map(cell).join(',');
-      })
-      .join('\n');
+    // Built as one string, cell by cell (no array per row): this runs for every new patient.
+    const tail = `,"${csvQuote(orgId)}",`;
+    const end = `,import,${stamp},${stamp}\n`;
+    let csv = '';
+    for (const o of creates) {
+      const v = o.values;
+      csv += `${o.id}${tail}${csvCell(v.mrn)},${csvCell(v.phone)},${csvCell(v.firstName)},${csvCell(v.lastName)},${csvCell(v.preferredName)},${csvCell(v.dob)},${csvCell(v.email)},${csvCell(pgArray(v.tags))},${csvCell(v.location)},${csvCell(v.provider)}${end}`;
+    }
     await sql.copyCsv!('Patient', ['id', 'orgId', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'source', 'createdAt', 'updatedAt'], csv);
   }
 
-  private async write(sql: SqlRunner, orgId: string, outcomes: Outcome[], useCopy: boolean): Promise<Counts> {
+  /** The batch's new patients (COPY, or INSERT ... ON CONFLICT that counts a lost MRN as rejected). */
+  private async insertCreates(sql: SqlRunner, orgId: string, outcomes: Outcome[], useCopy: boolean): Promise<Counts> {
     const counts = count(outcomes);
     const now = this.clock.now();
     const creates = outcomes.filter((o) => o.kind === 'create');
@@ -333,27 +331,66 @@ export class ImportRunner {
       counts.created -= lost;
       counts.rejected += lost;
     }
-    const updates = outcomes.filter((o) => o.kind === 'update');
-    if (updates.length) {
-      const values: unknown[] = [orgId, now];
-      const tuples = updates.map((o) => {
-        const c = o.changes;
-        const n = values.length;
-        values.push(o.id, c.mrn ?? null, c.phone ?? null, c.firstName ?? null, c.lastName ?? null, c.preferredName ?? null, c.dob ?? null, c.email ?? null, c.tags ?? null, c.location ?? null, c.provider ?? null);
-        const p = (i: number) => `$${n + i}`;
-        return `(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::text[], ${p(10)}::text, ${p(11)}::text)`;
-      });
-      await sql.query(
-        `UPDATE "Patient" AS p SET
-           mrn = COALESCE(v.mrn, p.mrn), phone = COALESCE(v.phone, p.phone), "firstName" = COALESCE(v.first, p."firstName"),
-           "lastName" = COALESCE(v.last, p."lastName"), "preferredName" = COALESCE(v.preferred, p."preferredName"),
-           dob = COALESCE(v.dob, p.dob), email = COALESCE(v.email, p.email), tags = COALESCE(v.tags, p.tags),
-           location = COALESCE(v.location, p.location), provider = COALESCE(v.provider, p.provider), "updatedAt" = $2
-         FROM (VALUES ${tuples.join(', ')}) AS v(id, mrn, phone, first, last, preferred, dob, email, tags, location, provider)
-         WHERE p.id = v.id AND p."orgId" = $1`,
-        values,
-      );
-    }
     return counts;
   }
+
+  /**
+   * One statement: the matched patients' changes, what the batch's rows touched (ImportMemory)
+   * and the job's progress, only if the job is still running (no row back otherwise). The
+   * commit need not wait for its WAL flush (synchronous_commit off, this transaction only): a
+   * commit lost in a crash loses the batch with its progress, and the job resumes before it.
+   */
+  private async updateAndRecord(sql: SqlRunner, job: JobRow, batch: { firstLine: number; seen: number; outcomes: Outcome[]; touched: Exclude<Outcome, { kind: 'rejected' }>[] }, counts: Counts) {
+    const now = this.clock.now();
+    const values: unknown[] = [job.id, batch.seen, counts.created, counts.updated, counts.unchanged, counts.rejected, now, batch.firstLine, batch.touched.map((o) => o.id), batch.touched.map((o) => o.line)];
+    const tuples: string[] = [];
+    for (const o of batch.outcomes) {
+      if (o.kind !== 'update') continue;
+      if (!tuples.length) values.push(job.orgId); // $11, used only with updates
+      const c = o.changes;
+      const n = values.length;
+      values.push(o.id, c.mrn ?? null, c.phone ?? null, c.firstName ?? null, c.lastName ?? null, c.preferredName ?? null, c.dob ?? null, c.email ?? null, c.tags ?? null, c.location ?? null, c.provider ?? null);
+      const p = (i: number) => `$${n + i}`;
+      tuples.push(`(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::text[], ${p(10)}::text, ${p(11)}::text)`);
+    }
+    // The job row first (locked, and checked to be running), then the patients and the memory.
+    const updates = tuples.length
+      ? `, changed AS (
+           UPDATE "Patient" AS p SET
+             mrn = COALESCE(v.mrn, p.mrn), phone = COALESCE(v.phone, p.phone), "firstName" = COALESCE(v.first, p."firstName"),
+             "lastName" = COALESCE(v.last, p."lastName"), "preferredName" = COALESCE(v.preferred, p."preferredName"),
+             dob = COALESCE(v.dob, p.dob), email = COALESCE(v.email, p.email), tags = COALESCE(v.tags, p.tags),
+             location = COALESCE(v.location, p.location), provider = COALESCE(v.provider, p.provider), "updatedAt" = $7
+           FROM (VALUES ${tuples.join(', ')}) AS v(id, mrn, phone, first, last, preferred, dob, email, tags, location, provider)
+           WHERE p.id = v.id AND p."orgId" = $11 AND EXISTS (SELECT 1 FROM job))`
+      : '';
+    return sql.query<{ id: string }>(
+      `WITH job AS (SELECT id FROM "ImportJob" WHERE id = $1 AND status = 'running' FOR UPDATE)${updates},
+       memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines) SELECT id, $8, $9::text[], $10::int[] FROM job)
+       UPDATE "ImportJob" AS j SET "processedRows" = $2, created = created + $3, updated = updated + $4, unchanged = unchanged + $5,
+         rejected = rejected + $6, "heartbeatAt" = $7
+        FROM job WHERE j.id = job.id
+       RETURNING j.id, set_config('synchronous_commit', 'off', true)`,
+      values,
+    );
+  }
+}
+
+/** The job was cancelled (or taken over) while its batch was written: the batch rolls back. */
+class JobNotRunning extends Error {}
+
+/** A CSV cell (FORMAT csv): empty for null, quoted otherwise (an empty string stays ""). */
+function csvCell(value: string | null): string {
+  return value === null ? '' : `"${csvQuote(value)}"`;
+}
+
+function csvQuote(value: string): string {
+  return value.includes('"') ? value.replace(/"/g, '""') : value;
+}
+
+/** A text[] literal of the tags (each element quoted). */
+function pgArray(items: string[]): string {
+  let out = '{';
+  for (let i = 0; i < items.length; i++) out += `${i ? ',' : ''}"${items[i]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return `${out}}`;
 }

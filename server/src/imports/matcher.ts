@@ -16,6 +16,12 @@ export type ExistingPatient = {
   provider: string | null;
 };
 
+/**
+ * What matching reads of a patient: a patient this file touched is kept as only this (its
+ * later rows are all duplicates); one from the database has every field (ExistingPatient).
+ */
+type Known = Pick<ExistingPatient, 'id' | 'mrn' | 'phone' | 'firstName'> & Partial<Pick<ExistingPatient, 'lastName'>>;
+
 export type ValidRow = { line: number; values: PatientRowValues };
 
 export type PatientChanges = Partial<Omit<ExistingPatient, 'id'>>;
@@ -29,7 +35,7 @@ export type Outcome =
 const FIELDS = ['mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'location', 'provider'] as const;
 
 const lower = (s: string | null) => (s ?? '').toLowerCase();
-const nameOf = (p: ExistingPatient) => [p.firstName, p.lastName].filter(Boolean).join(' ') || p.mrn || p.phone || 'a patient';
+const nameOf = (p: Known) => [p.firstName, p.lastName].filter(Boolean).join(' ') || p.mrn || p.phone || 'a patient';
 
 /**
  * Decides, for each valid row, whether it creates, updates or leaves a patient unchanged:
@@ -42,10 +48,14 @@ const nameOf = (p: ExistingPatient) => [p.firstName, p.lastName].filter(Boolean)
  * what applying the file will do.
  */
 export class ImportMatcher {
-  /** Patients as this file has left them so far (created or updated rows), indexed for lookup. */
-  private readonly overlay = new Map<string, ExistingPatient>();
+  /**
+   * Patients as this file has left them so far (created or updated rows), indexed for lookup.
+   * Only what matching reads of them (keysOf): the dry run keeps one per row of the file.
+   */
+  private readonly overlay = new Map<string, Known>();
   private readonly overlayByMrn = new Map<string, string>();
-  private readonly overlayByPhone = new Map<string, Set<string>>();
+  /** Phone -> the id, or the ids when several (families): no Set per patient. */
+  private readonly overlayByPhone = new Map<string, string | string[]>();
   private readonly touchedBy = new Map<string, number>();
 
   constructor(
@@ -74,18 +84,30 @@ export class ImportMatcher {
       if (!p) continue;
       this.overlay.delete(id);
       if (p.mrn && this.overlayByMrn.get(p.mrn) === id) this.overlayByMrn.delete(p.mrn);
-      const samePhone = p.phone ? this.overlayByPhone.get(p.phone) : undefined;
-      samePhone?.delete(id);
-      if (samePhone?.size === 0) this.overlayByPhone.delete(p.phone!);
+      if (p.phone) this.unindexPhone(p.phone, id);
     }
   }
 
   async resolve(rows: ValidRow[]): Promise<Outcome[]> {
-    const existing = await this.lookup(rows);
-    return rows.map((row) => this.resolveRow(row, existing));
+    const batch = indexBatch(await this.lookup(rows));
+    return rows.map((row) => this.resolveRow(row, batch));
   }
 
-  private async lookup(rows: ValidRow[]): Promise<ExistingPatient[]> {
+  private phoneIds(phone: string): string[] {
+    const ids = this.overlayByPhone.get(phone);
+    return ids === undefined ? [] : typeof ids === 'string' ? [ids] : ids;
+  }
+
+  private unindexPhone(phone: string, id: string): void {
+    const ids = this.overlayByPhone.get(phone);
+    if (ids === id) this.overlayByPhone.delete(phone);
+    else if (Array.isArray(ids)) {
+      const rest = ids.filter((other) => other !== id);
+      this.overlayByPhone.set(phone, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
+
+  private async lookup(rows: ValidRow[]): Promise<Known[]> {
     const mrns = [...new Set(rows.map((r) => r.values.mrn).filter((m): m is string => Boolean(m)))];
     const phones = [...new Set(rows.map((r) => r.values.phone))];
     if (!phones.length) return [];
@@ -103,41 +125,50 @@ export class ImportMatcher {
        ) found ORDER BY "createdAt", id`,
       [this.orgId, mrns, phones],
     );
-    const byId = new Map(found.map((p) => [p.id, this.overlay.get(p.id) ?? p]));
+    const byId = new Map<string, Known>(found.map((p) => [p.id, this.overlay.get(p.id) ?? p]));
     for (const mrn of mrns) {
       const id = this.overlayByMrn.get(mrn);
       if (id) byId.set(id, this.overlay.get(id)!);
     }
-    for (const phone of phones) for (const id of this.overlayByPhone.get(phone) ?? []) byId.set(id, this.overlay.get(id)!);
+    for (const phone of phones) for (const id of this.phoneIds(phone)) byId.set(id, this.overlay.get(id)!);
     return [...byId.values()];
   }
 
-  private remember(patient: ExistingPatient): void {
+  private remember(patient: Known): void {
     this.overlay.set(patient.id, patient);
     if (patient.mrn) this.overlayByMrn.set(patient.mrn, patient.id);
     if (patient.phone) {
-      const ids = this.overlayByPhone.get(patient.phone) ?? new Set<string>();
-      ids.add(patient.id);
-      this.overlayByPhone.set(patient.phone, ids);
+      const ids = this.overlayByPhone.get(patient.phone);
+      if (ids === undefined) this.overlayByPhone.set(patient.phone, patient.id);
+      else if (typeof ids === 'string') {
+        if (ids !== patient.id) this.overlayByPhone.set(patient.phone, [ids, patient.id]);
+      } else if (!ids.includes(patient.id)) ids.push(patient.id);
     }
   }
 
   /** Patients sharing the row's MRN or phone: the batch's lookup, updated by rows before this one. */
-  private candidates(v: PatientRowValues, batch: ExistingPatient[]): ExistingPatient[] {
-    const byId = new Map<string, ExistingPatient>();
-    for (const p of batch) if (p.phone === v.phone || (v.mrn && p.mrn === v.mrn)) byId.set(p.id, this.overlay.get(p.id) ?? p);
+  private candidates(v: PatientRowValues, batch: IndexedBatch): Known[] {
+    // The batch's patients with the row's phone or MRN, in the lookup's order.
+    const hits = batch.byPhone.get(v.phone) ?? [];
+    const mrnHits = v.mrn ? batch.byMrn.get(v.mrn) : undefined;
+    const inBatch = mrnHits ? [...new Set([...hits, ...mrnHits])].sort((a, b) => a - b) : hits;
+    const byId = new Map<string, Known>();
+    for (const i of inBatch) {
+      const p = batch.patients[i]!;
+      byId.set(p.id, this.overlay.get(p.id) ?? p);
+    }
     const mrnId = v.mrn ? this.overlayByMrn.get(v.mrn) : undefined;
     if (mrnId) byId.set(mrnId, this.overlay.get(mrnId)!);
-    for (const id of this.overlayByPhone.get(v.phone) ?? []) byId.set(id, this.overlay.get(id)!);
+    for (const id of this.phoneIds(v.phone)) byId.set(id, this.overlay.get(id)!);
     // A record whose MRN or phone this file already changed away no longer matches.
     return [...byId.values()].filter((p) => p.phone === v.phone || (v.mrn && p.mrn === v.mrn));
   }
 
-  private resolveRow(row: ValidRow, batch: ExistingPatient[]): Outcome {
+  private resolveRow(row: ValidRow, batch: IndexedBatch): Outcome {
     const v = row.values;
     const pool = this.candidates(v, batch);
     const issues: RowIssue[] = [];
-    let target: ExistingPatient | null = null;
+    let target: Known | null = null;
     let via = '';
     if (v.mrn) {
       target = pool.find((p) => p.mrn === v.mrn) ?? null;
@@ -173,12 +204,13 @@ export class ImportMatcher {
       if (via === 'MRN' && target.phone && target.phone !== v.phone) {
         issues.push({ severity: 'warning', field: 'phone', message: `MRN ${v.mrn} matches ${nameOf(target)}, whose phone ${target.phone} will change to ${v.phone} (the MRN wins)` });
       }
-      const changes = diff(target, v);
+      // Not touched by this file yet, so not in the overlay: the whole record from the database.
+      const changes = diff(target as ExistingPatient, v);
       this.remember(keysOf({ ...target, ...changes }));
       return Object.keys(changes).length ? { kind: 'update', line: row.line, id: target.id, changes, issues } : { kind: 'unchanged', line: row.line, id: target.id, issues };
     }
 
-    const id = randomUUID();
+    const id = newId();
     this.remember(keysOf({ id, ...v }));
     this.touchedBy.set(id, row.line);
     return { kind: 'create', line: row.line, id, values: v, issues };
@@ -190,12 +222,39 @@ export class ImportMatcher {
 }
 
 /**
+ * A new patient's id, as one flat string. Node's randomUUID() answers a string concatenated
+ * from many pieces (in V8, a tree of ~14 "cons" strings, ~500 bytes); an import keeps one per
+ * row of the file (touchedBy; the dry run's overlay), which made most of its memory.
+ */
+function newId(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+}
+
+/**
  * What the overlay keeps of a patient this file touched: only what matching reads. Every later
  * row that lands on a touched patient is a duplicate, so its other fields are never diffed,
  * and a large file's memory stays small.
  */
-function keysOf(p: Pick<ExistingPatient, 'id' | 'mrn' | 'phone' | 'firstName'>): ExistingPatient {
-  return { id: p.id, mrn: p.mrn, phone: p.phone, firstName: p.firstName, lastName: null, preferredName: null, dob: null, email: null, tags: [], location: null, provider: null };
+function keysOf(p: Known): Known {
+  return { id: p.id, mrn: p.mrn, phone: p.phone, firstName: p.firstName };
+}
+
+/** The batch's lookup with, per phone and per MRN, the positions of its patients (in order). */
+type IndexedBatch = { patients: Known[]; byPhone: Map<string, number[]>; byMrn: Map<string, number[]> };
+
+function indexBatch(patients: Known[]): IndexedBatch {
+  const byPhone = new Map<string, number[]>();
+  const byMrn = new Map<string, number[]>();
+  const add = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
+  patients.forEach((p, i) => {
+    if (p.phone) add(byPhone, p.phone, i);
+    if (p.mrn) add(byMrn, p.mrn, i);
+  });
+  return { patients, byPhone, byMrn };
 }
 
 /** The row's non-empty fields that differ from the patient; tags are merged. */
