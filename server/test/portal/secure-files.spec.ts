@@ -21,7 +21,7 @@ const nextPhone = () => `+1415555${String(phoneCounter++).padStart(4, '0')}`;
 async function streamLive(c: Clinic, events: any[]) {
   const bus = server.app.get(EventBus);
   await waitFor(async () => {
-    bus.publish(c.org.id, { type: 'conversation.updated', teamId: c.team.id, conversationId: 'probe', patientId: null, conversation: {} });
+    bus.publish(c.org.id, { type: 'conversation.updated', teamId: c.team.id, conversationId: 'probe', patientId: 'probe', conversation: {} }); // a patient's: an unknown conversation without one is looked up as internal and reaches nobody
     return events.some((e) => e.conversationId === 'probe') || null;
   });
 }

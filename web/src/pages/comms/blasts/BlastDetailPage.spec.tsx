@@ -10,6 +10,7 @@ vi.mock('../../../lib/trpc', () => ({
       get: { query: vi.fn() },
       recipients: { query: vi.fn() },
       retryFailed: { mutate: vi.fn() },
+      cancel: { mutate: vi.fn() },
     },
   },
 }));
@@ -73,5 +74,29 @@ describe('Blast detail', () => {
     expect((screen.getByTestId('blast-retry') as HTMLButtonElement).disabled).toBe(false);
     fireEvent.click(screen.getByTestId('stat-total'));
     await waitFor(() => expect(vi.mocked(trpc.blasts.recipients.query).mock.calls.at(-1)![0]).toMatchObject({ status: undefined }));
+  });
+});
+
+describe('Blast detail: cancel', () => {
+  it('a scheduled blast: Cancel Blast asks first, then cancels; Retry Failed and Add Recipients wait for the start', async () => {
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ ...blast('scheduled'), scheduledAt: new Date('2026-12-24T14:30:00Z'), perDay: null, canceledAt: null } as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValue({ recipients: [], stats: stats({ queued: 9 }) } as never);
+    vi.mocked(trpc.blasts.cancel.mutate).mockResolvedValue({ canceled: 9, inFlight: 0, blast: {} } as never);
+    renderAt();
+    await screen.findByTestId('blast-scheduled-at');
+    expect((screen.getByTestId('blast-retry') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('blast-add') as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByTestId('blast-cancel'));
+    expect(trpc.blasts.cancel.mutate).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByTestId('blast-cancel-confirm'));
+    await waitFor(() => expect(trpc.blasts.cancel.mutate).toHaveBeenCalledWith({ blastId: 'b1' }));
+  });
+
+  it('a canceled blast shows a Canceled card and no Cancel button', async () => {
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ ...blast('canceled', stats({ queued: 0, sent: 4, canceled: 5 })), canceledAt: new Date() } as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValue({ recipients: [], stats: stats({ queued: 0, sent: 4, canceled: 5 }) } as never);
+    renderAt();
+    expect((await screen.findByTestId('stat-canceled')).textContent).toContain('5');
+    expect(screen.queryByTestId('blast-cancel')).toBeNull();
   });
 });

@@ -14,7 +14,7 @@ import { BLAST_STATUS_LABELS } from './BlastsListPage';
 
 type Blast = RouterOutputs['blasts']['get'];
 type Stats = Blast['stats'];
-type Filter = 'sent' | 'skipped' | 'opted_out' | 'blocked' | 'replied' | 'failed' | 'queued';
+type Filter = 'sent' | 'skipped' | 'opted_out' | 'blocked' | 'replied' | 'failed' | 'queued' | 'canceled';
 
 /** How often a sending blast is read again. */
 export const BLAST_POLL_MS = 3000;
@@ -29,6 +29,8 @@ const CARDS: { label: string; filter: Filter | null; count: (s: Stats) => number
   { label: 'Replied', filter: 'replied', count: (s) => s.replied, hint: 'Replied to the message.' },
   { label: 'Failed', filter: 'failed', count: (s) => s.failed, hint: 'Sent, but the carrier refused or could not deliver it.' },
 ];
+/** Shown once the blast was canceled with messages still waiting. */
+const CANCELED_CARD = { label: 'Canceled', filter: 'canceled' as Filter, count: (s: Stats) => s.canceled, hint: 'Not sent: the blast was canceled before their message went.' };
 
 export const SKIP_REASON_LABELS: Record<string, string> = { no_phone: 'No contact info', opted_out: 'Opted out', blocked: 'Blocked', landline: 'Landline', not_opted_in: 'Not opted in' };
 
@@ -40,6 +42,7 @@ export function BlastDetailPage() {
   const [page, setPage] = useState(1);
   const [adding, setAdding] = useState(false);
   const [retrying, setRetrying] = useState(false);
+  const [canceling, setCanceling] = useState<'ask' | 'busy' | null>(null);
   const blast = useQuery(() => trpc.blasts.get.query({ blastId }), [blastId]);
   const recipients = useQuery(() => trpc.blasts.recipients.query({ blastId, status: filter ?? undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), [blastId, filter, page]);
   const sending = blast.data?.status === 'sending';
@@ -70,7 +73,24 @@ export function BlastDetailPage() {
     }
   }
 
-  const total = filter ? CARDS.find((c) => c.filter === filter)!.count(stats) : stats.total;
+  async function cancel() {
+    setCanceling('busy');
+    try {
+      const r = await trpc.blasts.cancel.mutate({ blastId });
+      notify(`Blast canceled: ${r.canceled.toLocaleString()} message${r.canceled === 1 ? '' : 's'} will not be sent.` + (r.inFlight ? ` ${r.inFlight} already on their way still go.` : ''));
+      await refresh();
+    } catch (e) {
+      notify(errorMessage(e), 'error');
+    } finally {
+      setCanceling(null);
+    }
+  }
+
+  const cards = stats.canceled > 0 ? [...CARDS, CANCELED_CARD] : CARDS;
+  const cancelable = b.status === 'scheduled' || b.status === 'sending';
+  /** Retry Failed and Add Recipients: the server refuses them before the start and after a cancel. */
+  const started = b.status === 'sending' || b.status === 'completed';
+  const total = filter ? cards.find((c) => c.filter === filter)!.count(stats) : stats.total;
   return (
     <div class="stack blast-detail" data-testid="blast-detail">
       <section class="card section stack">
@@ -84,16 +104,34 @@ export function BlastDetailPage() {
               <span class={`badge badge-status blast-status-${b.status}`} data-testid="blast-detail-status">
                 {BLAST_STATUS_LABELS[b.status] ?? b.status}
               </span>{' '}
-              {b.marketing ? 'Marketing' : 'Transactional'} SMS · sent {formatDateTime(b.sentAt ?? b.createdAt)}
+              {b.marketing ? 'Marketing' : 'Transactional'} SMS ·{' '}
+              {b.status === 'scheduled' && b.scheduledAt ? <span data-testid="blast-scheduled-at">starts {formatDateTime(b.scheduledAt)}</span> : <>sent {formatDateTime(b.sentAt ?? b.createdAt)}</>}
+              {b.perDay && ` · ${b.perDay.toLocaleString()} per day`}
+              {b.canceledAt && ` · canceled ${formatDateTime(b.canceledAt)}`}
               {b.completedAt && ` · completed ${formatDateTime(b.completedAt)}`}
               {sending && <span class="small"> · updating every few seconds</span>}
             </p>
           </div>
           <div class="button-row">
-            <button type="button" class="btn btn-secondary" onClick={() => void retry()} disabled={retrying || stats.failed === 0} data-testid="blast-retry">
+            {cancelable &&
+              (canceling ? (
+                <>
+                  <button type="button" class="btn btn-secondary" onClick={() => setCanceling(null)} disabled={canceling === 'busy'} data-testid="blast-cancel-keep">
+                    Keep sending
+                  </button>
+                  <button type="button" class="btn btn-danger" onClick={() => void cancel()} disabled={canceling === 'busy'} data-testid="blast-cancel-confirm">
+                    {canceling === 'busy' ? 'Canceling…' : `Cancel ${b.status === 'scheduled' ? 'the blast' : 'what is not sent yet'}`}
+                  </button>
+                </>
+              ) : (
+                <button type="button" class="btn btn-secondary" onClick={() => setCanceling('ask')} data-testid="blast-cancel">
+                  Cancel Blast
+                </button>
+              ))}
+            <button type="button" class="btn btn-secondary" onClick={() => void retry()} disabled={retrying || stats.failed === 0 || !started} data-testid="blast-retry">
               {retrying ? 'Retrying…' : 'Retry Failed'}
             </button>
-            <button type="button" class="btn btn-secondary" onClick={() => setAdding(true)} data-testid="blast-add">
+            <button type="button" class="btn btn-secondary" onClick={() => setAdding(true)} disabled={!started} title={started ? undefined : 'Once the blast has started (not for a scheduled or canceled blast).'} data-testid="blast-add">
               Add Recipients
             </button>
             <a href={`/comms/blasts/new?from=${b.id}`} class="btn btn-secondary" data-testid="blast-duplicate">
@@ -108,7 +146,7 @@ export function BlastDetailPage() {
           </div>
         )}
         <div class="blast-cards" role="group" aria-label="Delivery summary">
-          {CARDS.map((c) => (
+          {cards.map((c) => (
             <button
               key={c.label}
               type="button"
@@ -132,7 +170,7 @@ export function BlastDetailPage() {
         </p>
       </section>
       <section class="card section">
-        <h3>{filter ? `${CARDS.find((c) => c.filter === filter)!.label} recipients` : 'Recipients'}</h3>
+        <h3>{filter ? `${cards.find((c) => c.filter === filter)!.label} recipients` : 'Recipients'}</h3>
         {recipients.loading ? (
           <Loading />
         ) : !recipients.data ? (
@@ -183,6 +221,7 @@ function recipientStatus(r: Recipient): string {
   if (r.status === 'skipped') return `Skipped: ${SKIP_REASON_LABELS[r.skipReason ?? ''] ?? r.skipReason}`;
   if (r.status === 'sent') return r.messageStatus === 'delivered' ? 'Delivered' : 'Sent';
   if (r.status === 'failed') return r.messageStatus === 'undelivered' ? 'Failed (undelivered)' : 'Failed';
+  if (r.status === 'canceled') return 'Canceled';
   return 'Queued';
 }
 

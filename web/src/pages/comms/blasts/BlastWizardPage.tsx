@@ -1,4 +1,4 @@
-import { newIdempotencyKey, PHI_KIND_LABEL, type PhiFinding, renderTemplate } from '@caretext/shared';
+import { formatPhoneForDisplay, newIdempotencyKey, PHI_KIND_LABEL, type PhiFinding, renderTemplate } from '@caretext/shared';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
@@ -141,15 +141,33 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
     );
   }
 
-  return <BlastComposeStep draft={draft} set={set} teams={teams} cohorts={cohorts} orgName={org?.name ?? ''} onBack={() => setStep('audience')} onSent={(id) => route(`/comms/blasts/${id}`)} />;
+  return <BlastComposeStep draft={draft} set={set} teams={teams} cohorts={cohorts} orgName={org?.name ?? ''} timeZone={org?.timeZone ?? ''} onBack={() => setStep('audience')} onSent={(id) => route(`/comms/blasts/${id}`)} />;
 }
 
-function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent }: {
+/** When a blast goes: now, or at a local date and time in the org's zone; optionally N per day. */
+export type BlastTiming = { when: 'now' | 'later'; date: string; time: string; spread: boolean; perDay: number };
+
+/** The send's timing fields, or a reason it cannot be sent as it stands. */
+export function timingInput(t: BlastTiming): { scheduledAt?: string; perDay?: number } | { error: string } {
+  if (t.spread && !(Number.isInteger(t.perDay) && t.perDay >= 1)) return { error: 'Enter how many messages to send a day (1 or more).' };
+  const perDay = t.spread ? { perDay: t.perDay } : {};
+  if (t.when === 'now') return perDay;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(t.date) || !/^\d{2}:\d{2}$/.test(t.time)) return { error: 'Choose the date and time to send it.' };
+  return { scheduledAt: `${t.date}T${t.time}`, ...perDay };
+}
+
+function tomorrow(): string {
+  const d = new Date(Date.now() + 86_400_000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBack, onSent }: {
   draft: BlastDraft;
   set: <K extends keyof BlastDraft>(key: K, value: BlastDraft[K]) => void;
   teams: TeamOption[];
   cohorts: Cohort[];
   orgName: string;
+  timeZone: string;
   onBack: () => void;
   onSent: (blastId: string) => void;
 }) {
@@ -158,6 +176,8 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent 
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [phi, setPhi] = useState<{ message: string; findings: PhiFinding[] } | null>(null);
+  const [timing, setTiming] = useState<BlastTiming>({ when: 'now', date: tomorrow(), time: '09:00', spread: false, perDay: 500 });
+  const [test, setTest] = useState<{ busy: boolean; result: string | null; error: boolean }>({ busy: false, result: null, error: false });
   const preview = useBlastPreview(draft.teamId, draft.cohortIds, draft.marketing);
   const templates = useQuery<Template[]>(() => trpc.templates.list.query({ teamId: draft.teamId }), [draft.teamId]);
   const summary = renderedSummary(draft.body, orgName, preview.data?.willSend ?? 0);
@@ -167,10 +187,12 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent 
   async function send(confirmPhi: boolean) {
     if (sending) return;
     if (!draft.body.trim()) return setError('Write a message first.');
+    const when = timingInput(timing);
+    if ('error' in when) return setError(when.error);
     setSending(true);
     setError(null);
     try {
-      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, cohortIds: draft.cohortIds, name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...(confirmPhi ? { confirmPhi: true } : {}) });
+      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, cohortIds: draft.cohortIds, name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...when, ...(confirmPhi ? { confirmPhi: true } : {}) });
       onSent(blast.id);
     } catch (e) {
       const refusal = refusalOf(e);
@@ -180,6 +202,21 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent 
     }
   }
 
+  async function sendTest() {
+    if (!draft.body.trim()) return setError('Write a message first.');
+    setTest({ busy: true, result: null, error: false });
+    try {
+      const r = await trpc.blasts.sendTest.mutate({ teamId: draft.teamId, cohortIds: draft.cohortIds, marketing: draft.marketing, body: draft.body });
+      const who = r.samplePatient ? ` (as ${[r.samplePatient.firstName, r.samplePatient.lastName].filter(Boolean).join(' ')} would read it)` : '';
+      setTest({ busy: false, result: `Test sent to ${formatPhoneForDisplay(r.to)}${who}.`, error: false });
+    } catch (e) {
+      setTest({ busy: false, result: errorMessage(e), error: true });
+    }
+  }
+
+  const later = timing.when === 'later';
+  const count = (preview.data?.willSend ?? 0).toLocaleString();
+  const patients = `patient${preview.data?.willSend === 1 ? '' : 's'}`;
   return (
     <div class="blast-compose" data-testid="blast-wizard-compose">
       <section class="card section stack">
@@ -236,6 +273,37 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent 
             Marketing message <span class="muted small">(promotions, newsletters: only patients who opted in to SMS marketing receive it)</span>
           </span>
         </label>
+        <fieldset class="stack blast-timing" data-testid="blast-timing">
+          <legend class="field-label">When</legend>
+          <label class="check">
+            <input type="radio" name="blast-when" checked={!later} onChange={() => setTiming({ ...timing, when: 'now' })} disabled={sending} data-testid="blast-when-now" />
+            <span>Send now</span>
+          </label>
+          <label class="check">
+            <input type="radio" name="blast-when" checked={later} onChange={() => setTiming({ ...timing, when: 'later' })} disabled={sending} data-testid="blast-when-later" />
+            <span>Schedule</span>
+          </label>
+          {later && (
+            <div class="button-row">
+              <input type="date" aria-label="Date" value={timing.date} onInput={(e) => setTiming({ ...timing, date: e.currentTarget.value })} disabled={sending} data-testid="blast-date" />
+              <input type="time" aria-label="Time" value={timing.time} onInput={(e) => setTiming({ ...timing, time: e.currentTarget.value })} disabled={sending} data-testid="blast-time" />
+              <span class="muted small">{timeZone ? `${timeZone.replace(/_/g, ' ')} (the organization's time zone)` : "the organization's time zone"}</span>
+            </div>
+          )}
+          <label class="check">
+            <input type="checkbox" checked={timing.spread} onChange={(e) => setTiming({ ...timing, spread: e.currentTarget.checked })} disabled={sending} data-testid="blast-spread" />
+            <span>
+              Spread over several days <span class="muted small">(at most this many a day, at the same time each day)</span>
+            </span>
+          </label>
+          {timing.spread && (
+            <label class="field blast-per-day">
+              <span class="field-label">Messages per day</span>
+              <input type="number" min={1} step={1} value={timing.perDay} onInput={(e) => setTiming({ ...timing, perDay: Number(e.currentTarget.value) })} disabled={sending} data-testid="blast-per-day" />
+            </label>
+          )}
+          <p class="muted small">Quiet hours still apply: a message due in a patient's quiet hours waits for their next allowed time.</p>
+        </fieldset>
         {error && (
           <p class="field-error" role="alert" data-testid="blast-send-error">
             {error}
@@ -266,9 +334,17 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, onBack, onSent 
             </div>
           </div>
         )}
+        {test.result && (
+          <p class={test.error ? 'field-error' : 'muted small'} role={test.error ? 'alert' : 'status'} data-testid="blast-test-result">
+            {test.result}
+          </p>
+        )}
         <div class="button-row">
+          <button type="button" class="btn btn-secondary" onClick={() => void sendTest()} disabled={sending || test.busy || !draft.body.trim()} data-testid="blast-test">
+            {test.busy ? 'Sending test…' : 'Send Test to Me'}
+          </button>
           <button type="button" class="btn btn-primary" onClick={() => void send(false)} disabled={sending || !!phi || !draft.body.trim() || preview.data?.willSend === 0} data-testid="blast-send">
-            {sending ? 'Sending…' : `Send to ${(preview.data?.willSend ?? 0).toLocaleString()} patient${preview.data?.willSend === 1 ? '' : 's'}`}
+            {sending ? (later ? 'Scheduling…' : 'Sending…') : later ? `Schedule for ${count} ${patients}` : `Send to ${count} ${patients}`}
           </button>
         </div>
       </section>

@@ -3,7 +3,7 @@ import { formatDateTime } from '../../../lib/dates';
 import { useQuery } from '../../../lib/query';
 import { trpc } from '../../../lib/trpc';
 
-export const BLAST_STATUS_LABELS: Record<string, string> = { draft: 'Draft', sending: 'Sending', completed: 'Completed', canceled: 'Canceled' };
+export const BLAST_STATUS_LABELS: Record<string, string> = { draft: 'Draft', scheduled: 'Scheduled', sending: 'Sending', completed: 'Completed', canceled: 'Canceled' };
 
 /** Comms → Blasts: the blasts of my teams, newest first. */
 export function BlastsListPage() {
