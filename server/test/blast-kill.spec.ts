@@ -30,7 +30,10 @@ const client = (url: string, token?: string) =>
  * counts what really went out: every recipient exactly once, and the blast ends completed with
  * exact stat counts. On PostgreSQL and on PGlite (the second life opens the first one's data dir).
  */
-describe.runIf(existsSync(SERVER_MAIN))('a blast interrupted by SIGKILL', () => {
+// PostgreSQL in every run (the database several instances share). The PGlite run (same test,
+// BLAST_KILL_PGLITE=1) passes too but takes minutes of a 2-core CI's time; PGlite's
+// kill-and-resume is also covered by import-crash and boot.
+describe.runIf(existsSync(SERVER_MAIN) && (TEST_DB === 'postgres' || process.env.BLAST_KILL_PGLITE === '1'))('a blast interrupted by SIGKILL', () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -44,6 +47,9 @@ describe.runIf(existsSync(SERVER_MAIN))('a blast interrupted by SIGKILL', () => 
     const app = express();
     app.use('/twilio', simulator.router);
     const carrierServer = app.listen(0, '127.0.0.1');
+    // Idle sockets kept a minute (as a real API does): with Node's 5 s default, a busy machine's
+    // SDK reused sockets the server was closing, and each such send waited for reconciliation.
+    carrierServer.keepAliveTimeout = 60_000;
     await once(carrierServer, 'listening');
     cleanups.push(async () => {
       simulator.stop();
