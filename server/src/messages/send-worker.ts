@@ -53,9 +53,9 @@ const LATE_LIMIT_MS = 25;
 
 type Unsettled = { id: string; orgId: string; conversationId: string; teamId: string; body: string; autoReply: string | null; fromNumber: string; toNumber: string; carrierSid: string | null; attempts: number; createdAt: Date };
 type Canceled = { id: string; orgId: string; conversationId: string; teamId: string };
-type Claimed = { id: string; orgId: string; conversationId: string; teamId: string; body: string; autoReply: string | null; mediaUrls: string[]; fromNumber: string; toNumber: string; attempts: number; createdAt: Date };
+type Claimed = { id: string; orgId: string; conversationId: string; teamId: string; body: string; autoReply: string | null; mediaUrls: string[]; fromNumber: string; toNumber: string; attempts: number };
 /** A claimed message and its send slot (ms since the epoch on the database's clock). */
-type Booked = Claimed & { slot: number; interval: number; claimedAt: Date; bookedAt: number };
+type Booked = Claimed & { slot: number; interval: number; claimedAt: Date };
 
 /** Errors where the request never reached the carrier, so sending again cannot duplicate. */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET_BEFORE_WRITE']);
@@ -104,11 +104,6 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly databaseClock = new DatabaseClock();
   /** Per number: when this instance's last send from it was due (localNow). */
   private readonly lastSend = new Map<string, number>();
-  /**
-   * Per conversation: its messages this instance queued again, each with when it was written
-   * (createdAt, ms) and when it went back (localNow). A newer message booked before that must not pass it.
-   */
-  private readonly requeued = new Map<string, { createdAt: number; at: number }[]>();
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -158,8 +153,6 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async claim(): Promise<Booked[]> {
     const now = this.clock.now();
-    // Before any read: a message queued again after this moment may not be among those picked.
-    const bookedAt = localNow();
     const { claimed, canceled, dbNow, readAt } = await this.db.transaction(async (tx) => {
       const nothing = { claimed: [] as Booked[], canceled: [] as Canceled[], dbNow: 0, readAt: 0 };
       const due = `m.status = 'queued' AND m.direction = 'outbound' AND m.channel IN ('sms', 'mms') AND (m."sendAfter" IS NULL OR m."sendAfter" <= $1)`;
@@ -219,10 +212,10 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
         `UPDATE "Message" m SET status = 'sending', "statusRank" = ${STATUS_RANK.sending}, "claimedBy" = $1, "claimedAt" = v."claimedAt", attempts = m.attempts + 1
            FROM unnest($2::text[], $3::timestamptz[]) AS v(id, "claimedAt"), "Conversation" c
           WHERE m.id = v.id AND c.id = m."conversationId"
-          RETURNING m.id, m."orgId", m."conversationId", c."teamId", m.body, m."autoReply", m."mediaUrls", m."fromNumber", m."toNumber", m.attempts, m."createdAt"`,
+          RETURNING m.id, m."orgId", m."conversationId", c."teamId", m.body, m."autoReply", m."mediaUrls", m."fromNumber", m."toNumber", m.attempts`,
         [this.instance, ids, ids.map((id) => heldUntil.get(id))],
       );
-      return { claimed: rows.map((r) => ({ ...r, ...slots.get(r.id)!, claimedAt: heldUntil.get(r.id)!, bookedAt })).sort((a, b) => a.slot - b.slot), canceled, dbNow, readAt };
+      return { claimed: rows.map((r) => ({ ...r, ...slots.get(r.id)!, claimedAt: heldUntil.get(r.id)! })).sort((a, b) => a.slot - b.slot), canceled, dbNow, readAt };
     });
     if (canceled.length) await this.messageEvents.changed({ id: { in: canceled.map((m) => m.id) } });
     if (claimed.length) this.databaseClock.sample(readAt, dbNow);
@@ -242,14 +235,7 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const claimedAt = await this.takeForSend(message);
     if (!claimedAt) return;
     await sleepUntil(at);
-    if (localNow() > at + LATE_LIMIT_MS) return this.requeueLate({ ...message, claimedAt }, `woke ${Math.round(localNow() - at)} ms after its slot`);
-    // An older message of this conversation went back to the queue after this one was booked:
-    // sending this one now would put it before that one at the patient's phone. It goes back
-    // too, keeping its place (its creation time orders the queue): the next claim books both in order.
-    const created = message.createdAt.getTime();
-    if (this.requeued.get(message.conversationId)?.some((r) => r.createdAt < created && message.bookedAt <= r.at)) {
-      return this.requeueLate({ ...message, claimedAt }, 'gives way to an older message of its conversation queued again');
-    }
+    if (localNow() > at + LATE_LIMIT_MS) return this.requeueLate({ ...message, claimedAt }, localNow() - at);
     await this.sendOne(message);
   }
 
@@ -271,21 +257,14 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
    * could put this message right before the next slot's, over the rate. It is queued again for
    * a new slot; the claim was not an attempt.
    */
-  private async requeueLate(m: Booked, why: string): Promise<void> {
-    this.logger.log(`message ${m.id} ${why}; queued again`);
-    // Marked before the update too: a newer message of the conversation due meanwhile waits.
-    const mark = { createdAt: m.createdAt.getTime(), at: localNow() };
-    const marks = this.requeued.get(m.conversationId) ?? [];
-    this.requeued.set(m.conversationId, [...marks.filter((r) => mark.at - r.at <= CLAIM_TTL_MS), mark]);
+  private async requeueLate(m: Booked, lateMs: number): Promise<void> {
+    this.logger.log(`message ${m.id} woke ${Math.round(lateMs)} ms after its slot; queued again`);
     const [requeued] = await this.db.sql.query<{ id: string }>(
       `UPDATE "Message" SET status = 'queued', "statusRank" = ${STATUS_RANK.queued}, "claimedBy" = NULL, attempts = attempts - 1
         WHERE id = $1 AND status = 'sending' AND "carrierSid" IS NULL AND "claimedBy" = $2 AND "claimedAt" = $3 RETURNING id`,
       [m.id, this.instance, m.claimedAt],
     );
     if (requeued) {
-      // Newer messages of the conversation booked before now (this claim's commit) wait for this one.
-      mark.at = localNow();
-      for (const [conversationId, list] of this.requeued) if (list.every((r) => mark.at - r.at > CLAIM_TTL_MS)) this.requeued.delete(conversationId);
       this.wake();
       await this.messageEvents.changed({ id: m.id });
     }
