@@ -39,6 +39,8 @@ describe('phone-log export of a blast', () => {
   it('lists recipients refused before the carrier as Error rows with the reason, at the blast\'s start', async () => {
     const { blast } = await clinic.member.api.blasts.send.mutate({ teamId: clinic.team.id, cohortIds: [cohortId], body: 'Hi {{first_name}}', marketing: false, idempotencyKey: 'log-key-0001' });
     await waitFor(async () => ((await clinic.member.api.blasts.get.query({ blastId: blast.id })).status === 'completed' ? true : null), 1200);
+    // Completed means none is queued or sending; "sent" turns "delivered" with the carrier's callback.
+    await waitFor(async () => ((await server.db.prisma.message.findFirst({ where: { toNumber: '+14155556901', status: 'delivered' } })) ? true : null), 1200);
     const row = await server.db.prisma.blast.findUniqueOrThrow({ where: { id: blast.id } });
     const message = await server.db.prisma.message.findFirstOrThrow({ where: { toNumber: '+14155556901' } });
     const from = clinic.number.e164;
