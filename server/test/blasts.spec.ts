@@ -84,7 +84,7 @@ describe('blast send', () => {
       return b.stats.replied === 1 ? b : null;
     });
     expect(blast.status).toBe('completed');
-    expect(blast.stats).toEqual({ total: 7, sent: 2, skipped: 5, optedOut: 2, blocked: 1, replied: 1, failed: 0, queued: 0, canceled: 0 });
+    expect(blast.stats).toEqual({ total: 7, sent: 2, skipped: 5, optedOut: 2, blocked: 1, replied: 1, failed: 0, queued: 0, canceled: 0, awaitingReport: 0 });
     const skipped = await clinic.member.api.blasts.recipients.query({ blastId, status: 'skipped' });
     expect(skipped.recipients.map((r) => [r.firstName, r.skipReason])).toEqual([
       ['Bob', 'no_phone'],

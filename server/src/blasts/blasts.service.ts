@@ -306,7 +306,8 @@ export class BlastsService {
              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Message" i WHERE i."conversationId" = m."conversationId" AND i."direction" = 'inbound' AND i."createdAt" > m."createdAt"))::int AS "replied",
              count(*) FILTER (WHERE m."status" IN ${FAILED} AND r."status" <> 'canceled')::int AS "failed",
              count(*) FILTER (WHERE m."status" IN ${IN_FLIGHT})::int AS "queued",
-             count(*) FILTER (WHERE r."status" = 'canceled')::int AS "canceled"
+             count(*) FILTER (WHERE r."status" = 'canceled')::int AS "canceled",
+             count(*) FILTER (WHERE m."status" = 'sent')::int AS "awaitingReport"
         FROM "BlastRecipient" r LEFT JOIN "Message" m ON m."id" = r."messageId"
        WHERE r."blastId" = ${blastId}`;
     return row!;
@@ -643,7 +644,19 @@ async function lockStarted(tx: Prisma.TransactionClient, blastId: string, what: 
   if (row?.status === 'canceled') throw new TRPCError({ code: 'CONFLICT', message: `This blast was canceled; to ${what}, send a duplicate instead.` });
 }
 
-type Stats = { total: number; sent: number; skipped: number; optedOut: number; blocked: number; replied: number; failed: number; queued: number; canceled: number };
+type Stats = {
+  total: number;
+  sent: number;
+  skipped: number;
+  optedOut: number;
+  blocked: number;
+  replied: number;
+  failed: number;
+  queued: number;
+  canceled: number;
+  /** Accepted by the carrier, its delivery report (delivered, or undelivered: then it moves to Failed) not in yet. */
+  awaitingReport: number;
+};
 type RecipientRow = {
   id: string;
   patientId: string;

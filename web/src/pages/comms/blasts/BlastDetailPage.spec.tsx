@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-libra
 import { LocationProvider, Route, Router } from 'preact-iso';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { trpc } from '../../../lib/trpc';
-import { BLAST_POLL_MS, BlastDetailPage } from './BlastDetailPage';
+import { BLAST_POLL_MS, BlastDetailPage, DELIVERY_REPORT_WINDOW_MS } from './BlastDetailPage';
 
 vi.mock('../../../lib/trpc', () => ({
   trpc: {
@@ -57,6 +57,37 @@ describe('Blast detail', () => {
     expect(screen.getByTestId('stat-sent').textContent).toBe('Sent5');
     // 5 of the 9 it tried to send: the low delivery banner, with the rate.
     expect(screen.getByTestId('blast-low-delivery').textContent).toContain('Only 55.5% of messages were sent successfully (5 of 9)');
+    const calls = vi.mocked(trpc.blasts.get.query).mock.calls.length;
+    await tick(BLAST_POLL_MS * 3);
+    expect(vi.mocked(trpc.blasts.get.query).mock.calls.length).toBe(calls);
+  });
+
+  it('a completed blast is read again while the carrier owes delivery reports, so a late "undelivered" moves Sent to Failed', async () => {
+    const accepted = stats({ sent: 2, failed: 0, queued: 0, awaitingReport: 1 });
+    const reported = stats({ sent: 1, failed: 1, queued: 0, awaitingReport: 0 });
+    const completed = (s: ReturnType<typeof stats>) => ({ ...blast('completed', s), completedAt: new Date() });
+    vi.mocked(trpc.blasts.get.query).mockResolvedValueOnce(completed(accepted) as never).mockResolvedValue(completed(reported) as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValueOnce({ recipients: [], stats: accepted } as never).mockResolvedValue({ recipients: [ann], stats: reported } as never);
+    renderAt();
+    await waitFor(() => expect(screen.getByTestId('stat-sent').textContent).toBe('Sent2'));
+    expect(screen.getByTestId('blast-awaiting-report').textContent).toContain('waiting for 1 delivery report');
+    await tick(BLAST_POLL_MS);
+    await waitFor(() => expect(screen.getByTestId('stat-failed').textContent).toBe('Failed1'));
+    expect(screen.getByTestId('stat-sent').textContent).toBe('Sent1');
+    expect(screen.queryByTestId('blast-awaiting-report')).toBeNull();
+    // Every report is in: no more reads.
+    const calls = vi.mocked(trpc.blasts.get.query).mock.calls.length;
+    await tick(BLAST_POLL_MS * 3);
+    expect(vi.mocked(trpc.blasts.get.query).mock.calls.length).toBe(calls);
+  });
+
+  it('a blast that completed long ago is not read again, even with reports the carrier never sent', async () => {
+    const old = stats({ sent: 2, queued: 0, awaitingReport: 2 });
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ ...blast('completed', old), completedAt: new Date(Date.now() - DELIVERY_REPORT_WINDOW_MS - 1000) } as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValue({ recipients: [], stats: old } as never);
+    renderAt();
+    await waitFor(() => expect(screen.getByTestId('stat-sent').textContent).toBe('Sent2'));
+    expect(screen.queryByTestId('blast-awaiting-report')).toBeNull();
     const calls = vi.mocked(trpc.blasts.get.query).mock.calls.length;
     await tick(BLAST_POLL_MS * 3);
     expect(vi.mocked(trpc.blasts.get.query).mock.calls.length).toBe(calls);

@@ -18,6 +18,12 @@ type Filter = 'sent' | 'skipped' | 'opted_out' | 'blocked' | 'replied' | 'failed
 
 /** How often a sending blast is read again. */
 export const BLAST_POLL_MS = 3000;
+/**
+ * A completed blast is still read again while the carrier owes delivery reports (a message it
+ * accepted can still turn out undelivered, and move from Sent to Failed), for at most this long
+ * after it completed: some carriers never report, and the page must not poll forever.
+ */
+export const DELIVERY_REPORT_WINDOW_MS = 10 * 60_000;
 const PAGE_SIZE = 50;
 
 const CARDS: { label: string; filter: Filter | null; count: (s: Stats) => number; hint: string }[] = [
@@ -46,12 +52,16 @@ export function BlastDetailPage() {
   const blast = useQuery(() => trpc.blasts.get.query({ blastId }), [blastId]);
   const recipients = useQuery(() => trpc.blasts.recipients.query({ blastId, status: filter ?? undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), [blastId, filter, page]);
   const sending = blast.data?.status === 'sending';
+  const awaitingReport = (recipients.data?.stats ?? blast.data?.stats)?.awaitingReport ?? 0;
+  const completedAt = blast.data?.completedAt ? new Date(blast.data.completedAt).getTime() : null;
+  const reportsDue = blast.data?.status === 'completed' && awaitingReport > 0 && completedAt !== null && Date.now() - completedAt < DELIVERY_REPORT_WINDOW_MS;
+  const live = sending || reportsDue;
 
   useEffect(() => {
-    if (!sending) return;
+    if (!live) return;
     const timer = setInterval(() => void Promise.all([blast.reload(), recipients.reload()]), BLAST_POLL_MS);
     return () => clearInterval(timer);
-  }, [sending]);
+  }, [live]);
 
   if (blast.loading) return <Loading />;
   if (!blast.data) return <ErrorState message={blast.error ?? ''} onRetry={blast.reload} />;
@@ -109,7 +119,13 @@ export function BlastDetailPage() {
               {b.perDay && ` · ${b.perDay.toLocaleString()} per day`}
               {b.canceledAt && ` · canceled ${formatDateTime(b.canceledAt)}`}
               {b.completedAt && ` · completed ${formatDateTime(b.completedAt)}`}
-              {sending && <span class="small"> · updating every few seconds</span>}
+              {reportsDue && (
+                <span class="small" data-testid="blast-awaiting-report">
+                  {' '}
+                  · waiting for {awaitingReport.toLocaleString()} delivery report{awaitingReport === 1 ? '' : 's'}
+                </span>
+              )}
+              {live && <span class="small"> · updating every few seconds</span>}
             </p>
           </div>
           <div class="button-row">
