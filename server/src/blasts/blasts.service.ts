@@ -109,6 +109,7 @@ export class BlastsService {
     const earlier = await this.findByKey(actor, input.idempotencyKey);
     if (earlier) return { duplicate: true, blast: view(earlier) };
     const { audience, number, cohorts, selection, notFound } = await this.prepare(actor, org, team, input);
+    if (selection?.length === 0) throw noneFound();
     const template = input.body.trim();
     if (!renderTemplate(template, { patient: { id: '' }, org: { name: org.name } }).trim()) throw refuse('empty', 'Write a message first.');
     // The PHI guard of a single send, on the text as written (it goes to every recipient as SMS):
@@ -268,7 +269,6 @@ export class BlastsService {
     const to = { orgId: actor.orgId, phoneNumberId: number.id, marketing: input.marketing };
     if (hasPatients) {
       const { found, notFound } = await this.selected(actor, input.patientIds!);
-      if (found.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: 'None of the selected patients were found in your organization.' });
       return { audience: patientsAudience(to, found), number, cohorts: [] as { id: string; name: string }[], selection: found, notFound };
     }
     const ids = [...new Set(input.cohortIds)];
@@ -435,7 +435,8 @@ export class BlastsService {
    * log under a lock on the user's row, so concurrent clicks and other instances count too.
    */
   async sendTest(actor: Actor, org: Org, team: Team, input: AudienceInput & { body: string; patientId?: string; confirmPhi?: boolean }) {
-    const { audience, number } = await this.prepare(actor, org, team, input);
+    const { audience, number, selection } = await this.prepare(actor, org, team, input);
+    if (selection?.length === 0) throw noneFound();
     const me = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { phone: true } });
     if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → Account), then send yourself a test.' });
     const [sample] = await this.db.prisma.$queryRaw<{ patientId: string }[]>`
@@ -674,6 +675,9 @@ export function scheduledInstant(local: string, timeZone: string, now: Date): Da
   if (at.getTime() > now.getTime() + MAX_SCHEDULE_DAYS * 86_400_000) throw new TRPCError({ code: 'BAD_REQUEST', message: `A blast can be scheduled at most ${MAX_SCHEDULE_DAYS} days ahead.` });
   return at;
 }
+
+/** A send to selected patients none of whom is a patient of the org (the preview counts them as not found). */
+const noneFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'None of the selected patients were found in your organization.' });
 
 /** The auto-name of a blast to selected patients: "Bulk text, Dec 1, 2026". */
 const SELECTION_NAME = 'Bulk text';
