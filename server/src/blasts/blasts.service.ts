@@ -32,14 +32,14 @@ export type RecipientFilter = (typeof RECIPIENT_FILTERS)[number];
 
 type Team = { id: string; name: string };
 /**
- * `scheduledAt`: a local date and time ("2026-05-04T09:30") in the org's time zone; `perDay`: at
- * most this many messages a day, from the start (the scheduled time, or now).
- */
-/**
  * Who a blast goes to: the union of saved cohorts, or patients picked by hand (`patientIds`:
  * the Patients page's Bulk Text, the extension's "Text these N patients"). Exactly one of the two.
  */
 export type AudienceInput = { cohortIds?: string[]; patientIds?: string[]; marketing: boolean };
+/**
+ * `scheduledAt`: a local date and time ("2026-05-04T09:30") in the org's time zone; `perDay`: at
+ * most this many messages a day, from the start (the scheduled time, or now).
+ */
 export type BlastInput = AudienceInput & { name?: string; body: string; idempotencyKey: string; confirmPhi?: boolean; scheduledAt?: string; perDay?: number };
 /** How far ahead a blast may be scheduled. */
 export const MAX_SCHEDULE_DAYS = 366;
