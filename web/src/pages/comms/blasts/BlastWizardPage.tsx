@@ -3,13 +3,14 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { errorMessage } from '../../../lib/errors';
-import { useQuery } from '../../../lib/query';
+import { type QueryState, useQuery } from '../../../lib/query';
 import { currentOrg } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
 import { refusalOf } from '../../inbox/composing';
 import { applyToken, BLAST_CHANNELS, renderedSummary, samplePatient, tokenMatches, tokenQuery } from './blast-compose';
 
 type Preview = RouterOutputs['blasts']['preview'];
+type Selection = RouterOutputs['blasts']['selection'];
 type Cohort = RouterOutputs['cohorts']['list'][number];
 type Template = RouterOutputs['templates']['list'][number];
 /** `patientIds`: a blast to patients picked by hand (Bulk Text, ?patients=) instead of cohorts. */
@@ -79,6 +80,9 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
   const [channel, setChannel] = useState<'sms' | 'email'>('sms');
   const [audienceError, setAudienceError] = useState<string | null>(null);
   const set = <K extends keyof BlastDraft>(key: K, value: BlastDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  // Patients picked elsewhere (?patients=, Bulk Text, Duplicate): who they are, this org's only.
+  const selection = draft.patientIds?.length ? draft.patientIds : null;
+  const selected = useQuery(() => (selection ? trpc.blasts.selection.query({ patientIds: selection }) : Promise.resolve(null)), [selection?.join(',') ?? '']);
 
   if (teams.length === 0) {
     return (
@@ -87,7 +91,6 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
       </EmptyState>
     );
   }
-  const selection = draft.patientIds?.length ? draft.patientIds : null;
   if (cohorts.length === 0 && !selection) {
     return (
       <EmptyState title="No cohorts yet" testId="blast-no-cohorts">
@@ -100,6 +103,7 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
     e.preventDefault();
     if (!draft.teamId) return setAudienceError('Choose the number to send from.');
     if (!selection && draft.cohortIds.length === 0) return setAudienceError('Select at least one cohort.');
+    if (selection && selected.data?.found === 0) return setAudienceError("None of these patients are in your organization's directory (deleted, or never were). Select patients again.");
     setAudienceError(null);
     setStep('compose');
   }
@@ -128,7 +132,7 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
           </select>
         </label>
         {selection ? (
-          <SelectedPatients ids={selection} />
+          <SelectedPatients ids={selection} selection={selected} />
         ) : (
           <fieldset class="field blast-cohorts" data-testid="blast-cohorts">
             <legend class="field-label">Cohorts</legend>
@@ -448,8 +452,7 @@ export function PhiConfirm({ phi, busy, onEdit, onConfirm }: { phi: { message: s
 }
 
 /** "N selected patients" with the first names (this org's patients only, fetched on the server). */
-function SelectedPatients({ ids }: { ids: string[] }) {
-  const selection = useQuery(() => trpc.blasts.selection.query({ patientIds: ids }), [ids.join(',')]);
+function SelectedPatients({ ids, selection }: { ids: string[]; selection: QueryState<Selection | null> }) {
   const s = selection.data;
   const n = s?.found ?? ids.length;
   return (

@@ -90,6 +90,15 @@ describe('New Blast with ?patients=', () => {
     expect(trpc.blasts.selection.query).not.toHaveBeenCalled();
   });
 
+  it('a link none of whose patients are in the directory cannot go on to compose', async () => {
+    vi.mocked(trpc.blasts.selection.query).mockResolvedValueOnce({ found: 0, notFound: 2, patients: [] } as never);
+    openAt('/comms/blasts/new?patients=gone1,gone2');
+    await waitFor(() => expect(screen.getByTestId('blast-selection-count').textContent).toContain('0 selected patients · 2 not found'));
+    fireEvent.click(screen.getByTestId('blast-next'));
+    expect(screen.getByTestId('blast-audience-error').textContent).toContain("None of these patients are in your organization's directory");
+    expect(screen.queryByTestId('blast-wizard-compose')).toBeNull();
+  });
+
   it('a failed selection lookup shows an error with Try again, not an empty audience', async () => {
     vi.mocked(trpc.blasts.selection.query).mockRejectedValueOnce(new Error('The server is unreachable.'));
     openAt('/comms/blasts/new?patients=p1');
