@@ -40,12 +40,12 @@ const sentTo = (phone: string) => server.simulator!.messages().filter((m) => m.t
 describe('blast preview', () => {
   it('counts every skip reason once per patient over the union of cohorts (transactional)', async () => {
     const preview = await clinic.member.api.blasts.preview.query({ teamId: clinic.team.id, cohortIds: [cohortA, cohortB], marketing: false });
-    expect(preview).toEqual({ total: 7, willSend: 2, optedOut: 2, noContactInfo: 1, landline: 1, blocked: 1, notOptedIn: 0 });
+    expect(preview).toEqual({ total: 7, willSend: 2, optedOut: 2, noContactInfo: 1, landline: 1, blocked: 1, notOptedIn: 0, notFound: 0 });
   });
 
   it('marketing also skips patients not opted in to SMS marketing', async () => {
     const preview = await clinic.member.api.blasts.preview.query({ teamId: clinic.team.id, cohortIds: [cohortA, cohortB], marketing: true });
-    expect(preview).toEqual({ total: 7, willSend: 1, optedOut: 2, noContactInfo: 1, landline: 1, blocked: 1, notOptedIn: 1 });
+    expect(preview).toEqual({ total: 7, willSend: 1, optedOut: 2, noContactInfo: 1, landline: 1, blocked: 1, notOptedIn: 1, notFound: 0 });
   });
 });
 

@@ -61,6 +61,8 @@ beforeAll(async () => {
     actorId: bUserId,
     cursor: audit.events[0]!.id,
     patientId: patientB.id,
+    // blasts.preview/send/sendTest/selection and addRecipients: org B's patient in a selection.
+    'patientIds[]': patientB.id,
     jobId: upload.body.jobId!,
     numberId: numberB.id,
     conversationId,

@@ -64,6 +64,7 @@ export const AUDIT_ACTIONS = {
   'cohort.previewed': 'Cohort patients previewed',
   'blast.sent': 'SMS blast sent',
   'blast.recipients_viewed': 'Blast recipients viewed',
+  'blast.selection_viewed': 'Blast selection viewed',
   'blast.retried': 'Blast failed messages retried',
   'blast.recipients_added': 'Blast recipients added',
   'blast.canceled': 'SMS blast canceled',

@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { orgProcedure, router, teamProcedure } from '../trpc/trpc.js';
-import { type BlastsService, MAX_ADDED_RECIPIENTS, MAX_COHORTS, RECIPIENT_FILTERS, RECIPIENTS_PAGE_MAX } from './blasts.service.js';
+import { type BlastsService, MAX_ADDED_RECIPIENTS, MAX_COHORTS, MAX_SELECTED_PATIENTS, RECIPIENT_FILTERS, RECIPIENTS_PAGE_MAX } from './blasts.service.js';
 import { MAX_BODY } from '../messages/messaging.service.js';
 
 const id = z.string().min(1).max(64);
-const audience = { cohortIds: z.array(id).min(1).max(MAX_COHORTS), marketing: z.boolean().default(false) };
+/**
+ * Cohorts, or patients picked by hand (Bulk Text, the wizard's ?patients=): exactly one of the
+ * two, checked by the service (BAD_REQUEST with a sentence a person can act on).
+ */
+const patientIds = z.array(id).min(1).max(MAX_SELECTED_PATIENTS);
+const audience = { cohortIds: z.array(id).max(MAX_COHORTS).optional(), patientIds: patientIds.optional(), marketing: z.boolean().default(false) };
 
 /** Previewing and sending: members of the team owning the number (teamProcedure). Reading: members of the blast's team. */
 export function blastsRouter(blasts: BlastsService) {
@@ -30,6 +35,8 @@ export function blastsRouter(blasts: BlastsService) {
     sendTest: teamProcedure
       .input(z.object({ ...audience, body: z.string().min(1).max(MAX_BODY), patientId: id.optional(), confirmPhi: z.boolean().optional() }))
       .mutation(({ ctx, input }) => blasts.sendTest(ctx.actor, ctx.org, ctx.scope.team, input)),
+    /** The wizard's "N selected patients": this org's patients among the ids, with the first names (audited). */
+    selection: orgProcedure.input(z.object({ patientIds })).query(({ ctx, input }) => blasts.selection(ctx.actor, input.patientIds)),
     list: orgProcedure.query(({ ctx }) => blasts.list(ctx.actor)),
     get: orgProcedure.input(z.object({ blastId: id })).query(({ ctx, input }) => blasts.get(ctx.actor, input.blastId)),
     recipients: orgProcedure

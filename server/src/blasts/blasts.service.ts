@@ -22,16 +22,25 @@ export const MAX_COHORTS = 20;
 export const RECIPIENTS_PAGE_MAX = 500;
 /** Patients one Add Recipients may pick. */
 export const MAX_ADDED_RECIPIENTS = 500;
+/** Patients one blast to a selection (Bulk Text, ?patients=) may name. */
+export const MAX_SELECTED_PATIENTS = 5_000;
+/** Names the wizard shows of a selection (the rest are counted). */
+export const SELECTION_NAMES_SHOWN = 50;
 /** The recipient table's filters, one per stat card (and queued: not sent yet). */
 export const RECIPIENT_FILTERS = ['sent', 'skipped', 'opted_out', 'blocked', 'replied', 'failed', 'queued', 'canceled'] as const;
 export type RecipientFilter = (typeof RECIPIENT_FILTERS)[number];
 
 type Team = { id: string; name: string };
 /**
+ * Who a blast goes to: the union of saved cohorts, or patients picked by hand (`patientIds`:
+ * the Patients page's Bulk Text, the extension's "Text these N patients"). Exactly one of the two.
+ */
+export type AudienceInput = { cohortIds?: string[]; patientIds?: string[]; marketing: boolean };
+/**
  * `scheduledAt`: a local date and time ("2026-05-04T09:30") in the org's time zone; `perDay`: at
  * most this many messages a day, from the start (the scheduled time, or now).
  */
-export type BlastInput = { cohortIds: string[]; name?: string; body: string; marketing: boolean; idempotencyKey: string; confirmPhi?: boolean; scheduledAt?: string; perDay?: number };
+export type BlastInput = AudienceInput & { name?: string; body: string; idempotencyKey: string; confirmPhi?: boolean; scheduledAt?: string; perDay?: number };
 /** How far ahead a blast may be scheduled. */
 export const MAX_SCHEDULE_DAYS = 366;
 /** The message of a recipient whose blast was canceled before the worker claimed it. */
@@ -72,10 +81,10 @@ export class BlastsService {
   ) {}
 
   /** Will send / skipped per reason, from the very statement the send writes its ledger from. */
-  async preview(actor: Actor, org: Org, team: Team, input: { cohortIds: string[]; marketing: boolean }) {
-    const { audience } = await this.prepare(actor, org, team, input);
+  async preview(actor: Actor, org: Org, team: Team, input: AudienceInput) {
+    const { audience, notFound } = await this.prepare(actor, org, team, input);
     const rows = await this.db.prisma.$queryRaw<{ reason: SkipReason | null; count: number }[]>`
-      SELECT a."skipReason" AS reason, count(*)::int AS count FROM (${blastAudience(audience)}) a GROUP BY 1`;
+      SELECT a."skipReason" AS reason, count(*)::int AS count FROM (${audience}) a GROUP BY 1`;
     const of = (reason: SkipReason | null) => rows.find((r) => r.reason === reason)?.count ?? 0;
     return {
       total: rows.reduce((sum, r) => sum + r.count, 0),
@@ -86,6 +95,8 @@ export class BlastsService {
       blocked: of('blocked'),
       /** Marketing only: always 0 for a transactional blast. */
       notOptedIn: of('not_opted_in'),
+      /** A selection only: ids that are no patient of this org (deleted, or never were); never sent to, not in total. */
+      notFound,
     };
   }
 
@@ -97,7 +108,8 @@ export class BlastsService {
   async send(actor: Actor, org: Org, team: Team, input: BlastInput): Promise<{ duplicate: boolean; blast: ReturnType<typeof view> }> {
     const earlier = await this.findByKey(actor, input.idempotencyKey);
     if (earlier) return { duplicate: true, blast: view(earlier) };
-    const { audience, number, cohorts } = await this.prepare(actor, org, team, input);
+    const { audience, number, cohorts, selection, notFound } = await this.prepare(actor, org, team, input);
+    if (selection?.length === 0) throw noneFound();
     const template = input.body.trim();
     if (!renderTemplate(template, { patient: { id: '' }, org: { name: org.name } }).trim()) throw refuse('empty', 'Write a message first.');
     // The PHI guard of a single send, on the text as written (it goes to every recipient as SMS):
@@ -107,7 +119,7 @@ export class BlastsService {
     const phiOverride = phi.length ? [...new Set(phi.map((f) => f.kind))] : null;
     const now = this.clock.now();
     const start = input.scheduledAt ? scheduledInstant(input.scheduledAt, org.timeZone, now) : null;
-    const name = input.name?.trim() || autoName(cohorts.map((c) => c.name), start ?? now, org.timeZone);
+    const name = input.name?.trim() || autoName(selection ? [SELECTION_NAME] : cohorts.map((c) => c.name), start ?? now, org.timeZone);
     try {
       const blast = await this.db.prisma.$transaction(
         async (tx) => {
@@ -119,6 +131,7 @@ export class BlastsService {
               name,
               body: template,
               cohortIds: cohorts.map((c) => c.id),
+              patientIds: selection ?? [],
               marketing: input.marketing,
               status: start ? 'scheduled' : 'sending',
               scheduledAt: start,
@@ -133,7 +146,7 @@ export class BlastsService {
             INSERT INTO "BlastRecipient" ("id", "blastId", "patientId", "status", "skipReason", "messageId", "createdAt")
             SELECT gen_random_uuid()::text, ${blast.id}, a."patientId", CASE WHEN a."skipReason" IS NULL THEN 'pending' ELSE 'skipped' END, a."skipReason",
                    CASE WHEN a."skipReason" IS NULL THEN gen_random_uuid()::text END, ${now}
-              FROM (${blastAudience(audience)}) a`;
+              FROM (${audience}) a`;
           const pending = await tx.$queryRaw<PendingRow[]>`
             SELECT r."messageId", p."id", p."firstName", p."lastName", p."preferredName", p."dob", p."phone", p."email", p."timeZone"
               FROM "BlastRecipient" r JOIN "Patient" p ON p."id" = r."patientId"
@@ -162,11 +175,12 @@ export class BlastsService {
             actor,
             {
               action: 'blast.sent',
-              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} SMS blast "${name}" from ${team.name}: ${m.ids.length} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
+              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} SMS blast "${name}" from ${team.name}${selection ? ` to ${selection.length} selected patient(s)` : ''}: ${m.ids.length} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
               targetType: 'blast',
               targetId: blast.id,
               data: {
                 cohortIds: blast.cohortIds,
+                ...(selection ? { selectedPatients: selection.length, notFound } : {}),
                 queued: m.ids.length,
                 phoneNumberId: number.id,
                 ...(start ? { scheduledAt: start.toISOString() } : {}),
@@ -236,12 +250,27 @@ export class BlastsService {
     return out;
   }
 
-  /** The team's number, the org's plan and policy, and this org's cohorts (another org's: NOT_FOUND). */
-  private async prepare(actor: Actor, org: Org, team: Team, input: { cohortIds: string[]; marketing: boolean }) {
+  /**
+   * The team's number, the org's plan and policy, and the audience statement (blast-audience.ts):
+   * this org's cohorts (another org's: NOT_FOUND), or the selected patients that are this org's
+   * (`selection`, each once; the other ids, another org's or unknown alike, are `notFound` and
+   * never sent to, so the count tells a caller nothing about other orgs).
+   */
+  private async prepare(actor: Actor, org: Org, team: Team, input: AudienceInput) {
+    const hasCohorts = (input.cohortIds?.length ?? 0) > 0;
+    const hasPatients = input.patientIds !== undefined;
+    if (hasCohorts === hasPatients) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: 'Send a blast either to cohorts or to selected patients: pick one or more cohorts, or select patients, not both.' });
+    }
     const orgBlocker = this.eligibility.orgBlocker(org);
     if (orgBlocker) throw refuse(orgBlocker.reason, orgBlocker.message);
     const number = await this.eligibility.teamNumber(actor.orgId, team.id);
     if (!number) throw refuse('no_number', `The team ${team.name} has no phone number. An admin can assign one under Directory → Phone numbers.`);
+    const to = { orgId: actor.orgId, phoneNumberId: number.id, marketing: input.marketing };
+    if (hasPatients) {
+      const { found, notFound } = await this.selected(actor, input.patientIds!);
+      return { audience: patientsAudience(to, found), number, cohorts: [] as { id: string; name: string }[], selection: found, notFound };
+    }
     const ids = [...new Set(input.cohortIds)];
     const rows = await this.db.prisma.cohort.findMany({ where: { orgId: actor.orgId, id: { in: ids } }, orderBy: { name: 'asc' } });
     if (rows.length !== ids.length) throw new TRPCError({ code: 'NOT_FOUND', message: 'Cohort not found.' });
@@ -251,8 +280,37 @@ export class BlastsService {
       if (!parsed.success) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Cohort ${row.id} has a filter this version cannot read.` });
       return parsed.data;
     });
-    const audience: Audience = { orgId: actor.orgId, phoneNumberId: number.id, marketing: input.marketing, filters, at: { timeZone: org.timeZone, now: this.clock.now() } };
-    return { audience, number, cohorts: rows };
+    const audience: Audience = { ...to, filters, at: { timeZone: org.timeZone, now: this.clock.now() } };
+    return { audience: blastAudience(audience), number, cohorts: rows, selection: null, notFound: 0 };
+  }
+
+  /** The ids that are this org's patients (each once, in the order given) and how many are not. */
+  private async selected(actor: Actor, patientIds: string[]) {
+    const ids = [...new Set(patientIds)];
+    const rows = await this.db.prisma.patient.findMany({ where: { orgId: actor.orgId, id: { in: ids } }, select: { id: true } });
+    const known = new Set(rows.map((r) => r.id));
+    const found = ids.filter((id) => known.has(id));
+    return { found, notFound: ids.length - found.length };
+  }
+
+  /**
+   * The wizard's "N selected patients": how many of the ids are this org's patients, and the
+   * names of the first SELECTION_NAMES_SHOWN by name. Audited: it shows patients.
+   */
+  async selection(actor: Actor, patientIds: string[]) {
+    const { found, notFound } = await this.selected(actor, patientIds);
+    const patients = await this.db.prisma.patient.findMany({
+      where: { orgId: actor.orgId, id: { in: found } },
+      select: { id: true, firstName: true, lastName: true, preferredName: true, phone: true },
+      orderBy: [{ lastName: { sort: 'asc', nulls: 'last' } }, { firstName: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }],
+      take: SELECTION_NAMES_SHOWN,
+    });
+    await this.audit.record(actor, {
+      action: 'blast.selection_viewed',
+      summary: `Viewed ${found.length} selected patient(s) for a blast`,
+      data: { found: found.length, notFound, shown: patients.length },
+    });
+    return { found: found.length, notFound, patients };
   }
 
   private findByKey(actor: Actor, idempotencyKey: string) {
@@ -272,7 +330,7 @@ export class BlastsService {
     await this.find(actor, blastId);
     await this.settle(actor.orgId);
     const blast = await this.db.prisma.blast.findUniqueOrThrow({ where: { id: blastId } });
-    return { ...view(blast), stats: await this.stats(blast.id) };
+    return { ...view(blast), patientIds: blast.patientIds, stats: await this.stats(blast.id) };
   }
 
   /** The recipient table (optionally one stat card's recipients) with the stats; audited: it shows patients. */
@@ -377,12 +435,13 @@ export class BlastsService {
    * not the sender's). At most TEST_LIMIT per person in TEST_WINDOW_MS, counted from the audit
    * log under a lock on the user's row, so concurrent clicks and other instances count too.
    */
-  async sendTest(actor: Actor, org: Org, team: Team, input: { cohortIds: string[]; marketing: boolean; body: string; patientId?: string; confirmPhi?: boolean }) {
-    const { audience, number } = await this.prepare(actor, org, team, input);
+  async sendTest(actor: Actor, org: Org, team: Team, input: AudienceInput & { body: string; patientId?: string; confirmPhi?: boolean }) {
+    const { audience, number, selection } = await this.prepare(actor, org, team, input);
+    if (selection?.length === 0) throw noneFound();
     const me = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { phone: true } });
     if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → Account), then send yourself a test.' });
     const [sample] = await this.db.prisma.$queryRaw<{ patientId: string }[]>`
-      SELECT a."patientId" FROM (${blastAudience(audience)}) a JOIN "Patient" p ON p."id" = a."patientId"
+      SELECT a."patientId" FROM (${audience}) a JOIN "Patient" p ON p."id" = a."patientId"
        WHERE ${input.patientId ? Prisma.sql`a."patientId" = ${input.patientId}` : Prisma.sql`true`}
        ORDER BY (a."skipReason" IS NULL) DESC, p."lastName" ASC NULLS LAST, p."firstName" ASC NULLS LAST, p."id" ASC LIMIT 1`;
     if (input.patientId && !sample) throw new TRPCError({ code: 'NOT_FOUND', message: 'That patient is not in this blast\'s audience.' });
@@ -411,7 +470,7 @@ export class BlastsService {
           summary: `Sent a blast test to their own phone from ${team.name}${p ? ', rendered for a sample patient' : ''}`,
           targetType: 'patient',
           targetId: p?.id,
-          data: { phoneNumberId: number.id, cohortIds: input.cohortIds, samplePatientId: p?.id ?? null, toLast4: me.phone!.slice(-4) },
+          data: { phoneNumberId: number.id, cohortIds: input.cohortIds ?? [], ...(input.patientIds ? { selectedPatients: input.patientIds.length } : {}), samplePatientId: p?.id ?? null, toLast4: me.phone!.slice(-4) },
         },
         tx,
       );
@@ -618,6 +677,12 @@ export function scheduledInstant(local: string, timeZone: string, now: Date): Da
   return at;
 }
 
+/** A send to selected patients none of whom is a patient of the org (the preview counts them as not found). */
+const noneFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'None of the selected patients were found in your organization.' });
+
+/** The auto-name of a blast to selected patients: "Bulk text, Dec 1, 2026". */
+const SELECTION_NAME = 'Bulk text';
+
 /** "Diabetics + 1 more, Apr 22" in the org's time zone. */
 function autoName(cohortNames: string[], now: Date, timeZone: string): string {
   const d = localParts(now, timeZone);
@@ -627,7 +692,7 @@ function autoName(cohortNames: string[], now: Date, timeZone: string): string {
 
 function view(b: Blast) {
   return {
-    id: b.id, teamId: b.teamId, phoneNumberId: b.phoneNumberId, name: b.name, body: b.body, cohortIds: b.cohortIds, marketing: b.marketing, status: b.status, createdById: b.createdById,
+    id: b.id, teamId: b.teamId, phoneNumberId: b.phoneNumberId, name: b.name, body: b.body, cohortIds: b.cohortIds, selectedCount: b.patientIds.length, marketing: b.marketing, status: b.status, createdById: b.createdById,
     createdAt: b.createdAt, sentAt: b.sentAt, completedAt: b.completedAt, scheduledAt: b.scheduledAt, perDay: b.perDay, canceledAt: b.canceledAt,
   };
 }

@@ -181,3 +181,62 @@ describe('blasts: Retry Failed and Add Recipients', () => {
     expect(audit.every((e) => e.actorId)).toBe(true);
   });
 });
+
+describe('blasts to selected patients (Bulk Text, ?patients=)', () => {
+  const body = 'Hi {{first_name}}';
+  const toB = (phone: string) => server.simulator!.messages().filter((m) => m.to === phone && m.direction === 'outbound-api');
+
+  it('a signed-out caller can neither preview, send, test nor read names', async () => {
+    const anon = server.anon.blasts;
+    for (const call of [
+      () => anon.preview.query({ teamId: a.team.id, patientIds: [a.patient.id], marketing: false }),
+      () => anon.send.mutate({ teamId: a.team.id, patientIds: [a.patient.id], body, marketing: false, idempotencyKey: 'anon-sel-0001' }),
+      () => anon.sendTest.mutate({ teamId: a.team.id, patientIds: [a.patient.id], body, marketing: false }),
+      () => anon.selection.query({ patientIds: [a.patient.id] }),
+    ]) {
+      expect((await errorOf(call())).code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it("another org's patient ids are counted as not found, never named, never sent to; alone they send nothing", async () => {
+    const before = [await blastRows(), await messageCount()];
+    const api = a.member.api.blasts;
+    expect(await api.preview.query({ teamId: a.team.id, patientIds: [b.patient.id], marketing: false })).toMatchObject({ total: 0, willSend: 0, notFound: 1 });
+    expect(await api.selection.query({ patientIds: [b.patient.id] })).toEqual({ found: 0, notFound: 1, patients: [] });
+    expect((await errorOf(api.send.mutate({ teamId: a.team.id, patientIds: [b.patient.id], body, marketing: false, idempotencyKey: 'sec-sel-0001' }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(api.sendTest.mutate({ teamId: a.team.id, patientIds: [b.patient.id], body, marketing: false }))).code).toBe('NOT_FOUND');
+    // A's patient as the selection, B's as the sample: refused.
+    expect((await errorOf(api.sendTest.mutate({ teamId: a.team.id, patientIds: [a.patient.id], body, marketing: false, patientId: b.patient.id }))).code).toBe('NOT_FOUND');
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+
+    // Mixed with A's own: only A's patient is a recipient; the blast does not keep B's id.
+    const { blast } = await api.send.mutate({ teamId: a.team.id, patientIds: [b.patient.id, a.patient.id], body, marketing: false, idempotencyKey: 'sec-sel-0002' });
+    const row = await server.db.prisma.blast.findUniqueOrThrow({ where: { id: blast.id }, include: { recipients: true } });
+    expect(row.recipients.map((r) => r.patientId)).toEqual([a.patient.id]);
+    expect(row.patientIds).toEqual([a.patient.id]);
+    // B's members cannot send to B's patients from A's team either (A's team is NOT_FOUND to them).
+    expect((await errorOf(b.owner.api.blasts.send.mutate({ teamId: a.team.id, patientIds: [b.patient.id], body, marketing: false, idempotencyKey: 'sec-sel-0003' }))).code).toBe('NOT_FOUND');
+    await server.simulator!.settle();
+    expect(toB(b.patient.phone!)).toEqual([]);
+  });
+
+  it("a member who is not on the number's team (an org admin) cannot preview, send or test to selected patients", async () => {
+    const before = [await blastRows(), await messageCount()];
+    const api = a.admin.api.blasts;
+    expect((await errorOf(api.preview.query({ teamId: a.team.id, patientIds: [a.patient.id], marketing: false }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(api.send.mutate({ teamId: a.team.id, patientIds: [a.patient.id], body, marketing: false, idempotencyKey: 'sec-sel-0004' }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(api.sendTest.mutate({ teamId: a.team.id, patientIds: [a.patient.id], body, marketing: false }))).code).toBe('FORBIDDEN');
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+
+  it('a hostile web page cannot send a Bulk Text with a member\'s cookie', async () => {
+    const cookie = await webCookie(server, a.member.email);
+    const before = [await blastRows(), await messageCount()];
+    const forged = await trpcFetch(server, 'blasts.send', {
+      headers: { origin: 'https://evil.example', cookie, 'content-type': 'text/plain' },
+      body: JSON.stringify({ json: { teamId: a.team.id, patientIds: [a.patient.id], body: 'Evil', marketing: false, idempotencyKey: 'evil-sel-0001' } }),
+    });
+    expect(forged.status).toBe(403);
+    expect([await blastRows(), await messageCount()]).toEqual(before);
+  });
+});

@@ -3,23 +3,43 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { errorMessage } from '../../../lib/errors';
-import { useQuery } from '../../../lib/query';
+import { type QueryState, useQuery } from '../../../lib/query';
 import { currentOrg } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
 import { refusalOf } from '../../inbox/composing';
 import { applyToken, BLAST_CHANNELS, renderedSummary, samplePatient, tokenMatches, tokenQuery } from './blast-compose';
 
 type Preview = RouterOutputs['blasts']['preview'];
+type Selection = RouterOutputs['blasts']['selection'];
 type Cohort = RouterOutputs['cohorts']['list'][number];
 type Template = RouterOutputs['templates']['list'][number];
-export type BlastDraft = { name: string; teamId: string; cohortIds: string[]; body: string; marketing: boolean };
+/** `patientIds`: a blast to patients picked by hand (Bulk Text, ?patients=) instead of cohorts. */
+export type BlastDraft = { name: string; teamId: string; cohortIds: string[]; patientIds?: string[]; body: string; marketing: boolean };
 
 export const PREVIEW_DEBOUNCE_MS = 300;
+/** The most patient ids `?patients=` takes (a contract: the extension's "Text these N patients" opens it). */
+export const MAX_URL_PATIENTS = 200;
 
-/** /comms/blasts/new (?from=<blastId>: Duplicate, pre-filled from that blast). */
+/** `?patients=id1,id2,...`: the ids, each once, or why they cannot be used. */
+export function patientsParam(raw: string | undefined): { ids: string[]; error: string | null } {
+  const ids = [...new Set((raw ?? '').split(',').map((id) => id.trim()).filter((id) => id && id.length <= 64))];
+  if (ids.length > MAX_URL_PATIENTS) return { ids: [], error: `A link can name at most ${MAX_URL_PATIENTS} patients; this one names ${ids.length.toLocaleString()}. Build a cohort for a larger audience.` };
+  return { ids, error: null };
+}
+
+/** The audience part of preview, send and Send Test: the selected patients, else the cohorts. */
+export function audienceOf(draft: Pick<BlastDraft, 'cohortIds' | 'patientIds'>): { cohortIds: string[] } | { patientIds: string[] } {
+  return draft.patientIds?.length ? { patientIds: draft.patientIds } : { cohortIds: draft.cohortIds };
+}
+
+/**
+ * /comms/blasts/new (?from=<blastId>: Duplicate, pre-filled from that blast; ?patients=<id1,id2,...>:
+ * to those patients, up to MAX_URL_PATIENTS, instead of cohorts).
+ */
 export function BlastWizardPage() {
   const { query } = useLocation();
   const from = query.from;
+  const selected = patientsParam(query.patients);
   const numbers = useQuery(() => trpc.numbers.list.query(), []);
   const cohorts = useQuery(() => trpc.cohorts.list.query(), []);
   const original = useQuery(() => (from ? trpc.blasts.get.query({ blastId: from }) : Promise.resolve(null)), [from]);
@@ -28,11 +48,26 @@ export function BlastWizardPage() {
   if (failed || !numbers.data || !cohorts.data) return <ErrorState message={failed ?? ''} onRetry={() => void Promise.all([numbers.reload(), cohorts.reload(), original.reload()])} />;
   // The team of each number I am on; a blast goes out from its team's number.
   const teams = [...new Map(numbers.data.filter((n) => n.isMine).map((n) => [n.team.id, { id: n.team.id, name: n.team.name, number: n.display, numberId: n.id }])).values()];
+  if (selected.error) {
+    return (
+      <EmptyState title="Too many patients for one link" testId="blast-too-many-patients">
+        {selected.error}
+      </EmptyState>
+    );
+  }
   const o = original.data;
   const initial: BlastDraft = o
-    ? { name: `Copy of ${o.name}`.slice(0, 200), teamId: teams.find((t) => t.numberId === o.phoneNumberId)?.id ?? teams.find((t) => t.id === o.teamId)?.id ?? teams[0]?.id ?? '', cohortIds: o.cohortIds.filter((id) => cohorts.data!.some((c) => c.id === id)), body: o.body, marketing: o.marketing }
+    ? {
+        name: `Copy of ${o.name}`.slice(0, 200),
+        teamId: teams.find((t) => t.numberId === o.phoneNumberId)?.id ?? teams.find((t) => t.id === o.teamId)?.id ?? teams[0]?.id ?? '',
+        cohortIds: o.cohortIds.filter((id) => cohorts.data!.some((c) => c.id === id)),
+        ...(o.patientIds.length ? { patientIds: o.patientIds } : {}),
+        body: o.body,
+        marketing: o.marketing,
+      }
     : { name: '', teamId: teams[0]?.id ?? '', cohortIds: [], body: '', marketing: false };
-  return <BlastWizard key={from ?? 'new'} teams={teams} cohorts={cohorts.data} initial={initial} />;
+  if (selected.ids.length) initial.patientIds = selected.ids;
+  return <BlastWizard key={from ?? query.patients ?? 'new'} teams={teams} cohorts={cohorts.data} initial={initial} />;
 }
 
 type TeamOption = { id: string; name: string; number: string };
@@ -45,6 +80,9 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
   const [channel, setChannel] = useState<'sms' | 'email'>('sms');
   const [audienceError, setAudienceError] = useState<string | null>(null);
   const set = <K extends keyof BlastDraft>(key: K, value: BlastDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  // Patients picked elsewhere (?patients=, Bulk Text, Duplicate): who they are, this org's only.
+  const selection = draft.patientIds?.length ? draft.patientIds : null;
+  const selected = useQuery(() => (selection ? trpc.blasts.selection.query({ patientIds: selection }) : Promise.resolve(null)), [selection?.join(',') ?? '']);
 
   if (teams.length === 0) {
     return (
@@ -53,7 +91,7 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
       </EmptyState>
     );
   }
-  if (cohorts.length === 0) {
+  if (cohorts.length === 0 && !selection) {
     return (
       <EmptyState title="No cohorts yet" testId="blast-no-cohorts">
         A blast is sent to one or more cohorts. <a href="/comms/cohorts/new">Create a cohort</a> first (admins).
@@ -64,7 +102,8 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
   function next(e: Event) {
     e.preventDefault();
     if (!draft.teamId) return setAudienceError('Choose the number to send from.');
-    if (draft.cohortIds.length === 0) return setAudienceError('Select at least one cohort.');
+    if (!selection && draft.cohortIds.length === 0) return setAudienceError('Select at least one cohort.');
+    if (selection && selected.data?.found === 0) return setAudienceError("None of these patients are in your organization's directory (deleted, or never were). Select patients again.");
     setAudienceError(null);
     setStep('compose');
   }
@@ -92,24 +131,28 @@ export function BlastWizard({ teams, cohorts, initial }: { teams: TeamOption[]; 
             ))}
           </select>
         </label>
-        <fieldset class="field blast-cohorts" data-testid="blast-cohorts">
-          <legend class="field-label">Cohorts</legend>
-          <p class="field-hint">A patient in several cohorts gets the message once.</p>
-          {cohorts.map((c) => (
-            <label key={c.id} class="check">
-              <input
-                type="checkbox"
-                checked={draft.cohortIds.includes(c.id)}
-                onChange={(e) => set('cohortIds', e.currentTarget.checked ? [...draft.cohortIds, c.id] : draft.cohortIds.filter((id) => id !== c.id))}
-                data-testid="blast-cohort"
-                data-name={c.name}
-              />
-              <span>
-                {c.name} <span class="muted small">({c.patientCount.toLocaleString()} patients)</span>
-              </span>
-            </label>
-          ))}
-        </fieldset>
+        {selection ? (
+          <SelectedPatients ids={selection} selection={selected} />
+        ) : (
+          <fieldset class="field blast-cohorts" data-testid="blast-cohorts">
+            <legend class="field-label">Cohorts</legend>
+            <p class="field-hint">A patient in several cohorts gets the message once.</p>
+            {cohorts.map((c) => (
+              <label key={c.id} class="check">
+                <input
+                  type="checkbox"
+                  checked={draft.cohortIds.includes(c.id)}
+                  onChange={(e) => set('cohortIds', e.currentTarget.checked ? [...draft.cohortIds, c.id] : draft.cohortIds.filter((id) => id !== c.id))}
+                  data-testid="blast-cohort"
+                  data-name={c.name}
+                />
+                <span>
+                  {c.name} <span class="muted small">({c.patientCount.toLocaleString()} patients)</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+        )}
         <fieldset class="field" data-testid="blast-channel">
           <legend class="field-label">Channel</legend>
           <div class="button-row">
@@ -178,11 +221,13 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
   const [phi, setPhi] = useState<{ message: string; findings: PhiFinding[] } | null>(null);
   const [timing, setTiming] = useState<BlastTiming>({ when: 'now', date: tomorrow(), time: '09:00', spread: false, perDay: 500 });
   const [test, setTest] = useState<{ busy: boolean; result: string | null; error: boolean }>({ busy: false, result: null, error: false });
-  const preview = useBlastPreview(draft.teamId, draft.cohortIds, draft.marketing);
+  const preview = useBlastPreview(draft.teamId, audienceOf(draft), draft.marketing);
   const templates = useQuery<Template[]>(() => trpc.templates.list.query({ teamId: draft.teamId }), [draft.teamId]);
   const summary = renderedSummary(draft.body, orgName, preview.data?.willSend ?? 0);
   const team = teams.find((t) => t.id === draft.teamId);
-  const names = cohorts.filter((c) => draft.cohortIds.includes(c.id)).map((c) => c.name);
+  // The patients found (ids of deleted patients are counted apart, in the preview).
+  const selected = draft.patientIds?.length ? (preview.data?.total ?? draft.patientIds.length) : 0;
+  const names = draft.patientIds?.length ? [`${selected.toLocaleString()} selected patient${selected === 1 ? '' : 's'}`] : cohorts.filter((c) => draft.cohortIds.includes(c.id)).map((c) => c.name);
 
   async function send(confirmPhi: boolean) {
     if (sending) return;
@@ -192,7 +237,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
     setSending(true);
     setError(null);
     try {
-      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, cohortIds: draft.cohortIds, name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...when, ...(confirmPhi ? { confirmPhi: true } : {}) });
+      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, ...audienceOf(draft), name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...when, ...(confirmPhi ? { confirmPhi: true } : {}) });
       onSent(blast.id);
     } catch (e) {
       const refusal = refusalOf(e);
@@ -206,7 +251,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
     if (!draft.body.trim()) return setError('Write a message first.');
     setTest({ busy: true, result: null, error: false });
     try {
-      const r = await trpc.blasts.sendTest.mutate({ teamId: draft.teamId, cohortIds: draft.cohortIds, marketing: draft.marketing, body: draft.body });
+      const r = await trpc.blasts.sendTest.mutate({ teamId: draft.teamId, ...audienceOf(draft), marketing: draft.marketing, body: draft.body });
       const who = r.samplePatient ? ` (as ${[r.samplePatient.firstName, r.samplePatient.lastName].filter(Boolean).join(' ')} would read it)` : '';
       setTest({ busy: false, result: `Test sent to ${formatPhoneForDisplay(r.to)}${who}.`, error: false });
     } catch (e) {
@@ -309,31 +354,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
             {error}
           </p>
         )}
-        {phi && (
-          <div class="alert alert-warning" role="alert" data-testid="blast-phi">
-            <p>
-              <strong>This message may contain protected health information.</strong> {phi.message}
-            </p>
-            {phi.findings.length > 0 && (
-              <ul>
-                {phi.findings.map((f, i) => (
-                  <li key={i}>
-                    “{f.text}”: {PHI_KIND_LABEL[f.kind] ?? f.kind}
-                  </li>
-                ))}
-              </ul>
-            )}
-            <p class="small">It goes to every recipient as an ordinary text message. Edit it, or send it anyway (recorded in the audit log).</p>
-            <div class="button-row">
-              <button type="button" class="btn btn-secondary" onClick={() => setPhi(null)} disabled={sending} data-testid="blast-phi-edit">
-                Edit message
-              </button>
-              <button type="button" class="btn btn-danger" onClick={() => void send(true)} disabled={sending} data-testid="blast-phi-confirm">
-                Send anyway
-              </button>
-            </div>
-          </div>
-        )}
+        {phi && <PhiConfirm phi={phi} busy={sending} onEdit={() => setPhi(null)} onConfirm={() => void send(true)} />}
         {test.result && (
           <p class={test.error ? 'field-error' : 'muted small'} role={test.error ? 'alert' : 'status'} data-testid="blast-test-result">
             {test.result}
@@ -348,21 +369,24 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
           </button>
         </div>
       </section>
-      <SendPreview preview={preview} marketing={draft.marketing} />
+      <SendPreview preview={preview} marketing={draft.marketing} selection={!!draft.patientIds?.length} />
     </div>
   );
 }
 
-function useBlastPreview(teamId: string, cohortIds: string[], marketing: boolean) {
-  const [args, setArgs] = useState({ teamId, cohortIds, marketing });
+/** The send preview's counts, asked again a moment after the audience, team or marketing changes. */
+export function useBlastPreview(teamId: string, audience: ReturnType<typeof audienceOf>, marketing: boolean) {
+  const [args, setArgs] = useState({ teamId, ...audience, marketing });
+  const ids = 'patientIds' in audience ? `p:${audience.patientIds.join(',')}` : `c:${audience.cohortIds.join(',')}`;
   useEffect(() => {
-    const timer = setTimeout(() => setArgs({ teamId, cohortIds, marketing }), PREVIEW_DEBOUNCE_MS);
+    const timer = setTimeout(() => setArgs({ teamId, ...audience, marketing }), PREVIEW_DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [teamId, cohortIds.join(','), marketing]);
+  }, [teamId, ids, marketing]);
   return useQuery<Preview>(() => trpc.blasts.preview.query(args), [args]);
 }
 
-function SendPreview({ preview, marketing }: { preview: ReturnType<typeof useBlastPreview>; marketing: boolean }) {
+/** "Will send" and each skip reason, as the server counts them (`selection`: patients picked by hand, some maybe not found). */
+export function SendPreview({ preview, marketing, selection = false }: { preview: ReturnType<typeof useBlastPreview>; marketing: boolean; selection?: boolean }) {
   const rows: [string, keyof Preview, string][] = [
     ['Will send', 'willSend', 'Patients who will receive the message.'],
     ['Opted out', 'optedOut', 'Opted out of SMS (via STOP or clinic settings): skipped.'],
@@ -370,6 +394,7 @@ function SendPreview({ preview, marketing }: { preview: ReturnType<typeof useBla
     ['Landline', 'landline', 'Their number is marked as a landline.'],
     ['Blocked', 'blocked', 'The clinic disabled SMS to them.'],
     ...(marketing ? [['Not opted in', 'notOptedIn', 'Not opted in to SMS marketing (marketing only).'] as [string, keyof Preview, string]] : []),
+    ...(preview.data?.notFound ? [['Not found', 'notFound', 'No longer in your directory (deleted), or never were: skipped.'] as [string, keyof Preview, string]] : []),
   ];
   return (
     <aside class="card section blast-preview" data-testid="blast-preview" aria-live="polite">
@@ -388,8 +413,73 @@ function SendPreview({ preview, marketing }: { preview: ReturnType<typeof useBla
           ))}
         </dl>
       )}
-      {preview.data && <p class="muted small">{preview.data.total.toLocaleString()} patients in the selected cohorts, each counted once.</p>}
+      {preview.data && (
+        <p class="muted small">
+          {preview.data.total.toLocaleString()} {selection ? 'selected patients' : 'patients in the selected cohorts'}, each counted once.
+        </p>
+      )}
     </aside>
+  );
+}
+
+/** What the PHI guard found in a blast's text: edit it, or send anyway (the server audits the override). */
+export function PhiConfirm({ phi, busy, onEdit, onConfirm }: { phi: { message: string; findings: PhiFinding[] }; busy: boolean; onEdit: () => void; onConfirm: () => void }) {
+  return (
+    <div class="alert alert-warning" role="alert" data-testid="blast-phi">
+      <p>
+        <strong>This message may contain protected health information.</strong> {phi.message}
+      </p>
+      {phi.findings.length > 0 && (
+        <ul>
+          {phi.findings.map((f, i) => (
+            <li key={i}>
+              “{f.text}”: {PHI_KIND_LABEL[f.kind] ?? f.kind}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="small">It goes to every recipient as an ordinary text message. Edit it, or send it anyway (recorded in the audit log).</p>
+      <div class="button-row">
+        <button type="button" class="btn btn-secondary" onClick={onEdit} disabled={busy} data-testid="blast-phi-edit">
+          Edit message
+        </button>
+        <button type="button" class="btn btn-danger" onClick={onConfirm} disabled={busy} data-testid="blast-phi-confirm">
+          Send anyway
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** "N selected patients" with the first names (this org's patients only, fetched on the server). */
+function SelectedPatients({ ids, selection }: { ids: string[]; selection: QueryState<Selection | null> }) {
+  const s = selection.data;
+  const n = s?.found ?? ids.length;
+  return (
+    <section class="field blast-selection" data-testid="blast-selection">
+      <span class="field-label">Recipients</span>
+      {selection.loading ? (
+        <Loading label="Loading the selected patients…" />
+      ) : !s ? (
+        <ErrorState message={selection.error ?? ''} onRetry={selection.reload} />
+      ) : (
+        <>
+          <p data-testid="blast-selection-count">
+            <strong>
+              {n.toLocaleString()} selected patient{n === 1 ? '' : 's'}
+            </strong>
+            {s.notFound > 0 && <span class="muted"> · {s.notFound.toLocaleString()} not found (deleted, or not in your organization): they get nothing</span>}
+          </p>
+          <ul class="blast-selection-names" data-testid="blast-selection-names">
+            {s.patients.map((p) => (
+              <li key={p.id}>{[p.firstName, p.lastName].filter(Boolean).join(' ') || (p.phone ? formatPhoneForDisplay(p.phone) : 'Unnamed patient')}</li>
+            ))}
+            {s.found > s.patients.length && <li class="muted">and {(s.found - s.patients.length).toLocaleString()} more</li>}
+          </ul>
+          <p class="field-hint">Each gets the message once, by the same rules as a cohort blast (opted out, blocked, landline or no phone: skipped).</p>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { SearchIcon } from '../../../components/icons';
 import { Pager } from '../../../components/Pager';
@@ -6,6 +6,8 @@ import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { formatCalendarDate } from '../../../lib/dates';
 import { useQuery } from '../../../lib/query';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
+import { MAX_URL_PATIENTS } from '../../comms/blasts/BlastWizardPage';
+import { BULK_TEXT_MAX, blastWizardUrl, BulkTextDialog, type BulkTextSent } from './BulkTextDialog';
 import { displayPhone, patientLabel } from './display';
 import { StatusBadges } from './StatusBadges';
 
@@ -40,6 +42,10 @@ export function PatientsListPage() {
 
   const list = useQuery(() => trpc.patients.list.query({ query: q.trim() || undefined, page, pageSize: PAGE_SIZE }), [q, page]);
   const searching = q.trim() !== '';
+  // Bulk Text: the ticked patients, kept across pages and searches until sent or cleared.
+  const [selected, setSelected] = useState<string[]>([]);
+  const [composing, setComposing] = useState(false);
+  const [sent, setSent] = useState<BulkTextSent | null>(null);
 
   return (
     <section class="card section" data-testid="patients-list">
@@ -59,6 +65,34 @@ export function PatientsListPage() {
           </a>
         </div>
       </div>
+
+      {sent && (
+        <div class="alert alert-success bulk-text-sent" role="status" data-testid="bulk-text-sent">
+          <span>
+            Bulk text “{sent.name}” is on its way to {sent.patients.toLocaleString()} selected patient{sent.patients === 1 ? '' : 's'} (opted-out, blocked and landline numbers are skipped).{' '}
+            <a href={`/comms/blasts/${sent.blastId}`} data-testid="bulk-text-results">
+              View results
+            </a>
+          </span>
+          <button type="button" class="notice-close" aria-label="Dismiss" onClick={() => setSent(null)}>
+            ×
+          </button>
+        </div>
+      )}
+
+      {selected.length > 0 && <SelectionBar count={selected.length} ids={selected} onSend={() => setComposing(true)} onClear={() => setSelected([])} />}
+
+      {composing && (
+        <BulkTextDialog
+          patientIds={selected}
+          onClose={() => setComposing(false)}
+          onSent={(result) => {
+            setComposing(false);
+            setSelected([]);
+            setSent(result);
+          }}
+        />
+      )}
 
       {(searching || (list.data?.total ?? 0) > 0) && (
         <div class="search-bar" role="search">
@@ -95,14 +129,51 @@ export function PatientsListPage() {
           <NoPatientsYet />
         )
       ) : (
-        <PatientsTable data={list.data} stale={list.fetching} onPage={(p) => route(listUrl(q, p))} />
+        <PatientsTable data={list.data} stale={list.fetching} onPage={(p) => route(listUrl(q, p))} selected={selected} onSelect={setSelected} />
       )}
       {list.error && list.data && <p class="field-error">Couldn't refresh the list: {list.error}</p>}
     </section>
   );
 }
 
-function PatientsTable({ data, stale, onPage }: { data: PatientPage; stale: boolean; onPage: (page: number) => void }) {
+/** "N selected · Send SMS · Clear": a quick text up to BULK_TEXT_MAX, the blast wizard beyond (up to its link's limit). */
+function SelectionBar({ count, ids, onSend, onClear }: { count: number; ids: string[]; onSend: () => void; onClear: () => void }) {
+  return (
+    <div class="selection-bar" role="region" aria-label="Selected patients" data-testid="selection-bar">
+      <strong data-testid="selection-count">{count.toLocaleString()} selected</strong>
+      {count <= BULK_TEXT_MAX ? (
+        <button type="button" class="btn btn-primary btn-small" onClick={onSend} data-testid="bulk-text">
+          Send SMS
+        </button>
+      ) : count <= MAX_URL_PATIENTS ? (
+        <>
+          <a href={blastWizardUrl(ids)} class="btn btn-primary btn-small" data-testid="bulk-text-open-blasts">
+            Open in Blasts
+          </a>
+          <span class="muted small">A quick text takes up to {BULK_TEXT_MAX} patients; the blast wizard takes these.</span>
+        </>
+      ) : (
+        <span class="muted small" data-testid="selection-too-many">
+          Select at most {MAX_URL_PATIENTS} patients to text them, or build a cohort under Comms → Cohorts for a larger audience.
+        </span>
+      )}
+      <button type="button" class="btn btn-ghost btn-small" onClick={onClear} data-testid="selection-clear">
+        Clear
+      </button>
+    </div>
+  );
+}
+
+function PatientsTable({ data, stale, onPage, selected, onSelect }: { data: PatientPage; stale: boolean; onPage: (page: number) => void; selected: string[]; onSelect: (ids: string[]) => void }) {
+  const pageIds = data.patients.map((p) => p.id);
+  const onPageSelected = pageIds.filter((id) => selected.includes(id)).length;
+  const all = pageIds.length > 0 && onPageSelected === pageIds.length;
+  const header = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (header.current) header.current.indeterminate = onPageSelected > 0 && !all;
+  });
+  const toggle = (id: string, on: boolean) => onSelect(on ? [...selected, id] : selected.filter((x) => x !== id));
+  const togglePage = (on: boolean) => onSelect(on ? [...selected, ...pageIds.filter((id) => !selected.includes(id))] : selected.filter((id) => !pageIds.includes(id)));
   if (!data.patients.length) {
     return (
       <EmptyState title="This page is empty" testId="patients-page-empty">
@@ -118,6 +189,9 @@ function PatientsTable({ data, stale, onPage }: { data: PatientPage; stale: bool
         <table class="table patients-table" data-testid="patients-table">
           <thead>
             <tr>
+              <th class="cell-check">
+                <input ref={header} type="checkbox" checked={all} onChange={(e) => togglePage(e.currentTarget.checked)} aria-label="Select all patients on this page" data-testid="select-page" />
+              </th>
               <th>Name</th>
               <th>Date of birth</th>
               <th>MRN</th>
@@ -128,7 +202,10 @@ function PatientsTable({ data, stale, onPage }: { data: PatientPage; stale: bool
           </thead>
           <tbody>
             {data.patients.map((p) => (
-              <tr key={p.id} data-testid="patient-row" data-id={p.id}>
+              <tr key={p.id} data-testid="patient-row" data-id={p.id} class={selected.includes(p.id) ? 'is-selected' : undefined}>
+                <td class="cell-check">
+                  <input type="checkbox" checked={selected.includes(p.id)} onChange={(e) => toggle(p.id, e.currentTarget.checked)} aria-label={`Select ${patientLabel(p)}`} data-testid="patient-select" />
+                </td>
                 <td class="cell-strong">
                   <a href={`/directory/patients/${p.id}`} class="patient-link" data-testid="patient-link">
                     {patientLabel(p)}

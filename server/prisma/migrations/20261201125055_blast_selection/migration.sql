@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Blast" ADD COLUMN     "patientIds" TEXT[] DEFAULT ARRAY[]::TEXT[];
+
