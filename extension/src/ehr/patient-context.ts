@@ -18,6 +18,11 @@ export type EhrAdapter = {
   confidence: number;
   matches(url: URL, document: Document): boolean;
   read(document: Document): PatientContext | null;
+  /**
+   * The patients a list on the page shows (a day's schedule, a worklist, search results), each
+   * row as a context; null or empty when the page shows no such list.
+   */
+  readRows?(document: Document): PatientContext[] | null;
 };
 
 /**
