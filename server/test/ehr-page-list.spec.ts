@@ -101,3 +101,18 @@ describe('patients.matchMany: the patients on an EHR page', () => {
     expect((await staff.member.api.patients.matchMany.mutate({ rows: tooMany.slice(0, 200) })).unmatched).toBe(200);
   });
 });
+
+describe('admin-defined adapters with a patient list', () => {
+  it('save a row selector with per-field selectors inside it; members (the extension) get it with the published adapter', async () => {
+    const none = { name: null, firstName: null, lastName: null, dob: null, mrn: null, phone: null, email: null };
+    const rows = { row: '#day-schedule tbody tr', fields: { ...none, name: 'td:nth-child(2)', dob: 'td:nth-child(3)', mrn: 'td:nth-child(4)' } };
+    // A list alone is enough (a schedule page shows no single patient).
+    const saved = await staff.owner.api.ehrAdapters.save.mutate({ name: 'Schedule EHR', urlPattern: 'https://sched.example.com/day/*', selectors: none, rows, published: true });
+    expect(await staff.member.api.ehrAdapters.list.query()).toEqual([expect.objectContaining({ id: saved.id, rows })]);
+    const empty = await errorOf(staff.owner.api.ehrAdapters.save.mutate({ name: 'Empty rows', urlPattern: 'https://x.example.com/*', selectors: none, rows: { row: 'tr', fields: none }, published: false }));
+    expect(empty).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('patient list') });
+    // Clearing the list keeps the adapter (its single-patient selectors) and drops the rows.
+    await staff.owner.api.ehrAdapters.save.mutate({ adapterId: saved.id, name: 'Schedule EHR', urlPattern: 'https://sched.example.com/day/*', selectors: { ...none, mrn: '.mrn' }, rows: null, published: true });
+    expect((await staff.member.api.ehrAdapters.list.query())[0]).toMatchObject({ rows: null, selectors: { mrn: '.mrn' } });
+  });
+});

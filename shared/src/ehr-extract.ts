@@ -93,6 +93,15 @@ export function splitName(full: string): { firstName: string | null; lastName: s
 }
 
 /**
+ * Enough to tell one patient from another: an MRN, or a name with a DOB or phone. A name alone
+ * (a provider's, a page heading) is not a patient.
+ */
+export function identifies(p: PatientContext): boolean {
+  const named = Boolean(p.name || (p.firstName && p.lastName));
+  return Boolean(p.mrn) || (named && Boolean(p.dob || p.phone));
+}
+
+/**
  * Builds a context from raw field texts: each cleaned, and the name filled in both ways
  * (full name from first + last, first/last from a full name).
  */

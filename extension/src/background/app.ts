@@ -334,7 +334,7 @@ export class Background {
   async syncAdapters(): Promise<void> {
     if (!this.api || !this.session?.org) return;
     const [all, origins] = await Promise.all([this.api.ehrAdapters.list.query(), this.api.ehrAdapters.origins.query()]);
-    const definitions: AdapterDefinition[] = all.filter((a) => a.published).map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors }));
+    const definitions: AdapterDefinition[] = all.filter((a) => a.published).map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors, rows: a.rows }));
     const ehrOrigins = [...new Set([...origins.map((o) => o.pattern), ...definitions.map((d) => d.urlPattern)])];
     await this.platform.saveLocal({ ehrAdapters: definitions, ehrOrigins });
   }
