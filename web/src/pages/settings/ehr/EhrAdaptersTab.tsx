@@ -293,33 +293,35 @@ export function RowResults({ result }: { result: ReturnType<typeof testAdapterRo
     );
   }
   return (
-    <div class="table-wrap">
-      <p class="cell-strong" data-testid="adapter-test-rows-count">
+    <>
+      <p class="cell-strong adapter-rows-count" data-testid="adapter-test-rows-count">
         Patient list: {result.rows.length} {result.rows.length === 1 ? 'row' : 'rows'} found{result.skipped ? ` (${result.skipped} more with no MRN, or a name without DOB or phone: left out)` : ''}
       </p>
       {result.rows.length > 0 && (
-        <table class="table" data-testid="adapter-test-rows">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Date of birth</th>
-              <th>MRN</th>
-              <th>Phone</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.rows.map((r, i) => (
-              <tr key={i} data-testid="adapter-test-row">
-                <td>{r.name ?? '—'}</td>
-                <td>{r.dob ?? '—'}</td>
-                <td>{r.mrn ?? '—'}</td>
-                <td>{r.phone ?? '—'}</td>
+        <div class="table-wrap">
+          <table class="table" data-testid="adapter-test-rows">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Date of birth</th>
+                <th>MRN</th>
+                <th>Phone</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {result.rows.map((r, i) => (
+                <tr key={i} data-testid="adapter-test-row">
+                  <td>{r.name ?? '—'}</td>
+                  <td>{r.dob ?? '—'}</td>
+                  <td>{r.mrn ?? '—'}</td>
+                  <td>{r.phone ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
-    </div>
+    </>
   );
 }
 
