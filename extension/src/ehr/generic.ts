@@ -2,7 +2,6 @@ import { EHR_MAX_PAGE_ROWS } from '@caretext/shared/ehr-fields';
 import { contextFrom, fieldValue, textOf } from './fields';
 import { type EhrAdapter, identifies, type PatientContext, type PatientField } from './patient-context';
 
-
 /**
  * Any EHR that labels its fields: label/value pairs (tables, definition lists, label + value
  * elements, `<label for>`), `aria-label`, `data-*` attributes, a table whose header names the

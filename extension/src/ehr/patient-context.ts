@@ -25,7 +25,6 @@ export type EhrAdapter = {
   readRows?(document: Document): PatientContext[] | null;
 };
 
-
 /** Stable key of the patient on screen: the sidebar follows the page when it changes. */
 export function contextKey(p: PatientContext | null): string {
   return p ? PATIENT_FIELDS.map((f) => p[f] ?? '').join('|') : '';
