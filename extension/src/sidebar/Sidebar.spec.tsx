@@ -333,6 +333,19 @@ describe('the sidebar', () => {
   });
 });
 
+describe('a different date of birth is not a match (issue 13)', () => {
+  it('shows the candidate as not matched and never opens the composer', async () => {
+    const bg = fakeBackground({ 'patient.lookup': () => ok({ signedIn: true, page, patient: null, matchedBy: null, differentMrn: null, differentDob: { ...phil, dob: '1972-02-19' } }) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    const note = await screen.findByTestId('different-dob');
+    expect(note.textContent).toContain('Different date of birth.');
+    expect(note.textContent).toContain('Phil Lopez');
+    expect(screen.queryByTestId('composer-text')).toBeNull();
+    expect(bg.requests.some((r) => r.type === 'patient.view')).toBe(false);
+    expect(screen.getByTestId('create-patient').textContent).toContain('Another person');
+  });
+});
+
 describe('patients on this page (issue 13)', () => {
   const row = (name: string, mrn: string) => ({ name, firstName: name.split(' ')[0]!, lastName: name.split(' ')[1]!, dob: '1985-03-14', mrn, phone: null, email: null });
   const list: PageList = { adapterId: 'generic', rows: [row('Maria Garcia', 'RC-2'), row('Quinn Nobody', 'Q-404'), row('Grace Okafor', 'RC-7'), row('Rosa Delgado', 'RC-8')] };
