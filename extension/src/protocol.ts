@@ -1,7 +1,7 @@
 import type { SecureNotification, SendMessageInput } from '@caretext/shared';
 import type { PatientContext } from './ehr/patient-context';
-import type { PageReading } from './ehr/registry';
-import type { HistoryChange, HistoryView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
+import type { PageList, PageReading } from './ehr/registry';
+import type { HistoryChange, HistoryView, ListMatchView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
 
 /**
  * Messages from the popup and the sidebar (both extension pages) to the background, which alone
@@ -15,6 +15,8 @@ export type Request =
   | { type: 'session.signOut' }
   | { type: 'session.switchOrg'; orgId: string }
   | { type: 'patient.lookup'; page: PatientContext }
+  /** "Text these N patients": match the list the tab's page shows (exactly the rows its content script reported). */
+  | { type: 'patients.matchList'; rows: PatientContext[] }
   | { type: 'patient.create'; page: PatientContext }
   | { type: 'patient.linkMrn'; patientId: string; page: PatientContext }
   | { type: 'patient.view'; patientId: string; teamId: string | null }
@@ -44,6 +46,7 @@ export type Results = {
   'session.signOut': SessionView;
   'session.switchOrg': SessionView;
   'patient.lookup': LookupView;
+  'patients.matchList': ListMatchView;
   'patient.create': LookupView;
   'patient.linkMrn': LookupView;
   'patient.view': PatientView;
@@ -75,8 +78,11 @@ export type Push =
   | { type: 'outbox'; pending: number }
   | { type: 'session' }
   | { type: 'toggle' }
-  /** The patient the EHR page (or its same-origin frame) shows, read by the content script. */
-  | { type: 'reading'; reading: PageReading | null };
+  /**
+   * The patient the EHR page (or its same-origin frame) shows, and the list of patients it
+   * shows (a schedule), read by the content script.
+   */
+  | { type: 'reading'; reading: PageReading | null; list: PageList | null };
 
 export const SIDEBAR_PORT = 'caretext-sidebar';
 
@@ -84,7 +90,7 @@ export const SIDEBAR_PORT = 'caretext-sidebar';
  * The content script's only message: what it reads on the page (top frame or a same-origin
  * frame). The background keeps it per tab and hands it to that tab's sidebar frame.
  */
-export type PageReport = { type: 'page.reading'; reading: PageReading | null };
+export type PageReport = { type: 'page.reading'; reading: PageReading | null; list?: PageList | null };
 
 /** From the background to a tab's content scripts. */
 export type ToContent =

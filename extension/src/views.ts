@@ -46,6 +46,22 @@ export type LookupView = {
    * a match (never preselected for sending); the sidebar offers to link it or create one.
    */
   differentMrn: PatientSummary | null;
+  /** A CareText patient with the page's MRN or phone but another date of birth: not a match either. */
+  differentDob?: PatientSummary | null;
+};
+
+/** Why a row of the page's list matched no CareText patient (patients.matchMany). */
+export type ListUnmatchedReason = 'no_patient' | 'several_candidates' | 'dob_mismatch' | 'different_mrn';
+
+/** One row of the page's list, as the sidebar shows it: the name as the page shows it. */
+export type ListRowView = { name: string } & ({ status: 'matched'; patient: { id: string; displayName: string } } | { status: 'unmatched'; reason: ListUnmatchedReason });
+
+/** "Text these N patients": every row matched or not (with why), and where the blast wizard opens. */
+export type ListMatchView = {
+  rows: ListRowView[];
+  matchedIds: string[];
+  /** The web app's new-blast wizard with the matched patients as recipients; null when none matched. */
+  blastUrl: string | null;
 };
 
 export type HistoryMessage = {

@@ -5,7 +5,7 @@
  * "DOB: Mar 14, 1985 (40 y)"). DOM types only: it runs in a content script and in the web app.
  */
 import { dateInText } from './dob.js';
-import { EHR_FIELD_MAX_LENGTH, EHR_PATIENT_FIELDS, type EhrPatientField } from './ehr-fields.js';
+import { type AdapterRowSelectors, EHR_FIELD_MAX_LENGTH, EHR_MAX_PAGE_ROWS, EHR_PATIENT_FIELDS, type EhrPatientField } from './ehr-fields.js';
 
 /**
  * What an adapter reads from the EHR page. Every value is untrusted page text: trimmed,
@@ -93,6 +93,15 @@ export function splitName(full: string): { firstName: string | null; lastName: s
 }
 
 /**
+ * Enough to tell one patient from another: an MRN, or a name with a DOB or phone. A name alone
+ * (a provider's, a page heading) is not a patient.
+ */
+export function identifies(p: PatientContext): boolean {
+  const named = Boolean(p.name || (p.firstName && p.lastName));
+  return Boolean(p.mrn) || (named && Boolean(p.dob || p.phone));
+}
+
+/**
  * Builds a context from raw field texts: each cleaned, and the name filled in both ways
  * (full name from first + last, first/last from a full name).
  */
@@ -102,4 +111,31 @@ export function contextFrom(raw: Partial<Record<EhrPatientField, string | null>>
   if (ctx.name && !ctx.firstName && !ctx.lastName) Object.assign(ctx, splitName(ctx.name));
   if (!ctx.name && (ctx.firstName || ctx.lastName)) ctx.name = [ctx.firstName, ctx.lastName].filter(Boolean).join(' ');
   return ctx;
+}
+
+/**
+ * The rows of an admin-defined list (`rows.row` selects each row; each field's selector is read
+ * inside it), raw page text per field, at most EHR_MAX_PAGE_ROWS. `{ invalid }` when a selector
+ * is not valid CSS: the extension reads that as "no list here", the adapter preview shows it.
+ */
+export function selectRows(doc: ParentNode, rows: AdapterRowSelectors | null | undefined): Partial<Record<EhrPatientField, string>>[] | { invalid: string } {
+  if (!rows?.row?.trim()) return [];
+  let found: Element[];
+  try {
+    found = Array.from(doc.querySelectorAll(rows.row)).slice(0, EHR_MAX_PAGE_ROWS);
+  } catch (error) {
+    return { invalid: error instanceof Error ? error.message : String(error) };
+  }
+  const out: Partial<Record<EhrPatientField, string>>[] = [];
+  for (const el of found) {
+    const raw: Partial<Record<EhrPatientField, string>> = {};
+    for (const [field, selector] of Object.entries(rows.fields ?? {}) as [EhrPatientField, string | null][]) {
+      if (!EHR_PATIENT_FIELDS.includes(field)) continue;
+      const text = selectText(el, selector);
+      if (typeof text !== 'string') return text;
+      raw[field] = text;
+    }
+    out.push(raw);
+  }
+  return out;
 }

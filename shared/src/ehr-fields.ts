@@ -22,3 +22,13 @@ export const EHR_FIELD_MAX_LENGTH: Readonly<Record<EhrPatientField, number>> = O
 
 /** An admin-defined adapter's CSS selector per field (null or absent: not read). */
 export type AdapterSelectors = Partial<Record<EhrPatientField, string | null>>;
+
+/**
+ * An admin-defined adapter's list of patients (a schedule, a worklist): `row` selects each
+ * patient's row, and each field's selector is read inside that row. Absent or null: the adapter
+ * reads no list.
+ */
+export type AdapterRowSelectors = { row: string; fields: AdapterSelectors };
+
+/** At most this many rows of a page's patient list are read and matched (patients.matchMany). */
+export const EHR_MAX_PAGE_ROWS = 200;

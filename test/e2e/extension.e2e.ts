@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -317,6 +318,26 @@ describe('CareText Chrome extension', () => {
     expect(sentTo(PHIL, body)).toHaveLength(1);
     const history = await clinic.api.query<{ messages: { body: string }[] }>('conversations.forPatient', { patientId: clinic.patients.phil!.id });
     expect(history.messages.filter((m) => m.body === body)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('a day’s schedule: "Text these 8 patients" lists the unknown and the DOB-mismatch rows, and opens the blast wizard with exactly the matched patients', async () => {
+    // The schedule's patients (test/fixtures/ehr/schedule-patients.json), added last so no earlier page matches them.
+    const seed = JSON.parse(readFileSync(new URL('../fixtures/ehr/schedule-patients.json', import.meta.url), 'utf8')).patients as ({ key: string } & Record<string, string>)[];
+    const ids: Record<string, string> = {};
+    for (const { key, ...input } of seed) ids[key] = (await clinic.api.mutate<{ id: string }>('patients.create', input)).id;
+    const page = await openEhr('/clinic/schedule.html');
+    const bar = sidebar(page);
+    expect(await text(bar.getByTestId('page-list-title'))).toBe('Patients on this page (8)');
+    await bar.getByTestId('text-list').click();
+    expect(await text(bar.getByTestId('page-list-matched'))).toBe('6 of 8 matched to CareText patients.');
+    expect(await bar.getByTestId('unmatched-row').allTextContents()).toEqual(['Nobody, Quinn Not in CareText', 'Okafor, Grace Date of birth differs from CareText’s']);
+    const [wizard] = await Promise.all([ext.context.waitForEvent('page'), bar.getByTestId('open-blast-wizard').click()]);
+    const opened = new URL(wizard.url());
+    expect(`${opened.origin}${opened.pathname}`).toBe(`${serverUrl()}/comms/blasts/new`);
+    const expected = ['phil', 'maria', 'wei', 'ben', 'dana', 'rosa'].map((k) => ids[k]!);
+    expect(opened.searchParams.get('patients')!.split(',').sort()).toEqual(expected.sort());
+    await wizard.close();
     await page.close();
   });
 });

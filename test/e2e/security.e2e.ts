@@ -153,6 +153,17 @@ describe('security: no website reads patient data through the sidebar', () => {
       }
     }, ext.extensionId);
     expect(messaging).toMatch(/^(no chrome\.runtime\.sendMessage|threw)/);
+    // Nor make it match a list of patients it made up (issue 13, "Text these N patients").
+    const listing = await page.evaluate(async (id) => {
+      const c = (globalThis as { chrome?: { runtime?: { sendMessage?: (id: string, m: unknown) => Promise<unknown> } } }).chrome;
+      if (!c?.runtime?.sendMessage) return 'no chrome.runtime.sendMessage';
+      try {
+        return JSON.stringify(await c.runtime.sendMessage(id, { type: 'patients.matchList', rows: [{ mrn: 'OE-1042' }, { mrn: 'OE-1043' }] }));
+      } catch (error) {
+        return `threw: ${String(error)}`;
+      }
+    }, ext.extensionId);
+    expect(listing).toMatch(/^(no chrome\.runtime\.sendMessage|threw)/);
     // Nor can it make our sidebar act: clicks it dispatches land on the iframe element, not in it.
     await page.evaluate(() => document.querySelector('iframe')!.dispatchEvent(new MouseEvent('click', { bubbles: true })));
     // Framing the sidebar page itself gets a frame it cannot read either.

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PageReading } from '../ehr/registry';
+import type { PageList, PageReading } from '../ehr/registry';
 import { Background, type Platform } from './app';
 import { LOOKUP_WINDOW_MS, LOOKUPS_PER_TAB, LookupLimiter } from './rate-limit';
 import { type CareTextDb, openStore } from './store';
@@ -86,6 +86,70 @@ describe('patient lookups in the background (issue 9, item 1)', () => {
       expect(await bg.handle({ type: 'session.signIn', serverUrl: url, email: 'a@b.c', password: 'x' })).toMatchObject({ ok: false, error: { reason: 'insecure_server' } });
     }
     expect(requests).toEqual([]);
+  });
+});
+
+describe('"Text these N patients": matching the page’s list (issue 13)', () => {
+  const row = (mrn: string, name: string) => ({ name, firstName: name.split(' ')[0]!, lastName: name.split(' ')[1]!, dob: '03/14/1985', mrn, phone: '(415) 555-0202', email: null });
+  const list = (...rows: ReturnType<typeof row>[]): PageList => ({ adapterId: 'generic', rows });
+  const schedule = list(row('RC-1', 'Maria Garcia'), row('Q-404', 'Quinn Nobody'), row('RC-3', 'Maria Garcia'));
+
+  it('match only the rows the tab’s content script reported, count against the lookup allowance, and give the wizard URL with each matched patient once', async () => {
+    const sent: { url: string; body: any }[] = [];
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      sent.push({ url: String(input), body: JSON.parse(String(init?.body ?? 'null')) });
+      const rows = [
+        { index: 0, status: 'matched', patient: { id: 'p-1', displayName: 'Maria Garcia' }, matchedBy: 'mrn' },
+        { index: 1, status: 'unmatched', reason: 'no_patient' },
+        { index: 2, status: 'matched', patient: { id: 'p-1', displayName: 'Maria Garcia' }, matchedBy: 'phone' },
+      ];
+      return new Response(JSON.stringify([{ result: { data: { json: { rows, matched: 2, unmatched: 1 } } } }]), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const bg = new Background(db, platform());
+    // Nothing reported, another tab's list, not from a tab, or rows the page does not show: refused before anything leaves.
+    expect(await bg.handle({ type: 'patients.matchList', rows: schedule.rows }, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    bg.setReading(1, 0, null, schedule);
+    expect(bg.readingOf(1)).toBeNull();
+    expect(await bg.handle({ type: 'patients.matchList', rows: schedule.rows }, { tabId: 2 })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    expect(await bg.handle({ type: 'patients.matchList', rows: schedule.rows })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    expect(await bg.handle({ type: 'patients.matchList', rows: [...schedule.rows, row('X-9', 'Eve Other')] }, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'not_on_page' } });
+    expect(sent).toEqual([]);
+
+    const answer = await bg.handle({ type: 'patients.matchList', rows: schedule.rows }, { tabId: 1 });
+    expect(answer).toEqual({
+      ok: true,
+      value: {
+        rows: [
+          { name: 'Maria Garcia', status: 'matched', patient: { id: 'p-1', displayName: 'Maria Garcia' } },
+          { name: 'Quinn Nobody', status: 'unmatched', reason: 'no_patient' },
+          { name: 'Maria Garcia', status: 'matched', patient: { id: 'p-1', displayName: 'Maria Garcia' } },
+        ],
+        matchedIds: ['p-1'],
+        blastUrl: 'https://ct.example/comms/blasts/new?patients=p-1',
+      },
+    });
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(['/trpc/patients.matchMany']);
+    // Normalized like the single lookup: YYYY-MM-DD, first/last names, the phone as the page shows it.
+    expect(sent[0]!.body[0].json.rows[1]).toEqual({ mrn: 'Q-404', phone: '(415) 555-0202', firstName: 'Quinn', lastName: 'Nobody', dob: '1985-03-14' });
+
+    // A page that keeps swapping its list is stopped by the same per-tab allowance as lookups.
+    for (let i = 0; i < LOOKUPS_PER_TAB + 3; i++) {
+      const next = list(row(`E-${i}`, 'Eve Other'), row(`F-${i}`, 'Fay Other'));
+      bg.setReading(1, 0, null, next);
+      await bg.handle({ type: 'patients.matchList', rows: next.rows }, { tabId: 1 });
+    }
+    expect(sent).toHaveLength(LOOKUPS_PER_TAB);
+    const last = bg.listOf(1)!;
+    expect(await bg.handle({ type: 'patients.matchList', rows: last.rows }, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'rate_limited' } });
+  });
+
+  it('a list change counts as a change of what the tab shows; a frame’s list counts for its tab', () => {
+    const bg = new Background(db, platform());
+    expect(bg.setReading(4, 0, null, schedule)).toMatchObject({ changed: true, current: null, list: schedule });
+    expect(bg.setReading(4, 0, null, schedule).changed).toBe(false);
+    expect(bg.setReading(4, 0, reading('A-1'), schedule)).toMatchObject({ changed: true, list: schedule });
+    expect(bg.setReading(5, 2, null, schedule)).toMatchObject({ changed: true, list: schedule });
+    expect(bg.setReading(5, 2, null, null)).toMatchObject({ changed: true, list: null });
   });
 });
 

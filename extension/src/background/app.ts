@@ -3,10 +3,10 @@ import { formatPhoneForDisplayMax as formatPhoneForDisplay } from '@caretext/sha
 import type { AdapterDefinition } from '../ehr/admin-defined';
 import { normalizePatient } from '../ehr/normalize';
 import { contextKey, type PatientContext } from '../ehr/patient-context';
-import type { PageReading } from '../ehr/registry';
+import { listKey, type PageList, type PageReading } from '../ehr/registry';
 import type { LocalSettings } from '../local-settings';
 import type { Answer, Push, Request, RequestOf, RequestType, Results } from '../protocol';
-import type { HistoryChange, HistoryMessage, HistoryView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
+import type { HistoryChange, HistoryMessage, HistoryView, ListMatchView, ListRowView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
 import { INSECURE_SERVER, isSecureServer } from '../server-address';
 import { type Api, createApi, failureOf, isSignedOut, isUnreachable, serverOrigin } from './api';
 import { Connectivity } from './connectivity';
@@ -34,8 +34,8 @@ export type Platform = {
 /** Where a request came from, as the background's sender rules established it. */
 export type From = { tabId: number | null };
 
-/** What the content scripts of one tab read: the top page's own reading, and its frames'. */
-type TabReading = { own: PageReading | null; frames: Map<number, PageReading> };
+/** What the content scripts of one tab read: the top page's own reading and list, and its frames'. */
+type TabReading = { own: PageReading | null; frames: Map<number, PageReading>; ownList: PageList | null; frameLists: Map<number, PageList> };
 
 class Refusal extends Error {
   constructor(
@@ -98,16 +98,31 @@ export class Background {
 
   // ---- what the EHR tabs show (reported by content scripts on approved origins only) --------
 
-  /** A content script's reading; answers the tab's current one if it changed. */
-  setReading(tabId: number, frameId: number, reading: PageReading | null): { changed: boolean; current: PageReading | null } {
+  /** A content script's reading (and list); answers the tab's current ones if either changed. */
+  setReading(tabId: number, frameId: number, reading: PageReading | null, list: PageList | null = null): { changed: boolean; current: PageReading | null; list: PageList | null } {
     const before = this.readingOf(tabId);
-    const tab = this.tabs.get(tabId) ?? { own: null, frames: new Map() };
-    if (frameId === 0) tab.own = reading;
-    else if (reading) tab.frames.set(frameId, reading);
-    else tab.frames.delete(frameId);
+    const beforeList = listKey(this.listOf(tabId));
+    const tab = this.tabs.get(tabId) ?? { own: null, frames: new Map(), ownList: null, frameLists: new Map() };
+    if (frameId === 0) {
+      tab.own = reading;
+      tab.ownList = list;
+    } else {
+      if (reading) tab.frames.set(frameId, reading);
+      else tab.frames.delete(frameId);
+      if (list) tab.frameLists.set(frameId, list);
+      else tab.frameLists.delete(frameId);
+    }
     this.tabs.set(tabId, tab);
     const current = this.readingOf(tabId);
-    return { changed: contextKey(before?.patient ?? null) !== contextKey(current?.patient ?? null), current };
+    const currentList = this.listOf(tabId);
+    const changed = contextKey(before?.patient ?? null) !== contextKey(current?.patient ?? null) || beforeList !== listKey(currentList);
+    return { changed, current, list: currentList };
+  }
+
+  /** The list of patients the tab shows: the page's own first, else the frame that reported last. */
+  listOf(tabId: number): PageList | null {
+    const tab = this.tabs.get(tabId);
+    return tab ? (tab.ownList ?? [...tab.frameLists.values()].at(-1) ?? null) : null;
   }
 
   /** The page's own reading first, else the frame that reported last. */
@@ -132,6 +147,17 @@ export class Background {
     }
     if (!this.limiter.take(from.tabId)) {
       throw new Refusal('Too many patient lookups from this tab in the last minute. Wait a minute, then reload the page.', 'rate_limited');
+    }
+  }
+
+  /** The same rules for a list: only the rows the tab's content script reported, and one lookup from the allowance. */
+  private listMatchAllowed(from: From, rows: PatientContext[]): void {
+    const current = from.tabId === null ? null : this.listOf(from.tabId);
+    if (from.tabId === null || !current || listKey(current) !== listKey({ adapterId: current.adapterId, rows })) {
+      throw new Refusal('CareText matches only the list of patients your EHR page shows. Reload the page and try again.', 'not_on_page');
+    }
+    if (!this.limiter.take(from.tabId)) {
+      throw new Refusal('Too many patient lookups from this tab in the last minute. Wait a minute, then try again.', 'rate_limited');
     }
   }
 
@@ -171,6 +197,8 @@ export class Background {
         return this.switchOrg(r.orgId);
       case 'patient.lookup':
         return this.lookup(r.page, from);
+      case 'patients.matchList':
+        return this.matchList(r.rows, from);
       case 'patient.create':
         return this.create(r.page, from);
       case 'patient.linkMrn':
@@ -306,7 +334,7 @@ export class Background {
   async syncAdapters(): Promise<void> {
     if (!this.api || !this.session?.org) return;
     const [all, origins] = await Promise.all([this.api.ehrAdapters.list.query(), this.api.ehrAdapters.origins.query()]);
-    const definitions: AdapterDefinition[] = all.filter((a) => a.published).map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors }));
+    const definitions: AdapterDefinition[] = all.filter((a) => a.published).map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors, rows: a.rows }));
     const ehrOrigins = [...new Set([...origins.map((o) => o.pattern), ...definitions.map((d) => d.urlPattern)])];
     await this.platform.saveLocal({ ehrAdapters: definitions, ehrOrigins });
   }
@@ -326,7 +354,29 @@ export class Background {
       dob: normalized.dob,
     });
     const differentMrn = 'differentMrn' in found && found.differentMrn ? summaryOf(found.differentMrn) : null;
-    return { signedIn: true, page: normalized, patient: found.patient && summaryOf(found.patient), matchedBy: found.matchedBy, differentMrn };
+    const differentDob = 'differentDob' in found && found.differentDob ? summaryOf(found.differentDob) : null;
+    return { signedIn: true, page: normalized, patient: found.patient && summaryOf(found.patient), matchedBy: found.matchedBy, differentMrn, differentDob };
+  }
+
+  /**
+   * "Text these N patients": the page's list matched on the server (patients.matchMany, the
+   * single match's rules), and the web app's blast wizard URL with the matched patients.
+   */
+  private async matchList(rows: PatientContext[], from: From): Promise<ListMatchView> {
+    const { api } = this.signedIn();
+    this.listMatchAllowed(from, rows);
+    const pages = rows.map((row) => normalizePatient(row));
+    const answer = await api.patients.matchMany.mutate({
+      // Phones as the page shows them: the server normalizes with the organization's country.
+      rows: pages.map((p, i) => ({ mrn: p.mrn, phone: rows[i]!.phone, firstName: p.firstName, lastName: p.lastName, dob: p.dob })),
+    });
+    const views: ListRowView[] = answer.rows.map((r) => {
+      const name = pages[r.index]?.displayName ?? 'Unnamed patient';
+      return r.status === 'matched' ? { name, status: 'matched', patient: r.patient } : { name, status: 'unmatched', reason: r.reason };
+    });
+    const matchedIds = [...new Set(answer.rows.flatMap((r) => (r.status === 'matched' ? [r.patient.id] : [])))];
+    const blastUrl = matchedIds.length ? `${this.session!.serverUrl}/comms/blasts/new?patients=${matchedIds.map(encodeURIComponent).join(',')}` : null;
+    return { rows: views, matchedIds, blastUrl };
   }
 
   private async create(page: PatientContext, from: From): Promise<LookupView> {

@@ -1,3 +1,4 @@
+import { EHR_MAX_PAGE_ROWS } from '@caretext/shared/ehr-fields';
 import contentScript from '../content/reader.ts?script';
 import { type LocalSettings, LOCAL_DEFAULTS } from '../local-settings';
 import type { PageReport, Push, Request, ToContent } from '../protocol';
@@ -75,10 +76,11 @@ chrome.runtime.onMessage.addListener((message: Request | PageReport, sender, sen
 
 function onReading(tabId: number, frameId: number, report: PageReport): void {
   const reading = report.reading && typeof report.reading === 'object' ? report.reading : null;
-  const { changed, current } = background.setReading(tabId, frameId, reading);
+  const list = report.list && typeof report.list === 'object' && Array.isArray(report.list.rows) ? { adapterId: String(report.list.adapterId), rows: report.list.rows.slice(0, EHR_MAX_PAGE_ROWS) } : null;
+  const { changed, current, list: currentList } = background.setReading(tabId, frameId, reading, list);
   if (!changed) return;
-  if (current && frameId !== 0) tellTab(tabId, { type: 'sidebar.show' }, 0);
-  for (const [port, info] of ports) if (info.tabId === tabId) port.postMessage({ type: 'reading', reading: current } satisfies Push);
+  if ((current || currentList) && frameId !== 0) tellTab(tabId, { type: 'sidebar.show' }, 0);
+  for (const [port, info] of ports) if (info.tabId === tabId) port.postMessage({ type: 'reading', reading: current, list: currentList } satisfies Push);
 }
 
 function tellTab(tabId: number, message: ToContent, frameId?: number): void {
@@ -95,9 +97,10 @@ chrome.runtime.onConnect.addListener((port) => {
       background.sidebarsChanged();
     });
     const reading = background.readingOf(role.tabId);
-    port.postMessage({ type: 'reading', reading } satisfies Push);
+    const list = background.listOf(role.tabId);
+    port.postMessage({ type: 'reading', reading, list } satisfies Push);
     // After a service worker restart we know nothing of the tab: its content scripts say again.
-    if (!reading) tellTab(role.tabId, { type: 'page.report' });
+    if (!reading && !list) tellTab(role.tabId, { type: 'page.report' });
     void background.ready.then(() => background.sidebarsChanged());
   });
 });

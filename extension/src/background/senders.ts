@@ -72,6 +72,7 @@ const ALLOWED: Record<RequestType, readonly SenderRole['role'][]> = {
   'session.signOut': ['popup'],
   'session.switchOrg': ['popup'],
   'patient.lookup': ['sidebar'],
+  'patients.matchList': ['sidebar'],
   'patient.create': ['sidebar'],
   'patient.linkMrn': ['sidebar'],
   'patient.view': ['sidebar'],

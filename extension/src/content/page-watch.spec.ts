@@ -87,4 +87,21 @@ describe('a page that never stops changing', () => {
     clearInterval(clock);
     expect(names()).toEqual(['Ana Silva', 'Ben Okafor']);
   });
+
+  it('reports a list of patients too (a schedule): when it appears, when a row changes, and when it goes', async () => {
+    const row = (name: string, mrn: string) => `<tr><td>${name}</td><td>${mrn}</td></tr>`;
+    const table = (...rows: string[]) => `<table><thead><tr><th>Patient</th><th>MRN</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    document.body.innerHTML = '<h1>Schedule</h1>';
+    const lists: (string[] | null)[] = [];
+    const w = watchPage([], (_, list) => lists.push(list ? list.rows.map((r) => r.mrn!) : null));
+    stop = w.stop;
+    expect(lists).toEqual([]);
+    document.body.innerHTML = table(row('Ana Silva', 'A-1'), row('Ben Okafor', 'B-2'));
+    await wait(2_100); // past the longest back-off of a page that kept not changing
+    document.querySelector('tbody')!.insertAdjacentHTML('beforeend', row('Chen Wei', 'C-3'));
+    await wait(2_100); // past the longest back-off of a page that kept not changing
+    document.body.innerHTML = '<h1>Schedule</h1>';
+    await wait(2_100); // past the longest back-off of a page that kept not changing
+    expect(lists).toEqual([['A-1', 'B-2'], ['A-1', 'B-2', 'C-3'], null]);
+  });
 });

@@ -1,6 +1,6 @@
 import type { AdapterDefinition } from '../ehr/admin-defined';
 import { contextKey } from '../ehr/patient-context';
-import { adaptersWith, type PageReading, readPatient } from '../ehr/registry';
+import { adaptersWith, listKey, type PageList, type PageReading, readPatient, readPatientList } from '../ehr/registry';
 
 export const HOST_ID = 'caretext-sidebar-host';
 const SETTLE_MS = 150;
@@ -17,9 +17,9 @@ const WATCH = { childList: true, subtree: true, characterData: true };
  *   often, up to every 2 s; in-page navigation or a new patient goes back to 150 ms;
  * - a page that is slow to read waits at least 10x its last read between reads;
  * - a hidden tab is not observed at all, and is read when it shows again.
- * `onChange` fires only when the reading changes.
+ * `onChange` fires only when the reading (the patient, or the list of patients) changes.
  */
-export function watchPage(definitions: AdapterDefinition[], onChange: (reading: PageReading | null) => void, win: Window = window) {
+export function watchPage(definitions: AdapterDefinition[], onChange: (reading: PageReading | null, list: PageList | null) => void, win: Window = window) {
   const doc = win.document;
   let adapters = adaptersWith(definitions);
   let lastKey = '';
@@ -47,17 +47,19 @@ export function watchPage(definitions: AdapterDefinition[], onChange: (reading: 
     timer = null;
     if (stopped || doc.hidden) return; // read again when the tab shows (visibilitychange)
     const started = performance.now();
-    const reading = readPatient(new URL(win.location.href), doc, adapters);
+    const url = new URL(win.location.href);
+    const reading = readPatient(url, doc, adapters);
+    const list = readPatientList(url, doc, adapters);
     readCostMs = performance.now() - started;
     observer.observe(doc.documentElement, WATCH);
-    const key = reading ? `${reading.adapterId}:${contextKey(reading.patient)}` : '';
+    const key = reading || list ? `${reading ? `${reading.adapterId}:${contextKey(reading.patient)}` : ''}\n${listKey(list)}` : '';
     if (key === lastKey) {
       settleMs = Math.min(MAX_SETTLE_MS, settleMs * 2);
       return;
     }
     settleMs = SETTLE_MS;
     lastKey = key;
-    onChange(reading);
+    onChange(reading, list);
   }
 
   const navigated = () => schedule(true);

@@ -1,5 +1,5 @@
 import { type LocalSettings, LOCAL_DEFAULTS } from '../local-settings';
-import type { PageReading } from '../ehr/registry';
+import type { PageList, PageReading } from '../ehr/registry';
 import type { PageReport, ToContent } from '../protocol';
 import { HOST_ID, watchPage } from './page-watch';
 
@@ -68,10 +68,10 @@ async function start() {
   if (!settings) return;
 
   let frame: HTMLIFrameElement | null = null;
-  let last: PageReading | null = null;
-  const report = (reading: PageReading | null) => {
-    last = reading;
-    void chrome.runtime.sendMessage({ type: 'page.reading', reading } satisfies PageReport).catch(() => undefined);
+  let last: { reading: PageReading | null; list: PageList | null } = { reading: null, list: null };
+  const report = (reading: PageReading | null, list: PageList | null) => {
+    last = { reading, list };
+    void chrome.runtime.sendMessage({ type: 'page.reading', reading, list } satisfies PageReport).catch(() => undefined);
   };
   const ensureFrame = () => {
     if (!top || frame) return;
@@ -82,20 +82,20 @@ async function start() {
   chrome.runtime.onMessage.addListener((message: ToContent, sender) => {
     // Only the background talks to us (never a page, never another tab).
     if (sender.id !== chrome.runtime.id || sender.tab) return;
-    if (message?.type === 'page.report') report(last);
+    if (message?.type === 'page.report') report(last.reading, last.list);
     // A frame reported a patient: the top page shows the sidebar for it.
     if (message?.type === 'sidebar.show') ensureFrame();
     if (message?.type === 'sidebar.layout' && frame) layout(frame, message.open);
   });
 
-  const watch = watchPage(settings.ehrAdapters, (reading) => {
-    report(reading);
-    if (reading) ensureFrame();
+  const watch = watchPage(settings.ehrAdapters, (reading, list) => {
+    report(reading, list);
+    if (reading || list) ensureFrame();
   });
   chrome.storage.onChanged.addListener((changes, area) => {
     if (area === 'local' && changes.ehrAdapters) watch.setDefinitions((changes.ehrAdapters.newValue as LocalSettings['ehrAdapters']) ?? []);
   });
-  addEventListener('pagehide', () => report(null));
+  addEventListener('pagehide', () => report(null, null));
   if (!top) return;
   // An EHR that re-renders its document can drop our frame: put it back.
   new MutationObserver(() => {

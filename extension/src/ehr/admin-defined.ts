@@ -1,6 +1,7 @@
-import type { AdapterSelectors } from '@caretext/shared/ehr-fields';
+import { selectRows } from '@caretext/shared/ehr-extract';
+import type { AdapterRowSelectors, AdapterSelectors } from '@caretext/shared/ehr-fields';
 import { contextFrom, selectText } from './fields';
-import type { EhrAdapter, PatientField } from './patient-context';
+import { type EhrAdapter, identifies, type PatientField } from './patient-context';
 
 /** An adapter an admin defined in the web app (ehrAdapters.list): a URL pattern and a CSS selector per field. */
 export type AdapterDefinition = {
@@ -8,6 +9,8 @@ export type AdapterDefinition = {
   name: string;
   urlPattern: string;
   selectors: AdapterSelectors;
+  /** A list of patients on the page (a schedule): a selector per row, and per field inside it. */
+  rows?: AdapterRowSelectors | null;
 };
 
 /**
@@ -44,6 +47,13 @@ export function adminDefinedAdapter(def: AdapterDefinition): EhrAdapter {
       const raw: Partial<Record<PatientField, string>> = {};
       for (const [field, selector] of Object.entries(def.selectors) as [PatientField, string | null][]) raw[field] = select(doc, selector);
       return contextFrom(raw);
+    },
+    readRows(doc) {
+      const rows = selectRows(doc, def.rows);
+      // An invalid selector reads as "no list on this page", like a field's.
+      if (!Array.isArray(rows)) return null;
+      const found = rows.map(contextFrom).filter(identifies);
+      return found.length ? found : null;
     },
   };
 }

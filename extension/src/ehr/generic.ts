@@ -1,5 +1,6 @@
+import { EHR_MAX_PAGE_ROWS } from '@caretext/shared/ehr-fields';
 import { contextFrom, fieldValue, textOf } from './fields';
-import { type EhrAdapter, identifies, type PatientField } from './patient-context';
+import { type EhrAdapter, identifies, type PatientContext, type PatientField } from './patient-context';
 
 /**
  * Any EHR that labels its fields: label/value pairs (tables, definition lists, label + value
@@ -10,7 +11,7 @@ import { type EhrAdapter, identifies, type PatientField } from './patient-contex
  * guarantor, provider, pharmacy, insurance) are skipped.
  */
 
-type Label = { field: PatientField; rank: number };
+export type Label = { field: PatientField; rank: number };
 
 /** Known labels, lowercase, with the preference among labels of one field (mobile before home). */
 const LABELS = new Map<string, Label>();
@@ -171,9 +172,49 @@ function spacedText(el: Element): string {
   return parts.join(' ').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * A table of patients (a day's schedule, a worklist, search results): a header row whose cells
+ * are the same labels as above (Patient / Name, DOB, MRN / Chart #, Phone / Mobile, ...), and
+ * at least two body rows that identify a patient. The largest such table on the page wins.
+ * `extraLabels` lets an EHR's adapter add its own column names (OpenEMR's "External ID").
+ */
+export function readTableRows(doc: Document, extraLabels: ReadonlyMap<string, Label> = new Map()): PatientContext[] | null {
+  const headerLabel = (text: string) => extraLabels.get(text.toLowerCase().replace(/\s+/g, ' ').replace(/[\s:*]+$/, '').trim()) ?? labelOf(text);
+  let best: PatientContext[] = [];
+  for (const table of Array.from(doc.getElementsByTagName('table'))) {
+    // An emergency-contacts or providers table lists other people, not patients.
+    if (aboutSomeoneElse(table)) continue;
+    const rows = Array.from(table.rows);
+    const head = table.tHead?.rows[table.tHead.rows.length - 1] ?? (rows[0] && Array.from(rows[0].cells).every((c) => c.tagName === 'TH') ? rows[0] : null);
+    if (!head) continue;
+    const columns = Array.from(head.cells).map((cell) => headerLabel(textOf(cell)));
+    const fields = new Set(columns.filter(Boolean).map((l) => l!.field));
+    const named = fields.has('name') || (fields.has('firstName') && fields.has('lastName'));
+    if (!(fields.has('mrn') || (named && (fields.has('dob') || fields.has('phone'))))) continue;
+    const found: PatientContext[] = [];
+    for (const row of rows) {
+      if (row === head || row.parentElement?.tagName === 'THEAD' || row.parentElement?.tagName === 'TFOOT') continue;
+      const chosen = new Map<PatientField, { value: string; rank: number }>();
+      Array.from(row.cells).forEach((cell, i) => {
+        const label = columns[i];
+        const text = label ? textOf(cell) : '';
+        if (!label || !text || !fieldValue(label.field, text)) return;
+        const current = chosen.get(label.field);
+        if (!current || label.rank < current.rank) chosen.set(label.field, { value: text, rank: label.rank });
+      });
+      const ctx = contextFrom(Object.fromEntries([...chosen].map(([field, c]) => [field, c.value])));
+      if (identifies(ctx)) found.push(ctx);
+      if (found.length >= EHR_MAX_PAGE_ROWS) break;
+    }
+    if (found.length >= 2 && found.length > best.length) best = found;
+  }
+  return best.length ? best : null;
+}
+
 export const genericAdapter: EhrAdapter = {
   id: 'generic',
   confidence: 0.5,
   matches: () => true,
   read,
+  readRows: (doc) => readTableRows(doc),
 };

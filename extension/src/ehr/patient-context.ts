@@ -1,7 +1,7 @@
 import { EHR_PATIENT_FIELDS, type EhrPatientField } from '@caretext/shared/ehr-fields';
 import type { PatientContext } from '@caretext/shared/ehr-extract';
 
-export { emptyContext } from '@caretext/shared/ehr-extract';
+export { emptyContext, identifies } from '@caretext/shared/ehr-extract';
 export type { PatientContext };
 
 export type PatientField = EhrPatientField;
@@ -18,16 +18,12 @@ export type EhrAdapter = {
   confidence: number;
   matches(url: URL, document: Document): boolean;
   read(document: Document): PatientContext | null;
+  /**
+   * The patients a list on the page shows (a day's schedule, a worklist, search results), each
+   * row as a context; null or empty when the page shows no such list.
+   */
+  readRows?(document: Document): PatientContext[] | null;
 };
-
-/**
- * Enough to tell one patient from another: an MRN, or a name with a DOB or phone. A name alone
- * (a provider's, a page heading) is not a patient.
- */
-export function identifies(p: PatientContext): boolean {
-  const named = Boolean(p.name || (p.firstName && p.lastName));
-  return Boolean(p.mrn) || (named && Boolean(p.dob || p.phone));
-}
 
 /** Stable key of the patient on screen: the sidebar follows the page when it changes. */
 export function contextKey(p: PatientContext | null): string {

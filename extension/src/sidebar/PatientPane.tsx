@@ -30,7 +30,13 @@ export function PatientPane(props: Props) {
       {children}
       <PageCard reading={reading} page={lookup.page}>
         {lookup.signedIn && lookup.differentMrn && <DifferentMrn reading={reading} candidate={lookup.differentMrn} onLinked={props.onCreated} />}
-        {lookup.signedIn && <CreateFromPage reading={reading} onCreated={props.onCreated} candidate={Boolean(lookup.differentMrn)} />}
+        {lookup.signedIn && lookup.differentDob && (
+          <p class="page-line note warn small" role="status" data-testid="different-dob">
+            <strong>Different date of birth.</strong> CareText has {lookup.differentDob.displayName}
+            {lookup.differentDob.dob ? ` (DOB ${formatDob(lookup.differentDob.dob)})` : ''} with this page’s MRN or phone. Not matched: check the chart and the CareText record.
+          </p>
+        )}
+        {lookup.signedIn && <CreateFromPage reading={reading} onCreated={props.onCreated} candidate={Boolean(lookup.differentMrn || lookup.differentDob)} />}
       </PageCard>
     </div>
   );

@@ -1,8 +1,8 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PageReading } from '../ehr/registry';
+import type { PageList, PageReading } from '../ehr/registry';
 import type { Answer, Push, Request } from '../protocol';
-import type { Availability, HistoryView, LookupView, PatientView } from '../views';
+import type { Availability, HistoryView, ListMatchView, LookupView, PatientView } from '../views';
 import { Sidebar } from './Sidebar';
 
 /** The background as the sidebar sees it: canned answers per request type, and a port to push on. */
@@ -330,5 +330,73 @@ describe('the sidebar', () => {
       '· Canceled: Not sent: the patient opted out of texts from (415) 555-0100.',
     ]);
     expect(statuses.map((s) => s.className)).toEqual(['status-ok', 'status-error', 'status-muted']);
+  });
+});
+
+describe('a different date of birth is not a match (issue 13)', () => {
+  it('shows the candidate as not matched and never opens the composer', async () => {
+    const bg = fakeBackground({ 'patient.lookup': () => ok({ signedIn: true, page, patient: null, matchedBy: null, differentMrn: null, differentDob: { ...phil, dob: '1972-02-19' } }) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    const note = await screen.findByTestId('different-dob');
+    expect(note.textContent).toContain('Different date of birth.');
+    expect(note.textContent).toContain('Phil Lopez');
+    expect(screen.queryByTestId('composer-text')).toBeNull();
+    expect(bg.requests.some((r) => r.type === 'patient.view')).toBe(false);
+    expect(screen.getByTestId('create-patient').textContent).toContain('Another person');
+  });
+});
+
+describe('patients on this page (issue 13)', () => {
+  const row = (name: string, mrn: string) => ({ name, firstName: name.split(' ')[0]!, lastName: name.split(' ')[1]!, dob: '1985-03-14', mrn, phone: null, email: null });
+  const list: PageList = { adapterId: 'generic', rows: [row('Maria Garcia', 'RC-2'), row('Quinn Nobody', 'Q-404'), row('Grace Okafor', 'RC-7'), row('Rosa Delgado', 'RC-8')] };
+  const matchedList: ListMatchView = {
+    rows: [
+      { name: 'Maria Garcia', status: 'matched', patient: { id: 'p2', displayName: 'Maria Garcia' } },
+      { name: 'Quinn Nobody', status: 'unmatched', reason: 'no_patient' },
+      { name: '<b>Grace</b> Okafor', status: 'unmatched', reason: 'dob_mismatch' },
+      { name: 'Rosa Delgado', status: 'matched', patient: { id: 'p8', displayName: 'Rosa Delgado' } },
+    ],
+    matchedIds: ['p2', 'p8'],
+    blastUrl: 'https://ct.example/comms/blasts/new?patients=p2,p8',
+  };
+
+  it('offers "Text these N patients" on a list with no single patient; shows matched and unmatched rows with the reason; opens the wizard with the matched ids', async () => {
+    const bg = fakeBackground({ 'patients.matchList': () => ok(matchedList) });
+    const opened: unknown[][] = [];
+    vi.stubGlobal('open', (...args: unknown[]) => opened.push(args));
+    const { container } = render(<Sidebar reading={null} list={list} initiallyOpen />);
+    expect((await screen.findByTestId('page-list-title')).textContent).toBe('Patients on this page (4)');
+    expect(screen.queryByText('No patient on this page.')).toBeNull();
+    // Nothing is matched before a person asks.
+    expect(bg.requests.some((r) => r.type === 'patients.matchList')).toBe(false);
+    expect(screen.getByTestId('text-list').textContent).toBe('Text these 4 patients');
+    fireEvent.click(screen.getByTestId('text-list'));
+    expect((await screen.findByTestId('page-list-matched')).textContent).toBe('2 of 4 matched to CareText patients.');
+    expect(bg.requests.find((r) => r.type === 'patients.matchList')).toEqual({ type: 'patients.matchList', rows: list.rows });
+    expect(screen.getAllByTestId('unmatched-row').map((li) => li.textContent)).toEqual(['Quinn Nobody Not in CareText', '<b>Grace</b> Okafor Date of birth differs from CareText’s']);
+    expect(container.querySelector('b')).toBeNull();
+    expect(screen.getByTestId('open-blast-wizard').textContent).toBe('Open blast wizard (2 patients)');
+    fireEvent.click(screen.getByTestId('open-blast-wizard'));
+    expect(opened).toEqual([['https://ct.example/comms/blasts/new?patients=p2,p8', '_blank', 'noopener']]);
+  });
+
+  it('says so when no row matches, and shows a refusal as an error', async () => {
+    fakeBackground({ 'patients.matchList': () => ok({ rows: matchedList.rows.map((r) => ({ name: r.name, status: 'unmatched' as const, reason: 'no_patient' as const })), matchedIds: [], blastUrl: null }) });
+    render(<Sidebar reading={null} list={list} initiallyOpen />);
+    fireEvent.click(await screen.findByTestId('text-list'));
+    expect((await screen.findByTestId('page-list-none')).textContent).toBe('No row on this page matches a CareText patient.');
+    expect(screen.queryByTestId('open-blast-wizard')).toBeNull();
+    cleanup();
+    fakeBackground({ 'patients.matchList': () => ({ ok: false, error: { message: 'Too many patient lookups from this tab in the last minute. Wait a minute, then try again.', reason: 'rate_limited', details: {} } }) });
+    render(<Sidebar reading={null} list={list} initiallyOpen />);
+    fireEvent.click(await screen.findByTestId('text-list'));
+    expect((await screen.findByTestId('page-list-error')).textContent).toContain('Too many patient lookups');
+  });
+
+  it('sits above the patient the page also shows', async () => {
+    fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view()), 'patient.history': () => ok(history()) });
+    render(<Sidebar reading={reading('Phil Lopez')} list={list} initiallyOpen />);
+    await screen.findByTestId('patient-name');
+    expect(screen.getByTestId('page-list-title').textContent).toBe('Patients on this page (4)');
   });
 });

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { contextKey } from '../ehr/patient-context';
-import type { PageReading } from '../ehr/registry';
+import { listKey, type PageList, type PageReading } from '../ehr/registry';
 import type { Failure } from '../protocol';
 import type { LookupView, SessionView } from '../views';
 import { ask } from './bridge';
+import { PageListPanel } from './PageListPanel';
 import { PatientPane } from './PatientPane';
 import { PageCard } from './PatientCard';
 import { usePush } from './pushes';
@@ -14,7 +15,7 @@ type Lookup = { state: 'loading' } | { state: 'done'; value: LookupView } | { st
  * The sidebar shell: toggle tab (with the unread badge), header, connection and sign-in state,
  * and the patient the page shows. It never knows which EHR adapter read the page.
  */
-export function Sidebar({ reading, initiallyOpen }: { reading: PageReading | null; initiallyOpen: boolean }) {
+export function Sidebar({ reading, list = null, initiallyOpen }: { reading: PageReading | null; list?: PageList | null; initiallyOpen: boolean }) {
   const [open, setOpen] = useState(initiallyOpen);
   const [unread, setUnread] = useState(0);
   const [online, setOnline] = useState(true);
@@ -79,6 +80,7 @@ export function Sidebar({ reading, initiallyOpen }: { reading: PageReading | nul
           Sign in to CareText from the toolbar button (the CareText icon) to see this patient's messages.
         </div>
       )}
+      {list && signedIn && <PageListPanel key={listKey(list)} list={list} />}
     </>
   );
 
@@ -105,7 +107,7 @@ export function Sidebar({ reading, initiallyOpen }: { reading: PageReading | nul
         ) : (
           <div class="scroll">
             {banners}
-            {!reading && <div class="note">No patient on this page.</div>}
+            {!reading && !list && <div class="note">No patient on this page.</div>}
             {reading && <PageCard page={null} reading={reading} />}
             {reading && lookup?.state === 'error' && (
               <div class="note error" role="alert" data-testid="lookup-error">

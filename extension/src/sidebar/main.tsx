@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { PageReading } from '../ehr/registry';
+import type { PageList, PageReading } from '../ehr/registry';
 import { type LocalSettings, LOCAL_DEFAULTS } from '../local-settings';
 import { usePush } from './pushes';
 import { Sidebar } from './Sidebar';
@@ -13,9 +13,13 @@ import './sidebar.css';
  */
 function SidebarPage() {
   const [reading, setReading] = useState<PageReading | null | undefined>(undefined);
+  const [list, setList] = useState<PageList | null>(null);
   const [open, setOpen] = useState<boolean | null>(null);
   usePush((push) => {
-    if (push.type === 'reading') setReading(push.reading);
+    if (push.type === 'reading') {
+      setReading(push.reading);
+      setList(push.list ?? null);
+    }
   });
   useEffect(() => {
     void chrome.storage.local.get(LOCAL_DEFAULTS).then((s) => setOpen((s as LocalSettings).sidebarOpen));
@@ -23,10 +27,10 @@ function SidebarPage() {
   // For the budgets bench: when the sidebar first showed the page's patient (in this frame's
   // timeline; the bench maps it onto the page's through performance.timeOrigin).
   useEffect(() => {
-    if (open !== null && reading && !performance.getEntriesByName('caretext:sidebar-visible').length) performance.mark('caretext:sidebar-visible');
-  }, [open, reading]);
+    if (open !== null && (reading || list) && !performance.getEntriesByName('caretext:sidebar-visible').length) performance.mark('caretext:sidebar-visible');
+  }, [open, reading, list]);
   if (open === null || reading === undefined) return null;
-  return <Sidebar reading={reading} initiallyOpen={open} />;
+  return <Sidebar reading={reading} list={list} initiallyOpen={open} />;
 }
 
 render(<SidebarPage />, document.getElementById('app')!);

@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = {
   'joincode.regenerated': 'Join code regenerated',
   'patient.viewed': 'Patient record viewed',
   'patient.searched': 'Patients searched',
+  'patient.list_matched': 'EHR page list matched (sidebar)',
   'patient.created': 'Patient created',
   'patient.updated': 'Patient updated',
   'import.uploaded': 'Patient CSV uploaded',

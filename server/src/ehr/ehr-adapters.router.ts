@@ -7,6 +7,8 @@ const selector = z.string().trim().max(300).nullable().optional();
 /** Chrome match-pattern style: scheme://host/path with * wildcards. */
 const urlPattern = z.string().trim().min(8).max(300).regex(/^(https?|\*):\/\/[^/\s]+\/\S*$/, 'Use a pattern like https://ehr.example.com/patients/*');
 
+const selectors = z.object(Object.fromEntries(EHR_PATIENT_FIELDS.map((f) => [f, selector])) as Record<EhrPatientField, typeof selector>);
+
 export function ehrAdaptersRouter(adapters: EhrAdaptersService) {
   return router({
     list: orgProcedure.query(({ ctx }) => adapters.list(ctx.actor)),
@@ -16,7 +18,9 @@ export function ehrAdaptersRouter(adapters: EhrAdaptersService) {
           adapterId: z.string().max(64).optional(),
           name: z.string().trim().min(2).max(80),
           urlPattern,
-          selectors: z.object(Object.fromEntries(EHR_PATIENT_FIELDS.map((f) => [f, selector])) as Record<EhrPatientField, typeof selector>),
+          selectors,
+          /** A list of patients (a schedule): each row's selector, and each field's inside the row. */
+          rows: z.object({ row: z.string().trim().min(1).max(300), fields: selectors }).nullable().optional(),
           published: z.boolean(),
         }),
       )

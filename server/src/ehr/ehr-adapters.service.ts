@@ -1,9 +1,10 @@
-import type { AdapterSelectors } from '@caretext/shared';
+import type { AdapterRowSelectors, AdapterSelectors } from '@caretext/shared';
 import { Inject, Injectable } from '@nestjs/common';
 import { TRPCError } from '@trpc/server';
 import { type Actor, isAdmin } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { DATABASE } from '../injection-tokens.js';
 import { EhrOriginsService } from './ehr-origins.service.js';
 
@@ -29,17 +30,27 @@ export class EhrAdaptersService {
       where: { orgId: actor.orgId, ...(isAdmin(actor.role) ? {} : { published: true }) },
       orderBy: { name: 'asc' },
     });
-    return rows.map((a) => ({ id: a.id, name: a.name, urlPattern: a.urlPattern, selectors: a.selectors as AdapterSelectors, published: a.published, updatedAt: a.updatedAt }));
+    return rows.map((a) => ({
+      id: a.id,
+      name: a.name,
+      urlPattern: a.urlPattern,
+      selectors: a.selectors as AdapterSelectors,
+      rows: (a.rowSelectors as AdapterRowSelectors | null) ?? null,
+      published: a.published,
+      updatedAt: a.updatedAt,
+    }));
   }
 
-  async save(actor: Actor, input: { adapterId?: string; name: string; urlPattern: string; selectors: AdapterSelectors; published: boolean }) {
+  async save(actor: Actor, input: { adapterId?: string; name: string; urlPattern: string; selectors: AdapterSelectors; rows?: AdapterRowSelectors | null; published: boolean }) {
     if (input.adapterId && !(await this.db.prisma.ehrAdapter.findFirst({ where: { id: input.adapterId, orgId: actor.orgId } }))) {
       throw new TRPCError({ code: 'NOT_FOUND', message: 'Adapter not found.' });
     }
-    if (!Object.values(input.selectors).some(Boolean)) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Give a selector for at least one field.' });
+    const rows = input.rows?.row ? input.rows : null;
+    if (rows && !Object.values(rows.fields).some(Boolean)) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Give a selector for at least one field of the patient list’s rows.' });
+    if (!Object.values(input.selectors).some(Boolean) && !rows) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Give a selector for at least one field.' });
     try {
       const saved = await this.db.prisma.$transaction(async (tx) => {
-        const data = { name: input.name, urlPattern: input.urlPattern, selectors: input.selectors, published: input.published };
+        const data = { name: input.name, urlPattern: input.urlPattern, selectors: input.selectors, rowSelectors: rows ?? Prisma.DbNull, published: input.published };
         const row = input.adapterId
           ? await tx.ehrAdapter.update({ where: { id: input.adapterId }, data })
           : await tx.ehrAdapter.create({ data: { ...data, orgId: actor.orgId, createdById: actor.userId } });

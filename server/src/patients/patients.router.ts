@@ -1,4 +1,4 @@
-import { cleanIdentifier, cleanName, timeZoneSchema } from '@caretext/shared';
+import { cleanIdentifier, cleanName, EHR_MAX_PAGE_ROWS, timeZoneSchema } from '@caretext/shared';
 import { z } from 'zod';
 import { orgProcedure, router } from '../trpc/trpc.js';
 import type { PatientsService } from './patients.service.js';
@@ -32,6 +32,9 @@ export const patientInputSchema = z.object({
 
 const id = z.string().min(1).max(64);
 
+/** What the EHR page shows of one patient, for matching (names and MRNs cleaned like stored ones). */
+const matchInputSchema = z.object({ mrn: cleaned(64, cleanIdentifier), phone: text(40), firstName: cleaned(100, cleanName), lastName: cleaned(100, cleanName), dob: text(20) });
+
 /** Patients belong to the organization; every member may look them up (reads are audited). */
 export function patientsRouter(patients: PatientsService) {
   return router({
@@ -41,9 +44,14 @@ export function patientsRouter(patients: PatientsService) {
     get: orgProcedure.input(z.object({ patientId: id })).query(({ ctx, input }) => patients.get(ctx.actor, input.patientId)),
     create: orgProcedure.input(patientInputSchema).mutation(({ ctx, input }) => patients.create(ctx.actor, input)),
     update: orgProcedure.input(patientInputSchema.extend({ patientId: id })).mutation(({ ctx, input: { patientId, ...input } }) => patients.update(ctx.actor, patientId, input)),
-    match: orgProcedure
-      .input(z.object({ mrn: cleaned(64, cleanIdentifier), phone: text(40), firstName: cleaned(100, cleanName), lastName: cleaned(100, cleanName), dob: text(20) }))
-      .query(({ ctx, input }) => patients.match(ctx.actor, input)),
+    match: orgProcedure.input(matchInputSchema).query(({ ctx, input }) => patients.match(ctx.actor, input)),
+    /**
+     * "Patients on this page" (a schedule in the EHR): each row matched as `match` would,
+     * unmatched ones with the reason. A read, but a mutation: 200 rows do not fit in a GET URL.
+     */
+    matchMany: orgProcedure
+      .input(z.object({ rows: z.array(matchInputSchema).min(1).max(EHR_MAX_PAGE_ROWS) }))
+      .mutation(({ ctx, input }) => patients.matchMany(ctx.actor, input.rows)),
     findOrCreateByContact: orgProcedure
       .input(z.object({ contact: z.string().trim().min(3).max(254) }))
       .mutation(({ ctx, input }) => patients.findOrCreateByContact(ctx.actor, input.contact)),

@@ -7,6 +7,7 @@ import type { Database } from '../db/database.js';
 import { type Patient, Prisma } from '../generated/prisma/client.js';
 import { DATABASE } from '../injection-tokens.js';
 import { CLOCK, type Clock } from '../clock.js';
+import { type CandidateSource, dobOf, type MatchInput, matchPatient } from './patient-match.js';
 
 export type ConsentField = 'smsTransactionalOptIn' | 'smsMarketingOptIn' | 'emailMarketingOptIn';
 const CONSENT_KIND: Record<ConsentField, string> = {
@@ -219,43 +220,93 @@ export class PatientsService {
   }
 
   /**
-   * The EHR sidebar: who is the patient on screen? By MRN first, then phone (a family phone
-   * narrows by name or DOB), then name + DOB. Null when nothing matches, so the sidebar can
-   * offer to create the patient from the page; a phone or name + DOB hit whose MRN differs from
-   * the page's comes back as `differentMrn`, not as the patient.
+   * The EHR sidebar: who is the patient on screen? The rules are matchPatient's (MRN, then
+   * phone, then name + DOB). Null when nothing matches, so the sidebar can offer to create the
+   * patient from the page; a hit whose MRN differs from the page's comes back as `differentMrn`,
+   * one whose date of birth differs as `differentDob`, never as the patient.
    */
-  async match(actor: Actor, input: { mrn?: string | null; phone?: string | null; firstName?: string | null; lastName?: string | null; dob?: string | null }) {
-    const org = actor.orgId;
-    const dob = input.dob ? parseDob(input.dob) : null;
-    const dobValue = dob && 'value' in dob ? dob.value : null;
-    const sameName = (p: Patient) =>
-      (!input.firstName || (p.firstName ?? '').toLowerCase() === input.firstName.toLowerCase()) && (!input.lastName || (p.lastName ?? '').toLowerCase() === input.lastName.toLowerCase());
-    let found: Patient | null = null;
-    let matchedBy: 'mrn' | 'phone' | 'name_dob' | null = null;
-    if (input.mrn?.trim()) {
-      found = await this.db.prisma.patient.findFirst({ where: { orgId: org, mrn: { equals: input.mrn.trim(), mode: 'insensitive' } } });
-      if (found) matchedBy = 'mrn';
+  async match(actor: Actor, input: MatchInput) {
+    const phone = input.phone ? normalizePhone(input.phone, await this.defaultCountry(actor.orgId)) : null;
+    const outcome = await matchPatient(input, phone, this.candidatesFromDb(actor.orgId));
+    if (outcome.kind === 'several_candidates' || outcome.kind === 'no_patient') return { patient: null, matchedBy: null };
+    const { patient, matchedBy } = outcome;
+    if (outcome.kind !== 'matched') {
+      const what = outcome.kind === 'different_mrn' ? 'different-MRN' : 'different-DOB';
+      await this.audit.record(actor, { action: 'patient.viewed', summary: `Saw ${displayName(patient)} in the EHR sidebar as a ${what} candidate (same ${matchedBy})`, targetType: 'patient', targetId: patient.id });
+      return outcome.kind === 'different_mrn' ? { patient: null, matchedBy: null, differentMrn: summary(patient) } : { patient: null, matchedBy: null, differentDob: summary(patient) };
     }
-    const phone = input.phone ? normalizePhone(input.phone, await this.defaultCountry(org)) : null;
-    if (!found && phone) {
-      const family = await this.db.prisma.patient.findMany({ where: { orgId: org, phone }, orderBy: { createdAt: 'asc' }, take: 20 });
-      const narrowed = family.length > 1 ? family.filter((p) => (dobValue ? p.dob === dobValue : true) && sameName(p)) : family;
-      if (narrowed.length === 1) [found, matchedBy] = [narrowed[0]!, 'phone'];
+    await this.audit.record(actor, { action: 'patient.viewed', summary: `Opened ${displayName(patient)} in the EHR sidebar (matched by ${matchedBy})`, targetType: 'patient', targetId: patient.id });
+    return { patient: summary(patient), matchedBy };
+  }
+
+  /**
+   * "Patients on this page" in the EHR sidebar: each row of a list (a schedule, a worklist)
+   * matched by the same rules as the sidebar's single patient, with candidates fetched in three
+   * queries for the whole list. A row is matched (patient id and name) or unmatched with the
+   * reason; a candidate that is not a match is never named. One audit event per call, with
+   * counts only.
+   */
+  async matchMany(actor: Actor, rows: MatchInput[]) {
+    const country = await this.defaultCountry(actor.orgId);
+    const phones = rows.map((r) => (r.phone ? normalizePhone(r.phone, country) : null));
+    const candidates = await this.candidatesForRows(actor.orgId, rows, phones);
+    const results = [];
+    for (const [index, row] of rows.entries()) {
+      const outcome = await matchPatient(row, phones[index]!, candidates);
+      results.push(
+        outcome.kind === 'matched'
+          ? { index, status: 'matched' as const, patient: { id: outcome.patient.id, displayName: displayName(outcome.patient) }, matchedBy: outcome.matchedBy }
+          : { index, status: 'unmatched' as const, reason: outcome.kind },
+      );
     }
-    if (!found && dobValue && (input.firstName || input.lastName)) {
-      const byDob = await this.db.prisma.patient.findMany({ where: { orgId: org, dob: dobValue }, take: 50 });
-      const named = byDob.filter((p) => input.firstName && input.lastName && sameName(p));
-      if (named.length === 1) [found, matchedBy] = [named[0]!, 'name_dob'];
-    }
-    if (!found) return { patient: null, matchedBy: null };
-    // Both sides have an MRN and they differ: another person (or a record to fix), never a
-    // match to text. The sidebar shows it as "different MRN" and offers to link or create.
-    if (input.mrn?.trim() && found.mrn && found.mrn.trim().toLowerCase() !== input.mrn.trim().toLowerCase()) {
-      await this.audit.record(actor, { action: 'patient.viewed', summary: `Saw ${displayName(found)} in the EHR sidebar as a different-MRN candidate (same ${matchedBy})`, targetType: 'patient', targetId: found.id });
-      return { patient: null, matchedBy: null, differentMrn: summary(found) };
-    }
-    await this.audit.record(actor, { action: 'patient.viewed', summary: `Opened ${displayName(found)} in the EHR sidebar (matched by ${matchedBy})`, targetType: 'patient', targetId: found.id });
-    return { patient: summary(found), matchedBy };
+    const matched = results.filter((r) => r.status === 'matched').length;
+    await this.audit.record(actor, {
+      action: 'patient.list_matched',
+      summary: `Matched a list of ${rows.length} patients from an EHR page in the sidebar (${matched} matched, ${rows.length - matched} not)`,
+      data: { rowCount: rows.length, matched, unmatched: rows.length - matched },
+    });
+    return { rows: results, matched, unmatched: rows.length - matched };
+  }
+
+  private candidatesFromDb(orgId: string): CandidateSource {
+    const patient = this.db.prisma.patient;
+    return {
+      byMrn: (mrn) => patient.findFirst({ where: { orgId, mrn: { equals: mrn, mode: 'insensitive' } } }),
+      byPhone: (phone) => patient.findMany({ where: { orgId, phone }, orderBy: { createdAt: 'asc' }, take: 20 }),
+      byDob: (dob) => patient.findMany({ where: { orgId, dob }, take: 50 }),
+    };
+  }
+
+  /** Every candidate a list of rows can need, in three queries, answered as candidatesFromDb would. */
+  private async candidatesForRows(orgId: string, rows: MatchInput[], phones: (string | null)[]): Promise<CandidateSource> {
+    const mrns = [...new Set(rows.map((r) => r.mrn?.trim()).filter((m): m is string => Boolean(m)))];
+    const phoneSet = [...new Set(phones.filter((p): p is string => Boolean(p)))];
+    const dobs = [...new Set(rows.filter((r) => r.firstName || r.lastName).map(dobOf).filter((d): d is string => Boolean(d)))];
+    const patient = this.db.prisma.patient;
+    const [byMrn, byPhone, byDob] = await Promise.all([
+      mrns.length ? patient.findMany({ where: { orgId, OR: mrns.map((mrn) => ({ mrn: { equals: mrn, mode: 'insensitive' as const } })) }, orderBy: { createdAt: 'asc' } }) : [],
+      phoneSet.length ? patient.findMany({ where: { orgId, phone: { in: phoneSet } }, orderBy: { createdAt: 'asc' } }) : [],
+      dobs.length ? patient.findMany({ where: { orgId, dob: { in: dobs } }, orderBy: { createdAt: 'asc' } }) : [],
+    ]);
+    const group = (list: Patient[], key: (p: Patient) => string | null, cap: number) => {
+      const map = new Map<string, Patient[]>();
+      for (const p of list) {
+        const k = key(p);
+        if (!k) continue;
+        const bucket = map.get(k) ?? [];
+        if (bucket.length < cap) bucket.push(p);
+        map.set(k, bucket);
+      }
+      return map;
+    };
+    const mrnMap = group(byMrn, (p) => p.mrn?.toLowerCase() ?? null, 1);
+    const phoneMap = group(byPhone, (p) => p.phone, 20);
+    const dobMap = group(byDob, (p) => p.dob, 50);
+    return {
+      byMrn: async (mrn) => mrnMap.get(mrn.toLowerCase())?.[0] ?? null,
+      byPhone: async (phone) => phoneMap.get(phone) ?? [],
+      byDob: async (dob) => dobMap.get(dob) ?? [],
+    };
   }
 
   /** The new-conversation dialog: type a phone or email, get the patient(s) or a new record. */

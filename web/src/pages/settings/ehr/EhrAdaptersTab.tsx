@@ -11,7 +11,7 @@ import { useQuery } from '../../../lib/query';
 import { isAdmin } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
 import { ApprovedOrigins } from './ApprovedOrigins';
-import { ADAPTER_FIELDS, type AdapterSelectors, type FieldResult, testAdapter } from './testAdapter';
+import { ADAPTER_FIELDS, type AdapterField, type AdapterRowSelectors, type AdapterSelectors, type FieldResult, testAdapter, testAdapterRows } from './testAdapter';
 
 type Adapter = RouterOutputs['ehrAdapters']['list'][number];
 
@@ -124,6 +124,8 @@ function AdapterEditor({ adapter, onDone }: { adapter: Adapter | null; onDone: (
   const [name, setName] = useState(adapter?.name ?? '');
   const [urlPattern, setUrlPattern] = useState(adapter?.urlPattern ?? '');
   const [selectors, setSelectors] = useState<AdapterSelectors>(adapter?.selectors ?? {});
+  const [rowSelector, setRowSelector] = useState(adapter?.rows?.row ?? '');
+  const [rowFields, setRowFields] = useState<AdapterSelectors>(adapter?.rows?.fields ?? {});
   const [published, setPublished] = useState(adapter?.published ?? false);
   const form = useSubmit(FIELDS, { CONFLICT: 'name' });
 
@@ -131,12 +133,18 @@ function AdapterEditor({ adapter, onDone }: { adapter: Adapter | null; onDone: (
     e.preventDefault();
     const input = form.check(schema, { name, urlPattern });
     if (!input) return;
-    const cleaned = Object.fromEntries(ADAPTER_FIELDS.map(({ key }) => [key, selectors[key]?.trim() || null])) as Required<AdapterSelectors>;
-    if (!Object.values(cleaned).some(Boolean)) {
+    const clean = (from: AdapterSelectors) => Object.fromEntries(ADAPTER_FIELDS.map(({ key }) => [key, from[key]?.trim() || null])) as Required<AdapterSelectors>;
+    const cleaned = clean(selectors);
+    const rows = rowSelector.trim() ? { row: rowSelector.trim(), fields: clean(rowFields) } : null;
+    if (rows && !Object.values(rows.fields).some(Boolean)) {
+      form.setFormError('Give a selector for at least one field of the patient list’s rows.');
+      return;
+    }
+    if (!Object.values(cleaned).some(Boolean) && !rows) {
       form.setFormError('Give a selector for at least one field.');
       return;
     }
-    const result = await form.run(() => trpc.ehrAdapters.save.mutate({ adapterId: adapter?.id, ...input, selectors: cleaned, published }));
+    const result = await form.run(() => trpc.ehrAdapters.save.mutate({ adapterId: adapter?.id, ...input, selectors: cleaned, rows, published }));
     if (result.ok) {
       notify(`Adapter ${input.name} saved${published ? ' and published' : ' as a draft'}.`);
       onDone(true);
@@ -185,6 +193,43 @@ function AdapterEditor({ adapter, onDone }: { adapter: Adapter | null; onDone: (
             </Field>
           ))}
         </div>
+        <fieldset class="adapter-rows" data-testid="adapter-rows">
+          <legend>Patient lists (optional)</legend>
+          <p class="muted small">
+            Pages that list patients (a day’s schedule, a worklist) let staff text them all from the sidebar. Give a selector that matches each patient’s row, and for each field a selector
+            inside the row.
+          </p>
+          <div class="field-grid">
+            <Field label="Row" id="adapter-row-selector">
+              <input
+                id="adapter-row-selector"
+                class="mono"
+                value={rowSelector}
+                placeholder="#schedule tbody tr"
+                spellcheck={false}
+                onInput={(e) => setRowSelector(e.currentTarget.value)}
+                data-testid="adapter-row-selector"
+              />
+            </Field>
+            {ADAPTER_FIELDS.map((f) => (
+              <Field key={f.key} label={`${f.label} in the row`} id={`adapter-row-${f.key}`}>
+                <input
+                  id={`adapter-row-${f.key}`}
+                  class="mono"
+                  value={rowFields[f.key] ?? ''}
+                  placeholder={ROW_EXAMPLES[f.key]}
+                  spellcheck={false}
+                  disabled={!rowSelector.trim()}
+                  onInput={(e) => {
+                    const value = e.currentTarget.value;
+                    setRowFields((s) => ({ ...s, [f.key]: value }));
+                  }}
+                  data-testid={`adapter-row-${f.key}`}
+                />
+              </Field>
+            ))}
+          </div>
+        </fieldset>
         <label class="check adapter-published">
           <input type="checkbox" checked={published} onChange={(e) => setPublished(e.currentTarget.checked)} data-testid="adapter-published" />
           <span>
@@ -200,15 +245,20 @@ function AdapterEditor({ adapter, onDone }: { adapter: Adapter | null; onDone: (
           <SubmitButton pending={form.pending} label="Save adapter" pendingLabel="Saving…" testId="adapter-save" />
         </div>
       </form>
-      <AdapterTester selectors={selectors} />
+      <AdapterTester selectors={selectors} rows={rowSelector.trim() ? { row: rowSelector, fields: rowFields } : null} />
     </section>
   );
 }
 
 /** Runs the selectors on a pasted copy of an EHR page, in the browser: nothing is uploaded. */
-function AdapterTester({ selectors }: { selectors: AdapterSelectors }) {
+function AdapterTester({ selectors, rows }: { selectors: AdapterSelectors; rows: AdapterRowSelectors | null }) {
   const [html, setHtml] = useState('');
   const [results, setResults] = useState<FieldResult[] | null>(null);
+  const [rowResults, setRowResults] = useState<ReturnType<typeof testAdapterRows> | null>(null);
+  const test = () => {
+    setResults(testAdapter(html, selectors));
+    setRowResults(rows ? testAdapterRows(html, rows) : null);
+  };
 
   return (
     <div class="adapter-tester" data-testid="adapter-tester">
@@ -220,12 +270,58 @@ function AdapterTester({ selectors }: { selectors: AdapterSelectors }) {
         <textarea id="adapter-test-html" class="mono" rows={6} value={html} spellcheck={false} onInput={(e) => setHtml(e.currentTarget.value)} data-testid="adapter-test-html" />
       </Field>
       <div class="button-row">
-        <button type="button" class="btn btn-secondary" disabled={!html.trim()} onClick={() => setResults(testAdapter(html, selectors))} data-testid="adapter-test">
+        <button type="button" class="btn btn-secondary" disabled={!html.trim()} onClick={test} data-testid="adapter-test">
           Test
         </button>
       </div>
       {results && <TestResults results={results} />}
+      {rowResults && <RowResults result={rowResults} />}
     </div>
+  );
+}
+
+/** Example selectors inside a row (the placeholders of the patient-list fields). */
+const ROW_EXAMPLES: Record<AdapterField, string> = { name: 'td:nth-child(2)', firstName: '.given', lastName: '.family', dob: 'td:nth-child(3)', mrn: 'td.mrn', phone: 'td:nth-child(5)', email: '.email' };
+
+/** The rows the row selectors find on the pasted page: text only, never markup. */
+export function RowResults({ result }: { result: ReturnType<typeof testAdapterRows> }) {
+  if ('invalid' in result) {
+    return (
+      <p class="cell-danger" data-testid="adapter-test-rows-invalid">
+        Invalid row selector: {result.invalid}
+      </p>
+    );
+  }
+  return (
+    <>
+      <p class="cell-strong adapter-rows-count" data-testid="adapter-test-rows-count">
+        Patient list: {result.rows.length} {result.rows.length === 1 ? 'row' : 'rows'} found{result.skipped ? ` (${result.skipped} more with no MRN, or a name without DOB or phone: left out)` : ''}
+      </p>
+      {result.rows.length > 0 && (
+        <div class="table-wrap">
+          <table class="table" data-testid="adapter-test-rows">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Date of birth</th>
+                <th>MRN</th>
+                <th>Phone</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.rows.map((r, i) => (
+                <tr key={i} data-testid="adapter-test-row">
+                  <td>{r.name ?? '—'}</td>
+                  <td>{r.dob ?? '—'}</td>
+                  <td>{r.mrn ?? '—'}</td>
+                  <td>{r.phone ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
   );
 }
 

@@ -1,6 +1,20 @@
-import { type AdapterSelectors, EHR_FIELD_LABELS, EHR_PATIENT_FIELDS, type EhrPatientField, fieldValue, formatPhoneForDisplay, normalizePhone, parseDob, selectText } from '@caretext/shared';
+import {
+  type AdapterRowSelectors,
+  type AdapterSelectors,
+  contextFrom,
+  EHR_FIELD_LABELS,
+  EHR_PATIENT_FIELDS,
+  type EhrPatientField,
+  fieldValue,
+  formatPhoneForDisplay,
+  identifies,
+  normalizePhone,
+  parseDob,
+  selectRows,
+  selectText,
+} from '@caretext/shared';
 
-export type { AdapterSelectors };
+export type { AdapterRowSelectors, AdapterSelectors };
 export type AdapterField = EhrPatientField;
 
 /** The fields in the form's order, with their labels (shared with the extension and server). */
@@ -42,4 +56,21 @@ function readField(doc: Document, field: AdapterField, selector: string): FieldR
     return { field, status: 'invalid-value', raw, error: dob?.error ?? 'No date' };
   }
   return { field, status: 'found', raw, value };
+}
+
+/** One row of a patient list as the extension reads it (name, DOB as YYYY-MM-DD, MRN, phone as shown). */
+export type RowResult = { name: string | null; dob: string | null; mrn: string | null; phone: string | null };
+
+/**
+ * The patient list the row selectors find on the pasted page, read as the extension does
+ * (shared selectRows + contextFrom). Rows that identify no one (no MRN, no name with a DOB or
+ * phone) are counted apart: the extension leaves them out.
+ */
+export function testAdapterRows(html: string, rows: AdapterRowSelectors): { rows: RowResult[]; skipped: number } | { invalid: string } {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  const raw = selectRows(doc, rows);
+  if (!Array.isArray(raw)) return { invalid: raw.invalid };
+  const read = raw.map((r) => contextFrom(r));
+  const found = read.filter(identifies).map((c) => ({ name: c.name, dob: c.dob, mrn: c.mrn, phone: c.phone }));
+  return { rows: found, skipped: read.length - found.length };
 }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "EhrAdapter" ADD COLUMN     "rowSelectors" JSONB;
+
