@@ -42,8 +42,9 @@ beforeAll(async () => {
   // Jan 15, 00:00 in Chicago is 06:00Z: one minute before is still Jan 14.
   await message(front1, { key: 'blast:b1', segments: 2, createdAt: '2026-01-15T05:00:00Z', sentAt: '2026-01-15T06:00:00Z' });
   await message(front1, { direction: 'inbound', status: 'received', createdAt: '2026-01-15T07:00:00Z' });
-  await message(front2, { direction: 'inbound', status: 'received', createdAt: '2026-01-15T04:00:00Z' }); // before the blast: no reply
-  await message(front2, { key: 'blast:b1', status: 'sent', createdAt: '2026-01-15T05:00:00Z', sentAt: '2026-01-15T05:59:00Z' });
+  // Before this conversation's blast message (though after another's): not a reply to it.
+  await message(front2, { direction: 'inbound', status: 'received', createdAt: '2026-01-15T05:10:00Z' });
+  await message(front2, { key: 'blast:b1', status: 'sent', createdAt: '2026-01-15T05:30:00Z', sentAt: '2026-01-15T05:59:00Z' });
   await message(front1, { key: 'client-key-1', createdAt: '2026-01-15T15:00:00Z', sentAt: '2026-01-15T15:00:01Z' });
   await message(front1, { channel: 'mms', segments: 0, status: 'undelivered', createdAt: '2026-01-16T15:00:00Z', sentAt: '2026-01-16T15:00:01Z' });
   await message(bill1, { key: 'blast:b2', segments: 3, createdAt: '2026-01-15T16:00:00Z', sentAt: '2026-01-15T16:00:01Z' });
