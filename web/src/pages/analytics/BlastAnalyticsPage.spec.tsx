@@ -63,6 +63,11 @@ describe('Analytics → Blasts', () => {
     fireEvent.change(screen.getByTestId('range-from'), { target: { value: '2025-12-01' } });
     fireEvent.change(screen.getByTestId('range-to'), { target: { value: '2025-12-31' } });
     await waitFor(() => expect(lastCall()).toEqual({ firstDay: '2025-12-01', lastDay: '2025-12-31', teamId: 't2', phoneNumberId: 'n2' }));
+    // A date being typed (empty) or an end before the start is not sent.
+    const calls = vi.mocked(trpc.analytics.blasts.query).mock.calls.length;
+    fireEvent.change(screen.getByTestId('range-from'), { target: { value: '' } });
+    expect((await screen.findByTestId('error-state')).textContent).toContain('Pick a start date on or before the end date.');
+    expect(vi.mocked(trpc.analytics.blasts.query).mock.calls.length).toBe(calls);
   });
 
   it('shows "No messages in this period" when nothing was sent, and the error with a retry when the query fails', async () => {

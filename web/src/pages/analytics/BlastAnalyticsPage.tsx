@@ -46,7 +46,11 @@ export function BlastAnalyticsPage() {
   const period = days(range, timeZone);
   const filters = useQuery(() => trpc.analytics.filters.query(), []);
   const result = useQuery(
-    () => trpc.analytics.blasts.query({ ...period, teamId: teamId || undefined, phoneNumberId: phoneNumberId || undefined }),
+    () => {
+      // A custom period being typed: say what is missing instead of asking the server.
+      if (!period.firstDay || !period.lastDay || period.firstDay > period.lastDay) return Promise.reject(new Error('Pick a start date on or before the end date.'));
+      return trpc.analytics.blasts.query({ ...period, teamId: teamId || undefined, phoneNumberId: phoneNumberId || undefined });
+    },
     [period.firstDay, period.lastDay, teamId, phoneNumberId],
   );
   const numbers = (filters.data?.numbers ?? []).filter((n) => !teamId || n.teamId === teamId);
