@@ -37,6 +37,7 @@ import { SimulatorService } from './messages/simulator.service.js';
 import { StatusService } from './messages/status.service.js';
 import { NumbersService } from './numbers/numbers.service.js';
 import { CohortsService } from './cohorts/cohorts.service.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
 import { BlastsService } from './blasts/blasts.service.js';
 import { AccountService } from './account/account.service.js';
 import { TemplatesService } from './templates/templates.service.js';
@@ -72,6 +73,7 @@ export class AppModule {
         TemplatesService,
         CohortsService,
         BlastsService,
+        AnalyticsService,
         AccountService,
         EhrAdaptersService,
         AccessService,

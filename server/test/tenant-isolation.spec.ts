@@ -118,6 +118,8 @@ const FIELD_SAMPLES: Record<string, unknown> = {
   contact: '4155550777',
   query: 'Quinzel',
   dob: '1980-01-01',
+  firstDay: '2026-04-01',
+  lastDay: '2026-04-30',
   phone: '4155550888',
   phoneNumber: '+14155550199',
   areaCode: '415',

@@ -19,6 +19,8 @@ const DirectoryPage = lazyPage(() => import('./pages/directory/DirectoryPage').t
 const ToPatients = lazyPage(() => import('./pages/directory/DirectoryPage').then((m) => m.ToPatients));
 const CommsPage = lazyPage(() => import('./pages/comms/CommsPage').then((m) => m.CommsPage));
 const ToCohorts = lazyPage(() => import('./pages/comms/CommsPage').then((m) => m.ToCohorts));
+const AnalyticsPage = lazyPage(() => import('./pages/analytics/AnalyticsPage').then((m) => m.AnalyticsPage));
+const ToBlastAnalytics = lazyPage(() => import('./pages/analytics/AnalyticsPage').then((m) => m.ToBlastAnalytics));
 const SettingsPage = lazyPage(() => import('./pages/settings/SettingsPage').then((m) => m.SettingsPage));
 const MailboxPage = lazyPage(() => import('./pages/dev/MailboxPage').then((m) => m.MailboxPage));
 const GetExtensionPage = lazyPage(() => import('./pages/extension/GetExtensionPage').then((m) => m.GetExtensionPage));
@@ -67,6 +69,8 @@ function Routes() {
       <Route path="/directory/*" component={DirectoryPage} />
       <Route path="/comms" component={ToCohorts} />
       <Route path="/comms/*" component={CommsPage} />
+      <Route path="/analytics" component={ToBlastAnalytics} />
+      <Route path="/analytics/*" component={AnalyticsPage} />
       <Route path="/settings/:tab?" component={SettingsPage} />
       <Route path="/dev/mailbox" component={MailboxPage} />
       <Route path="/extension" component={GetExtensionPage} />

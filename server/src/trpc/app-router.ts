@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AccessService } from '../access/access.service.js';
+import { analyticsRouter } from '../analytics/analytics.router.js';
+import { AnalyticsService } from '../analytics/analytics.service.js';
 import { attachmentsRouter } from '../attachments/attachments.router.js';
 import { AttachmentsService } from '../attachments/attachments.service.js';
 import { blastsRouter } from '../blasts/blasts.router.js';
@@ -77,6 +79,7 @@ export class TrpcRouter {
     blasts: BlastsService,
     internalChat: InternalChatService,
     account: AccountService,
+    analytics: AnalyticsService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -99,6 +102,7 @@ export class TrpcRouter {
       recall: recallRouter(recall),
       blasts: blastsRouter(blasts),
       account: accountRouter(account),
+      analytics: analyticsRouter(analytics),
     });
   }
 }

@@ -88,6 +88,16 @@ export const PhoneIcon = () => (
   </svg>
 );
 
+export const ChartIcon = () => (
+  <svg {...base}>
+    <path d="M4 20V4" />
+    <path d="M4 20h16" />
+    <path d="M8 16v-5" />
+    <path d="M12 16V8" />
+    <path d="M16 16v-3" />
+  </svg>
+);
+
 export const PuzzleIcon = () => (
   <svg {...base}>
     <path d="M9 4h4v2a2 2 0 1 0 4 0V4h3v5h-2a2 2 0 1 0 0 4h2v7h-5v-2a2 2 0 1 0-4 0v2H4v-7h2a2 2 0 1 0 0-4H4V4z" />

@@ -2,7 +2,7 @@ import { useDismiss } from '../../lib/dismiss';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { GearIcon, InboxIcon, Logo, MailIcon, MegaphoneIcon, PuzzleIcon, PeopleIcon } from '../../components/icons';
+import { ChartIcon, GearIcon, InboxIcon, Logo, MailIcon, MegaphoneIcon, PuzzleIcon, PeopleIcon } from '../../components/icons';
 import { errorMessage } from '../../lib/errors';
 import { subscribeToOrgEvents } from '../../lib/live';
 import { notify } from '../../lib/notices';
@@ -30,6 +30,7 @@ export function AppShell({ children }: { children: ComponentChildren }) {
           <NavLink href="/inbox" match="/inbox" icon={<InboxIcon />} label="Inbox" testId="nav-inbox" />
           <NavLink href="/directory/patients" match="/directory" icon={<PeopleIcon />} label="Directory" testId="nav-directory" />
           <NavLink href="/comms/cohorts" match="/comms" icon={<MegaphoneIcon />} label="Comms" testId="nav-comms" />
+          <NavLink href="/analytics/blasts" match="/analytics" icon={<ChartIcon />} label="Analytics" testId="nav-analytics" />
           <NavLink href="/settings/organization" match="/settings" icon={<GearIcon />} label="Settings" testId="nav-settings" />
           <NavLink href="/extension" match="/extension" icon={<PuzzleIcon />} label="Get the extension" testId="nav-extension" />
           {mailbox.data && <NavLink href="/dev/mailbox" match="/dev/mailbox" icon={<MailIcon />} label="Dev mailbox" testId="nav-dev-mailbox" />}
