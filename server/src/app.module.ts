@@ -38,6 +38,7 @@ import { StatusService } from './messages/status.service.js';
 import { NumbersService } from './numbers/numbers.service.js';
 import { CohortsService } from './cohorts/cohorts.service.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
+import { BlastImagesService } from './blasts/blast-images.js';
 import { BlastsService } from './blasts/blasts.service.js';
 import { AccountService } from './account/account.service.js';
 import { TemplatesService } from './templates/templates.service.js';
@@ -73,6 +74,7 @@ export class AppModule {
         TemplatesService,
         CohortsService,
         BlastsService,
+        BlastImagesService,
         AnalyticsService,
         AccountService,
         EhrAdaptersService,

@@ -16,6 +16,8 @@ import { MailService } from './mail/mail.service.js';
 import { AccessService } from './access/access.service.js';
 import { TrpcRouter } from './trpc/app-router.js';
 import { mountAttachmentRoutes } from './attachments/attachments.http.js';
+import { mountBlastImageRoutes } from './blasts/blast-images.http.js';
+import { BlastImagesService } from './blasts/blast-images.js';
 import { AttachmentsService } from './attachments/attachments.service.js';
 import { mountImportRoutes } from './imports/imports.http.js';
 import { ImportsService } from './imports/imports.service.js';
@@ -164,6 +166,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     mountImportRoutes(expressApp, app.get(ImportsService), auth, access);
     mountNumberRoutes(expressApp, app.get(NumbersService), auth, access);
     mountAttachmentRoutes(expressApp, app.get(AttachmentsService), auth, access);
+    mountBlastImageRoutes(expressApp, app.get(BlastImagesService), auth, access);
     mountApiErrorHandler(expressApp);
     mountTwilioWebhooks(expressApp, { publicUrl: config.publicUrl, config, carrier, status: app.get(StatusService), inbound: app.get(InboundService) });
     if (simulator) {

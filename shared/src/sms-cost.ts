@@ -49,3 +49,10 @@ export function estimateSmsCost({ segments, recipients, channel }: SmsCostInput)
     display: `$${(Math.ceil(hundredths / 100) / 100).toFixed(2)}`,
   };
 }
+
+/** MMS blasts (product docs: "up to 3 image files (JPG, PNG, or GIF), each under 1 MB"). */
+export const MMS_MAX_IMAGES = 3;
+/** Each image must be under 1 MB: at most this many bytes. */
+export const MMS_IMAGE_MAX_BYTES = 1024 * 1024 - 1;
+/** The image types an MMS blast may carry, as detected from the bytes. */
+export const MMS_IMAGE_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/gif'];

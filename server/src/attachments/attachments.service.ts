@@ -232,6 +232,8 @@ export class AttachmentsService implements OnModuleInit {
   /** Staff: still a member of the org and of the file's team. Patient: the link was made for this file's conversation. */
   private async viewerStillAllowed(attachment: Attachment, viewer: Viewer, ip: string | null): Promise<{ orgId: string; userId: string | null; ip: string | null }> {
     const denied = new HttpError(403, 'You no longer have access to this file.');
+    // Carrier links are only ever signed for blast images (another key), never for a conversation's file.
+    if (viewer.kind === 'carrier') throw denied;
     if (viewer.kind === 'patient') {
       if (viewer.conversationId !== attachment.conversationId) throw denied;
       return { orgId: attachment.orgId, userId: null, ip };
@@ -272,11 +274,16 @@ export class AttachmentsService implements OnModuleInit {
     return this.links;
   }
 
-  private async signingSecret(): Promise<string> {
-    if (this.config.urlSigningSecret) return this.config.urlSigningSecret;
-    await this.db.prisma.serverSecret.createMany({ data: [{ name: SECRET_NAME, value: randomBytes(32).toString('base64url') }], skipDuplicates: true });
-    return (await this.db.prisma.serverSecret.findUniqueOrThrow({ where: { name: SECRET_NAME } })).value;
+  private signingSecret(): Promise<string> {
+    return urlSigningSecret(this.db, this.config);
   }
+}
+
+/** The server's URL-signing secret: URL_SIGNING_SECRET, or one made once and shared by every instance through the database. */
+export async function urlSigningSecret(db: Database, config: Pick<Config, 'urlSigningSecret'>): Promise<string> {
+  if (config.urlSigningSecret) return config.urlSigningSecret;
+  await db.prisma.serverSecret.createMany({ data: [{ name: SECRET_NAME, value: randomBytes(32).toString('base64url') }], skipDuplicates: true });
+  return (await db.prisma.serverSecret.findUniqueOrThrow({ where: { name: SECRET_NAME } })).value;
 }
 
 function summary(a: Attachment): AttachmentSummary {

@@ -8,13 +8,18 @@ export const DOWNLOAD_LINK_TTL_MS = 5 * 60_000;
  * portal link opened (the portal has no user account). `retrieval`: an org admin reading a
  * recalled file (recall.retrieve); the only link a recalled file is served on.
  */
-export type Viewer = { kind: 'staff'; userId: string } | { kind: 'patient'; conversationId: string } | { kind: 'retrieval'; userId: string };
+export type Viewer = { kind: 'staff'; userId: string } | { kind: 'patient'; conversationId: string } | { kind: 'retrieval'; userId: string } | { kind: 'carrier' };
+
+/** Purposes (each its own key): a link signed for one kind of file never opens another. */
+export const ATTACHMENT_LINKS = 'caretext attachment download links v1';
+export const BLAST_IMAGE_LINKS = 'caretext blast image links v1';
 
 export type LinkParams = { exp: string; v: string; sig: string };
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 
 export function encodeViewer(viewer: Viewer): string {
+  if (viewer.kind === 'carrier') return 'c.mms';
   if (viewer.kind === 'retrieval') return `r.${viewer.userId}`;
   return viewer.kind === 'staff' ? `u.${viewer.userId}` : `p.${viewer.conversationId}`;
 }
@@ -25,6 +30,7 @@ function decodeViewer(value: string): Viewer | null {
   if (kind === 'u') return { kind: 'staff', userId: id };
   if (kind === 'p') return { kind: 'patient', conversationId: id };
   if (kind === 'r') return { kind: 'retrieval', userId: id };
+  if (kind === 'c' && id === 'mms') return { kind: 'carrier' };
   return null;
 }
 
@@ -36,8 +42,8 @@ function decodeViewer(value: string): Viewer | null {
 export class DownloadLinks {
   private readonly key: Buffer;
 
-  constructor(serverSecret: string) {
-    this.key = createHmac('sha256', serverSecret).update('caretext attachment download links v1').digest();
+  constructor(serverSecret: string, purpose: string = ATTACHMENT_LINKS) {
+    this.key = createHmac('sha256', serverSecret).update(purpose).digest();
   }
 
   sign(attachmentId: string, expiresAt: Date, viewer: Viewer): LinkParams {

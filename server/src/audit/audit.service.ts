@@ -68,6 +68,7 @@ export const AUDIT_ACTIONS = {
   'blast.selection_viewed': 'Blast selection viewed',
   'blast.retried': 'Blast failed messages retried',
   'blast.recipients_added': 'Blast recipients added',
+  'blast.image_uploaded': 'Blast image uploaded',
   'blast.canceled': 'SMS blast canceled',
   'blast.test_sent': 'Blast test sent to self',
   'account.phone_changed': 'Own phone number changed',

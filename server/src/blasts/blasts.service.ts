@@ -16,6 +16,7 @@ import { MessageEvents } from '../messages/message-events.js';
 import { refuse } from '../messages/send-blocked.js';
 import { SendWorker } from '../messages/send-worker.js';
 import { SmsEligibility } from '../messages/sms-eligibility.js';
+import { BlastImagesService, mediaRefs } from './blast-images.js';
 import { type Audience, blastAudience, patientsAudience, type SkipReason, withSkipReasons } from './blast-audience.js';
 
 export const MAX_COHORTS = 20;
@@ -40,7 +41,9 @@ export type AudienceInput = { cohortIds?: string[]; patientIds?: string[]; marke
  * `scheduledAt`: a local date and time ("2026-05-04T09:30") in the org's time zone; `perDay`: at
  * most this many messages a day, from the start (the scheduled time, or now).
  */
-export type BlastInput = AudienceInput & { name?: string; body: string; idempotencyKey: string; confirmPhi?: boolean; scheduledAt?: string; perDay?: number };
+export type BlastInput = AudienceInput & { name?: string; body: string; idempotencyKey: string; confirmPhi?: boolean; scheduledAt?: string; perDay?: number; imageIds?: string[] };
+/** Send Test to Me: the wizard's audience and text, and its images (MMS) if any. */
+export type BlastTestInput = AudienceInput & { body: string; patientId?: string; confirmPhi?: boolean; imageIds?: string[] };
 /** How far ahead a blast may be scheduled. */
 export const MAX_SCHEDULE_DAYS = 366;
 /** The message of a recipient whose blast was canceled before the worker claimed it. */
@@ -78,6 +81,7 @@ export class BlastsService {
     private readonly messageEvents: MessageEvents,
     @Inject(CARRIER) private readonly carrier: Carrier,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly images: BlastImagesService,
   ) {}
 
   /** Will send / skipped per reason, from the very statement the send writes its ledger from. */
@@ -110,6 +114,8 @@ export class BlastsService {
     if (earlier) return { duplicate: true, blast: view(earlier) };
     const { audience, number, cohorts, selection, notFound } = await this.prepare(actor, org, team, input);
     if (selection?.length === 0) throw noneFound();
+    const imageIds = await this.images.requireUsable(actor, input.imageIds);
+    const channel = imageIds.length ? 'mms' : 'sms';
     const template = input.body.trim();
     if (!renderTemplate(template, { patient: { id: '' }, org: { name: org.name } }).trim()) throw refuse('empty', 'Write a message first.');
     // The PHI guard of a single send, on the text as written (it goes to every recipient as SMS):
@@ -132,6 +138,7 @@ export class BlastsService {
               body: template,
               cohortIds: cohorts.map((c) => c.id),
               patientIds: selection ?? [],
+              imageIds,
               marketing: input.marketing,
               status: start ? 'scheduled' : 'sending',
               scheduledAt: start,
@@ -164,9 +171,9 @@ export class BlastsService {
           // blast as its idempotency key, so the Message sendKey unique index also allows one
           // message per conversation and blast.
           await tx.$executeRaw`
-            INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "status", "statusRank", "fromNumber", "toNumber",
+            INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
                                    "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
-            SELECT u.id, ${actor.orgId}, c."id", 'outbound', 'sms', u.body, 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
+            SELECT u.id, ${actor.orgId}, c."id", 'outbound', ${channel}, u.body, ${mediaRefs(imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
                    ${actor.userId}, ${`blast:${blast.id}`}, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
               FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[])
                    AS u(id, pid, body, phone, segments, encoding, after)
@@ -175,11 +182,12 @@ export class BlastsService {
             actor,
             {
               action: 'blast.sent',
-              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} SMS blast "${name}" from ${team.name}${selection ? ` to ${selection.length} selected patient(s)` : ''}: ${m.ids.length} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
+              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} ${channel.toUpperCase()} blast "${name}"${imageIds.length ? ` with ${imageIds.length} image(s)` : ''} from ${team.name}${selection ? ` to ${selection.length} selected patient(s)` : ''}: ${m.ids.length} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
               targetType: 'blast',
               targetId: blast.id,
               data: {
                 cohortIds: blast.cohortIds,
+                ...(imageIds.length ? { imageIds } : {}),
                 ...(selection ? { selectedPatients: selection.length, notFound } : {}),
                 queued: m.ids.length,
                 phoneNumberId: number.id,
@@ -435,9 +443,10 @@ export class BlastsService {
    * not the sender's). At most TEST_LIMIT per person in TEST_WINDOW_MS, counted from the audit
    * log under a lock on the user's row, so concurrent clicks and other instances count too.
    */
-  async sendTest(actor: Actor, org: Org, team: Team, input: AudienceInput & { body: string; patientId?: string; confirmPhi?: boolean }) {
+  async sendTest(actor: Actor, org: Org, team: Team, input: BlastTestInput) {
     const { audience, number, selection } = await this.prepare(actor, org, team, input);
     if (selection?.length === 0) throw noneFound();
+    const imageIds = await this.images.requireUsable(actor, input.imageIds);
     const me = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { phone: true } });
     if (!me.phone) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Add your mobile number to your account first (Settings → Account), then send yourself a test.' });
     const [sample] = await this.db.prisma.$queryRaw<{ patientId: string }[]>`
@@ -470,13 +479,14 @@ export class BlastsService {
           summary: `Sent a blast test to their own phone from ${team.name}${p ? ', rendered for a sample patient' : ''}`,
           targetType: 'patient',
           targetId: p?.id,
-          data: { phoneNumberId: number.id, cohortIds: input.cohortIds ?? [], ...(input.patientIds ? { selectedPatients: input.patientIds.length } : {}), samplePatientId: p?.id ?? null, toLast4: me.phone!.slice(-4) },
+          data: { phoneNumberId: number.id, cohortIds: input.cohortIds ?? [], ...(input.patientIds ? { selectedPatients: input.patientIds.length } : {}), samplePatientId: p?.id ?? null, ...(imageIds.length ? { imageIds } : {}), toLast4: me.phone!.slice(-4) },
         },
         tx,
       );
     });
     try {
-      const sent = await this.carrier.sendMessage({ from: number.e164, to: me.phone, body, statusCallback: this.config.publicUrl + WEBHOOK_PATHS.status });
+      const mediaUrls = imageIds.length ? await this.images.carrierUrls(imageIds) : undefined;
+      const sent = await this.carrier.sendMessage({ from: number.e164, to: me.phone, body, mediaUrls, statusCallback: this.config.publicUrl + WEBHOOK_PATHS.status });
       return { sent: true, to: me.phone, body, samplePatient: p ? { id: p.id, firstName: p.firstName, lastName: p.lastName } : null, carrierSid: sent.sid };
     } catch (error) {
       if (error instanceof CarrierError && error.status !== null && error.status < 500) {
@@ -637,9 +647,9 @@ export class BlastsService {
         FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
       ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"`;
     await tx.$executeRaw`
-      INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "status", "statusRank", "fromNumber", "toNumber",
+      INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
                              "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
-      SELECT u.id, ${blast.orgId}, c."id", 'outbound', 'sms', u.body, 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
+      SELECT u.id, ${blast.orgId}, c."id", 'outbound', ${blast.imageIds.length ? 'mms' : 'sms'}, u.body, ${mediaRefs(blast.imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
              ${blast.createdById}, u.key, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
         FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
              AS u(id, pid, body, phone, segments, encoding, after, key)
@@ -692,7 +702,7 @@ function autoName(cohortNames: string[], now: Date, timeZone: string): string {
 
 function view(b: Blast) {
   return {
-    id: b.id, teamId: b.teamId, phoneNumberId: b.phoneNumberId, name: b.name, body: b.body, cohortIds: b.cohortIds, selectedCount: b.patientIds.length, marketing: b.marketing, status: b.status, createdById: b.createdById,
+    id: b.id, teamId: b.teamId, phoneNumberId: b.phoneNumberId, name: b.name, body: b.body, cohortIds: b.cohortIds, imageIds: b.imageIds, selectedCount: b.patientIds.length, marketing: b.marketing, status: b.status, createdById: b.createdById,
     createdAt: b.createdAt, sentAt: b.sentAt, completedAt: b.completedAt, scheduledAt: b.scheduledAt, perDay: b.perDay, canceledAt: b.canceledAt,
   };
 }

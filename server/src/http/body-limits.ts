@@ -17,10 +17,12 @@ export const UPLOAD_PATH = '/api/imports/patients';
 export const ATTACHMENT_UPLOAD_PATH = '/api/attachments';
 /** The patient's upload through the portal: the same limit, enforced by the attachment reader. */
 export const PORTAL_UPLOAD_PATH = '/api/portal/upload';
+/** The blast wizard's image upload: limited (under 1 MB) by its own reader, with its own message. */
+export const BLAST_IMAGE_UPLOAD_PATH = '/api/blast-images';
 
 /** Null: the route enforces its own limit (the upload). */
 export function bodyLimitFor(path: string): number | null {
-  if (path === UPLOAD_PATH || path === ATTACHMENT_UPLOAD_PATH || path === PORTAL_UPLOAD_PATH) return null;
+  if (path === UPLOAD_PATH || path === ATTACHMENT_UPLOAD_PATH || path === PORTAL_UPLOAD_PATH || path === BLAST_IMAGE_UPLOAD_PATH) return null;
   if (path === '/trpc' || path.startsWith('/trpc/')) return TRPC_MAX_BODY_BYTES;
   if (path.startsWith('/webhooks/')) return WEBHOOK_MAX_BODY_BYTES;
   return SMALL_BODY_BYTES;

@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '../clock.js';
 import { PollingLoop, workerInstanceId } from '../jobs/polling-loop.js';
 import { carrierErrorMessage } from './carrier-error-messages.js';
 import { mintNoticeLink } from '../portal/portal-link-mint.js';
+import { mintMediaUrls } from '../blasts/blast-images.js';
 import { PORTAL_LINK_NOTICE, withoutPortalToken } from '../portal/portal-link-text.js';
 import { MessageEvents } from './message-events.js';
 import { cancelTextOf, recheck } from './send-recheck.js';
@@ -273,12 +274,14 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private async sendOne(m: Claimed): Promise<void> {
     // A portal notice gets its link now: the stored text never holds a usable token.
     const body = m.autoReply === PORTAL_LINK_NOTICE ? await mintNoticeLink(this.db, m, this.clock.now()) : m.body;
+    // MMS (blast images): the carrier's signed links are made now, not stored (blasts/blast-images.ts).
+    const mediaUrls = m.mediaUrls.length ? await mintMediaUrls(this.db, this.config, m.mediaUrls, this.clock.now()) : [];
     try {
       const sent = await this.carrier.sendMessage({
         from: m.fromNumber,
         to: m.toNumber,
         body,
-        mediaUrls: m.mediaUrls.length ? m.mediaUrls : undefined,
+        mediaUrls: mediaUrls.length ? mediaUrls : undefined,
         statusCallback: this.config.publicUrl + WEBHOOK_PATHS.status,
       });
       // Unless reconciliation already found it (this call outlived the claim).

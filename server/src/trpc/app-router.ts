@@ -6,6 +6,7 @@ import { attachmentsRouter } from '../attachments/attachments.router.js';
 import { AttachmentsService } from '../attachments/attachments.service.js';
 import { blastsRouter } from '../blasts/blasts.router.js';
 import { BlastsService } from '../blasts/blasts.service.js';
+import { BlastImagesService } from '../blasts/blast-images.js';
 import { accountRouter } from '../account/account.router.js';
 import { AccountService } from '../account/account.service.js';
 import { cohortsRouter } from '../cohorts/cohorts.router.js';
@@ -80,6 +81,7 @@ export class TrpcRouter {
     internalChat: InternalChatService,
     account: AccountService,
     analytics: AnalyticsService,
+    blastImages: BlastImagesService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -100,7 +102,7 @@ export class TrpcRouter {
       attachments: attachmentsRouter(attachments),
       cohorts: cohortsRouter(cohorts),
       recall: recallRouter(recall),
-      blasts: blastsRouter(blasts),
+      blasts: blastsRouter(blasts, blastImages),
       account: accountRouter(account),
       analytics: analyticsRouter(analytics),
     });

@@ -20,21 +20,26 @@ const FALLBACK: Record<number, string> = {
  * the server's reason (too large, not an allowed type), shown under that file.
  */
 export function uploadFile(conversationId: string, file: Blob & { name?: string }, onProgress: (fraction: number) => void): Promise<{ id: string; fileName: string; contentType: string; size: number }> {
+  return uploadBytes(`/api/attachments?conversationId=${encodeURIComponent(conversationId)}&name=${encodeURIComponent(file.name || 'file')}`, file, onProgress);
+}
+
+/** POSTs a file's raw bytes to an upload route (attachments, blast images); the server's reason on refusal. */
+export function uploadBytes<T extends { id: string }>(url: string, file: Blob, onProgress: (fraction: number) => void, fallback: Record<number, string> = FALLBACK): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/attachments?conversationId=${encodeURIComponent(conversationId)}&name=${encodeURIComponent(file.name || 'file')}`);
+    xhr.open('POST', url);
     xhr.withCredentials = true;
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onload = () => {
-      let body: { id?: string; error?: string; fileName?: string; contentType?: string; size?: number } = {};
+      let body: { id?: string; error?: string } = {};
       try {
         body = JSON.parse(xhr.responseText);
       } catch {
         /* not JSON: the fallback says why */
       }
-      if (xhr.status === 201 && body.id) resolve(body as { id: string; fileName: string; contentType: string; size: number });
-      else reject(new Error(body.error ?? FALLBACK[xhr.status] ?? `The upload failed (HTTP ${xhr.status}). Try again.`));
+      if (xhr.status === 201 && body.id) resolve(body as T);
+      else reject(new Error(body.error ?? fallback[xhr.status] ?? `The upload failed (HTTP ${xhr.status}). Try again.`));
     };
     xhr.onerror = () => reject(new Error('The upload failed: check your connection and try again.'));
     xhr.send(file);

@@ -7,6 +7,7 @@ import { type QueryState, useQuery } from '../../../lib/query';
 import { currentOrg } from '../../../lib/session';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
 import { refusalOf } from '../../inbox/composing';
+import { type BlastImage, BlastImagePicker, SampleImages } from './BlastImages';
 import { applyToken, BLAST_CHANNELS, renderedSummary, samplePatient, tokenMatches, tokenQuery } from './blast-compose';
 
 type Preview = RouterOutputs['blasts']['preview'];
@@ -14,7 +15,7 @@ type Selection = RouterOutputs['blasts']['selection'];
 type Cohort = RouterOutputs['cohorts']['list'][number];
 type Template = RouterOutputs['templates']['list'][number];
 /** `patientIds`: a blast to patients picked by hand (Bulk Text, ?patients=) instead of cohorts. */
-export type BlastDraft = { name: string; teamId: string; cohortIds: string[]; patientIds?: string[]; body: string; marketing: boolean };
+export type BlastDraft = { name: string; teamId: string; cohortIds: string[]; patientIds?: string[]; body: string; marketing: boolean; images?: BlastImage[] };
 
 export const PREVIEW_DEBOUNCE_MS = 300;
 /** The most patient ids `?patients=` takes (a contract: the extension's "Text these N patients" opens it). */
@@ -43,8 +44,11 @@ export function BlastWizardPage() {
   const numbers = useQuery(() => trpc.numbers.list.query(), []);
   const cohorts = useQuery(() => trpc.cohorts.list.query(), []);
   const original = useQuery(() => (from ? trpc.blasts.get.query({ blastId: from }) : Promise.resolve(null)), [from]);
-  if (numbers.loading || cohorts.loading || original.loading) return <Loading />;
-  const failed = numbers.error ?? cohorts.error ?? original.error;
+  // Duplicate keeps the images: fresh links to show them (this org's images only).
+  const imageIds = original.data?.imageIds ?? [];
+  const images = useQuery<BlastImage[]>(() => (imageIds.length ? trpc.blasts.images.query({ imageIds }) : Promise.resolve([])), [imageIds.join(',')]);
+  if (numbers.loading || cohorts.loading || original.loading || images.loading) return <Loading />;
+  const failed = numbers.error ?? cohorts.error ?? original.error ?? images.error;
   if (failed || !numbers.data || !cohorts.data) return <ErrorState message={failed ?? ''} onRetry={() => void Promise.all([numbers.reload(), cohorts.reload(), original.reload()])} />;
   // The team of each number I am on; a blast goes out from its team's number.
   const teams = [...new Map(numbers.data.filter((n) => n.isMine).map((n) => [n.team.id, { id: n.team.id, name: n.team.name, number: n.display, numberId: n.id }])).values()];
@@ -64,6 +68,7 @@ export function BlastWizardPage() {
         ...(o.patientIds.length ? { patientIds: o.patientIds } : {}),
         body: o.body,
         marketing: o.marketing,
+        images: images.data ?? [],
       }
     : { name: '', teamId: teams[0]?.id ?? '', cohortIds: [], body: '', marketing: false };
   if (selected.ids.length) initial.patientIds = selected.ids;
@@ -223,7 +228,9 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
   const [test, setTest] = useState<{ busy: boolean; result: string | null; error: boolean }>({ busy: false, result: null, error: false });
   const preview = useBlastPreview(draft.teamId, audienceOf(draft), draft.marketing);
   const templates = useQuery<Template[]>(() => trpc.templates.list.query({ teamId: draft.teamId }), [draft.teamId]);
-  const summary = renderedSummary(draft.body, orgName, preview.data?.willSend ?? 0);
+  const images = draft.images ?? [];
+  const imageIds = images.length ? { imageIds: images.map((i) => i.id) } : {};
+  const summary = renderedSummary(draft.body, orgName, preview.data?.willSend ?? 0, images.length);
   const team = teams.find((t) => t.id === draft.teamId);
   // The patients found (ids of deleted patients are counted apart, in the preview).
   const selected = draft.patientIds?.length ? (preview.data?.total ?? draft.patientIds.length) : 0;
@@ -237,7 +244,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
     setSending(true);
     setError(null);
     try {
-      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, ...audienceOf(draft), name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...when, ...(confirmPhi ? { confirmPhi: true } : {}) });
+      const { blast } = await trpc.blasts.send.mutate({ teamId: draft.teamId, ...audienceOf(draft), name: draft.name.trim() || undefined, body: draft.body, marketing: draft.marketing, idempotencyKey: key, ...imageIds, ...when, ...(confirmPhi ? { confirmPhi: true } : {}) });
       onSent(blast.id);
     } catch (e) {
       const refusal = refusalOf(e);
@@ -251,7 +258,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
     if (!draft.body.trim()) return setError('Write a message first.');
     setTest({ busy: true, result: null, error: false });
     try {
-      const r = await trpc.blasts.sendTest.mutate({ teamId: draft.teamId, ...audienceOf(draft), marketing: draft.marketing, body: draft.body });
+      const r = await trpc.blasts.sendTest.mutate({ teamId: draft.teamId, ...audienceOf(draft), marketing: draft.marketing, body: draft.body, ...imageIds });
       const who = r.samplePatient ? ` (as ${[r.samplePatient.firstName, r.samplePatient.lastName].filter(Boolean).join(' ')} would read it)` : '';
       setTest({ busy: false, result: `Test sent to ${formatPhoneForDisplay(r.to)}${who}.`, error: false });
     } catch (e) {
@@ -269,7 +276,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
           <div>
             <h2>{draft.name.trim() || 'New Blast'}</h2>
             <p class="muted">
-              Step 2 of 2 · SMS from {team?.name} ({team?.number}) to {names.join(', ')}
+              Step 2 of 2 · {images.length ? 'MMS' : 'SMS'} from {team?.name} ({team?.number}) to {names.join(', ')}
             </p>
           </div>
           <button type="button" class="btn btn-secondary" onClick={onBack} disabled={sending} data-testid="blast-back">
@@ -297,6 +304,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
           </label>
         )}
         <TokenTextarea value={draft.body} onChange={(v) => set('body', v)} disabled={sending} orgName={orgName} />
+        <BlastImagePicker images={images} onChange={(next) => set('images', next)} disabled={sending} />
         <p class="muted small" data-testid="blast-counter">
           {summary.line}
           {summary.cost && (
@@ -310,6 +318,7 @@ function BlastComposeStep({ draft, set, teams, cohorts, orgName, timeZone, onBac
           <div class="blast-sample" data-testid="blast-sample">
             <span class="muted small">A sample patient reads:</span>
             <p>{summary.rendered}</p>
+            <SampleImages images={images} />
           </div>
         )}
         <label class="check">

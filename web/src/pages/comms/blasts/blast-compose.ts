@@ -1,4 +1,4 @@
-import { estimateSmsCost, renderTemplate, smsSegments, type SmsEncoding, TEMPLATE_TOKENS, type TemplateData, type TemplateToken } from '@caretext/shared';
+import { estimateSmsCost, MMS_IMAGE_MAX_BYTES, MMS_MAX_IMAGES, renderTemplate, smsSegments, type SmsEncoding, TEMPLATE_TOKENS, type TemplateData, type TemplateToken } from '@caretext/shared';
 
 /**
  * The blast composer's decisions, apart from its view: the channels, the `@` token menu, and
@@ -53,13 +53,41 @@ export function samplePatient(orgName: string): TemplateData {
 
 export type RenderedSummary = { rendered: string; characters: number; segments: number; encoding: SmsEncoding; cost: string | null; line: string };
 
-/** Counts and cost on the text as the sample patient reads it (tokens filled in), for `recipients` messages. */
-export function renderedSummary(body: string, orgName: string, recipients: number): RenderedSummary {
+/**
+ * Counts and cost on the text as the sample patient reads it (tokens filled in), for `recipients`
+ * messages. With images it is MMS: one message per patient whatever the length (segments do not
+ * apply), priced per message (about 3x an SMS).
+ */
+export function renderedSummary(body: string, orgName: string, recipients: number, images = 0): RenderedSummary {
   const rendered = renderTemplate(body.trim(), samplePatient(orgName));
   const info = smsSegments(rendered);
-  const cost = info.segments && recipients ? estimateSmsCost({ segments: info.segments, recipients, channel: 'sms' }).display : null;
   const s = (n: number, word: string) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+  if (images > 0) {
+    const cost = recipients && (info.segments || images) ? estimateSmsCost({ segments: info.segments, recipients, channel: 'mms' }).display : null;
+    return { rendered, characters: info.characters, segments: info.segments, encoding: info.encoding, cost, line: `${s(info.characters, 'character')} · MMS with ${s(images, 'image')} · 1 message per patient` };
+  }
+  const cost = info.segments && recipients ? estimateSmsCost({ segments: info.segments, recipients, channel: 'sms' }).display : null;
   return { rendered, characters: info.characters, segments: info.segments, encoding: info.encoding, cost, line: `${s(info.characters, 'character')} · ${s(info.segments, 'segment')} · ${info.encoding}` };
+}
+
+/** What an MMS blast may carry, as the server checks it (it reads the type from the bytes). */
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|gif)$/i;
+const IMAGE_MIME = /^image\/(jpeg|png|gif)$/;
+
+/**
+ * The images picked in the file dialog, split into those to upload and one sentence per refused
+ * file (wrong type, 1 MB or more, past the third image). The server checks them again.
+ */
+export function checkBlastImages(picked: { name: string; size: number; type: string }[], already: number): { accepted: number[]; errors: string[] } {
+  const accepted: number[] = [];
+  const errors: string[] = [];
+  picked.forEach((f, i) => {
+    if (!(IMAGE_MIME.test(f.type) || (!f.type && IMAGE_EXTENSIONS.test(f.name)))) errors.push(`${f.name}: only JPG, PNG or GIF images can be sent by MMS.`);
+    else if (f.size > MMS_IMAGE_MAX_BYTES) errors.push(`${f.name}: images must each be under 1 MB.`);
+    else if (already + accepted.length >= MMS_MAX_IMAGES) errors.push(`${f.name}: at most ${MMS_MAX_IMAGES} images per blast.`);
+    else accepted.push(i);
+  });
+  return { accepted, errors };
 }
 
 type Stats = { total: number; sent: number; skipped: number; failed: number; queued: number };
