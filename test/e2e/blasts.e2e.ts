@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, openAs, type RunningApp, startApp } from './harness';
@@ -6,6 +7,8 @@ import { createOrg, createTeam, person, pickPhoneNumber, setQuietHours, signUp, 
 /** BLAST_SCREENSHOTS=<dir>: also save the Blasts list (empty, filled), wizard and detail there (docs/screenshots). */
 const shots = process.env.BLAST_SCREENSHOTS;
 const ORG_ZONE = 'America/Chicago';
+/** A real PNG for the MMS image (the extension's icon, read only). */
+const PNG = readFileSync(new URL('../../extension/public/icons/icon-128.png', import.meta.url));
 
 let app: RunningApp;
 let browser: Browser;
@@ -29,7 +32,7 @@ const stat = (page: Page, name: string) => page.getByTestId(`stat-${name}`).loca
 const expectStat = (page: Page, name: string, value: string) => expect.poll(async () => (await stat(page, name).textContent())?.trim(), { timeout: 30_000 }).toBe(value);
 
 describe('Comms → Blasts', () => {
-  it('composes a blast with a token, reads the preview, sends it, watches it deliver, retries the failed one, adds a recipient, duplicates it', async () => {
+  it('composes a blast with a token and an image, reads the preview, sends it, watches it deliver, retries the failed one, adds a recipient, duplicates it', async () => {
     const { page } = await openAs(browser, app);
     await signUp(page, person('Blast Admin'));
     await createOrg(page, 'Blast Clinic', ORG_ZONE);
@@ -83,6 +86,11 @@ describe('Comms → Blasts', () => {
     await expect.poll(() => text(page, 'preview-willSend'), { timeout: 15_000 }).toBe('Will send2');
     expect(await text(page, 'preview-noContactInfo')).toBe('No contact info1');
     expect(await text(page, 'blast-cost')).toBe('$0.02');
+    // An image makes it MMS: priced per message, shown under the sample, sent with every message.
+    await page.getByTestId('blast-image-input').setInputFiles({ name: 'flu-flyer.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByTestId('blast-sample-images').locator('img').waitFor();
+    expect(await text(page, 'blast-counter')).toContain('MMS with 1 image');
+    expect(await text(page, 'blast-cost')).toBe('$0.04');
     if (shots) await page.screenshot({ path: `${shots}/blast-wizard.png`, fullPage: true });
 
     await page.getByTestId('blast-send').dblclick();
@@ -138,5 +146,6 @@ describe('Comms → Blasts', () => {
     expect(await page.locator('[data-testid="blast-cohort"][data-name="Flu shots"]').isChecked()).toBe(true);
     await page.getByTestId('blast-next').click();
     expect(await page.getByTestId('blast-body').inputValue()).toBe('Hi {{first_name}}, flu shots are in at {{org_name}}. Walk in any weekday.');
+    expect(await page.getByTestId('blast-image').locator('img').getAttribute('alt')).toBe('flu-flyer.png');
   });
 });

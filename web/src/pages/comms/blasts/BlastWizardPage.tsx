@@ -43,12 +43,15 @@ export function BlastWizardPage() {
   const selected = patientsParam(query.patients);
   const numbers = useQuery(() => trpc.numbers.list.query(), []);
   const cohorts = useQuery(() => trpc.cohorts.list.query(), []);
-  const original = useQuery(() => (from ? trpc.blasts.get.query({ blastId: from }) : Promise.resolve(null)), [from]);
-  // Duplicate keeps the images: fresh links to show them (this org's images only).
-  const imageIds = original.data?.imageIds ?? [];
-  const images = useQuery<BlastImage[]>(() => (imageIds.length ? trpc.blasts.images.query({ imageIds }) : Promise.resolve([])), [imageIds.join(',')]);
-  if (numbers.loading || cohorts.loading || original.loading || images.loading) return <Loading />;
-  const failed = numbers.error ?? cohorts.error ?? original.error ?? images.error;
+  // Duplicate keeps the images: fresh links to show them (this org's images only), loaded with the blast.
+  const original = useQuery(async () => {
+    if (!from) return null;
+    const blast = await trpc.blasts.get.query({ blastId: from });
+    const images: BlastImage[] = blast.imageIds.length ? await trpc.blasts.images.query({ imageIds: blast.imageIds }) : [];
+    return { ...blast, images };
+  }, [from]);
+  if (numbers.loading || cohorts.loading || original.loading) return <Loading />;
+  const failed = numbers.error ?? cohorts.error ?? original.error;
   if (failed || !numbers.data || !cohorts.data) return <ErrorState message={failed ?? ''} onRetry={() => void Promise.all([numbers.reload(), cohorts.reload(), original.reload()])} />;
   // The team of each number I am on; a blast goes out from its team's number.
   const teams = [...new Map(numbers.data.filter((n) => n.isMine).map((n) => [n.team.id, { id: n.team.id, name: n.team.name, number: n.display, numberId: n.id }])).values()];
@@ -68,7 +71,7 @@ export function BlastWizardPage() {
         ...(o.patientIds.length ? { patientIds: o.patientIds } : {}),
         body: o.body,
         marketing: o.marketing,
-        images: images.data ?? [],
+        images: o.images,
       }
     : { name: '', teamId: teams[0]?.id ?? '', cohortIds: [], body: '', marketing: false };
   if (selected.ids.length) initial.patientIds = selected.ids;
