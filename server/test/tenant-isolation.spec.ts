@@ -47,6 +47,9 @@ beforeAll(async () => {
   const templateB = await b.owner.api.templates.save.mutate({ teamId: null, name: 'B template', body: 'Bsecret template' });
   const adapterB = await b.owner.api.ehrAdapters.save.mutate({ name: 'Bsecret EHR', urlPattern: 'https://b-ehr.example.com/*', selectors: { name: '#b' }, published: true });
   const cohortB = await b.owner.api.cohorts.create.mutate({ name: 'Bsecret cohort', filter: { tags: ['bsecret-tag'] } });
+  const imageB = (await (
+    await fetch(`${server.url}/api/blast-images?name=Bsecret-flyer.png`, { method: 'POST', headers: { authorization: `Bearer ${b.member.token}`, 'content-type': 'application/octet-stream' }, body: SAMPLE_FILES.png })
+  ).json()) as { id: string };
   const memberships = await b.owner.api.members.list.query();
   const audit = await b.owner.api.audit.list.query({});
   bIds = {
@@ -70,6 +73,8 @@ beforeAll(async () => {
     templateId: templateB.id,
     adapterId: adapterB.id,
     cohortId: cohortB.id,
+    // blasts.send/sendTest/images: org B's MMS image.
+    'imageIds[]': imageB.id,
   };
   bSecrets = [...new Set([...Object.values(bIds), 'Zebra Secret Clinic B', 'Team B Only', 'Quinzel', 'Bprivate', 'Bsecret', numberB.e164, 'B-MRN-1', '+14155550999', 'b-only.csv', b.member.email, (await b.owner.api.orgs.joinCode.query()).joinCode])];
 });
@@ -100,6 +105,7 @@ async function snapshotB(): Promise<string> {
     p.ehrAdapter.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.attachment.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
     p.cohort.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
+    p.blastImage.findMany({ where: { orgId }, orderBy: { id: 'asc' } }),
   ]);
   return JSON.stringify(rows);
 }
