@@ -32,11 +32,16 @@ export type BlastImageSummary = { id: string; fileName: string; contentType: str
 
 export const mediaRefs = (imageIds: readonly string[]): string[] => imageIds.map((id) => MEDIA_REF_PREFIX + id);
 
-const linksBySecret = new Map<string, DownloadLinks>();
-async function blastImageLinks(db: Database, config: Config): Promise<DownloadLinks> {
-  const secret = await urlSigningSecret(db, config);
-  let links = linksBySecret.get(secret);
-  if (!links) linksBySecret.set(secret, (links = new DownloadLinks(secret, BLAST_IMAGE_LINKS)));
+/** The signer per database (the secret is made once and never changes): no query per message sent. */
+const linksByDb = new WeakMap<Database, Promise<DownloadLinks>>();
+function blastImageLinks(db: Database, config: Config): Promise<DownloadLinks> {
+  let links = linksByDb.get(db);
+  if (!links) {
+    links = urlSigningSecret(db, config).then((secret) => new DownloadLinks(secret, BLAST_IMAGE_LINKS));
+    // A failure (the database restarting) is not remembered: the next send asks again.
+    links.catch(() => linksByDb.delete(db));
+    linksByDb.set(db, links);
+  }
   return links;
 }
 
