@@ -47,7 +47,8 @@ export function BlastWizardPage() {
   const original = useQuery(async () => {
     if (!from) return null;
     const blast = await trpc.blasts.get.query({ blastId: from });
-    const images: BlastImage[] = blast.imageIds.length ? await trpc.blasts.images.query({ imageIds: blast.imageIds }) : [];
+    const imageIds = blast.imageIds ?? []; // a server from before MMS sends none
+    const images: BlastImage[] = imageIds.length ? await trpc.blasts.images.query({ imageIds }) : [];
     return { ...blast, images };
   }, [from]);
   if (numbers.loading || cohorts.loading || original.loading) return <Loading />;

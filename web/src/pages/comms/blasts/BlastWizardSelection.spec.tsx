@@ -74,7 +74,7 @@ describe('New Blast with ?patients=', () => {
   });
 
   it('Duplicate of a blast to selected patients pre-fills the same patients', async () => {
-    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ id: 'b0', name: 'Bulk text, Dec 1, 2026', body: 'Closed Friday', teamId: 't1', phoneNumberId: 'n1', cohortIds: [], patientIds: ['p1', 'p2'], marketing: false } as never);
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ id: 'b0', name: 'Bulk text, Dec 1, 2026', body: 'Closed Friday', teamId: 't1', phoneNumberId: 'n1', cohortIds: [], patientIds: ['p1', 'p2'], imageIds: [], marketing: false } as never);
     openAt('/comms/blasts/new?from=b0');
     await waitFor(() => expect(screen.getByTestId('blast-selection-count').textContent).toContain('2 selected patients'));
     expect(trpc.blasts.selection.query).toHaveBeenCalledWith({ patientIds: ['p1', 'p2'] });
