@@ -172,7 +172,7 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
   const release = dir ? acquireDataDirLock(dir) : () => {};
   let lite: PGlite;
   try {
-    lite = dir ? await PGlite.create(path.join(dir, 'pglite')) : await PGlite.create(template ? { loadDataDir: template } : 'memory://');
+    lite = dir ? await PGlite.create(path.join(dir, 'pglite')) : template ? await PGlite.create({ loadDataDir: template }) : await PGlite.create('memory://');
   } catch (error) {
     release();
     throw new DatabaseConnectError(`Cannot open the embedded database in ${dir}: ${(error as Error).message}`);
