@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { TestProject } from 'vitest/node';
-import { pgliteTemplate } from '../src/db/database';
+import { pgliteTemplate } from '../src/db/database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,6 +16,9 @@ declare module 'vitest' {
  * creating a cluster and applying every migration (seconds each, a hundred times a run).
  * PostgreSQL: fails the run early with one clear message instead of one error per test.
  */
+/** What Vitest hands a global setup (typed here: importing vitest/node's types brings the DOM's into this package). */
+type TestProject = { config: { env?: Record<string, unknown> }; provide(key: 'pgliteTemplate', value: string | null): void };
+
 export default async function setup(project: TestProject) {
   const testDb = (project.config.env?.TEST_DB as string | undefined) ?? process.env.TEST_DB ?? 'pglite';
   if (testDb !== 'postgres') {

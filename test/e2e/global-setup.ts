@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { TestProject } from 'vitest/node';
 import type * as DatabaseModule from '../../server/src/db/database.ts';
 
 declare module 'vitest' {
@@ -20,6 +19,9 @@ const SERVER_DIST = fileURLToPath(new URL('../../server/dist', import.meta.url))
  * data directory made here is copied instead (a tenth of that). Without a built server (the
  * harness then says what to do) or with TEST_E2E_DATABASE_URL, apps start as before.
  */
+/** What Vitest hands a global setup (typed here: importing vitest/node's types brings the DOM's into this package). */
+type TestProject = { config: { env?: Record<string, unknown> }; provide(key: 'pgliteDataDir', value: string | null): void };
+
 export default async function setup(project: TestProject) {
   const database = path.join(SERVER_DIST, 'db/database.js');
   if (process.env.TEST_E2E_DATABASE_URL || !existsSync(database)) {
