@@ -393,7 +393,8 @@ function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; 
     }
   }
   return (
-    <div class="token-textarea">
+    <div class="token-textarea field">
+      <span class="field-label">Message</span>
       <textarea
         ref={ref}
         rows={4}
