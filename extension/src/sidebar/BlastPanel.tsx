@@ -2,6 +2,7 @@ import { applyToken, BLAST_STATUS_LABELS, renderedSummary, samplePatient, tokenM
 import { newIdempotencyKey } from '@caretext/shared/composing';
 import { PHI_KIND_LABEL, type PhiFinding } from '@caretext/shared/phi-guard';
 import { renderTemplate } from '@caretext/shared/template';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Failure } from '../protocol';
 import type { BlastPreviewView, BlastProgressView, BlastSetupView } from '../views';
@@ -16,6 +17,8 @@ const LATE_REPORTS_MS = 10 * 60_000;
 type Load<T> = { state: 'loading' } | { state: 'done'; value: T } | { state: 'error'; error: Failure };
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+/** What a send or test answered appears under the preview: scrolled into view (the panel is short). */
+const reveal = (el: HTMLElement | null) => el?.scrollIntoView?.({ block: 'nearest' });
 const openTab = (e: Event, url: string) => byPerson(e) && void window.open(url, '_blank', 'noopener');
 
 /**
@@ -26,7 +29,7 @@ const openTab = (e: Event, url: string) => byPerson(e) && void window.open(url, 
  * extension's origin); every call goes through the background, and the server decides who may
  * send from which number.
  */
-export function BlastPanel({ onClose }: { onClose(): void }) {
+export function BlastPanel({ onClose, children }: { onClose(): void; children?: ComponentChildren }) {
   const [setup, setSetup] = useState<Load<BlastSetupView>>({ state: 'loading' });
   const [blast, setBlast] = useState<BlastProgressView | null>(null);
   const [generation, setGeneration] = useState(0);
@@ -42,6 +45,7 @@ export function BlastPanel({ onClose }: { onClose(): void }) {
 
   return (
     <div class="scroll" data-testid="blast-panel">
+      {children}
       <div class="bar">
         <p class="eyebrow grow">{blast ? 'Blast progress' : 'New blast'}</p>
         <button type="button" class="btn small" onClick={onClose} data-testid="blast-close">
@@ -251,12 +255,12 @@ function BlastWizard({ setup, onSent }: { setup: BlastSetupView; onSent(blast: B
       )}
       <SendPreview preview={preview} picked={cohortIds.length > 0} />
       {error && (
-        <p class="note error small" role="alert" data-testid="blast-send-error">
+        <p class="note error small" role="alert" ref={reveal} data-testid="blast-send-error">
           {error}
         </p>
       )}
       {phi && (
-        <div class="note warn small" role="alert" data-testid="blast-phi">
+        <div class="note warn small" role="alert" ref={reveal} data-testid="blast-phi">
           <p>
             <strong>This message may contain protected health information.</strong> {phi.message}
           </p>
@@ -281,7 +285,7 @@ function BlastWizard({ setup, onSent }: { setup: BlastSetupView; onSent(blast: B
         </div>
       )}
       {test.text && (
-        <p class={test.error ? 'note error small' : 'note small'} role={test.error ? 'alert' : 'status'} data-testid="blast-test-result">
+        <p class={test.error ? 'note error small' : 'note small'} role={test.error ? 'alert' : 'status'} ref={reveal} data-testid="blast-test-result">
           {test.text}
         </p>
       )}

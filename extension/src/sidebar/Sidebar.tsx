@@ -110,7 +110,13 @@ export function Sidebar({ reading, list = null, initiallyOpen }: { reading: Page
           </button>
         </header>
         {blasting && canBlast ? (
-          <BlastPanel onClose={() => setBlasting(false)} />
+          <BlastPanel onClose={() => setBlasting(false)}>
+            {!online && (
+              <div class="note warn" role="status" data-testid="offline-banner">
+                Offline: CareText is unreachable. A blast is not kept in the outbox: send it once CareText is back.
+              </div>
+            )}
+          </BlastPanel>
         ) : reading && lookup?.state === 'done' ? (
           <PatientPane key={`${key}|${lookup.value.patient?.id ?? ''}`} reading={reading} lookup={lookup.value} open={open} onUnread={(n) => setUnread((u) => u + n)} onCreated={onCreated}>
             {banners}
