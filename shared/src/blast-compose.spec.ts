@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyToken, renderedSummary, tokenMatches, tokenQuery } from './blast-compose.js';
+import { applyToken, renderedSummary, renderSample, samplePatient, tokenMatches, tokenQuery } from './blast-compose.js';
+import { renderTemplate } from './template.js';
 
 // The same cases as the web wizard's copy (web/src/pages/comms/blasts/blast-compose.spec.ts): one rule set.
 describe('the @ token menu', () => {
@@ -46,5 +47,13 @@ describe('counts and cost on the rendered text', () => {
   it('has no cost for an empty message or no recipients', () => {
     expect(renderedSummary('   ', 'Bayview', 10).cost).toBeNull();
     expect(renderedSummary('Hi', 'Bayview', 0).cost).toBeNull();
+  });
+});
+
+describe('the sample patient without phone metadata', () => {
+  it('reads every token as renderTemplate (with libphonenumber) renders it', () => {
+    const all = '{{first_name}} {{last_name}} {{full_name}} {{preferred_name}} {{dob}} {{birthday}} {{phone}} {{email}} {{patient_id}} {{org_name}}';
+    expect(renderSample(all, 'Bayview')).toBe(renderTemplate(all, samplePatient('Bayview')));
+    expect(renderSample('{{phone}}', 'Bayview')).toBe('(415) 555-2671');
   });
 });

@@ -1,6 +1,6 @@
 import { estimateSmsCost } from './sms-cost.js';
 import { smsSegments, type SmsEncoding } from './sms-segments.js';
-import { renderTemplate, TEMPLATE_TOKENS, type TemplateData, type TemplateToken } from './template.js';
+import { renderTemplateWith, TEMPLATE_TOKENS, type TemplateData, type TemplateToken } from './template.js';
 
 /**
  * The blast composer's pure decisions (the `@` token menu, the counts and cost of the text as a
@@ -39,19 +39,28 @@ export function applyToken(text: string, at: { start: number; cursor: number }, 
 
 const example = (key: string) => TEMPLATE_TOKENS.find((t) => t.key === key)!.example;
 
+const SAMPLE_PHONE = '+14155552671';
+/** formatPhoneForDisplay(SAMPLE_PHONE), written out: the sidebar carries no phone metadata (the spec checks they agree). */
+const SAMPLE_PHONE_DISPLAY = '(415) 555-2671';
+
 /** The patient the counts are computed for: the token table's examples (Maria Garcia). */
 export function samplePatient(orgName: string): TemplateData {
   return {
-    patient: { id: example('patient_id'), firstName: example('first_name'), lastName: example('last_name'), preferredName: example('preferred_name'), dob: '1990-01-15', phone: '+14155552671', email: example('email') },
+    patient: { id: example('patient_id'), firstName: example('first_name'), lastName: example('last_name'), preferredName: example('preferred_name'), dob: '1990-01-15', phone: SAMPLE_PHONE, email: example('email') },
     org: { name: orgName },
   };
+}
+
+/** The text as the sample patient reads it (tokens filled in). */
+export function renderSample(text: string, orgName: string): string {
+  return renderTemplateWith(text, samplePatient(orgName), (e164) => (e164 === SAMPLE_PHONE ? SAMPLE_PHONE_DISPLAY : e164));
 }
 
 export type RenderedSummary = { rendered: string; characters: number; segments: number; encoding: SmsEncoding; cost: string | null; line: string };
 
 /** Counts and cost on the text as the sample patient reads it (tokens filled in), for `recipients` messages. */
 export function renderedSummary(body: string, orgName: string, recipients: number): RenderedSummary {
-  const rendered = renderTemplate(body.trim(), samplePatient(orgName));
+  const rendered = renderSample(body.trim(), orgName);
   const info = smsSegments(rendered);
   const cost = info.segments && recipients ? estimateSmsCost({ segments: info.segments, recipients, channel: 'sms' }).display : null;
   const s = (n: number, word: string) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;

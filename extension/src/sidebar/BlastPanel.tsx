@@ -1,7 +1,6 @@
-import { applyToken, BLAST_STATUS_LABELS, renderedSummary, samplePatient, tokenMatches, tokenQuery } from '@caretext/shared/blast-compose';
+import { applyToken, BLAST_STATUS_LABELS, renderedSummary, renderSample, tokenMatches, tokenQuery } from '@caretext/shared/blast-compose';
 import { newIdempotencyKey } from '@caretext/shared/composing';
 import { PHI_KIND_LABEL, type PhiFinding } from '@caretext/shared/phi-guard';
-import { renderTemplate } from '@caretext/shared/template';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Failure } from '../protocol';
@@ -433,7 +432,7 @@ function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; 
               }}
               data-testid={`token-option-${t.key}`}
             >
-              <span>{t.label}</span> <span class="muted small">{renderTemplate(t.token, samplePatient(orgName))}</span>
+              <span>{t.label}</span> <span class="muted small">{renderSample(t.token, orgName)}</span>
             </li>
           ))}
         </ul>
