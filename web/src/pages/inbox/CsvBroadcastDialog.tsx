@@ -49,6 +49,7 @@ export function CsvBroadcastDialog({ teamId, onClose }: { teamId: string; onClos
   const uploader = useSubmit();
   const sender = useSubmit();
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const orgName = currentOrg.value?.name ?? '';
 
   // While the file is imported, ask again (the server moves the import on: dry run, apply, patients).
@@ -121,10 +122,12 @@ export function CsvBroadcastDialog({ teamId, onClose }: { teamId: string; onClos
             Upload a CSV of patients: a header row (<code>phone</code>, <code>first_name</code>, <code>last_name</code>, optional <code>dob</code>, <code>email</code>, <code>mrn</code>), one patient per row. Rows
             become patients in the directory, as an import does. You see who the message will reach before anything is sent.
           </p>
-          <label class="btn" data-testid="csv-broadcast-pick">
-            {uploader.pending ? 'Uploading…' : 'Choose a CSV file'}
-            <input type="file" accept=".csv,text/csv" class="visually-hidden" disabled={uploader.pending} onChange={(e) => void pick((e.currentTarget as HTMLInputElement).files?.[0])} data-testid="csv-broadcast-file" />
-          </label>
+          <div>
+            <button type="button" class="btn btn-primary" disabled={uploader.pending} onClick={() => fileInput.current?.click()} data-testid="csv-broadcast-pick">
+              {uploader.pending ? 'Uploading…' : 'Choose a CSV file'}
+            </button>
+            <input ref={fileInput} type="file" accept=".csv,.txt,text/csv" class="visually-hidden" tabIndex={-1} aria-label="CSV file" onChange={(e) => void pick((e.currentTarget as HTMLInputElement).files?.[0])} data-testid="csv-broadcast-file" />
+          </div>
         </div>
       )}
       <FormError message={uploader.formError} />
@@ -172,6 +175,9 @@ export function CsvBroadcastDialog({ teamId, onClose }: { teamId: string; onClos
 
       {broadcast?.status === 'ready' && !sent && (
         <div class="stack">
+          <p data-testid="csv-broadcast-file-summary">
+            <strong>{broadcast.fileName}</strong>: {plural(broadcast.patients, 'patient')} in the directory from this file.
+          </p>
           {broadcast.follows && (
             <div class="alert alert-info" data-testid="csv-broadcast-follows">
               <p>
@@ -184,7 +190,7 @@ export function CsvBroadcastDialog({ teamId, onClose }: { teamId: string; onClos
             </div>
           )}
           {broadcast.preview ? (
-            <dl class="preview-counts" data-testid="csv-broadcast-preview">
+            <dl class="csv-broadcast-counts" data-testid="csv-broadcast-preview">
               <Count label="Will send" value={broadcast.preview.willSend} />
               <Count label="Opted out" value={broadcast.preview.optedOut} />
               <Count label="No contact info" value={broadcast.preview.noContactInfo} />
@@ -195,9 +201,12 @@ export function CsvBroadcastDialog({ teamId, onClose }: { teamId: string; onClos
             <p data-testid="csv-broadcast-nobody">Nobody in this file can be sent to.</p>
           )}
           {broadcast.follows ? (
-            <blockquote class="message-preview" data-testid="csv-broadcast-earlier-body">
-              {broadcast.follows.body}
-            </blockquote>
+            <>
+              <span class="muted small">Message (as sent with {broadcast.follows.fileName})</span>
+              <blockquote class="csv-broadcast-quote" data-testid="csv-broadcast-earlier-body">
+                {broadcast.follows.body}
+              </blockquote>
+            </>
           ) : (
             <>
               <label for="csv-broadcast-body">Message</label>
