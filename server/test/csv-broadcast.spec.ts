@@ -108,5 +108,9 @@ describe('CSV broadcast', () => {
     expect(b.status).toBe('failed');
     expect(b.error).toMatch(/phone/i);
     expect((await errorOf(clinic.member.api.csvBroadcasts.send.mutate({ teamId: clinic.team.id, broadcastId: b.id, body: 'Hi' }))).code).toBe('BAD_REQUEST');
+    // A failed broadcast sent nothing: the same file is a new attempt, not "already sent".
+    const again = await upload(clinic.member.api, 'first_name,last_name\nAnn,Avery\n', 'nophone.csv');
+    expect(again.duplicate).toBe(false);
+    expect(await server.db.prisma.csvBroadcast.count({ where: { id: b.id } })).toBe(0);
   });
 });

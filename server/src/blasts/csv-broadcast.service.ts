@@ -58,6 +58,8 @@ export class CsvBroadcastService {
     const fileName = input.fileName.slice(0, 200) || 'broadcast.csv';
     // The unique (number, file hash) key decides, not a check first: two uploads at once of the
     // same file make one row, and the second caller gets that one.
+    // A broadcast whose import failed sent nothing: the same file may be tried again.
+    await this.db.sql.query(`DELETE FROM "CsvBroadcast" WHERE "phoneNumberId" = $1 AND "fileHash" = $2 AND status = 'failed'`, [number.id, fileHash]);
     const [created] = await this.db.sql.query<{ id: string }>(
       `INSERT INTO "CsvBroadcast" (id, "orgId", "teamId", "phoneNumberId", "fileHash", "fileName", status, "createdById", "createdAt")
        VALUES (gen_random_uuid()::text, $1, $2, $3, $4, $5, 'ingesting', $6, $7)
@@ -246,11 +248,12 @@ export class CsvBroadcastService {
     return { broadcast, body: blast.body, already: new Set(inBlast.map((r) => r.patientId)) };
   }
 
-  /** Who of these patients got the blast's message (queued or on its way to them), and the first names. */
+  /** Who of these patients got the blast's message (sent, or queued and on its way; not failed), and the first names. */
   private async gotIt(actor: Actor, blastId: string, patientIds: string[]) {
     const rows = await this.db.sql.query<{ firstName: string | null; lastName: string | null; phone: string | null }>(
       `SELECT p."firstName", p."lastName", p.phone FROM "BlastRecipient" r JOIN "Patient" p ON p.id = r."patientId"
-        WHERE r."blastId" = $1 AND r."patientId" = ANY($2::text[]) AND r."messageId" IS NOT NULL AND p."orgId" = $3
+         JOIN "Message" m ON m.id = r."messageId" AND m.status NOT IN ('failed', 'undelivered', 'canceled')
+        WHERE r."blastId" = $1 AND r."patientId" = ANY($2::text[]) AND p."orgId" = $3
         ORDER BY p."lastName" ASC NULLS LAST, p."firstName" ASC NULLS LAST, p.id ASC`,
       [blastId, patientIds, actor.orgId],
     );
