@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEND_CLAIM_STALE_MS } from '../src/blasts/csv-broadcast.service.js';
 import { errorOf, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
 
 /**
@@ -112,5 +113,27 @@ describe('CSV broadcast', () => {
     const again = await upload(clinic.member.api, 'first_name,last_name\nAnn,Avery\n', 'nophone.csv');
     expect(again.duplicate).toBe(false);
     expect(await server.db.prisma.csvBroadcast.count({ where: { id: b.id } })).toBe(0);
+  });
+
+  it('a send that died midway is taken over once stale, never sending twice', async () => {
+    const api = clinic.member.api.csvBroadcasts;
+    // Died before its blast: nothing was sent, so the takeover sends.
+    const ian = (await upload(clinic.member.api, 'phone,first_name,last_name\n4155550411,Ian,Ives\n', 'ian.csv')).broadcastId;
+    await settled(clinic.member.api, ian);
+    // Died after its blast committed: the takeover finds that blast by its key and sends nothing more.
+    const jo = (await upload(clinic.member.api, 'phone,first_name,last_name\n4155550412,Jo,Jones\n', 'jo.csv')).broadcastId;
+    const joPatients = (await settled(clinic.member.api, jo)).patients;
+    expect(joPatients).toBe(1);
+    const joId = (await server.db.prisma.csvBroadcast.findUniqueOrThrow({ where: { id: jo } })).patientIds;
+    const joBlast = await clinic.member.api.blasts.send.mutate({ teamId: clinic.team.id, patientIds: joId, body: 'Hi {{first_name}}!', marketing: false, idempotencyKey: `csv-broadcast:${jo}` });
+    await server.db.prisma.csvBroadcast.updateMany({ where: { id: { in: [ian, jo] } }, data: { status: 'sending', claimedAt: server.clock.now() } });
+    // Not stale yet: a second send is told it is on its way, and sends nothing.
+    expect(await api.send.mutate({ teamId: clinic.team.id, broadcastId: ian, body: 'Hi {{first_name}}!' })).toEqual({ duplicate: true, blastId: null });
+    server.clock.advance(SEND_CLAIM_STALE_MS + 1000);
+    expect((await api.send.mutate({ teamId: clinic.team.id, broadcastId: ian, body: 'Hi {{first_name}}!' })).duplicate).toBe(false);
+    expect(await clinic.owner.api.csvBroadcasts.send.mutate({ teamId: clinic.team.id, broadcastId: jo, body: 'Hi {{first_name}}!' })).toEqual({ duplicate: false, blastId: joBlast.blast.id });
+    await allReceived({ '+14155550411': 1, '+14155550412': 1 });
+    expect(sentTo('+14155550411')).toHaveLength(1);
+    expect(sentTo('+14155550412')).toHaveLength(1);
   });
 });

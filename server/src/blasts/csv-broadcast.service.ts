@@ -19,6 +19,10 @@ import { BlastsService, MAX_ADDED_RECIPIENTS, MAX_SELECTED_PATIENTS } from './bl
 
 /** A broadcast file goes through tRPC (base64): this keeps it under the tRPC body limit. */
 export const MAX_BROADCAST_FILE_BYTES = 700 * 1024;
+/** A send that claimed a broadcast and has not finished after this long died: another may take over. */
+export const SEND_CLAIM_STALE_MS = 10 * 60_000;
+/** The blast's idempotency key: one blast per broadcast, whoever sends it. */
+const blastKey = (broadcastId: string) => `csv-broadcast:${broadcastId}`;
 /** Names shown of the patients who already got a file. */
 const NAMES_SHOWN = 50;
 /** Rows with errors listed in the preview (the import's page has them all). */
@@ -107,7 +111,7 @@ export class CsvBroadcastService {
       rowErrors,
       patients: b.patientIds.length,
     };
-    if (b.status === 'sending' || b.status === 'sent') {
+    if ((b.status === 'sending' || b.status === 'sent') && b.blastId) {
       const got = await this.gotIt(actor, b.blastId!, b.patientIds);
       await this.audit.record(actor, { action: 'broadcast.viewed', summary: `Viewed the broadcast of ${b.fileName}: ${got.count} patient(s) got it`, targetType: 'csvBroadcast', targetId: b.id });
       return { ...base, preview: null, follows: null, gotIt: got };
@@ -127,12 +131,19 @@ export class CsvBroadcastService {
 
   /**
    * Sends the broadcast once: the row moves ready -> sending in one statement, so a double click
-   * or a second person sends nothing more (they get `duplicate: true`). A file that follows an
+   * or a second person sends nothing more (they get `duplicate: true`). A send that died midway
+   * (claimed long ago, no blast recorded) is taken over: its blast, if it committed, is found by
+   * its key and not sent again; Add Recipients skips patients already added. A file that follows an
    * earlier broadcast adds its new patients to that blast (its message); others send `body`.
    */
   async send(actor: Actor, org: Org, team: Team, input: { broadcastId: string; body: string; confirmPhi?: boolean }) {
     const b = await this.find(actor, team, input.broadcastId);
-    const claimed = await this.db.prisma.csvBroadcast.updateMany({ where: { id: b.id, status: 'ready' }, data: { status: 'sending' } });
+    const now = this.clock.now();
+    const stale = new Date(now.getTime() - SEND_CLAIM_STALE_MS);
+    const claimed = await this.db.prisma.csvBroadcast.updateMany({
+      where: { id: b.id, OR: [{ status: 'ready' }, { status: 'sending', blastId: null, claimedAt: { lt: stale } }] },
+      data: { status: 'sending', claimedAt: now },
+    });
     if (claimed.count === 0) {
       const now = await this.db.prisma.csvBroadcast.findUniqueOrThrow({ where: { id: b.id } });
       if (now.status === 'sending' || now.status === 'sent') return { duplicate: true, blastId: now.blastId };
@@ -149,13 +160,15 @@ export class CsvBroadcastService {
         }
       } else {
         if (!b.patientIds.length) throw new TRPCError({ code: 'BAD_REQUEST', message: 'No patient of this file can be sent to.' });
-        const { blast } = await this.blasts.send(actor, org, team, {
+        // A send that died after its blast committed (whoever sent it): that blast is the one.
+        const earlier = await this.db.prisma.blast.findFirst({ where: { orgId: actor.orgId, idempotencyKey: blastKey(b.id) }, select: { id: true } });
+        const { blast } = earlier ? { blast: earlier } : await this.blasts.send(actor, org, team, {
           patientIds: b.patientIds,
           marketing: false,
           name: `CSV: ${b.fileName}`.slice(0, 200),
           body: input.body,
           confirmPhi: input.confirmPhi,
-          idempotencyKey: `csv-broadcast:${b.id}`,
+          idempotencyKey: blastKey(b.id),
         });
         blastId = blast.id;
       }
@@ -164,7 +177,7 @@ export class CsvBroadcastService {
       return { duplicate: false, blastId };
     } catch (error) {
       // Nothing was sent (the blast's own transaction rolled back): the broadcast can be sent again.
-      await this.db.prisma.csvBroadcast.updateMany({ where: { id: b.id, status: 'sending', blastId: null }, data: { status: 'ready' } });
+      await this.db.prisma.csvBroadcast.updateMany({ where: { id: b.id, status: 'sending', blastId: null, claimedAt: now }, data: { status: 'ready', claimedAt: null } });
       throw error;
     }
   }

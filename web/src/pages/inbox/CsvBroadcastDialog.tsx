@@ -140,6 +140,12 @@ export function CsvBroadcastDialog({ teamId, onClose }: { teamId: string; onClos
         </p>
       )}
 
+      {broadcast?.status === 'sending' && !broadcast.gotIt && (
+        <p role="status" data-testid="csv-broadcast-sending">
+          {broadcast.fileName} is being sent from this number right now; it will not be sent twice.
+        </p>
+      )}
+
       {broadcast?.status === 'failed' && (
         <p class="form-error" role="alert" data-testid="csv-broadcast-failed">
           {broadcast.fileName} cannot be broadcast: {broadcast.error}

@@ -11,6 +11,7 @@ CREATE TABLE "CsvBroadcast" (
     "error" TEXT,
     "patientIds" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "blastId" TEXT,
+    "claimedAt" TIMESTAMPTZ(3),
     "createdById" TEXT NOT NULL,
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "sentAt" TIMESTAMPTZ(3),
