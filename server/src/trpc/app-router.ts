@@ -7,6 +7,8 @@ import { AttachmentsService } from '../attachments/attachments.service.js';
 import { blastsRouter } from '../blasts/blasts.router.js';
 import { BlastsService } from '../blasts/blasts.service.js';
 import { BlastImagesService } from '../blasts/blast-images.js';
+import { csvBroadcastRouter } from '../blasts/csv-broadcast.router.js';
+import { CsvBroadcastService } from '../blasts/csv-broadcast.service.js';
 import { accountRouter } from '../account/account.router.js';
 import { AccountService } from '../account/account.service.js';
 import { cohortsRouter } from '../cohorts/cohorts.router.js';
@@ -82,6 +84,7 @@ export class TrpcRouter {
     account: AccountService,
     analytics: AnalyticsService,
     blastImages: BlastImagesService,
+    csvBroadcasts: CsvBroadcastService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -103,6 +106,7 @@ export class TrpcRouter {
       cohorts: cohortsRouter(cohorts),
       recall: recallRouter(recall),
       blasts: blastsRouter(blasts, blastImages),
+      csvBroadcasts: csvBroadcastRouter(csvBroadcasts),
       account: accountRouter(account),
       analytics: analyticsRouter(analytics),
     });
