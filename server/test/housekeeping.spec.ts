@@ -53,7 +53,7 @@ describe('housekeeping', () => {
     expect((await user.api.auth.me.query())?.user.id).toBe(userId);
     await server.anon.auth.signIn.mutate({ email: user.email, password: PASSWORD, client: 'extension' });
     // A second sweep finds nothing more.
-    expect(await server.app.get(Housekeeping).sweep()).toEqual({ LoginAttempt: 0, PortalAttempt: 0, PortalDevice: 0, Session: 0, Attachment: 0 });
+    expect(await server.app.get(Housekeeping).sweep()).toEqual({ LoginAttempt: 0, PortalAttempt: 0, PortalDevice: 0, Session: 0, Attachment: 0, BlastImage: 0 });
   });
 
   it('deletes files uploaded to a draft and never sent after a day, rows and bytes; sent files and recent drafts stay', async () => {
@@ -76,5 +76,22 @@ describe('housekeeping', () => {
     expect(files()).toBe(before - 1);
     expect(readdirSync(server.attachmentsDir, { recursive: true }).some((f) => String(f).includes(key))).toBe(false);
     expect(existsSync(server.attachmentsDir)).toBe(true);
+  });
+
+  it('deletes MMS blast images no blast uses after a week, rows and bytes; images on a blast and recent ones stay', async () => {
+    const c = await smsClinic(server, '+14155556702', 'Images Sweep Clinic');
+    const cohortId = (await c.owner.api.cohorts.create.mutate({ name: 'All', filter: {} })).id;
+    const upload = async (name: string) =>
+      ((await (await fetch(`${server.url}/api/blast-images?name=${name}`, { method: 'POST', headers: { authorization: `Bearer ${c.member.token}`, 'content-type': 'application/octet-stream' }, body: SAMPLE_FILES.png })).json()) as { id: string });
+    const used = await upload('used.png');
+    const unused = await upload('unused.png');
+    const recent = await upload('recent.png');
+    await c.member.api.blasts.send.mutate({ teamId: c.team.id, cohortIds: [cohortId], body: 'Flyer', marketing: false, idempotencyKey: 'sweep-images-1', imageIds: [used.id] });
+    await server.db.prisma.blastImage.updateMany({ where: { id: { in: [used.id, unused.id] } }, data: { createdAt: new Date(server.clock.now().getTime() - 7 * DAY - HOUR) } });
+    const key = (await server.db.prisma.blastImage.findUniqueOrThrow({ where: { id: unused.id } })).storageKey;
+
+    expect((await server.app.get(Housekeeping).sweep()).BlastImage).toBe(1);
+    expect((await server.db.prisma.blastImage.findMany({ where: { id: { in: [used.id, unused.id, recent.id] } } })).map((i) => i.id).sort()).toEqual([used.id, recent.id].sort());
+    expect(readdirSync(server.attachmentsDir, { recursive: true }).some((f) => String(f).includes(key))).toBe(false);
   });
 });

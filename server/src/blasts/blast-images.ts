@@ -158,6 +158,26 @@ export class BlastImagesService {
     }
   }
 
+  /**
+   * Images uploaded before `before` that no blast names (picked in a wizard that was then left,
+   * or removed from it): rows, then bytes, are deleted (housekeeping). The age is far past any
+   * wizard session, so an image is never swept between its check and its blast's commit.
+   */
+  async sweepUnused(before: Date, batch = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const gone = await this.db.sql.query<{ storageKey: string }>(
+        `DELETE FROM "BlastImage" WHERE id IN (
+           SELECT i.id FROM "BlastImage" i WHERE i."createdAt" < $1 AND NOT EXISTS (SELECT 1 FROM "Blast" b WHERE b."orgId" = i."orgId" AND i.id = ANY(b."imageIds")) LIMIT ${batch})
+         RETURNING "storageKey"`,
+        [before],
+      );
+      for (const { storageKey } of gone) await this.store.remove(storageKey);
+      total += gone.length;
+      if (gone.length < batch) return total;
+    }
+  }
+
   /** The carrier's links for these images, minted now (Send Test to Me). */
   carrierUrls(imageIds: readonly string[]): Promise<string[]> {
     return mintMediaUrls(this.db, this.config, mediaRefs(imageIds), this.clock.now());

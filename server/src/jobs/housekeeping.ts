@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AttachmentsService } from '../attachments/attachments.service.js';
+import { BlastImagesService } from '../blasts/blast-images.js';
 import { CLOCK, type Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { DATABASE } from '../injection-tokens.js';
@@ -29,7 +30,7 @@ const RULES: { table: string; where: string; keep: number; why: string }[] = [
 
 /**
  * Deletes rows that only ever grow and stop mattering after a while (attempt counters, expired
- * devices and sessions, files uploaded to a draft and never sent), in small batches, once an hour
+ * devices and sessions, files uploaded to a draft and never sent, blast images no blast uses), in small batches, once an hour
  * on each instance. Messages, sent files, audit events and carrier callbacks are records, never
  * swept here.
  */
@@ -49,6 +50,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly attachments: AttachmentsService,
+    private readonly blastImages: BlastImagesService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -80,6 +82,9 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     // Files uploaded to a draft a day ago and never sent: nobody can be sent them any more.
     deleted.Attachment = await this.attachments.sweepUnsent(new Date(now - DAY));
     if (deleted.Attachment) this.logger.log(`deleted ${deleted.Attachment} files uploaded but never sent`);
+    // MMS images uploaded in a blast wizard a week ago that no blast carries.
+    deleted.BlastImage = await this.blastImages.sweepUnused(new Date(now - 7 * DAY));
+    if (deleted.BlastImage) this.logger.log(`deleted ${deleted.BlastImage} blast images no blast uses`);
     return deleted;
   }
 }
