@@ -4,9 +4,8 @@ import { renderTemplateWith, TEMPLATE_TOKENS, type TemplateData, type TemplateTo
 
 /**
  * The blast composer's pure decisions (the `@` token menu, the counts and cost of the text as a
- * patient will read it), for the extension sidebar's blast wizard. The web wizard has the same
- * functions in web/src/pages/comms/blasts/blast-compose.ts (same rules, same sample patient);
- * it can import these instead.
+ * patient will read it), for the web wizard, the Bulk Text dialog and the extension sidebar's
+ * blast wizard alike.
  */
 
 /** The "@first" being typed just before the cursor: where it starts and what follows the @. */
@@ -58,12 +57,20 @@ export function renderSample(text: string, orgName: string): string {
 
 export type RenderedSummary = { rendered: string; characters: number; segments: number; encoding: SmsEncoding; cost: string | null; line: string };
 
-/** Counts and cost on the text as the sample patient reads it (tokens filled in), for `recipients` messages. */
-export function renderedSummary(body: string, orgName: string, recipients: number): RenderedSummary {
+/**
+ * Counts and cost on the text as the sample patient reads it (tokens filled in), for `recipients`
+ * messages. With images it is MMS: one message per patient whatever the length (segments do not
+ * apply), priced per message.
+ */
+export function renderedSummary(body: string, orgName: string, recipients: number, images = 0): RenderedSummary {
   const rendered = renderSample(body.trim(), orgName);
   const info = smsSegments(rendered);
-  const cost = info.segments && recipients ? estimateSmsCost({ segments: info.segments, recipients, channel: 'sms' }).display : null;
   const s = (n: number, word: string) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+  if (images > 0) {
+    const cost = recipients && (info.segments || images) ? estimateSmsCost({ segments: info.segments, recipients, channel: 'mms' }).display : null;
+    return { rendered, characters: info.characters, segments: info.segments, encoding: info.encoding, cost, line: `${s(info.characters, 'character')} · MMS with ${s(images, 'image')} · 1 message per patient` };
+  }
+  const cost = info.segments && recipients ? estimateSmsCost({ segments: info.segments, recipients, channel: 'sms' }).display : null;
   return { rendered, characters: info.characters, segments: info.segments, encoding: info.encoding, cost, line: `${s(info.characters, 'character')} · ${s(info.segments, 'segment')} · ${info.encoding}` };
 }
 

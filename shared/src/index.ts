@@ -18,3 +18,4 @@ export * from './send-input.js';
 export * from './composing.js';
 export * from './portal-api.js';
 export * from './cohort-filter.js';
+export * from './blast-compose.js';
