@@ -34,6 +34,8 @@ import { CONFIG } from '../injection-tokens.js';
 import { conversationsRouter } from '../conversations/conversations.router.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { InternalChatService } from '../conversations/internal-chat.service.js';
+import { ExternalChatService } from '../conversations/external-chat.service.js';
+import { externalRouter } from '../conversations/external.router.js';
 import { MessagingService } from '../messages/messaging.service.js';
 import { simulatorRouter } from '../messages/simulator.router.js';
 import { SimulatorService } from '../messages/simulator.service.js';
@@ -80,6 +82,7 @@ export class TrpcRouter {
     internalChat: InternalChatService,
     account: AccountService,
     analytics: AnalyticsService,
+    external: ExternalChatService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -103,6 +106,7 @@ export class TrpcRouter {
       blasts: blastsRouter(blasts),
       account: accountRouter(account),
       analytics: analyticsRouter(analytics),
+      external: externalRouter(external, auth, config.publicUrl.startsWith('https://')),
     });
   }
 }
