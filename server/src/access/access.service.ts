@@ -122,6 +122,7 @@ export class AccessService {
 
   /** Team ids the user may act for within the org (for filtering lists in SQL). */
   async teamIdsFor(actor: Actor): Promise<string[]> {
+    if (isExternal(actor.role)) return [];
     const rows = await this.db.prisma.teamMember.findMany({
       where: { userId: actor.userId, team: { orgId: actor.orgId } },
       select: { teamId: true },
