@@ -101,12 +101,12 @@ export class InternalChatService {
     const others = [...new Set([...input.userIds, ...known.map((m) => m.userId)])].filter((id) => id !== actor.userId);
     if (others.length + invited.length === 0) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Pick at least one colleague.' });
     if (others.length + invited.length > MAX_INTERNAL_PARTICIPANTS) throw new TRPCError({ code: 'BAD_REQUEST', message: `An internal chat takes at most ${MAX_INTERNAL_PARTICIPANTS} people.` });
-    await this.external.requireMayInvite(actor, invited);
     const reachable = isExternal(actor.role) ? await this.reachableByExternal(actor) : null;
     const members = await this.db.prisma.membership.findMany({ where: { orgId: actor.orgId, userId: { in: others } }, select: { userId: true } });
     if (members.length !== others.length || (reachable && others.some((id) => !reachable.has(id)))) {
       throw new TRPCError({ code: 'NOT_FOUND', message: 'That colleague is not a member of this organization.' });
     }
+    await this.external.requireMayInvite(actor, invited);
     const everyone = new Set([actor.userId, ...others]);
 
     const mine = await this.db.prisma.conversation.findMany({
