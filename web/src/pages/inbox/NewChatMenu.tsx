@@ -1,6 +1,7 @@
 import { useDismiss } from '../../lib/dismiss';
 import { useState } from 'preact/hooks';
 import { ChatIcon, PlusIcon, VideoIcon } from '../../components/icons';
+import { currentOrg } from '../../lib/session';
 import { NewConversationDialog, NewInternalChatDialog } from './lazyDialogs';
 
 /**
@@ -30,7 +31,8 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
             class="menu-item"
             onClick={() => {
               setOpen(false);
-              setDialog('patient');
+              // An external collaborator chats with people only, never with the org's patients.
+              setDialog(currentOrg.value?.myRole === 'external' ? 'colleagues' : 'patient');
             }}
             data-testid="create-chat"
           >
