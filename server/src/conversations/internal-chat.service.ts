@@ -204,7 +204,8 @@ export class InternalChatService {
   /**
    * Who a conversation's live events may reach: 'team' (its team's members, as for any patient
    * conversation) or the user ids of an internal one's participants. Looked up once per stream
-   * and conversation (`known`): a conversation's kind and participants do not change.
+   * and conversation (`known`): a conversation's kind does not change, and the one participant
+   * added later (an external collaborator joining) has no stream in this org until they join.
    */
   async audience(conversationId: string, known: Map<string, 'team' | Set<string>>): Promise<'team' | Set<string>> {
     const cached = known.get(conversationId);
