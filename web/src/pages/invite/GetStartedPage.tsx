@@ -10,6 +10,7 @@ import { trpc } from '../../lib/trpc';
 import { AuthLayout } from '../auth/AuthLayout';
 import { signUpSchema } from '../auth/schemas';
 
+const INVALID_LINK = 'This invitation link is not valid. Ask the person who wrote to you to send a new message.';
 const setUpSchema = signUpSchema.pick({ name: true, password: true });
 type SetUp = z.infer<typeof setUpSchema>;
 
@@ -22,7 +23,9 @@ export function GetStartedPage() {
   const { params } = useRoute();
   const { route } = useLocation();
   const token = params.token!;
-  const info = useQuery(() => trpc.external.info.query({ token }), [token]);
+  // A link cut short in the email client is not worth a request (and the server's answer would name a field).
+  const malformed = token.length < 10 || token.length > 200;
+  const info = useQuery(() => (malformed ? Promise.reject(new Error(INVALID_LINK)) : trpc.external.info.query({ token })), [token]);
   const form = useSubmit(['name', 'password']);
   const me = signedIn.value;
   const invite = info.data;
@@ -57,7 +60,7 @@ export function GetStartedPage() {
   if (info.error || !invite) {
     return (
       <AuthLayout title="Get started" footer={<a href="/">Go to CareText</a>}>
-        <ErrorState title="This invitation can't be used" message={info.error ?? 'This invitation link is not valid.'} />
+        <ErrorState title="This invitation can't be used" message={info.error ?? INVALID_LINK} />
       </AuthLayout>
     );
   }
