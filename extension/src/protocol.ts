@@ -1,7 +1,7 @@
 import type { SecureNotification, SendMessageInput } from '@caretext/shared';
 import type { PatientContext } from './ehr/patient-context';
 import type { PageList, PageReading } from './ehr/registry';
-import type { HistoryChange, HistoryView, ListMatchView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
+import type { BlastPreviewView, BlastProgressView, BlastSentView, BlastSetupView, BlastTestView, HistoryChange, HistoryView, ListMatchView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
 
 /**
  * Messages from the popup and the sidebar (both extension pages) to the background, which alone
@@ -28,7 +28,20 @@ export type Request =
   | { type: 'secure.resendLink'; conversationId: string }
   | { type: 'sidebar.setOpen'; open: boolean }
   /** What waits in the outbox for this patient (this browser's own, no server read). */
-  | { type: 'outbox.list'; patientId: string };
+  | { type: 'outbox.list'; patientId: string }
+  /**
+   * The sidebar's blast wizard (issue 13, "Launching from the EHR"): the teams, cohorts and
+   * templates to compose with, then blasts.preview / sendTest / send / get on the server, which
+   * checks the caller is on the number's team. Sidebar frame only: never the page.
+   */
+  | { type: 'blast.setup' }
+  | ({ type: 'blast.preview' } & BlastAudience)
+  | ({ type: 'blast.sendTest' } & BlastAudience & { body: string; confirmPhi?: boolean })
+  | ({ type: 'blast.send' } & BlastAudience & { name?: string; body: string; idempotencyKey: string; confirmPhi?: boolean })
+  | { type: 'blast.progress'; blastId: string };
+
+/** Who a sidebar blast goes to, and from which team's number (saved cohorts only). */
+export type BlastAudience = { teamId: string; cohortIds: string[] };
 
 /**
  * A send from the sidebar: `conversations.send` by patient and team (the background's outbox
@@ -57,6 +70,11 @@ export type Results = {
   'secure.resendLink': SecureNotification;
   'sidebar.setOpen': null;
   'outbox.list': OutboxEntry[];
+  'blast.setup': BlastSetupView;
+  'blast.preview': BlastPreviewView;
+  'blast.sendTest': BlastTestView;
+  'blast.send': BlastSentView;
+  'blast.progress': BlastProgressView;
 };
 export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
 

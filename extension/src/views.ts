@@ -135,3 +135,34 @@ export type PatientView = HistoryView & {
 };
 
 export type SendResult = { status: 'sent'; messageId: string; messageStatus: string; sendAfter: string | null; duplicate: boolean; notification?: SecureNotification } | { status: 'queued' };
+
+/**
+ * The sidebar's blast wizard: what it may send from and to. Teams are the caller's teams that
+ * own an active number (a blast goes out from its team's number); cohorts are the org's saved
+ * ones with their current size; `webUrl` is the web app, for links out (create a cohort).
+ */
+export type BlastSetupView = {
+  teams: { id: string; name: string; number: string }[];
+  cohorts: { id: string; name: string; patientCount: number }[];
+  templates: { id: string; name: string; body: string; team: string | null }[];
+  orgName: string;
+  webUrl: string;
+};
+
+/** blasts.preview: the same counts as the web wizard's Send preview. */
+export type BlastPreviewView = { total: number; willSend: number; optedOut: number; noContactInfo: number; landline: number; blocked: number; notOptedIn: number; notFound: number };
+
+/** Send Test to Me went to the caller's own phone, rendered for a sample patient of the audience. */
+export type BlastTestView = { to: string; toDisplay: string; samplePatient: string | null };
+
+/** A blast as the sidebar follows it (blasts.get), and where its results open in the web app. */
+export type BlastProgressView = {
+  id: string;
+  name: string;
+  status: string;
+  stats: { total: number; sent: number; failed: number; skipped: number; queued: number; canceled: number; awaitingReport: number };
+  resultsUrl: string;
+};
+
+/** blasts.send: the blast started (or the earlier one with the same idempotency key: `duplicate`). */
+export type BlastSentView = { duplicate: boolean; blast: BlastProgressView };

@@ -40,6 +40,7 @@ import { NumbersService } from './numbers/numbers.service.js';
 import { CohortsService } from './cohorts/cohorts.service.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
 import { BlastsService } from './blasts/blasts.service.js';
+import { CsvBroadcastService } from './blasts/csv-broadcast.service.js';
 import { AccountService } from './account/account.service.js';
 import { TemplatesService } from './templates/templates.service.js';
 import { EhrAdaptersService } from './ehr/ehr-adapters.service.js';
@@ -75,6 +76,7 @@ export class AppModule {
         TemplatesService,
         CohortsService,
         BlastsService,
+        CsvBroadcastService,
         AnalyticsService,
         AccountService,
         EhrAdaptersService,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitL
 import { EventSource } from 'eventsource';
 import pg from 'pg';
 import superjson from 'superjson';
+import { inject } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/database.js';
 import { type RunningServer, startServer } from '../src/server.js';
@@ -34,10 +35,20 @@ export class TestClock implements Clock {
   }
 }
 
+let template: Blob | null | undefined;
+/** The migrated empty database global-setup.ts dumped (read once per test file), or null outside a server:pglite run. */
+function pgliteTemplate(): Blob | null {
+  if (template === undefined) {
+    const file = inject('pgliteTemplate');
+    template = file ? new Blob([readFileSync(file)]) : null;
+  }
+  return template;
+}
+
 /** A fresh, empty database: in-memory PGlite, or a new PostgreSQL database dropped afterwards. */
 export async function openTestDatabase(): Promise<{ db: Database; url: string | null; drop(): Promise<void> }> {
   if (TEST_DB === 'pglite') {
-    const db = await openDatabase({ kind: 'pglite', dir: null });
+    const db = await openDatabase({ kind: 'pglite', dir: null, template: pgliteTemplate() ?? undefined });
     return { db, url: null, drop: () => db.close() };
   }
   const name = `ct_test_${randomBytes(6).toString('hex')}`;

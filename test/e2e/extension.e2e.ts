@@ -31,6 +31,8 @@ let ext: ExtensionBrowser;
 let clinicNumber: string;
 
 const PHIL = '+14155550142';
+/** EXTENSION_SCREENSHOTS=<dir>: also save the sidebar's blast views there (docs/screenshots). */
+const shots = process.env.EXTENSION_SCREENSHOTS;
 const MARIA = '+14155550177';
 
 beforeAll(async () => {
@@ -338,6 +340,42 @@ describe('CareText Chrome extension', () => {
     const expected = ['phil', 'maria', 'wei', 'ben', 'dana', 'rosa'].map((k) => ids[k]!);
     expect(opened.searchParams.get('patients')!.split(',').sort()).toEqual(expected.sort());
     await wizard.close();
+    await page.close();
+  });
+
+  it('Blast from the sidebar: a saved cohort, the preview counts, a double click sends once, progress until completed, Open results opens the blast in the web app', async () => {
+    const tag = 'sidebar-blast';
+    const who = [
+      { firstName: 'Iris', lastName: 'Blast', phone: '(415) 555-0181', tags: [tag] },
+      { firstName: 'Jon', lastName: 'Blast', phone: '(415) 555-0182', tags: [tag] },
+      { firstName: 'Kim', lastName: 'Nophone', tags: [tag] },
+    ];
+    for (const input of who) await clinic.api.mutate('patients.create', input);
+    await clinic.api.mutate('cohorts.create', { name: 'Sidebar blast', filter: { tags: [tag] } });
+    const page = await openEhr('/clinic/chart.html');
+    const bar = sidebar(page);
+    await bar.getByTestId('blast-entry').click();
+    await bar.locator('[data-testid="blast-cohort"][data-name="Sidebar blast"]').check();
+    await expect.poll(() => text(bar.getByTestId('preview-willSend'))).toBe('Will send2');
+    expect(await text(bar.getByTestId('preview-noContactInfo'))).toBe('No contact info1');
+    const body = 'Hi {{first_name}}, our office hours change next week. {{org_name}}';
+    await bar.getByTestId('blast-body').fill(body);
+    await bar.getByTestId('blast-name').fill('Office hours (sidebar)');
+    expect(await text(bar.getByTestId('blast-send'))).toBe('Send to 2 patients');
+    if (shots) await page.screenshot({ path: `${shots}/extension-blast.png` });
+    await bar.getByTestId('blast-send').dblclick();
+    await expect.poll(() => text(bar.getByTestId('blast-status')), { timeout: 15_000 }).toBe('Completed');
+    expect(await text(bar.getByTestId('blast-stat-sent'))).toBe('2Sent');
+    expect(await text(bar.getByTestId('blast-stat-skipped'))).toBe('1Skipped');
+    if (shots) await page.screenshot({ path: `${shots}/extension-blast-progress.png` });
+    // Sent once: one blast, one message per patient with a phone.
+    const blasts = (await clinic.api.query<{ id: string; name: string }[]>('blasts.list')).filter((b) => b.name === 'Office hours (sidebar)');
+    expect(blasts).toHaveLength(1);
+    expect(sentTo('+14155550181', 'Hi Iris, our office hours change next week. Riverside Family Clinic')).toHaveLength(1);
+    expect(sentTo('+14155550182', 'Hi Jon, our office hours change next week. Riverside Family Clinic')).toHaveLength(1);
+    const [results] = await Promise.all([ext.context.waitForEvent('page'), bar.getByTestId('blast-open-results').click()]);
+    expect(results.url()).toBe(`${serverUrl()}/comms/blasts/${blasts[0]!.id}`);
+    await results.close();
     await page.close();
   });
 });

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterEach, expect } from 'vitest';
+import { afterEach, expect, inject } from 'vitest';
 import type * as ConfigModule from '../../server/src/config.ts';
 import type * as ServerModule from '../../server/src/server.ts';
 
@@ -58,6 +58,9 @@ export async function startApp(): Promise<RunningApp> {
   const { loadConfig } = (await import(pathToFileURL(path.join(SERVER_DIST, 'config.js')).href)) as typeof ConfigModule;
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'caretext-e2e-'));
+  // A copy of the migrated empty database global-setup.ts made, instead of creating one.
+  const template = inject('pgliteDataDir');
+  if (template && !process.env.TEST_E2E_DATABASE_URL) await cp(template, path.join(dataDir, 'pglite'), { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(

@@ -164,6 +164,14 @@ describe('security: no website reads patient data through the sidebar', () => {
       }
     }, ext.extensionId);
     expect(listing).toMatch(/^(no chrome\.runtime\.sendMessage|threw)/);
+    // Nor read the cohorts or launch a blast (issue 13, "Launching from the EHR").
+    const blasting = await page.evaluate(async (id) => {
+      const c = (globalThis as { chrome?: { runtime?: { sendMessage?: (id: string, m: unknown) => Promise<unknown> } } }).chrome;
+      if (!c?.runtime?.sendMessage) return ['no chrome.runtime.sendMessage'];
+      const asks = [{ type: 'blast.setup' }, { type: 'blast.send', teamId: 'x', cohortIds: ['x'], body: 'Hi', idempotencyKey: 'hostile-key-1' }];
+      return Promise.all(asks.map((m) => c.runtime!.sendMessage!(id, m).then((a) => JSON.stringify(a), (error: unknown) => `threw: ${String(error)}`)));
+    }, ext.extensionId);
+    for (const answer of blasting) expect(answer).toMatch(/^(no chrome\.runtime\.sendMessage|threw)/);
     // Nor can it make our sidebar act: clicks it dispatches land on the iframe element, not in it.
     await page.evaluate(() => document.querySelector('iframe')!.dispatchEvent(new MouseEvent('click', { bubbles: true })));
     // Framing the sidebar page itself gets a frame it cannot read either.

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PageList, PageReading } from '../ehr/registry';
+import type { Request } from '../protocol';
 import { Background, type Platform } from './app';
 import { LOOKUP_WINDOW_MS, LOOKUPS_PER_TAB, LookupLimiter } from './rate-limit';
 import { type CareTextDb, openStore } from './store';
@@ -179,5 +180,36 @@ describe('LookupLimiter', () => {
     expect([limiter.take(2), limiter.take(3)]).toEqual([true, false]);
     t = 101;
     expect(limiter.take(1)).toBe(true);
+  });
+});
+
+describe('blasts from the sidebar (issue 13)', () => {
+  it('send forwards only the audience, text and key (marketing off, never patientIds); the answer links to the blast in the web app', async () => {
+    const sent: { url: string; body: unknown }[] = [];
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input);
+      sent.push({ url, body: init?.body ? JSON.parse(String(init.body)) : null });
+      const stats = { total: 4, sent: 1, failed: 0, skipped: 1, queued: 2, canceled: 0, awaitingReport: 0, optedOut: 1, blocked: 0, replied: 0 };
+      const json = url.includes('blasts.send') ? { duplicate: false, blast: { id: 'b/1', name: 'Diabetics' } } : { id: 'b/1', name: 'Diabetics', status: 'sending', stats };
+      return new Response(JSON.stringify([{ result: { data: { json } } }]), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const bg = new Background(db, platform());
+    // A sidebar message carrying more than the wizard sends (as a tampered one would).
+    const request = { type: 'blast.send', teamId: 't1', cohortIds: ['c1'], body: 'Hi {{first_name}}', idempotencyKey: 'key-12345678', patientIds: ['p-other'], marketing: true, perDay: 1 } as const;
+    const answer = await bg.handle(request as never, { tabId: 1 });
+    expect(answer).toEqual({ ok: true, value: { duplicate: false, blast: { id: 'b/1', name: 'Diabetics', status: 'sending', stats: { total: 4, sent: 1, failed: 0, skipped: 1, queued: 2, canceled: 0, awaitingReport: 0 }, resultsUrl: 'https://ct.example/comms/blasts/b%2F1' } } });
+    expect(sent[0]!.url).toContain('/trpc/blasts.send');
+    expect(sent[0]!.body).toEqual({ 0: { json: { teamId: 't1', cohortIds: ['c1'], marketing: false, body: 'Hi {{first_name}}', idempotencyKey: 'key-12345678' } } });
+    expect(sent[1]!.url).toContain('/trpc/blasts.get');
+  });
+
+  it('signed out: nothing leaves', async () => {
+    await db.session.put({ id: 'current', serverUrl: 'https://ct.example', email: 'a@b.c', token: null, user: null, org: null, orgs: [] });
+    const bg = new Background(db, platform());
+    const asks: Request[] = [{ type: 'blast.setup' }, { type: 'blast.preview', teamId: 't1', cohortIds: ['c1'] }, { type: 'blast.progress', blastId: 'b1' }];
+    for (const r of asks) {
+      expect(await bg.handle(r, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'signed_out' } });
+    }
+    expect(requests).toEqual([]);
   });
 });

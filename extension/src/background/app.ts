@@ -6,7 +6,8 @@ import { contextKey, type PatientContext } from '../ehr/patient-context';
 import { listKey, type PageList, type PageReading } from '../ehr/registry';
 import type { LocalSettings } from '../local-settings';
 import type { Answer, Push, Request, RequestOf, RequestType, Results } from '../protocol';
-import type { HistoryChange, HistoryMessage, HistoryView, ListMatchView, ListRowView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
+import type { BlastAudience } from '../protocol';
+import type { BlastPreviewView, BlastProgressView, BlastSentView, BlastSetupView, BlastTestView, HistoryChange, HistoryMessage, HistoryView, ListMatchView, ListRowView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
 import { INSECURE_SERVER, isSecureServer } from '../server-address';
 import { type Api, createApi, failureOf, isSignedOut, isUnreachable, serverOrigin } from './api';
 import { Connectivity } from './connectivity';
@@ -225,6 +226,16 @@ export class Background {
         return this.platform.saveLocal({ sidebarOpen: r.open }).then(() => null);
       case 'outbox.list':
         return this.outbox.forPatient(this.signedIn().orgId, r.patientId);
+      case 'blast.setup':
+        return this.blastSetup();
+      case 'blast.preview':
+        return this.signedIn().api.blasts.preview.query({ ...audienceOf(r), marketing: false });
+      case 'blast.sendTest':
+        return this.blastTest(r);
+      case 'blast.send':
+        return this.blastSend(r);
+      case 'blast.progress':
+        return this.blastProgress(r.blastId);
     }
   }
 
@@ -379,6 +390,44 @@ export class Background {
     return { rows: views, matchedIds, blastUrl };
   }
 
+  // ---- blasts from the sidebar (the server checks the caller is on the number's team) --------
+
+  private async blastSetup(): Promise<BlastSetupView> {
+    const { api } = this.signedIn();
+    const [numbers, cohorts, templates] = await Promise.all([api.numbers.list.query(), api.cohorts.list.query(), api.templates.list.query({})]);
+    // The team of each active number I am on (as the web wizard): a blast goes out from its team's number.
+    const teams = [...new Map(numbers.filter((n) => n.isMine).map((n) => [n.team.id, { id: n.team.id, name: n.team.name, number: n.display }])).values()];
+    return {
+      teams,
+      cohorts: cohorts.map((c) => ({ id: c.id, name: c.name, patientCount: c.patientCount })),
+      templates: templates.map((t) => ({ id: t.id, name: t.name, body: t.body, team: t.team?.id ?? null })),
+      orgName: this.session!.org!.name,
+      webUrl: this.session!.serverUrl,
+    };
+  }
+
+  private async blastTest(r: BlastAudience & { body: string; confirmPhi?: boolean }): Promise<BlastTestView> {
+    const { api } = this.signedIn();
+    const sent = await api.blasts.sendTest.mutate({ ...audienceOf(r), marketing: false, body: String(r.body), ...(r.confirmPhi === true ? { confirmPhi: true } : {}) });
+    const sample = sent.samplePatient ? [sent.samplePatient.firstName, sent.samplePatient.lastName].filter(Boolean).join(' ') || null : null;
+    return { to: sent.to, toDisplay: formatPhoneForDisplay(sent.to), samplePatient: sample };
+  }
+
+  /** One blast per idempotency key: a second click (or a retry after a lost answer) gets the first blast back. */
+  private async blastSend(r: BlastAudience & { name?: string; body: string; idempotencyKey: string; confirmPhi?: boolean }): Promise<BlastSentView> {
+    const { api } = this.signedIn();
+    const name = typeof r.name === 'string' && r.name.trim() ? { name: r.name.trim() } : {};
+    const answer = await api.blasts.send.mutate({ ...audienceOf(r), marketing: false, ...name, body: String(r.body), idempotencyKey: String(r.idempotencyKey), ...(r.confirmPhi === true ? { confirmPhi: true } : {}) });
+    return { duplicate: answer.duplicate, blast: await this.blastProgress(answer.blast.id) };
+  }
+
+  private async blastProgress(blastId: string): Promise<BlastProgressView> {
+    const { api } = this.signedIn();
+    const b = await api.blasts.get.query({ blastId: String(blastId) });
+    const { total, sent, failed, skipped, queued, canceled, awaitingReport } = b.stats;
+    return { id: b.id, name: b.name, status: b.status, stats: { total, sent, failed, skipped, queued, canceled, awaitingReport }, resultsUrl: `${this.session!.serverUrl}/comms/blasts/${encodeURIComponent(b.id)}` };
+  }
+
   private async create(page: PatientContext, from: From): Promise<LookupView> {
     const { api } = this.signedIn();
     this.lookupAllowed(from, page);
@@ -504,6 +553,11 @@ export class Background {
       if (isSignedOut(error)) void this.expire();
     });
   }
+}
+
+/** The audience fields only, as the server takes them (nothing else the message carried). */
+function audienceOf(r: BlastAudience): BlastAudience {
+  return { teamId: String(r.teamId), cohortIds: Array.isArray(r.cohortIds) ? r.cohortIds.map(String) : [] };
 }
 
 type ServerHistory = Awaited<ReturnType<Api['conversations']['forPatient']['query']>>;

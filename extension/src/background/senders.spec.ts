@@ -10,7 +10,7 @@ const popup: SenderInfo = { id: ID, url: `chrome-extension://${ID}/src/popup/ind
 const sidebar: SenderInfo = { id: ID, url: `chrome-extension://${ID}/src/sidebar/index.html`, origin: `chrome-extension://${ID}`, tab: tab('https://ehr.example.com/chart/1'), frameId: 3 };
 const content: SenderInfo = { id: ID, url: 'https://ehr.example.com/chart/1', origin: 'https://ehr.example.com', tab: tab('https://ehr.example.com/chart/1'), frameId: 0 };
 
-const ALL: RequestType[] = ['session.get', 'session.signIn', 'session.signOut', 'session.switchOrg', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'sidebar.setOpen'];
+const ALL: RequestType[] = ['session.get', 'session.signIn', 'session.signOut', 'session.switchOrg', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'sidebar.setOpen', 'blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress'];
 const allowed = (s: SenderInfo) => ALL.filter((t) => mayAsk(t, roleOf(s, ID, APPROVED)));
 
 describe('which sender may ask the background what (issue 9, item 1)', () => {
@@ -18,11 +18,22 @@ describe('which sender may ask the background what (issue 9, item 1)', () => {
     expect(roleOf(popup, ID, APPROVED)).toEqual({ role: 'popup' });
     expect(allowed(popup)).toEqual(['session.get', 'session.signIn', 'session.signOut', 'session.switchOrg']);
     expect(roleOf(sidebar, ID, APPROVED)).toEqual({ role: 'sidebar', tabId: 7 });
-    expect(allowed(sidebar)).toEqual(['session.get', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'sidebar.setOpen']);
+    expect(allowed(sidebar)).toEqual(['session.get', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'sidebar.setOpen', 'blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress']);
     expect(roleOf(content, ID, APPROVED)).toEqual({ role: 'content', tabId: 7, frameId: 0 });
     expect(allowed(content)).toEqual([]);
     expect(mayAsk('page.reading', roleOf(content, ID, APPROVED))).toBe(false); // handled apart, never through mayAsk
     expect(mayAsk('constructor', roleOf(popup, ID, APPROVED))).toBe(false);
+  });
+
+  it('a blast (issue 13) is composed, sent and followed from the sidebar frame only: not the popup, not a content script (the page)', () => {
+    const blast: RequestType[] = ['blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress'];
+    for (const type of blast) {
+      expect(mayAsk(type, roleOf(sidebar, ID, APPROVED))).toBe(true);
+      expect(mayAsk(type, roleOf(popup, ID, APPROVED))).toBe(false);
+      expect(mayAsk(type, roleOf(content, ID, APPROVED))).toBe(false);
+      // Our sidebar framed by a page on an unapproved origin.
+      expect(mayAsk(type, roleOf({ ...sidebar, tab: tab('https://evil.example.net/') }, ID, APPROVED))).toBe(false);
+    }
   });
 
   it('refuses everything from elsewhere', () => {

@@ -83,6 +83,12 @@ const ALLOWED: Record<RequestType, readonly SenderRole['role'][]> = {
   'secure.resendLink': ['sidebar'],
   'sidebar.setOpen': ['sidebar'],
   'outbox.list': ['sidebar'],
+  // Blasts from the sidebar: the popup has no business composing them, the page cannot ask at all.
+  'blast.setup': ['sidebar'],
+  'blast.preview': ['sidebar'],
+  'blast.sendTest': ['sidebar'],
+  'blast.send': ['sidebar'],
+  'blast.progress': ['sidebar'],
 };
 
 export function mayAsk(type: string, role: SenderRole): boolean {

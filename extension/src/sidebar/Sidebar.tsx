@@ -4,6 +4,7 @@ import { listKey, type PageList, type PageReading } from '../ehr/registry';
 import type { Failure } from '../protocol';
 import type { LookupView, SessionView } from '../views';
 import { ask } from './bridge';
+import { BlastPanel } from './BlastPanel';
 import { PageListPanel } from './PageListPanel';
 import { PatientPane } from './PatientPane';
 import { PageCard } from './PatientCard';
@@ -23,6 +24,8 @@ export function Sidebar({ reading, list = null, initiallyOpen }: { reading: Page
   const [session, setSession] = useState<SessionView | null>(null);
   const [lookup, setLookup] = useState<Lookup | null>(null);
   const [generation, setGeneration] = useState(0);
+  /** "Blast": the wizard to a saved cohort takes the sidebar's body until closed. */
+  const [blasting, setBlasting] = useState(false);
   const key = contextKey(reading?.patient ?? null);
 
   const toggle = (next = !open) => {
@@ -67,6 +70,7 @@ export function Sidebar({ reading, list = null, initiallyOpen }: { reading: Page
 
   const onCreated = (value: LookupView) => setLookup({ state: 'done', value });
   const signedIn = lookup?.state === 'done' ? lookup.value.signedIn : (session?.signedIn ?? true);
+  const canBlast = Boolean(signedIn && session?.signedIn && session.org);
 
   const banners = (
     <>
@@ -96,11 +100,24 @@ export function Sidebar({ reading, list = null, initiallyOpen }: { reading: Page
             <span class="brand">CareText</span>
             {session?.org && <span class="org">{session.org.name}</span>}
           </div>
+          {canBlast && (
+            <button type="button" class="btn small head-btn" aria-pressed={blasting} title="Send a blast to a saved cohort" onClick={() => setBlasting(!blasting)} data-testid="blast-entry">
+              Blast
+            </button>
+          )}
           <button type="button" class="icon-btn" aria-label="Hide the CareText sidebar (Alt+Shift+S)" title="Hide (Alt+Shift+S)" onClick={() => toggle(false)} data-testid="sidebar-close">
             ×
           </button>
         </header>
-        {reading && lookup?.state === 'done' ? (
+        {blasting && canBlast ? (
+          <BlastPanel onClose={() => setBlasting(false)}>
+            {!online && (
+              <div class="note warn" role="status" data-testid="offline-banner">
+                Offline: CareText is unreachable. A blast is not kept in the outbox: send it once CareText is back.
+              </div>
+            )}
+          </BlastPanel>
+        ) : reading && lookup?.state === 'done' ? (
           <PatientPane key={`${key}|${lookup.value.patient?.id ?? ''}`} reading={reading} lookup={lookup.value} open={open} onUnread={(n) => setUnread((u) => u + n)} onCreated={onCreated}>
             {banners}
           </PatientPane>

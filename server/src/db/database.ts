@@ -44,13 +44,16 @@ export interface Database {
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolSize?: number }
-  /** `dir: null` keeps everything in memory (tests). */
-  | { kind: 'pglite'; dir: string | null };
+  /**
+   * `dir: null` keeps everything in memory (tests). `template`: an in-memory database starts
+   * from this dump (PGlite's dumpDataDir, see pgliteTemplate) instead of an empty cluster.
+   */
+  | { kind: 'pglite'; dir: string | null; template?: Blob };
 
 export class DatabaseConnectError extends Error {}
 
 export async function openDatabase(options: DatabaseOptions, log: (line: string) => void = () => {}): Promise<Database> {
-  return options.kind === 'postgres' ? openPostgres(options.url, options.poolSize ?? 10, log) : openPglite(options.dir, log);
+  return options.kind === 'postgres' ? openPostgres(options.url, options.poolSize ?? 10, log) : openPglite(options.dir, log, options.template);
 }
 
 /** Waiting longer than this for a new connection means the server is not there: fail (503) rather than hang. */
@@ -165,11 +168,11 @@ async function ping(query: () => Promise<unknown>, timeoutMs = 2_000): Promise<D
   }
 }
 
-async function openPglite(dir: string | null, log: (line: string) => void): Promise<Database> {
+async function openPglite(dir: string | null, log: (line: string) => void, template?: Blob): Promise<Database> {
   const release = dir ? acquireDataDirLock(dir) : () => {};
   let lite: PGlite;
   try {
-    lite = await PGlite.create(dir ? path.join(dir, 'pglite') : 'memory://');
+    lite = dir ? await PGlite.create(path.join(dir, 'pglite')) : template ? await PGlite.create({ loadDataDir: template }) : await PGlite.create('memory://');
   } catch (error) {
     release();
     throw new DatabaseConnectError(`Cannot open the embedded database in ${dir}: ${(error as Error).message}`);
@@ -210,6 +213,28 @@ async function openPglite(dir: string | null, log: (line: string) => void): Prom
       release();
     },
   };
+}
+
+/**
+ * A migrated, empty in-memory database as a dump (tests): creating a PGlite cluster and applying
+ * every migration costs seconds, loading this costs a fraction (test/harness.ts, e2e harness).
+ */
+export async function pgliteTemplate(): Promise<Blob> {
+  const lite = await PGlite.create('memory://');
+  try {
+    await migrate(
+      {
+        query: (text, params) => lite.query<Record<string, unknown>>(text, params),
+        exec: async (text) => {
+          await lite.exec(text);
+        },
+      },
+      () => {},
+    );
+    return await lite.dumpDataDir('none');
+  } finally {
+    await lite.close();
+  }
 }
 
 function safeUrl(url: string): string {

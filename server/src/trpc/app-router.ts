@@ -6,6 +6,8 @@ import { attachmentsRouter } from '../attachments/attachments.router.js';
 import { AttachmentsService } from '../attachments/attachments.service.js';
 import { blastsRouter } from '../blasts/blasts.router.js';
 import { BlastsService } from '../blasts/blasts.service.js';
+import { csvBroadcastRouter } from '../blasts/csv-broadcast.router.js';
+import { CsvBroadcastService } from '../blasts/csv-broadcast.service.js';
 import { accountRouter } from '../account/account.router.js';
 import { AccountService } from '../account/account.service.js';
 import { cohortsRouter } from '../cohorts/cohorts.router.js';
@@ -83,6 +85,7 @@ export class TrpcRouter {
     account: AccountService,
     analytics: AnalyticsService,
     external: ExternalChatService,
+    csvBroadcasts: CsvBroadcastService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -104,6 +107,7 @@ export class TrpcRouter {
       cohorts: cohortsRouter(cohorts),
       recall: recallRouter(recall),
       blasts: blastsRouter(blasts),
+      csvBroadcasts: csvBroadcastRouter(csvBroadcasts),
       account: accountRouter(account),
       analytics: analyticsRouter(analytics),
       external: externalRouter(external, auth, config.publicUrl.startsWith('https://')),

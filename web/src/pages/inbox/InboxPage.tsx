@@ -10,6 +10,7 @@ import { AppShell } from '../shell/AppShell';
 import { ConversationList } from './ConversationList';
 import { ConversationView } from './ConversationView';
 import { NewChatMenu } from './NewChatMenu';
+import { CsvBroadcastHost } from './CsvBroadcastDialog';
 import { ScopeSwitch } from './ScopeSwitch';
 import { InboxFeed, useInboxEvents } from './useInboxEvents';
 
@@ -68,6 +69,7 @@ function Inbox() {
         <header class="inbox-head">
           <h1>Inbox</h1>
           <NewChatMenu teamId={teamId} onStarted={(id, startedTeam) => route(inboxUrl(id, teamId === startedTeam ? teamId : null))} />
+          <CsvBroadcastHost />
         </header>
         <ScopeSwitch teams={myTeams} numbers={numbers.data ?? []} value={teamId} onChange={(next) => route(inboxUrl(null, next))} />
         <ConversationList

@@ -1,8 +1,9 @@
 import { useDismiss } from '../../lib/dismiss';
 import { useState } from 'preact/hooks';
-import { ChatIcon, PlusIcon, VideoIcon } from '../../components/icons';
+import { ChatIcon, MegaphoneIcon, PlusIcon, VideoIcon } from '../../components/icons';
 import { currentOrg } from '../../lib/session';
 import { NewConversationDialog, NewInternalChatDialog } from './lazyDialogs';
+import { csvBroadcastTeam } from './CsvBroadcastDialog';
 
 /**
  * The purple + of the inbox: a popover with Create a chat (and Start a video chat, not built
@@ -38,6 +39,22 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
           >
             <ChatIcon /> Create a chat
           </button>
+          {currentOrg.value?.myRole !== 'external' && (
+          <button
+            type="button"
+            role="menuitem"
+            class="menu-item"
+            disabled={!teamId}
+            title={teamId ? undefined : "Open a number's inbox to broadcast from it"}
+            onClick={() => {
+              setOpen(false);
+              csvBroadcastTeam.value = teamId;
+            }}
+            data-testid="csv-broadcast"
+          >
+            <MegaphoneIcon /> Broadcast from CSV
+          </button>
+          )}
           <button type="button" role="menuitem" class="menu-item" disabled aria-disabled="true" title="Coming soon">
             <VideoIcon /> Start a video chat <span class="badge badge-soft">Soon</span>
           </button>
