@@ -113,6 +113,7 @@ async function snapshotB(): Promise<string> {
 /** A valid-looking value for a field that is not an id: by name first, then by zod type. */
 const FIELD_SAMPLES: Record<string, unknown> = {
   email: 'sweep@clinic.example',
+  'emails[]': 'sweep@clinic.example',
   password: PASSWORD,
   name: 'Sweep Name',
   timeZone: 'America/Chicago',

@@ -100,4 +100,67 @@ describe('Internal chat between colleagues', () => {
       ['On it, see you there.', 'secure'],
     ]);
   });
+
+  it('an email address outside the org: the first message mails Get started; the partner sets up, lands in the chat and replies; both sides see External', async () => {
+    const lena = person('Lena Park');
+    const partner = person('Dr Ravi Shah');
+    const { page: a } = await openAs(browser, app);
+    await signUp(a, lena);
+    await createOrg(a, 'Lakeside Clinic');
+    await createTeam(a, 'Front Desk');
+    // Settings → Policies → Allow external chat.
+    await a.goto('/settings/policies');
+    await a.locator('label.check', { hasText: 'Allow external chat' }).locator('input').check();
+    await a.getByTestId('save-policies').click();
+    await a.getByText('Policies saved.').waitFor();
+
+    await a.getByTestId('nav-inbox').click();
+    await a.getByTestId('new-chat-button').click();
+    await a.getByTestId('create-chat').click();
+    await a.getByTestId('new-conversation-dialog').getByTestId('chat-with-colleagues').click();
+    const dialog = a.getByTestId('new-internal-chat-dialog');
+    await dialog.getByTestId('new-internal-to').fill(partner.email);
+    await dialog.getByTestId('invite-external-option').click();
+    await dialog.getByTestId('picked-external').waitFor();
+    if (shots) await a.screenshot({ path: `${shots}/new-chat-external.png` });
+    await dialog.getByTestId('start-internal-chat').click();
+    await a.getByTestId('conversation').waitFor();
+    expect(await a.getByTestId('external-badge').textContent()).toBe('External');
+    expect(await a.getByTestId('invited-participant').textContent()).toContain('Invite on first message');
+    // Adding the address sent nothing.
+    expect(await app.server.db.prisma.devMail.count({ where: { to: partner.email } })).toBe(0);
+    await a.getByTestId('composer-text').fill('Referral for Ms Patel: can you see her Thursday?');
+    await a.getByTestId('send-button').click();
+    await message(a, 'Referral for Ms Patel: can you see her Thursday?').waitFor();
+
+    // Lena (an admin of the inviting org) reads the invitation in the Dev mailbox and passes the link on.
+    const mailbox = await a.context().newPage();
+    await mailbox.goto('/dev/mailbox');
+    await mailbox.getByTestId('mail-item').filter({ hasText: 'sent you a message' }).first().click();
+    const link = await mailbox.getByTestId('mail-view').getByTestId('mail-link').first().getAttribute('href');
+    await mailbox.close();
+
+    const { page: p } = await openAs(browser, app);
+    await p.goto(link!);
+    await p.getByTestId('get-started-form').waitFor();
+    expect(await p.getByTestId('get-started-org').textContent()).toBe('Lakeside Clinic');
+    await p.fill('#name', partner.name);
+    await p.fill('#password', partner.password);
+    if (shots) await p.screenshot({ path: `${shots}/external-get-started.png` });
+    await p.getByTestId('get-started-submit').click();
+    await p.waitForURL('**/inbox/*');
+    await message(p, 'Referral for Ms Patel: can you see her Thursday?').waitFor();
+    // Only the Inbox: no Settings, Directory, Comms or Analytics.
+    expect(await p.getByTestId('nav-inbox').count()).toBe(1);
+    for (const nav of ['nav-settings', 'nav-directory', 'nav-comms', 'nav-analytics']) expect(await p.getByTestId(nav).count()).toBe(0);
+    await p.getByTestId('composer-text').fill('Yes, Thursday at 10.');
+    await p.getByTestId('send-button').click();
+    await message(a, 'Yes, Thursday at 10.').waitFor();
+    await a.reload();
+    await a.getByTestId('participant').filter({ hasText: partner.name }).getByText('External').waitFor();
+    if (shots) {
+      await a.screenshot({ path: `${shots}/inbox-external-conversation.png` });
+      await p.screenshot({ path: `${shots}/external-inbox.png` });
+    }
+  });
 });

@@ -13,6 +13,7 @@ const ConfirmEmailPage = lazyPage(() => import('./pages/auth/ConfirmEmailPage').
 const ForgotPasswordPage = lazyPage(() => import('./pages/auth/ForgotPasswordPage').then((m) => m.ForgotPasswordPage));
 const ResetPasswordPage = lazyPage(() => import('./pages/auth/ResetPasswordPage').then((m) => m.ResetPasswordPage));
 const InvitePage = lazyPage(() => import('./pages/invite/InvitePage').then((m) => m.InvitePage));
+const GetStartedPage = lazyPage(() => import('./pages/invite/GetStartedPage').then((m) => m.GetStartedPage));
 const WelcomePage = lazyPage(() => import('./pages/welcome/WelcomePage').then((m) => m.WelcomePage));
 const InboxPage = lazyPage(() => import('./pages/inbox/InboxPage').then((m) => m.InboxPage));
 const DirectoryPage = lazyPage(() => import('./pages/directory/DirectoryPage').then((m) => m.DirectoryPage));
@@ -63,6 +64,7 @@ function Routes() {
       <Route path="/forgot-password" component={ForgotPasswordPage} />
       <Route path="/reset-password/:token" component={ResetPasswordPage} />
       <Route path="/invite/:token" component={InvitePage} />
+      <Route path="/external/:token" component={GetStartedPage} />
       <Route path="/welcome" component={WelcomePage} />
       <Route path="/inbox/:conversationId?" component={InboxPage} />
       <Route path="/directory" component={ToPatients} />

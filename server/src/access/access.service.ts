@@ -7,6 +7,34 @@ import { DATABASE } from '../injection-tokens.js';
 /** The kind of a staff-to-staff conversation (only its participants see it). */
 export const INTERNAL = 'internal';
 
+/** The role of someone outside the org, invited into its internal chats by email (seat-free). */
+export const EXTERNAL = 'external';
+export const isExternal = (role: string) => role === EXTERNAL;
+
+/**
+ * The only org procedures an external collaborator may call (trpc.ts: orgProcedure refuses
+ * every other one with FORBIDDEN before its input is even read): the conversations they are in,
+ * sending and recalling there, starting chats with the people they may reach, their files, and
+ * leaving. Settings, policies, members, teams, patients, numbers, blasts, cohorts, analytics and
+ * audit are not here, so they are refused; a procedure added later is refused until listed.
+ */
+export const EXTERNAL_PROCEDURES: ReadonlySet<string> = new Set([
+  'orgs.current',
+  'orgs.events',
+  'conversations.list',
+  'conversations.get',
+  'conversations.markRead',
+  'conversations.send',
+  'conversations.colleagues',
+  'conversations.startInternal',
+  'conversations.events',
+  'attachments.link',
+  'attachments.upload',
+  'recall.message',
+  'recall.attachment',
+  'members.leave',
+]);
+
 export const ADMIN_ROLES: ReadonlySet<string> = new Set(['owner', 'admin']);
 export const isAdmin = (role: string) => ADMIN_ROLES.has(role);
 
@@ -47,6 +75,8 @@ export class AccessService {
    * A team of another organization is NOT_FOUND, never FORBIDDEN, so ids do not leak.
    */
   async requireTeamMember(actor: Actor, teamId: string): Promise<{ id: string; name: string; orgId: string }> {
+    // External collaborators are on no team, whatever a TeamMember row might say.
+    if (isExternal(actor.role)) throw new TRPCError({ code: 'FORBIDDEN', message: 'People outside the organization can only use the chats they are in.' });
     const team = await this.db.prisma.team.findFirst({
       where: { id: teamId, orgId: actor.orgId },
       include: { members: { where: { userId: actor.userId }, select: { userId: true } } },
@@ -86,16 +116,25 @@ export class AccessService {
       const team = await this.db.prisma.team.findUniqueOrThrow({ where: { id: conversation.teamId }, select: { id: true, name: true, orgId: true } });
       return { team, conversation } as ConversationScope;
     }
+    if (isExternal(actor.role)) throw new TRPCError({ code: 'NOT_FOUND', message: 'Conversation not found.' });
     return { team: await this.requireTeamMember(actor, conversation.teamId), conversation } as ConversationScope;
   }
 
   /** Team ids the user may act for within the org (for filtering lists in SQL). */
   async teamIdsFor(actor: Actor): Promise<string[]> {
+    if (isExternal(actor.role)) return [];
     const rows = await this.db.prisma.teamMember.findMany({
       where: { userId: actor.userId, team: { orgId: actor.orgId } },
       select: { teamId: true },
     });
     return rows.map((r) => r.teamId);
+  }
+
+  /** The central allow-list check for external collaborators (see EXTERNAL_PROCEDURES). */
+  requireProcedureAllowed(actor: Pick<Actor, 'role'>, path: string): void {
+    if (isExternal(actor.role) && !EXTERNAL_PROCEDURES.has(path)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'People outside the organization can only use the chats they are in.' });
+    }
   }
 
   requireAdmin(actor: Actor): void {

@@ -28,7 +28,7 @@ const query = (req: Request, name: string) => (typeof req.query[name] === 'strin
 export function mountAttachmentRoutes(app: Express, attachments: AttachmentsService, auth: AuthService, access: AccessService): void {
   app.post(ATTACHMENT_UPLOAD_PATH, async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const actor = await actorFromRequest(req, auth, access);
+      const actor = await actorFromRequest(req, auth, access, 'attachments.upload');
       const conversationId = query(req, 'conversationId');
       if (!conversationId || conversationId.length > 64) throw new HttpError(400, 'Name the conversation (conversationId).');
       if (NOT_RAW.test(req.headers['content-type'] ?? '')) {

@@ -46,6 +46,8 @@ export const AUDIT_ACTIONS = {
   'conversation.replies_changed': 'Portal replies turned on or off',
   'conversation.started': 'Internal chat started',
   'message.sent': 'Message sent',
+  'external.invited': 'External collaborator invited (email sent)',
+  'external.joined': 'External collaborator joined',
   'message.phi_override': 'PHI warning overridden (sent as SMS)',
   'portal.link_sent': 'Secure portal link sent',
   'portal.opened': 'Secure portal link opened',

@@ -9,7 +9,7 @@ import { newSecretToken } from './tokens.js';
 const clientSchema = z.enum(['web', 'extension']).default('web');
 
 /** Web sessions ride in an httpOnly cookie; the extension keeps a bearer token instead. */
-function deliver(ctx: Context, client: 'web' | 'extension', session: { token: string; expiresAt: Date }, secure: boolean) {
+export function deliver(ctx: Context, client: 'web' | 'extension', session: { token: string; expiresAt: Date }, secure: boolean) {
   if (client === 'extension') return { token: session.token, expiresAt: session.expiresAt };
   ctx.res?.cookie(SESSION_COOKIE, session.token, {
     httpOnly: true,

@@ -91,6 +91,13 @@ export class AuthService {
     return this.createSession(user.id, kind, meta);
   }
 
+  /** Signs in someone whose identity another link proved (an external invitation), in this org. */
+  async startSession(userId: string, kind: SessionKind, meta: Meta, activeOrgId: string) {
+    const session = await this.createSession(userId, kind, meta);
+    await this.setActiveOrg(session.sessionId, activeOrgId);
+    return session;
+  }
+
   private async createSession(userId: string, kind: SessionKind, meta: Meta) {
     const { token, hash } = newSecretToken();
     const now = this.clock.now();

@@ -1,4 +1,4 @@
-import { type SendMessageResult, sendMessageInput } from '@caretext/shared';
+import { emailSchema, type SendMessageResult, sendMessageInput } from '@caretext/shared';
 import { z } from 'zod';
 import type { AccessService } from '../access/access.service.js';
 import { type EventBus, isConversationEvent } from '../events/event-bus.js';
@@ -25,9 +25,13 @@ export function conversationsRouter(conversations: ConversationsService, messagi
     startSecure: teamProcedure.input(z.object({ teamId: id, patientId: id })).mutation(({ ctx, input }) => messaging.startSecure(ctx.actor, input)),
     /** Create a chat with colleagues: the org's members to pick from (name or email search). */
     colleagues: orgProcedure.input(z.object({ query: z.string().max(100).optional() }).default({})).query(({ ctx, input }) => internal.colleagues(ctx.actor, input.query)),
-    /** An internal (staff-to-staff) conversation with these colleagues: found when the same people already have one. */
+    /**
+     * An internal (staff-to-staff) conversation with these colleagues: found when the same people
+     * already have one. `emails` typed in the To field: people outside the org are invited by
+     * email when the first message is sent.
+     */
     startInternal: orgProcedure
-      .input(z.object({ userIds: z.array(id).min(1).max(MAX_INTERNAL_PARTICIPANTS) }))
+      .input(z.object({ userIds: z.array(id).max(MAX_INTERNAL_PARTICIPANTS), emails: z.array(emailSchema).max(MAX_INTERNAL_PARTICIPANTS).optional() }))
       .mutation(({ ctx, input }) => internal.start(ctx.actor, input)),
     send: teamProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
       // An internal conversation (its participants checked by the scope) never takes the patient send path.

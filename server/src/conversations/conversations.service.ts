@@ -41,12 +41,14 @@ export class ConversationsService {
       take: input.limit + 1,
     });
     const page = rows.slice(0, input.limit);
-    const [patients, numbers, teams, optOuts, participants] = await Promise.all([
+    const internalIds = page.filter((c) => c.kind === INTERNAL).map((c) => c.id);
+    const [patients, numbers, teams, optOuts, participants, invited] = await Promise.all([
       this.db.prisma.patient.findMany({ where: { id: { in: page.map((c) => c.patientId!).filter(Boolean) } } }),
       this.db.prisma.phoneNumber.findMany({ where: { id: { in: page.map((c) => c.phoneNumberId!).filter(Boolean) } } }),
       this.db.prisma.team.findMany({ where: { id: { in: [...new Set(page.map((c) => c.teamId))] } }, select: { id: true, name: true } }),
       this.db.prisma.smsOptOut.findMany({ where: { orgId: actor.orgId, phoneNumberId: { in: page.map((c) => c.phoneNumberId!).filter(Boolean) } } }),
-      this.internal.participantsOf(page.filter((c) => c.kind === INTERNAL).map((c) => c.id)),
+      this.internal.participantsOf(internalIds),
+      this.internal.pendingOf(internalIds),
     ]);
     return {
       conversations: page.map((c) => {
@@ -61,6 +63,8 @@ export class ConversationsService {
           optedOut: Boolean(patient && number && optOuts.some((o) => o.phoneNumberId === number.id && o.phone === patient.phone)),
           /** Internal conversations: everyone in it (the caller too); null for patient conversations. */
           participants: c.kind === INTERNAL ? (participants.get(c.id) ?? []) : null,
+          /** Internal conversations: people outside the org invited by email who have not joined yet. */
+          invited: c.kind === INTERNAL ? (invited.get(c.id) ?? []) : null,
           lastMessageAt: c.lastMessageAt,
           lastMessagePreview: c.lastMessagePreview,
           unreadCount: c.unreadCount,
@@ -82,6 +86,7 @@ export class ConversationsService {
     ]);
     const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
     const participants = conversation.kind === INTERNAL ? ((await this.internal.participantsOf([conversation.id])).get(conversation.id) ?? []) : null;
+    const invited = conversation.kind === INTERNAL ? ((await this.internal.pendingOf([conversation.id])).get(conversation.id) ?? []) : null;
     const who = patient ? displayName(patient) : participants ? `the internal chat with ${participants.filter((p) => p.id !== actor.userId).map((p) => p.name).join(', ') || 'yourself'}` : 'a patient';
     await this.auditView(actor, conversation.id, who, participants ? 'Opened' : 'Opened the conversation with');
     const [senders, files] = await Promise.all([this.senderNames(messages), this.filesOf(conversation.orgId, messages)]);
@@ -97,6 +102,8 @@ export class ConversationsService {
       patient: patient && patientBrief(patient),
       /** Internal conversations: everyone in it (the caller too); null for patient conversations. */
       participants,
+      /** Internal conversations: people outside the org invited by email (`sent`: the first message mailed them) who have not joined yet. */
+      invited,
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
       /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
       unreadCount: conversation.unreadCount,

@@ -22,7 +22,7 @@ export function mountSimulatorControls(
   const signedIn = async (req: Request, res: Response, next: NextFunction) => {
     try {
       if (!deps.simulator.enabled()) throw new HttpError(404, 'Simulator controls are off on this server (DEMO_TOOLS).');
-      res.locals.actor = await actorFromRequest(req, deps.auth, deps.access);
+      res.locals.actor = await actorFromRequest(req, deps.auth, deps.access, 'simulator.controls');
       next();
     } catch (error) {
       next(error);

@@ -15,7 +15,7 @@ import { type ImportsService, UploadError } from './imports.service.js';
 export function mountImportRoutes(app: Express, imports: ImportsService, auth: AuthService, access: AccessService): void {
   app.post('/api/imports/patients', async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const actor = await actorFromRequest(req, auth, access);
+      const actor = await actorFromRequest(req, auth, access, 'imports.upload');
       const fileName = typeof req.query.name === 'string' ? req.query.name : 'patients.csv';
       const length = Number(req.headers['content-length']);
       const result = await imports.upload(actor, fileName, req, Number.isFinite(length) ? length : undefined);
@@ -27,7 +27,7 @@ export function mountImportRoutes(app: Express, imports: ImportsService, auth: A
 
   app.get('/api/imports/:jobId/report.csv', async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const actor = await actorFromRequest(req, auth, access);
+      const actor = await actorFromRequest(req, auth, access, 'imports.report');
       const lines = imports.reportCsv(actor, String(req.params.jobId));
       const first = await lines.next(); // fails with NOT_FOUND before any header is sent
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');

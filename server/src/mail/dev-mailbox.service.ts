@@ -58,10 +58,14 @@ export class DevMailboxService {
     const pending = admin
       ? new Set((await this.db.prisma.invite.findMany({ where: { orgId: admin, acceptedAt: null, revokedAt: null }, select: { email: true } })).map((i) => i.email.toLowerCase()))
       : new Set<string>();
+    // External collaborators' invitations, while not accepted: the admins of the inviting org, as for member invites.
+    const pendingExternal = admin
+      ? new Set((await this.db.prisma.externalInvite.findMany({ where: { orgId: admin, acceptedAt: null }, select: { email: true } })).map((i) => i.email.toLowerCase()))
+      : new Set<string>();
 
     // A broad first cut in SQL, then the exact rules below.
     const or: Prisma.DevMailWhereInput[] = [{ to: { contains: email, mode: 'insensitive' } }];
-    if (admin) or.push({ orgId: admin, kind: { in: ['invite', 'port-in'] } });
+    if (admin) or.push({ orgId: admin, kind: { in: ['invite', 'port-in', 'external-invite'] } });
     const candidates = await this.db.prisma.devMail.findMany({ where: { OR: or }, select: { id: true, to: true, kind: true, orgId: true } });
 
     return candidates
@@ -71,6 +75,7 @@ export class DevMailboxService {
         // whoever signs up with that address.
         if (mail.kind === 'port-in') return admin !== null && mail.orgId === admin;
         if (recipients.includes(email)) return true;
+        if (mail.kind === 'external-invite') return admin !== null && mail.orgId === admin && recipients.some((r) => pendingExternal.has(r));
         return mail.kind === 'invite' && admin !== null && mail.orgId === admin && recipients.some((r) => pending.has(r));
       })
       .map((mail) => mail.id);

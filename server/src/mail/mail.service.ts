@@ -7,7 +7,7 @@ import { CONFIG } from '../injection-tokens.js';
  * What a mail is about, for the Dev mailbox's visibility rules (dev-mailbox.router.ts): an
  * org's admins may read its invites and port-in requests; any other mail only its recipient.
  */
-export type MailTag = { kind: 'invite' | 'port-in'; orgId: string } | { kind: 'sign-up'; grantHash: string };
+export type MailTag = { kind: 'invite' | 'port-in' | 'external-invite'; orgId: string } | { kind: 'sign-up'; grantHash: string };
 export type OutgoingMail = { to: string; subject: string; text: string; html?: string; tag?: MailTag };
 
 /** Headers carrying the tag to the embedded sink (a real SMTP server just passes them on). */

@@ -19,7 +19,7 @@ function rangeOf(req: Request): DayRange {
 export function mountNumberRoutes(app: Express, numbers: NumbersService, auth: AuthService, access: AccessService): void {
   const exportRoute = (numberId: (req: Request) => string | null) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const actor = await actorFromRequest(req, auth, access);
+      const actor = await actorFromRequest(req, auth, access, 'numbers.exportPhoneLog');
       const { fileName, lines } = await numbers.exportPhoneLog(actor, numberId(req), rangeOf(req));
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="${fileName}"`);

@@ -1,7 +1,7 @@
 import { orgNameSchema, orgPoliciesSchema, orgRepliesSchema, timeZoneSchema } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { AccessService } from '../access/access.service.js';
+import { type AccessService, isExternal } from '../access/access.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { EventBus } from '../events/event-bus.js';
 import { adminProcedure, authedProcedure, orgProcedure, router } from '../trpc/trpc.js';
@@ -53,6 +53,11 @@ export function orgsRouter(orgs: OrgsService, auth: AuthService, access: AccessS
         }
         // Conversation events are team-scoped (and carry message text): they go out through
         // conversations.events only. Only org-wide kinds pass here, so a new kind stays out until listed.
+        // An external collaborator hears only that access ended (above) and resyncs: nothing of the org's running.
+        if (isExternal(ctx.actor.role)) {
+          if (event.type === 'resync') yield event;
+          continue;
+        }
         if (event.type === 'members.changed' || event.type === 'teams.changed' || event.type === 'org.changed' || event.type === 'import.progress' || event.type === 'resync') yield event;
       }
     }),

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OrgPolicies, OrgReplies } from '@caretext/shared';
 import { TRPCError } from '@trpc/server';
-import type { Actor } from '../access/access.service.js';
+import { type Actor, isExternal } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
@@ -38,6 +38,10 @@ export class OrgsService {
 
   async get(actor: Actor) {
     const org = await this.db.prisma.org.findUniqueOrThrow({ where: { id: actor.orgId } });
+    // An external collaborator sees the org's name and nothing of its settings or policies.
+    if (isExternal(actor.role)) {
+      return { id: org.id, name: org.name, timeZone: org.timeZone, plan: null, smsEnabled: false, createdAt: org.createdAt, myRole: actor.role, policies: null, confirmationWords: null };
+    }
     return {
       id: org.id,
       name: org.name,

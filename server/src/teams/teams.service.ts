@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TRPCError } from '@trpc/server';
-import type { Actor } from '../access/access.service.js';
+import { type Actor, isExternal } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Database } from '../db/database.js';
 import { EventBus } from '../events/event-bus.js';
@@ -84,6 +84,7 @@ export class TeamsService {
       include: { user: { select: { email: true } } },
     });
     if (!member) throw new TRPCError({ code: 'NOT_FOUND', message: 'That person is not a member of this organization.' });
+    if (isExternal(member.role)) throw new TRPCError({ code: 'BAD_REQUEST', message: `${member.user.email} is from outside the organization: external collaborators join chats, not teams.` });
     const exists = await this.db.prisma.teamMember.findUnique({ where: { teamId_userId: { teamId: team.id, userId } } });
     if (exists) return;
     await this.db.prisma.$transaction(async (tx) => {

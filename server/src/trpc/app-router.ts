@@ -37,6 +37,8 @@ import { CONFIG } from '../injection-tokens.js';
 import { conversationsRouter } from '../conversations/conversations.router.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { InternalChatService } from '../conversations/internal-chat.service.js';
+import { ExternalChatService } from '../conversations/external-chat.service.js';
+import { externalRouter } from '../conversations/external.router.js';
 import { MessagingService } from '../messages/messaging.service.js';
 import { simulatorRouter } from '../messages/simulator.router.js';
 import { SimulatorService } from '../messages/simulator.service.js';
@@ -84,6 +86,7 @@ export class TrpcRouter {
     account: AccountService,
     analytics: AnalyticsService,
     blastImages: BlastImagesService,
+    external: ExternalChatService,
     csvBroadcasts: CsvBroadcastService,
   ) {
     this.appRouter = router({
@@ -109,6 +112,7 @@ export class TrpcRouter {
       csvBroadcasts: csvBroadcastRouter(csvBroadcasts),
       account: accountRouter(account),
       analytics: analyticsRouter(analytics),
+      external: externalRouter(external, auth, config.publicUrl.startsWith('https://')),
     });
   }
 }

@@ -7,8 +7,8 @@ import { z, ZodError } from 'zod';
 import type { Actor } from '../access/access.service.js';
 import type { AuthState, Context, SessionWatcher } from './context.js';
 
-/** Procedure metadata, set by adminProcedure and teamProcedure, so tests can find every such procedure on the router. */
-export type Meta = { adminOnly?: boolean; teamScoped?: boolean };
+/** Procedure metadata, set by orgProcedure, adminProcedure and teamProcedure, so tests can find every such procedure on the router. */
+export type Meta = { orgScoped?: boolean; adminOnly?: boolean; teamScoped?: boolean };
 
 /** What the client sees of any error we did not raise on purpose (database, bug): never SQL, stacks or table names. */
 export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on the server. Please try again; if it keeps happening, contact support.';
@@ -171,13 +171,16 @@ async function* endWithSession(
 
 /**
  * Signed in and a current member of the session's active organization. Membership is read on
- * every request, so a removed member loses access on their very next call.
+ * every request, so a removed member loses access on their very next call. An external
+ * collaborator (role 'external') is refused every procedure not on EXTERNAL_PROCEDURES.
  */
-export const orgProcedure = authedProcedure.use(async ({ ctx, next }) => {
+export const orgProcedure = authedProcedure.meta({ orgScoped: true }).use(async ({ ctx, next, path }) => {
   const orgId = ctx.auth.session.activeOrgId;
   if (!orgId) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Create or join an organization first.' });
   const { org, membership } = await ctx.access.requireMembership(orgId, ctx.auth.user.id);
   const actor: Actor = { userId: ctx.auth.user.id, orgId, role: membership.role, membershipId: membership.id, ip: ctx.ip };
+  // External collaborators reach only an allow-list of procedures, checked here once for all.
+  ctx.access.requireProcedureAllowed(actor, path);
   return next({ ctx: { ...ctx, org, membership, actor } });
 });
 

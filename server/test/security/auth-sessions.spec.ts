@@ -52,7 +52,7 @@ describe('idle timeout (item 10)', () => {
 
   it("follows the organization's policy, which only admins change, and the change is audited", async () => {
     const { owner, member } = await orgWithStaff(server, 'Strict Clinic');
-    const policies = (await owner.api.orgs.current.query()).policies;
+    const policies = (await owner.api.orgs.current.query()).policies!;
     expect(policies.idleTimeoutMinutes).toBe(30);
     expect((await errorOf(member.api.orgs.updatePolicies.mutate({ ...policies, idleTimeoutMinutes: 600 }))).code).toBe('FORBIDDEN');
     expect((await errorOf(owner.api.orgs.updatePolicies.mutate({ ...policies, idleTimeoutMinutes: 1 }))).code).toBe('BAD_REQUEST');
@@ -62,7 +62,7 @@ describe('idle timeout (item 10)', () => {
     // Saving other policies without the field (an older client) leaves it as it was.
     const { idleTimeoutMinutes: _omitted, ...older } = policies;
     await owner.api.orgs.updatePolicies.mutate(older);
-    expect((await owner.api.orgs.current.query()).policies.idleTimeoutMinutes).toBe(10);
+    expect((await owner.api.orgs.current.query()).policies!.idleTimeoutMinutes).toBe(10);
 
     const cookie = await webSignIn(server, member.email, PASSWORD);
     server.clock.advance(9 * MINUTE);

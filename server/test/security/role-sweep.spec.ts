@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { EXTERNAL_PROCEDURES } from '../../src/access/access.service.js';
 import { TrpcRouter } from '../../src/trpc/app-router.js';
-import { type ApiClient, errorOf, jobReaches, orgWithStaff, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, uploadCsv } from '../harness.js';
+import { type ApiClient, errorOf, jobReaches, orgWithStaff, PASSWORD, signUp, startTestServer, type TestServer, uniqueEmail, uploadCsv, waitFor } from '../harness.js';
 
 /**
  * The role sweep, beside the tenant sweep (tenant-isolation.spec.ts): every admin procedure on
@@ -54,12 +55,45 @@ const KNOWN_ADMIN_PROCEDURES = [
  */
 const KNOWN_TEAM_PROCEDURES = ['blasts.preview', 'blasts.send', 'blasts.sendTest', 'conversations.availability', 'conversations.get', 'conversations.markRead', 'conversations.send', 'conversations.startSecure', 'conversations.startSms', 'portal.resendLink', 'portal.setReplies', 'simulator.replyAsPatient'];
 
+/**
+ * Procedures that need no organization (sign-in, one's own account, creating or joining an org,
+ * the patient portal's link-scoped calls, Get started). Every other procedure is an
+ * orgProcedure; pinned so that a new procedure outside orgProcedure fails this file and is
+ * looked at (an external collaborator is refused only what goes through orgProcedure).
+ */
+const KNOWN_NOT_ORG_SCOPED = [
+  'account.get',
+  'account.setPhone',
+  'auth.acceptInvite',
+  'auth.confirmSignUp',
+  'auth.inviteInfo',
+  'auth.me',
+  'auth.requestPasswordReset',
+  'auth.resetPassword',
+  'auth.signIn',
+  'auth.signOut',
+  'auth.signUp',
+  'devMailbox.clear',
+  'devMailbox.enabled',
+  'devMailbox.list',
+  'external.accept',
+  'external.info',
+  'external.setUp',
+  'orgs.create',
+  'orgs.myJoinRequests',
+  'orgs.requestToJoin',
+  'orgs.switch',
+  'simulator.enabled',
+];
+
 type Ids = Record<string, string>;
-type Procedure = { _def: { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[]; meta?: { adminOnly?: boolean; teamScoped?: boolean } } };
+type Procedure = { _def: { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[]; meta?: { orgScoped?: boolean; adminOnly?: boolean; teamScoped?: boolean } } };
 
 let server: TestServer;
 let staff: Awaited<ReturnType<typeof orgWithStaff>>;
 let ids: Ids;
+/** An external collaborator of the org (invited into an internal chat by email), and their password sign-in. */
+let external: { email: string; conversationId: string };
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -83,6 +117,14 @@ beforeAll(async () => {
   const template = await owner.api.templates.save.mutate({ teamId: null, name: 'Org template', body: 'Hello' });
   const adapter = await owner.api.ehrAdapters.save.mutate({ name: 'Sweep EHR', urlPattern: 'https://sweep-ehr.example.com/*', selectors: { name: '#n' }, published: true });
   const cohort = await owner.api.cohorts.create.mutate({ name: 'Sweep cohort', filter: { tags: ['sweep'] } });
+  // An external collaborator: the member invites an address into an internal chat; the first message mails Get started.
+  await owner.api.orgs.updatePolicies.mutate({ ...(await owner.api.orgs.current.query()).policies!, externalChatAllowed: true });
+  const externalEmail = uniqueEmail('sweep-external');
+  const chat = await member.api.conversations.startInternal.mutate({ userIds: [], emails: [externalEmail] });
+  await member.api.conversations.send.mutate({ conversationId: chat.conversationId, channel: 'secure', body: 'Hello from the sweep' });
+  const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: externalEmail } }));
+  await server.anon.external.setUp.mutate({ token: /\/external\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!, name: 'Sweep External', password: PASSWORD, client: 'extension' });
+  external = { email: externalEmail, conversationId: chat.conversationId };
   const memberships = await owner.api.members.list.query();
   const audit = await owner.api.audit.list.query({});
   ids = {
@@ -187,6 +229,7 @@ function sample(schema: z.ZodType, key: string): unknown {
 const procedures = () => Object.entries((server.app.get(TrpcRouter).appRouter._def as unknown as { procedures: Record<string, Procedure> }).procedures);
 const adminProcedures = () => procedures().filter(([, proc]) => proc._def.meta?.adminOnly === true);
 const teamProcedures = () => procedures().filter(([, proc]) => proc._def.meta?.teamScoped === true);
+const orgProcedures = () => procedures().filter(([, proc]) => proc._def.meta?.orgScoped === true);
 /** One input for all of a procedure's schemas (a team procedure has the guard's, then its own). */
 const sampleInput = (proc: Procedure) => (proc._def.inputs.length ? Object.assign({}, ...proc._def.inputs.map((schema) => sample(schema, ''))) : undefined);
 
@@ -287,5 +330,62 @@ describe('team sweep: team procedures refuse a member of the org who is not on t
     const conversation = await staff.member.api.conversations.get.query({ conversationId: ids.conversationId! });
     expect(conversation.team.id).toBe(ids.teamId);
     expect((await staff.member.api.conversations.availability.query({ teamId: ids.teamId!, patientIds: [ids.patientId!] })).sms.available).toBe(true);
+  });
+});
+
+describe('external sweep: an external collaborator is refused every org procedure off the allow-list', () => {
+  it('every procedure is either an orgProcedure or known to need no organization', () => {
+    const notOrg = procedures()
+      .filter(([, proc]) => proc._def.meta?.orgScoped !== true)
+      .map(([path]) => path)
+      .sort();
+    expect(notOrg).toEqual([...KNOWN_NOT_ORG_SCOPED].sort());
+    // The allow-list names only org procedures that exist (a renamed one would silently drop out).
+    const org = new Set(orgProcedures().map(([path]) => path));
+    expect([...EXTERNAL_PROCEDURES].filter((path) => !org.has(path) && path !== 'attachments.upload')).toEqual([]);
+    // Admin and team procedures are org procedures too, so the sweep below covers them.
+    expect(adminProcedures().every(([, proc]) => proc._def.meta?.orgScoped)).toBe(true);
+  });
+
+  it('every org procedure not on the allow-list answers FORBIDDEN to an external member, and nothing changes', async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    let swept = 0;
+    // One session for the whole sweep: every refusal happens in orgProcedure, before any handler runs.
+    const { token } = await server.anon.auth.signIn.mutate({ email: external.email, password: PASSWORD, client: 'extension' });
+    const api = server.as(token!);
+    for (const [path, proc] of orgProcedures()) {
+      if (EXTERNAL_PROCEDURES.has(path)) continue;
+      swept += 1;
+      let code: string;
+      if (proc._def.type === 'subscription') {
+        code = await new Promise<string>((resolve) => {
+          let node: any = api;
+          for (const part of path.split('.')) node = node[part];
+          const sub = node.subscribe(sampleInput(proc), {
+            onData: () => (sub.unsubscribe(), resolve('OK')),
+            onError: (error: { data?: { code?: string } }) => (sub.unsubscribe(), resolve(error.data?.code ?? 'ERROR')),
+          });
+        });
+      } else {
+        code = await call(api, path, proc._def.type, sampleInput(proc)).then(() => 'OK', async (error) => (await errorOf(Promise.reject(error))).code);
+      }
+      if (code !== 'FORBIDDEN') failures.push(`${path} answered ${code} (expected FORBIDDEN)`);
+    }
+    expect(failures).toEqual([]);
+    // Settings, policies, members, patients, numbers, blasts, cohorts, analytics, audit: all swept.
+    for (const path of ['orgs.updatePolicies', 'orgs.replies', 'members.list', 'patients.list', 'numbers.list', 'blasts.list', 'cohorts.list', 'teams.list', 'audit.list', 'plan.get', 'templates.list']) {
+      expect(orgProcedures().some(([p]) => p === path) && !EXTERNAL_PROCEDURES.has(path), path).toBe(true);
+    }
+    expect(swept).toBeGreaterThan(50);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('the allow-listed procedures work for them in their conversation (so FORBIDDEN above is the role)', async () => {
+    const { token } = await server.anon.auth.signIn.mutate({ email: external.email, password: PASSWORD, client: 'extension' });
+    const api = server.as(token!);
+    expect((await api.conversations.list.query({})).conversations.map((c) => c.id)).toEqual([external.conversationId]);
+    expect((await api.conversations.get.query({ conversationId: external.conversationId })).messages).toHaveLength(1);
+    expect(await api.orgs.current.query()).toMatchObject({ myRole: 'external', policies: null, confirmationWords: null });
   });
 });

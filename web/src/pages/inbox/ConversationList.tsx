@@ -87,14 +87,28 @@ export function ConversationList({ teamId, revision, feed, openId, hrefFor, numb
 }
 
 /** Who an internal chat is with, as its row and header say: everyone in it but me. */
-export function internalChatName(participants: { id: string; name: string }[], myId: string | undefined): string {
-  const others = participants.filter((p) => p.id !== myId).map((p) => p.name);
+export function internalChatName(participants: { id: string; name: string }[], myId: string | undefined, invited: { email: string }[] | null = null): string {
+  const others = [...participants.filter((p) => p.id !== myId).map((p) => p.name), ...(invited ?? []).map((i) => i.email)];
   return others.length ? others.join(', ') : 'Only you';
+}
+
+/** Whether anyone in (or invited to) an internal chat is from outside the organization. */
+export function hasExternal(participants: { external: boolean }[] | null, invited: unknown[] | null): boolean {
+  return Boolean(participants?.some((p) => p.external) || invited?.length);
+}
+
+/** The "External" badge: people from outside the organization are in (or invited to) this chat. */
+export function ExternalBadge({ testId = 'external-badge' }: { testId?: string }) {
+  return (
+    <span class="badge badge-external" title="Someone in this chat is from outside your organization." data-testid={testId}>
+      External
+    </span>
+  );
 }
 
 function ConversationItem({ conversation: c, open, href, showTeam }: { conversation: Conversation; open: boolean; href: string; showTeam: boolean }) {
   const internal = c.kind === 'internal';
-  const name = internal && c.participants ? internalChatName(c.participants, signedIn.value?.user.id) : c.patient ? patientLabel(c.patient) : 'Unknown sender';
+  const name = internal && c.participants ? internalChatName(c.participants, signedIn.value?.user.id, c.invited) : c.patient ? patientLabel(c.patient) : 'Unknown sender';
   // Opening a conversation reads it; the count the list fetched a moment earlier is already stale.
   const unread = open ? 0 : c.unreadCount;
   return (
@@ -125,6 +139,7 @@ function ConversationItem({ conversation: c, open, href, showTeam }: { conversat
                 Internal
               </span>
             )}
+            {internal && hasExternal(c.participants, c.invited) && <ExternalBadge testId="conversation-external" />}
             <span class="conv-preview" data-testid="conversation-preview">
               {c.lastMessagePreview ?? <span class="cell-muted">No messages yet</span>}
             </span>

@@ -9,7 +9,7 @@ import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
 import { StatusBadges } from '../directory/patients/StatusBadges';
 import { Composer } from './Composer';
-import { initials, internalChatName } from './ConversationList';
+import { ExternalBadge, hasExternal, initials, internalChatName } from './ConversationList';
 import { signedIn } from '../../lib/session';
 import { applyToThread } from './liveUpdates';
 import { Thread } from './Thread';
@@ -103,8 +103,11 @@ export function ConversationView({ conversationId, revision, feed }: { conversat
 }
 
 /** An internal chat: who is in it, the thread (mine on the right, colleagues' on the left, by name), the composer. */
-function InternalConversation({ conversation: c, participants, onSent, onStale }: { conversation: OpenConversation; participants: { id: string; name: string }[]; onSent: () => void; onStale: () => void }) {
-  const name = internalChatName(participants, signedIn.value?.user.id);
+function InternalConversation({ conversation: c, participants, onSent, onStale }: { conversation: OpenConversation; participants: { id: string; name: string; email: string; external: boolean }[]; onSent: () => void; onStale: () => void }) {
+  const me = signedIn.value?.user.id;
+  const invited = c.invited ?? [];
+  const name = internalChatName(participants, me, invited);
+  const external = hasExternal(participants, invited);
   return (
     <div class="conversation conversation-internal" data-testid="conversation" data-kind="internal">
       <header class="conversation-head">
@@ -113,15 +116,40 @@ function InternalConversation({ conversation: c, participants, onSent, onStale }
         </span>
         <div class="conversation-who">
           <h2 data-testid="conversation-patient">{name}</h2>
-          <p class="muted small" data-testid="conversation-participants">
-            {participants.length} people: {participants.map((p) => (p.id === signedIn.value?.user.id ? `${p.name} (you)` : p.name)).join(', ')}
+          <p class="muted small participant-list" data-testid="conversation-participants">
+            {participants.length + invited.length} people:{' '}
+            {participants.map((p, i) => (
+              <span key={p.id} data-testid="participant" data-external={p.external ? 'true' : undefined}>
+                {i > 0 && ', '}
+                {p.id === me ? `${p.name} (you)` : p.name}
+                {p.external && (
+                  <>
+                    {' '}
+                    <span class="badge badge-external badge-tiny" title={`From outside the organization: ${p.email}`}>
+                      External
+                    </span>{' '}
+                    <span class="muted">{p.email}</span>
+                  </>
+                )}
+              </span>
+            ))}
+            {invited.map((i) => (
+              <span key={i.email} data-testid="invited-participant">
+                {', '}
+                {i.email}{' '}
+                <span class="badge badge-external badge-tiny" title={i.sent ? 'Invited by email; has not joined yet.' : 'Gets an invitation email when the first message is sent.'}>
+                  {i.sent ? 'Invited' : 'Invite on first message'}
+                </span>
+              </span>
+            ))}
           </p>
         </div>
         <div class="conversation-line" data-testid="conversation-line">
           <span class="badge badge-internal" data-testid="conversation-kind" title="Only the people in this chat see it; messages and files stay on CareText.">
             Internal
           </span>
-          <span class="small muted">Only the people in this chat see it</span>
+          {external && <ExternalBadge />}
+          <span class="small muted">{external ? 'Includes people outside your organization' : 'Only the people in this chat see it'}</span>
         </div>
       </header>
       <Thread messages={c.messages} internal />

@@ -4,6 +4,7 @@ import { revisions } from '../../lib/live';
 import { notify } from '../../lib/notices';
 import { useQuery } from '../../lib/query';
 import { RequireOrg } from '../../routing';
+import { currentOrg } from '../../lib/session';
 import { trpc } from '../../lib/trpc';
 import { AppShell } from '../shell/AppShell';
 import { ConversationList } from './ConversationList';
@@ -41,8 +42,10 @@ function Inbox() {
   const feed = useMemo(() => new InboxFeed(), []);
 
   // Team names and their numbers, for the scope switch and the empty states; both follow team changes.
-  const teams = useQuery(() => trpc.teams.list.query(), [revisions.teams.value]);
-  const numbers = useQuery(() => trpc.numbers.list.query(), [revisions.teams.value]);
+  // An external collaborator is on no team and may not read the org's teams or numbers.
+  const external = currentOrg.value?.myRole === 'external';
+  const teams = useQuery(() => (external ? Promise.resolve([]) : trpc.teams.list.query()), [revisions.teams.value, external]);
+  const numbers = useQuery(() => (external ? Promise.resolve([]) : trpc.numbers.list.query()), [revisions.teams.value, external]);
   const myTeams = (teams.data ?? []).filter((t) => t.isMine);
 
   useInboxEvents(teamId, true, feed, {

@@ -1,6 +1,7 @@
 import { useDismiss } from '../../lib/dismiss';
 import { useState } from 'preact/hooks';
 import { ChatIcon, MegaphoneIcon, PlusIcon, VideoIcon } from '../../components/icons';
+import { currentOrg } from '../../lib/session';
 import { NewConversationDialog, NewInternalChatDialog } from './lazyDialogs';
 import { csvBroadcastTeam } from './CsvBroadcastDialog';
 
@@ -31,12 +32,14 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
             class="menu-item"
             onClick={() => {
               setOpen(false);
-              setDialog('patient');
+              // An external collaborator chats with people only, never with the org's patients.
+              setDialog(currentOrg.value?.myRole === 'external' ? 'colleagues' : 'patient');
             }}
             data-testid="create-chat"
           >
             <ChatIcon /> Create a chat
           </button>
+          {currentOrg.value?.myRole !== 'external' && (
           <button
             type="button"
             role="menuitem"
@@ -51,6 +54,7 @@ export function NewChatMenu({ teamId, onStarted }: { teamId: string | null; onSt
           >
             <MegaphoneIcon /> Broadcast from CSV
           </button>
+          )}
           <button type="button" role="menuitem" class="menu-item" disabled aria-disabled="true" title="Coming soon">
             <VideoIcon /> Start a video chat <span class="badge badge-soft">Soon</span>
           </button>

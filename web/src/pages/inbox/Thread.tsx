@@ -227,7 +227,7 @@ function MessageItem({ message: m, patientName, internal = false }: { message: T
 
 /** Confirmed / Declined / Awaiting (the org's words), as the shared core labels a request. */
 function ConfirmationChip({ message }: { message: ThreadMessage }) {
-  const chip = confirmationChip(message, currentOrg.value?.confirmationWords);
+  const chip = confirmationChip(message, currentOrg.value?.confirmationWords ?? undefined);
   if (!chip) return null;
   const tone = { ok: ' badge-approved', error: ' badge-rejected', pending: '' }[chip.tone];
   return (

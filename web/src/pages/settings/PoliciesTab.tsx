@@ -22,12 +22,14 @@ export function PoliciesTab() {
 
 function PoliciesForm() {
   const org = currentOrg.value!;
+  // Only an external collaborator's session has none, and Settings is never shown to them.
+  const policies = org.policies!;
   const admin = isAdmin.value;
   const form = useSubmit(FIELDS);
   const [values, setValues] = useState({
-    ...org.policies,
-    secureLinkExpiryHours: String(org.policies.secureLinkExpiryHours),
-    idleTimeoutMinutes: String(org.policies.idleTimeoutMinutes),
+    ...policies,
+    secureLinkExpiryHours: String(policies.secureLinkExpiryHours),
+    idleTimeoutMinutes: String(policies.idleTimeoutMinutes),
   });
   const set = (patch: Partial<typeof values>) => setValues({ ...values, ...patch });
 

@@ -15,6 +15,7 @@ export function AppShell({ children }: { children: ComponentChildren }) {
   const org = currentOrg.value;
   const { route } = useLocation();
   const mailbox = useQuery(() => trpc.devMailbox.enabled.query(), []);
+  const external = org?.myRole === 'external';
 
   useLiveUpdates(org?.id ?? null, org?.name ?? '', () => route('/welcome'));
 
@@ -26,15 +27,27 @@ export function AppShell({ children }: { children: ComponentChildren }) {
           <span>CareText</span>
         </a>
         <OrgSwitcher />
-        <ul class="nav-list">
-          <NavLink href="/inbox" match="/inbox" icon={<InboxIcon />} label="Inbox" testId="nav-inbox" />
-          <NavLink href="/directory/patients" match="/directory" icon={<PeopleIcon />} label="Directory" testId="nav-directory" />
-          <NavLink href="/comms/cohorts" match="/comms" icon={<MegaphoneIcon />} label="Comms" testId="nav-comms" />
-          <NavLink href="/analytics/blasts" match="/analytics" icon={<ChartIcon />} label="Analytics" testId="nav-analytics" />
-          <NavLink href="/settings/organization" match="/settings" icon={<GearIcon />} label="Settings" testId="nav-settings" />
-          <NavLink href="/extension" match="/extension" icon={<PuzzleIcon />} label="Get the extension" testId="nav-extension" />
-          {mailbox.data && <NavLink href="/dev/mailbox" match="/dev/mailbox" icon={<MailIcon />} label="Dev mailbox" testId="nav-dev-mailbox" />}
-        </ul>
+        {external && (
+          <p class="small muted external-you" data-testid="external-you">
+            <span class="badge badge-external badge-tiny">External</span> You are a guest of {org?.name}: you see the chats you are in.
+          </p>
+        )}
+        {external ? (
+          // An external collaborator has only the chats they are in (the server refuses the rest).
+          <ul class="nav-list">
+            <NavLink href="/inbox" match="/inbox" icon={<InboxIcon />} label="Inbox" testId="nav-inbox" />
+          </ul>
+        ) : (
+          <ul class="nav-list">
+            <NavLink href="/inbox" match="/inbox" icon={<InboxIcon />} label="Inbox" testId="nav-inbox" />
+            <NavLink href="/directory/patients" match="/directory" icon={<PeopleIcon />} label="Directory" testId="nav-directory" />
+            <NavLink href="/comms/cohorts" match="/comms" icon={<MegaphoneIcon />} label="Comms" testId="nav-comms" />
+            <NavLink href="/analytics/blasts" match="/analytics" icon={<ChartIcon />} label="Analytics" testId="nav-analytics" />
+            <NavLink href="/settings/organization" match="/settings" icon={<GearIcon />} label="Settings" testId="nav-settings" />
+            <NavLink href="/extension" match="/extension" icon={<PuzzleIcon />} label="Get the extension" testId="nav-extension" />
+            {mailbox.data && <NavLink href="/dev/mailbox" match="/dev/mailbox" icon={<MailIcon />} label="Dev mailbox" testId="nav-dev-mailbox" />}
+          </ul>
+        )}
         <div class="sidebar-bottom">
           <UserMenu />
         </div>
