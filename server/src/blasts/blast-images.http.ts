@@ -18,7 +18,7 @@ const query = (req: Request, name: string) => (typeof req.query[name] === 'strin
 export function mountBlastImageRoutes(app: Express, images: BlastImagesService, auth: AuthService, access: AccessService): void {
   app.post(BLAST_IMAGE_PATH, async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const actor = await actorFromRequest(req, auth, access);
+      const actor = await actorFromRequest(req, auth, access, 'blasts.uploadImage');
       if (NOT_RAW.test(req.headers['content-type'] ?? '')) {
         throw new HttpError(415, "Send the image's bytes as the request body (Content-Type application/octet-stream or the image's own type), not a form or JSON.");
       }

@@ -106,6 +106,10 @@ describe('external collaborator: no settings, policies or members', () => {
     expect(JSON.stringify(org)).not.toContain('quietHours');
     // Plain HTTP routes follow the same allow-list: no patient import.
     expect((await uploadCsv(server, external.token, 'phone,first_name\n4155550111,X\n')).status).toBe(403);
+    // Nor a blast image (a 1x1 PNG's signature is enough to be read as one).
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+    const image = await fetch(`${server.url}/api/blast-images?name=x.png`, { method: 'POST', headers: { authorization: `Bearer ${external.token}`, 'content-type': 'application/octet-stream' }, body: png });
+    expect(image.status).toBe(403);
   });
 });
 
