@@ -128,6 +128,9 @@ function MatchedPane({ lookup, open, onUnread, children, patient }: Props & { pa
     noteArrivals(answer.value);
     setView(answer.value);
     setTeamId(answer.value.teamId);
+    // The outbox in this answer was read before the server answered: a send that went out
+    // meanwhile (its push already handled) would stay shown as waiting. Read it again.
+    void refreshOutbox();
   };
 
   const refreshHistory = async () => {
@@ -137,6 +140,7 @@ function MatchedPane({ lookup, open, onUnread, children, patient }: Props & { pa
     // A STOP or START changed whether SMS can go out: reload what the composer offers too.
     if (view && optOutsOf(view) !== optOutsOf(answer.value)) return void load(teamId);
     setView((v) => v && { ...v, ...answer.value });
+    void refreshOutbox();
   };
 
   /** What waits in this browser's outbox for the patient: local, nothing is read from the server. */

@@ -289,6 +289,36 @@ describe('the sidebar', () => {
     expect(reads()).toBe(1);
   });
 
+  it('a reload that answers after the outbox emptied does not bring the sent message back as waiting', async () => {
+    const waiting = { idempotencyKey: 'k1', patientId: 'p1', body: 'Offline hello', createdAt: '2026-11-23T15:00:00.000Z', state: 'waiting' as const, error: null };
+    let outbox = [waiting];
+    let releaseReload: () => void = () => undefined;
+    let reloads = 0;
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      // The first read answers at once; the reload on reconnect (resync) answers late, with the
+      // outbox as it was when the background read it: the message still waiting.
+      'patient.view': () => {
+        reloads += 1;
+        const answer = ok(view({ outbox: [waiting] }));
+        return (reloads === 1 ? answer : new Promise((resolve) => (releaseReload = () => resolve(answer)))) as never;
+      },
+      'outbox.list': () => ok(outbox),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await waitFor(() => expect(screen.getAllByTestId('outbox-item')).toHaveLength(1));
+    bg.push({ type: 'resync' });
+    await waitFor(() => expect(reloads).toBe(2));
+    // The message goes out meanwhile: the outbox push empties the list...
+    outbox = [];
+    bg.push({ type: 'outbox', pending: 0 });
+    await waitFor(() => expect(screen.queryAllByTestId('outbox-item')).toHaveLength(0));
+    // ...and the late reload must not show it as waiting again.
+    await act(async () => releaseReload());
+    await waitFor(() => expect(bg.requests.filter((r) => r.type === 'outbox.list').length).toBeGreaterThanOrEqual(3));
+    await waitFor(() => expect(screen.queryAllByTestId('outbox-item')).toHaveLength(0));
+  });
+
   it('different MRN (issue 9, item 16): shows the candidate as not matched, offers link or create, never opens the composer', async () => {
     const other = { ...phil, mrn: 'MRN-0002' };
     const pageMrn = { ...reading('Phil Lopez'), patient: { ...reading('Phil Lopez').patient, mrn: '00311002' } };
