@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     name: 'extension',
     environment: 'jsdom',
+    // The same after-paint wait as the web app's (a Preact timeout must not outlive jsdom).
+    setupFiles: ['../test/tools/preact-jsdom-setup.ts'],
     include: ['src/**/*.spec.ts', 'src/**/*.spec.tsx', 'test/**/*.spec.ts'],
   },
 });

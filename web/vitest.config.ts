@@ -7,7 +7,7 @@ export default mergeConfig(
     test: {
       name: 'web',
       environment: 'jsdom',
-      setupFiles: ['./src/test-setup.ts'],
+      setupFiles: ['../test/tools/preact-jsdom-setup.ts'],
       include: ['src/**/*.spec.ts', 'src/**/*.spec.tsx'],
     },
   }),

@@ -1,4 +1,5 @@
 import { afterAll } from 'vitest';
+// Used by the web app's and the extension's unit tests (setupFiles in their vitest configs).
 
 /**
  * Preact runs effects after paint: a requestAnimationFrame raced by a 35 ms timeout, and the
