@@ -16,21 +16,15 @@ import type { BlastImage } from '../generated/prisma/client.js';
 import { BLAST_IMAGE_UPLOAD_PATH } from '../http/body-limits.js';
 import { HttpError } from '../http/session-actor.js';
 import { CONFIG, DATABASE } from '../injection-tokens.js';
+import { MEDIA_REF_PREFIX, mediaRefs } from './blast-image-refs.js';
 
+/** The stored reference of a blast image (Message.mediaUrls): see blast-image-refs.ts. */
+export { MEDIA_REF_PREFIX, mediaRefs } from './blast-image-refs.js';
 export const BLAST_IMAGE_PATH = BLAST_IMAGE_UPLOAD_PATH;
-/**
- * What a queued blast message stores in Message.mediaUrls for each image: a reference, not a
- * link. The send worker turns it into a signed link at the moment it calls the carrier
- * (mintMediaUrls), so a blast scheduled for next week, spread over days or deferred by quiet
- * hours still sends a link that works, and the database never holds a usable one.
- */
-export const MEDIA_REF_PREFIX = 'caretext-blast-image:';
 /** How long the carrier's link works: it fetches the image as it sends, seconds after we ask. */
 export const CARRIER_LINK_TTL_MS = 60 * 60_000;
 
 export type BlastImageSummary = { id: string; fileName: string; contentType: string; size: number; url: string };
-
-export const mediaRefs = (imageIds: readonly string[]): string[] => imageIds.map((id) => MEDIA_REF_PREFIX + id);
 
 /** The signer per database (the secret is made once and never changes): no query per message sent. */
 const linksByDb = new WeakMap<Database, Promise<DownloadLinks>>();
@@ -127,6 +121,18 @@ export class BlastImagesService {
     const rows = await this.db.prisma.blastImage.findMany({ where: { orgId: actor.orgId, id: { in: imageIds } } });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return this.summaries(actor, imageIds.map((id) => byId.get(id)).filter((r): r is BlastImage => r !== undefined));
+  }
+
+  /**
+   * The thread's images of these messages' blast-image references (threads: conversations.get),
+   * with links signed for `actor` as staff viewer, by image id. Only this org's images; a
+   * reference to a swept or foreign image is left out.
+   */
+  async forThread(actor: Actor, imageIds: readonly string[]): Promise<Map<string, BlastImageSummary>> {
+    const ids = [...new Set(imageIds)];
+    if (!ids.length) return new Map();
+    const rows = await this.db.prisma.blastImage.findMany({ where: { orgId: actor.orgId, id: { in: ids } } });
+    return new Map((await this.summaries(actor, rows)).map((s) => [s.id, s]));
   }
 
   private async summaries(actor: Actor, rows: BlastImage[]): Promise<BlastImageSummary[]> {

@@ -126,6 +126,8 @@ export class BlastsService {
     const now = this.clock.now();
     const start = input.scheduledAt ? scheduledInstant(input.scheduledAt, org.timeZone, now) : null;
     const name = input.name?.trim() || autoName(selection ? [SELECTION_NAME] : cohorts.map((c) => c.name), start ?? now, org.timeZone);
+    // The conversations the blast wrote a message into: the team's open inboxes learn of them after the commit.
+    let changed: ChangedConversation[] = [];
     try {
       const blast = await this.db.prisma.$transaction(
         async (tx) => {
@@ -162,11 +164,13 @@ export class BlastsService {
           const m = this.messagesFor(pending, template, org, now, { start, perDay: input.perDay ?? null });
           // Conversations set-based: the patient's thread with this number, created when missing,
           // its last message set to this one (no second pass over them).
-          await tx.$executeRaw`
+          const conversations = await tx.$queryRaw<ChangedConversation[]>`
             INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
             SELECT gen_random_uuid()::text, ${actor.orgId}, ${team.id}, 'sms', ${number.id}, u.pid, ${now}, left(u.body, 140), ${now}
               FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
-            ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"`;
+            ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
+            RETURNING "id", "teamId"`;
+          changed = conversations;
           // One unnest per column, with the ids the ledger already holds; every message carries the
           // blast as its idempotency key, so the Message sendKey unique index also allows one
           // message per conversation and blast.
@@ -202,6 +206,7 @@ export class BlastsService {
         },
         { timeout: 300_000, maxWait: 30_000 },
       );
+      this.messageEvents.conversationsChanged(actor.orgId, changed);
       this.worker.wake();
       return { duplicate: false, blast: view(blast) };
     } catch (error) {
@@ -522,7 +527,7 @@ export class BlastsService {
       { orgId: actor.orgId, phoneNumberId: number.id, marketing: blast.marketing },
       Prisma.sql`SELECT "patientId" FROM "BlastRecipient" WHERE "blastId" = ${blast.id}`,
     );
-    const result = await this.db.prisma.$transaction(
+    const outcome = await this.db.prisma.$transaction(
       async (tx) => {
         await lockStarted(tx, blast.id, 'retry its failed messages');
         const claimed = await tx.$queryRaw<(PendingRow & { retries: number })[]>`
@@ -535,8 +540,9 @@ export class BlastsService {
         const [left] = await tx.$queryRaw<{ count: number }[]>`
           SELECT count(*)::int AS count FROM "BlastRecipient" r JOIN "Message" m ON m."id" = r."messageId"
            WHERE r."blastId" = ${blast.id} AND m."status" IN ${RETRYABLE}`;
+        let changed: ChangedConversation[] = [];
         if (claimed.length) {
-          await this.enqueue(tx, blast, number, org, now, claimed, (row) => `blast:${blast.id}:retry:${row.retries}`);
+          changed = await this.enqueue(tx, blast, number, org, now, claimed, (row) => `blast:${blast.id}:retry:${row.retries}`);
           await tx.blast.update({ where: { id: blast.id }, data: { status: 'sending', completedAt: null } });
         }
         await this.audit.record(
@@ -550,12 +556,13 @@ export class BlastsService {
           },
           tx,
         );
-        return { retried: claimed.length, notRetried: left!.count };
+        return { result: { retried: claimed.length, notRetried: left!.count }, changed };
       },
       { timeout: 300_000, maxWait: 30_000 },
     );
-    if (result.retried) this.worker.wake();
-    return result;
+    this.messageEvents.conversationsChanged(blast.orgId, outcome.changed);
+    if (outcome.result.retried) this.worker.wake();
+    return outcome.result;
   }
 
   /**
@@ -572,7 +579,7 @@ export class BlastsService {
     if (known !== ids.length) throw new TRPCError({ code: 'NOT_FOUND', message: 'Patient not found.' });
     const now = this.clock.now();
     const audience = patientsAudience({ orgId: actor.orgId, phoneNumberId: number.id, marketing: blast.marketing }, ids);
-    const result = await this.db.prisma.$transaction(
+    const done = await this.db.prisma.$transaction(
       async (tx) => {
         await lockStarted(tx, blast.id, 'add recipients');
         const added = await tx.$queryRaw<{ patientId: string; skipReason: SkipReason | null }[]>`
@@ -587,8 +594,9 @@ export class BlastsService {
           SELECT r."messageId", p."id", p."firstName", p."lastName", p."preferredName", p."dob", p."phone", p."email", p."timeZone"
             FROM "BlastRecipient" r JOIN "Patient" p ON p."id" = r."patientId"
            WHERE r."blastId" = ${blast.id} AND r."patientId" = ANY(${queuedIds}::text[])`;
+        let changed: ChangedConversation[] = [];
         if (pending.length) {
-          await this.enqueue(tx, blast, number, org, now, pending, () => `blast:${blast.id}`);
+          changed = await this.enqueue(tx, blast, number, org, now, pending, () => `blast:${blast.id}`);
           await tx.blast.update({ where: { id: blast.id }, data: { status: 'sending', completedAt: null } });
         }
         const addedIds = new Set(added.map((r) => r.patientId));
@@ -606,12 +614,13 @@ export class BlastsService {
           },
           tx,
         );
-        return out;
+        return { out, changed };
       },
       { timeout: 300_000, maxWait: 30_000 },
     );
-    if (result.queued) this.worker.wake();
-    return result;
+    this.messageEvents.conversationsChanged(blast.orgId, done.changed);
+    if (done.out.queued) this.worker.wake();
+    return done.out;
   }
 
   /** Sent / total per blast for the list, in one grouped statement. */
@@ -636,16 +645,18 @@ export class BlastsService {
   /**
    * Queued messages for recipients whose message ids are already on their rows, in each
    * patient's conversation with the number (created when missing), as the send does; sent in
-   * the name of the blast's creator, each with `key(row)` as its idempotency key.
+   * the name of the blast's creator, each with `key(row)` as its idempotency key. Returns the
+   * conversations written to (for conversationsChanged after the commit).
    */
-  private async enqueue<R extends PendingRow>(tx: Prisma.TransactionClient, blast: Blast, number: { id: string; e164: string }, org: Org, now: Date, rows: R[], key: (row: R) => string) {
+  private async enqueue<R extends PendingRow>(tx: Prisma.TransactionClient, blast: Blast, number: { id: string; e164: string }, org: Org, now: Date, rows: R[], key: (row: R) => string): Promise<ChangedConversation[]> {
     const m = this.messagesFor(rows, blast.body, org, now);
     const keys = rows.map(key);
-    await tx.$executeRaw`
+    const conversations = await tx.$queryRaw<ChangedConversation[]>`
       INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
       SELECT gen_random_uuid()::text, ${blast.orgId}, ${blast.teamId}, 'sms', ${number.id}, u.pid, ${now}, left(u.body, 140), ${now}
         FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
-      ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"`;
+      ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
+      RETURNING "id", "teamId"`;
     await tx.$executeRaw`
       INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
                              "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
@@ -654,6 +665,7 @@ export class BlastsService {
         FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
              AS u(id, pid, body, phone, segments, encoding, after, key)
         JOIN "Conversation" c ON c."phoneNumberId" = ${number.id} AND c."patientId" = u.pid AND c."kind" = 'sms'`;
+    return conversations;
   }
 }
 
@@ -707,6 +719,8 @@ function view(b: Blast) {
   };
 }
 
+/** A conversation a blast wrote into, with its team (whose members are told). */
+type ChangedConversation = { id: string; teamId: string };
 type PendingRow = { messageId: string; id: string; firstName: string | null; lastName: string | null; preferredName: string | null; dob: string | null; phone: string; email: string | null; timeZone: string | null };
 /**
  * Locks the blast row (ordered against a concurrent cancel) and refuses a blast that has not

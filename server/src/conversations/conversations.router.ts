@@ -1,8 +1,8 @@
 import { emailSchema, type SendMessageResult, sendMessageInput } from '@caretext/shared';
 import { z } from 'zod';
 import type { AccessService } from '../access/access.service.js';
-import { type EventBus, isConversationEvent } from '../events/event-bus.js';
-import { INTERNAL } from '../access/access.service.js';
+import { type EventBus, isConversationEvent, type OrgEvent } from '../events/event-bus.js';
+import { type Actor, INTERNAL } from '../access/access.service.js';
 import type { MessagingService } from '../messages/messaging.service.js';
 import { conversationProcedure, orgProcedure, router, teamProcedure } from '../trpc/trpc.js';
 import type { ConversationsService } from './conversations.service.js';
@@ -11,6 +11,43 @@ import { type InternalChatService, MAX_INTERNAL_PARTICIPANTS } from './internal-
 const id = z.string().min(1).max(64);
 
 export function conversationsRouter(conversations: ConversationsService, messaging: MessagingService, access: AccessService, events: EventBus, internal: InternalChatService) {
+  /**
+   * An organization's events for one signed-in member, as `pass` picks them from the teams they
+   * are on now (or just `teamId`): the teams are re-read when teams or members change, so a
+   * removed member stops receiving at once; a stream on a team they left ends with
+   * `access.revoked`. `resync` (the event channel dropped) is passed on.
+   */
+  async function* live<T>(actor: Actor, teamId: string | undefined, signal: AbortSignal | undefined, pass: (event: OrgEvent, teams: Set<string>) => Promise<T | null>) {
+    // Listening before the access checks below: what is published while they run is kept.
+    const stream = events.subscribe(actor.orgId, signal);
+    let teams: Set<string>;
+    try {
+      if (teamId) await access.requireTeamMember(actor, teamId);
+      teams = new Set(await access.teamIdsFor(actor));
+    } catch (error) {
+      await stream.return!();
+      throw error;
+    }
+    for await (const event of stream) {
+      if (event.type === 'teams.changed' || event.type === 'members.changed' || event.type === 'access.revoked') {
+        const stillMember = await access.requireMembership(actor.orgId, actor.userId).then(() => true, () => false);
+        teams = stillMember ? new Set(await access.teamIdsFor(actor)) : new Set();
+        if (!stillMember || (teamId && !teams.has(teamId))) {
+          yield { type: 'access.revoked' as const };
+          return;
+        }
+        continue;
+      }
+      // Events may have been missed (the instance's event channel dropped): the client re-reads.
+      if (event.type === 'resync') {
+        yield event;
+        continue;
+      }
+      const out = await pass(event, teams);
+      if (out !== null) yield out;
+    }
+  }
+
   return router({
     list: orgProcedure
       .input(z.object({ teamId: id.optional(), cursor: id.optional(), limit: z.number().int().min(1).max(100).default(30) }).default({ limit: 30 }))
@@ -48,43 +85,30 @@ export function conversationsRouter(conversations: ConversationsService, messagi
      * `resync` says changes may have been missed (as a reconnect does): re-read what is shown.
      */
     events: orgProcedure.input(z.object({ teamId: id.optional() }).default({})).subscription(async function* ({ ctx, input, signal }) {
-      // Listening before the access checks below: what is published while they run is kept.
-      const stream = events.subscribe(ctx.actor.orgId, signal);
-      let teams: Set<string>;
-      try {
-        if (input.teamId) await access.requireTeamMember(ctx.actor, input.teamId);
-        teams = new Set(await access.teamIdsFor(ctx.actor));
-      } catch (error) {
-        await stream.return!();
-        throw error;
-      }
       const senders = new Map<string, string>();
       const audiences = new Map<string, 'team' | Set<string>>();
-      for await (const event of stream) {
-        if (event.type === 'teams.changed' || event.type === 'members.changed' || event.type === 'access.revoked') {
-          const stillMember = await access.requireMembership(ctx.actor.orgId, ctx.actor.userId).then(() => true, () => false);
-          teams = stillMember ? new Set(await access.teamIdsFor(ctx.actor)) : new Set();
-          if (!stillMember || (input.teamId && !teams.has(input.teamId))) {
-            yield { type: 'access.revoked' as const };
-            return;
-          }
-          continue;
-        }
-        // Events may have been missed (the instance's event channel dropped): the client re-reads.
-        if (event.type === 'resync') {
-          yield event;
-          continue;
-        }
-        if (!isConversationEvent(event)) continue;
+      yield* live(ctx.actor, input.teamId, signal, async (event, teams) => {
+        if (!isConversationEvent(event)) return null;
         // An internal conversation's events reach its participants only (in the all-teams view),
         // never its team or admins; a patient conversation's reach its team's members.
         // A conversation with a patient is never internal: only the others are looked up (once each).
         const audience = event.patientId ? 'team' : await internal.audience(event.conversationId, audiences);
         if (audience === 'team') {
-          if (!teams.has(event.teamId) || (input.teamId && event.teamId !== input.teamId)) continue;
-        } else if (input.teamId || !audience.has(ctx.actor.userId)) continue;
-        yield await conversations.liveView(event, senders);
-      }
+          if (!teams.has(event.teamId) || (input.teamId && event.teamId !== input.teamId)) return null;
+        } else if (input.teamId || !audience.has(ctx.actor.userId)) return null;
+        return conversations.liveView(event, senders);
+      });
+    }),
+    /**
+     * The live inbox's bulk changes, beside `events`: many of a team's conversations got messages
+     * at once (a blast's enqueue, Retry Failed, Add Recipients), named by id in chunks
+     * (`conversations.changed`) instead of one event per message. Screens re-read what they show
+     * of them. Same scoping and ending as `events`: the team's members only.
+     */
+    bulkEvents: orgProcedure.input(z.object({ teamId: id.optional() }).default({})).subscription(async function* ({ ctx, input, signal }) {
+      yield* live(ctx.actor, input.teamId, signal, async (event, teams) =>
+        event.type === 'conversations.changed' && teams.has(event.teamId) && (!input.teamId || event.teamId === input.teamId) ? event : null,
+      );
     }),
   });
 }

@@ -12,6 +12,8 @@ import { newMessage } from '../messages/message-events.js';
 import { displayName } from '../patients/patients.service.js';
 import { DATABASE } from '../injection-tokens.js';
 import { CLOCK, type Clock } from '../clock.js';
+import { imageIdsOf } from '../blasts/blast-image-refs.js';
+import { type BlastImageSummary, BlastImagesService } from '../blasts/blast-images.js';
 
 const VIEW_AUDIT_WINDOW_MS = 10 * 60_000;
 
@@ -25,6 +27,7 @@ export class ConversationsService {
     private readonly audit: AuditService,
     private readonly events: EventBus,
     private readonly internal: InternalChatService,
+    private readonly blastImages: BlastImagesService,
   ) {}
 
   async list(actor: Actor, input: { teamId?: string; cursor?: string; limit: number }) {
@@ -89,7 +92,7 @@ export class ConversationsService {
     const invited = conversation.kind === INTERNAL ? ((await this.internal.pendingOf([conversation.id])).get(conversation.id) ?? []) : null;
     const who = patient ? displayName(patient) : participants ? `the internal chat with ${participants.filter((p) => p.id !== actor.userId).map((p) => p.name).join(', ') || 'yourself'}` : 'a patient';
     await this.auditView(actor, conversation.id, who, participants ? 'Opened' : 'Opened the conversation with');
-    const [senders, files] = await Promise.all([this.senderNames(messages), this.filesOf(conversation.orgId, messages)]);
+    const [senders, files, images] = await Promise.all([this.senderNames(messages), this.filesOf(conversation.orgId, messages), this.imagesOf(actor, messages)]);
     return {
       id: conversation.id,
       kind: conversation.kind,
@@ -107,7 +110,7 @@ export class ConversationsService {
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
       /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
       unreadCount: conversation.unreadCount,
-      messages: messages.reverse().map((m) => messageView(m, senders, files)),
+      messages: messages.reverse().map((m) => messageView(m, senders, files, images)),
     };
   }
 
@@ -174,6 +177,16 @@ export class ConversationsService {
     return ids.length ? this.db.prisma.attachment.findMany({ where: { orgId, messageId: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }) : [];
   }
 
+  /**
+   * The blast images these (MMS blast) messages carry, with links minted now for the reader as
+   * staff viewer (as attachments' download links are): never the stored reference, never the
+   * carrier's link.
+   */
+  private imagesOf(actor: Actor, messages: Message[]): Promise<Map<string, BlastImageSummary>> {
+    const ids = messages.filter((m) => m.direction === 'outbound').flatMap((m) => imageIdsOf(m.mediaUrls));
+    return ids.length ? this.blastImages.forThread(actor, ids) : Promise.resolve(new Map());
+  }
+
   private async senderNames(messages: Message[]): Promise<Map<string, string>> {
     const ids = [...new Set(messages.map((m) => m.senderId).filter((id): id is string => Boolean(id)))];
     const users = ids.length ? await this.db.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : [];
@@ -195,11 +208,19 @@ export function patientBrief(p: Patient) {
 }
 
 /** A message as threads show it: the live event's shape (`newMessage`), with the sender's name for their id. */
-export function messageView(m: Message, senders: Map<string, string>, files: Attachment[] = []): ReturnType<typeof withSender> & { readAt?: Date | null } {
+export function messageView(m: Message, senders: Map<string, string>, files: Attachment[] = [], images: Map<string, BlastImageSummary> = new Map()): ReturnType<typeof withSender> & { readAt?: Date | null; images?: ThreadImage[] } {
   // readAt: the read receipt of a secure message (null otherwise; SMS has none). Optional in the
   // type: a live message.created (just written) has none yet.
-  return { ...withSender(newMessage(m, files), senders), readAt: m.readAt };
+  // images: an MMS blast message's images, each with a link signed for the reader (absent: none).
+  const shown = imageIdsOf(m.mediaUrls).flatMap((id) => {
+    const image = images.get(id);
+    return image ? [{ id: image.id, fileName: image.fileName, contentType: image.contentType, url: image.url }] : [];
+  });
+  return { ...withSender(newMessage(m, files), senders), readAt: m.readAt, ...(shown.length ? { images: shown } : {}) };
 }
+
+/** An image a message carries (an MMS blast's), as threads show it: a link for the reader only. */
+export type ThreadImage = { id: string; fileName: string; contentType: string; url: string };
 
 function withSender(message: NewMessage, names: Map<string, string>) {
   // senderId stays: the sender's own screen offers Recall on their secure messages.

@@ -8,6 +8,7 @@ export type OrgEvent =
   | { type: 'org.changed' }
   | { type: 'import.progress'; jobId: string; status: string; processedRows: number; totalRows: number }
   | ConversationEvent
+  | ConversationsChangedEvent
   | { type: 'access.revoked'; userId: string }
   | ResyncEvent;
 
@@ -35,6 +36,16 @@ export type ConversationEvent =
   | { type: 'message.created'; teamId: string; conversationId: string; patientId: string | null; message: NewMessage; conversation: ConversationChange | null }
   | { type: 'message.updated'; teamId: string; conversationId: string; patientId: string | null; message: MessageState; conversation: ConversationChange | null }
   | { type: 'conversation.updated'; teamId: string; conversationId: string; patientId: string | null; conversation: ConversationChange };
+
+/**
+ * Many of a team's (patient) conversations got a message at once (a blast enqueued thousands):
+ * their ids, by reference, in chunks of CONVERSATIONS_CHANGED_CHUNK (a NOTIFY payload holds about
+ * 8000 bytes), instead of one message.created per message. Screens re-read what they show of
+ * these conversations. Team-scoped like the conversation events: only the team's members get it.
+ */
+export type ConversationsChangedEvent = { type: 'conversations.changed'; teamId: string; conversationIds: string[] };
+/** Conversation ids per conversations.changed event: 100 ids of 36 characters stay far under a NOTIFY payload. */
+export const CONVERSATIONS_CHANGED_CHUNK = 100;
 
 export const CONVERSATION_EVENTS: readonly ConversationEvent['type'][] = ['message.created', 'message.updated', 'conversation.updated'];
 

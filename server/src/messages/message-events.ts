@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Database } from '../db/database.js';
-import { type ConversationChange, EventBus, type MessageState, type NewMessage, type OrgEvent } from '../events/event-bus.js';
+import { type ConversationChange, CONVERSATIONS_CHANGED_CHUNK, EventBus, type MessageState, type NewMessage, type OrgEvent } from '../events/event-bus.js';
 import type { MessageAttachment } from '@caretext/shared';
+import { MEDIA_REF_PREFIX } from '../blasts/blast-image-refs.js';
 import type { Attachment, Conversation, Message, Prisma } from '../generated/prisma/client.js';
 import { DATABASE } from '../injection-tokens.js';
 
@@ -38,7 +39,8 @@ export function newMessage(m: Message, files: Attachment[] = []): NewMessage {
     ...messageState(m),
     channel: m.channel,
     body: recalled ? '' : m.body,
-    mediaUrls: m.mediaUrls,
+    // A blast image's reference is no link: threads show it by a link minted for the reader (`images`).
+    mediaUrls: m.mediaUrls.filter((u) => !u.startsWith(MEDIA_REF_PREFIX)),
     segments: m.segments,
     senderId: m.senderId,
     recalled,
@@ -90,6 +92,29 @@ export class MessageEvents {
   private async publishChanged(where: Prisma.MessageWhereInput): Promise<void> {
     const messages = await this.db.prisma.message.findMany({ where, include: { conversation: { select: { teamId: true, patientId: true } } } });
     for (const { conversation, ...m } of messages) this.publishState(m, conversation.teamId, conversation.patientId);
+  }
+
+  /**
+   * A set-based write (a blast's enqueue) put new messages in these conversations: per team,
+   * one `conversations.changed` per CONVERSATIONS_CHANGED_CHUNK ids, never one event per
+   * message (a 50,000-recipient blast is 500 events, not 50,000). Call after the commit.
+   */
+  conversationsChanged(orgId: string, conversations: readonly { id: string; teamId: string }[]): void {
+    const byTeam = new Map<string, Set<string>>();
+    for (const c of conversations) {
+      const ids = byTeam.get(c.teamId) ?? new Set<string>();
+      byTeam.set(c.teamId, ids.add(c.id));
+    }
+    try {
+      for (const [teamId, set] of byTeam) {
+        const ids = [...set];
+        for (let i = 0; i < ids.length; i += CONVERSATIONS_CHANGED_CHUNK) {
+          this.events.publish(orgId, { type: 'conversations.changed', teamId, conversationIds: ids.slice(i, i + CONVERSATIONS_CHANGED_CHUNK) });
+        }
+      }
+    } catch (error) {
+      this.logger.error(`conversations changed event: ${(error as Error).message}`);
+    }
   }
 
   /** The patient opted out of (or back in to) this conversation's number: its screens show the banner or drop it. */

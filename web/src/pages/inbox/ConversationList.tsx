@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { EmptyState, ErrorState, Loading } from '../../components/states';
 import { formatListTime } from '../../lib/dates';
 import { errorMessage } from '../../lib/errors';
@@ -7,7 +7,7 @@ import { useQuery } from '../../lib/query';
 import { currentOrg, isAdmin, signedIn } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
 import { patientLabel } from '../directory/patients/display';
-import { applyToList } from './liveUpdates';
+import { applyToList, changedConversations, coalesce } from './liveUpdates';
 import { type InboxFeed, useInboxFeed } from './useInboxEvents';
 
 type Conversation = RouterOutputs['conversations']['list']['conversations'][number];
@@ -35,7 +35,11 @@ export function ConversationList({ teamId, revision, feed, openId, hrefFor, numb
   const [loadingMore, setLoadingMore] = useState(false);
   const [moreError, setMoreError] = useState<string | null>(null);
   useEffect(() => setOlder({ items: [], cursor: null }), [teamId]);
+  // A blast put messages in many conversations at once: the first page is read again (they are
+  // at the top now), once per burst of events however many conversations they name.
+  const rereadFirst = useMemo(() => coalesce(() => first.reload()), [first.reload]);
   useInboxFeed(feed, (event) => {
+    if (changedConversations(event)) return rereadFirst();
     // A conversation this page does not have moved to the top (new, or from an older page): read the first page.
     if (applyToList(first.data?.conversations ?? [], event).moved) return void first.reload();
     first.patch((page) => ({ ...page, conversations: applyToList(page.conversations, event).rows }));

@@ -1,5 +1,5 @@
 import { formatPhoneForDisplay, resendNotice } from '@caretext/shared';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ErrorState, Loading } from '../../components/states';
 import { formatCalendarDate, formatDate, formatSendTime } from '../../lib/dates';
 import { notify } from '../../lib/notices';
@@ -11,7 +11,7 @@ import { StatusBadges } from '../directory/patients/StatusBadges';
 import { Composer } from './Composer';
 import { ExternalBadge, hasExternal, initials, internalChatName } from './ConversationList';
 import { signedIn } from '../../lib/session';
-import { applyToThread } from './liveUpdates';
+import { applyToThread, changedConversations, coalesce } from './liveUpdates';
 import { Thread } from './Thread';
 import { type InboxFeed, useInboxFeed } from './useInboxEvents';
 
@@ -19,11 +19,16 @@ export type OpenConversation = RouterOutputs['conversations']['get'];
 
 /** The right side of the inbox: who, the thread, and the composer. */
 export function ConversationView({ conversationId, revision, feed }: { conversationId: string; revision: number; feed: InboxFeed }) {
-  // Read (and audited) when a person opens it, or when the live stream reconnected and may have
-  // missed something; otherwise live events patch it: new messages, statuses, the opt-out banner.
+  // Read (and audited) when a person opens it, when the live stream reconnected and may have
+  // missed something, or when a blast wrote into it (its event names conversations, not
+  // messages); otherwise live events patch it: new messages, statuses, the opt-out banner.
   const convo = useQuery(() => trpc.conversations.get.query({ conversationId }), [conversationId, revision]);
   const simulator = useQuery(() => trpc.simulator.enabled.query(), []);
+  // A blast wrote into this conversation (among many; its messages are not in the event): read
+  // the thread again, once per burst of events.
+  const reread = useMemo(() => coalesce(() => convo.reload()), [convo.reload]);
   useInboxFeed(feed, (event) => {
+    if (event.type === 'conversations.changed') return void (changedConversations(event)!.has(conversationId) && reread());
     if (event.conversationId === conversationId) convo.patch((open) => applyToThread(open, event));
   });
   // A sent message arrives through the live stream like any other; without one, read it here.

@@ -64,6 +64,23 @@ export function Thread({ messages, compact = false, patientName, internal = fals
   );
 }
 
+/**
+ * An MMS blast message's images, through links the server minted for the reader when the thread
+ * was read (they expire: a later read mints new ones).
+ */
+function MessageImages({ images }: { images: { id: string; fileName: string; url: string }[] }) {
+  if (!images.length) return null;
+  return (
+    <div class="msg-images" data-testid="message-images">
+      {images.map((img) => (
+        <a key={img.id} href={img.url} target="_blank" rel="noopener noreferrer" title={img.fileName}>
+          <img src={img.url} alt={img.fileName} loading="lazy" data-testid="message-image" />
+        </a>
+      ))}
+    </div>
+  );
+}
+
 function readAtOf(m: ThreadMessage | undefined): string | null {
   const at = (m as { readAt?: Date | string | null } | undefined)?.readAt;
   return at ? new Date(at).toISOString() : null;
@@ -134,6 +151,7 @@ function MessageItem({ message: m, patientName, internal = false }: { message: T
               {m.body}
             </div>
           )}
+          <MessageImages images={m.images ?? []} />
           <MessageFiles files={files} canRecall={mine} onRecall={(id) => setAsking({ kind: 'file', id })} />
         </>
       )}

@@ -13,6 +13,7 @@ vi.mock('../../lib/trpc', () => ({
       list: { query: vi.fn() },
       markRead: { mutate: vi.fn(async () => ({ unreadCount: 0 })) },
       events: { subscribe: vi.fn() },
+      bulkEvents: { subscribe: vi.fn() },
     },
     simulator: { enabled: { query: vi.fn(async () => false) } },
   },
@@ -34,6 +35,7 @@ const created = (m: ReturnType<typeof message>, unreadCount?: number): InboxEven
 const updated = (id: string, status: string, statusRank: number): InboxEvent => ({ type: 'message.updated', ...where, message: { id, ...state, status, statusRank, createdAt: at(0) }, conversation: null }) as InboxEvent;
 
 let live: { onData(e: unknown): void; onConnectionStateChange?(s: { state: string }): void };
+let bulk: { onData(e: unknown): void; onConnectionStateChange?(s: { state: string }): void };
 const onResync = vi.fn();
 function Inbox() {
   const feed = useMemo(() => new InboxFeed(), []);
@@ -55,6 +57,11 @@ beforeEach(async () => {
   api.conversations.list.query.mockResolvedValue({ conversations: [row('c1', 'Maria Garcia', 0, 'Reminder: Tuesday 10am'), row('c2', 'Bo Chen', -5, 'Thanks')], nextCursor: null } as never);
   api.conversations.events.subscribe.mockImplementation(((_input: unknown, handlers: typeof live) => {
     live = handlers;
+    handlers.onConnectionStateChange?.({ state: 'pending' });
+    return { unsubscribe: vi.fn() };
+  }) as never);
+  api.conversations.bulkEvents.subscribe.mockImplementation(((_input: unknown, handlers: typeof bulk) => {
+    bulk = handlers;
     handlers.onConnectionStateChange?.({ state: 'pending' });
     return { unsubscribe: vi.fn() };
   }) as never);
@@ -116,5 +123,37 @@ describe('the open inbox applies live events without reading the thread again', 
     act(() => live.onConnectionStateChange?.({ state: 'connecting' }));
     fireEvent.click(screen.getByTestId('fake-sent'));
     await waitFor(() => expect(api.conversations.get.query).toHaveBeenCalledTimes(2));
+  });
+});
+
+describe('a blast (many conversations at once, by id)', () => {
+  const changed = (ids: string[]) => ({ type: 'conversations.changed', teamId: 't1', conversationIds: ids });
+
+  it('reads the list again once per burst, and the open thread only when the blast wrote into it', async () => {
+    const blastRow = row('c7', 'Lou Moss', 9, 'Flu shots are in');
+    api.conversations.list.query.mockResolvedValue({ conversations: [blastRow, row('c1', 'Maria Garcia', 0, 'Reminder: Tuesday 10am'), row('c2', 'Bo Chen', -5, 'Thanks')], nextCursor: null } as never);
+    // Ten chunks of one blast, none naming the open conversation: the list reads once or twice, never per event; the thread not at all.
+    await act(() => {
+      for (let i = 0; i < 10; i++) bulk.onData(changed([`c${100 + i}`, 'c7']));
+    });
+    await waitFor(() => expect(screen.getAllByTestId('conversation-item')[0]!.getAttribute('data-id')).toBe('c7'));
+    expect(api.conversations.list.query.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(api.conversations.list.query.mock.calls.length).toBeLessThanOrEqual(3);
+    expect(api.conversations.get.query).toHaveBeenCalledTimes(1);
+
+    // A chunk naming the open conversation: the thread is read again and shows the blast's message.
+    api.conversations.get.query.mockResolvedValue({ ...open, messages: [...open.messages, message('b1', 9, 'Flu shots are in')] } as never);
+    await act(() => bulk.onData(changed(['c1', 'c8'])));
+    await waitFor(() => expect(bodies()).toEqual(['Reminder: Tuesday 10am', 'Flu shots are in']));
+    expect(api.conversations.get.query).toHaveBeenCalledTimes(2);
+  });
+
+  it("shows an MMS blast message's images in the thread by the links the server minted", async () => {
+    const withImages = { ...message('b2', 9, 'See the flyer'), channel: 'mms', images: [{ id: 'i1', fileName: 'flyer.png', contentType: 'image/png', url: 'https://app.test/api/blast-images/i1?exp=1&v=u.u1&sig=x' }] };
+    api.conversations.get.query.mockResolvedValue({ ...open, messages: [...open.messages, withImages] } as never);
+    await act(() => bulk.onData(changed(['c1'])));
+    const img = await screen.findByTestId('message-image');
+    expect([img.getAttribute('src'), img.getAttribute('alt')]).toEqual(['https://app.test/api/blast-images/i1?exp=1&v=u.u1&sig=x', 'flyer.png']);
+    expect(screen.getAllByTestId('message-images')).toHaveLength(1);
   });
 });

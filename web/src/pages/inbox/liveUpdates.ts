@@ -10,7 +10,7 @@ type ListedConversation = RouterOutputs['conversations']['list']['conversations'
  * the unread count and opt-out as the server now has them.
  */
 export function applyToThread(open: OpenConversation, event: InboxEvent): OpenConversation {
-  if (event.conversationId !== open.id) return open;
+  if (event.type === 'conversations.changed' || event.conversationId !== open.id) return open;
   let next = open;
   if (event.type === 'message.created') next = { ...next, messages: addMessage(next.messages, event.message) };
   if (event.type === 'message.updated') {
@@ -29,6 +29,7 @@ export function applyToThread(open: OpenConversation, event: InboxEvent): OpenCo
  * does the list read its first page again.
  */
 export function applyToList(rows: ListedConversation[], event: InboxEvent): { rows: ListedConversation[]; moved: boolean } {
+  if (event.type === 'conversations.changed') return { rows, moved: false };
   const change = event.conversation;
   if (!change) return { rows, moved: false };
   const i = rows.findIndex((c) => c.id === event.conversationId);
@@ -41,4 +42,35 @@ export function applyToList(rows: ListedConversation[], event: InboxEvent): { ro
   const next = rows.map((c, j) => (j === i ? row : c));
   if (change.lastMessageAt !== undefined) next.sort((a, b) => new Date(b.lastMessageAt).getTime() - new Date(a.lastMessageAt).getTime());
   return { rows: next, moved: false };
+}
+
+/**
+ * Many conversations got messages at once (a blast): their ids, or null for any other event.
+ * Screens re-read what they show of them (the list its first page, the open thread itself).
+ */
+export function changedConversations(event: InboxEvent): ReadonlySet<string> | null {
+  return event.type === 'conversations.changed' ? new Set(event.conversationIds) : null;
+}
+
+/**
+ * A re-read that a burst of events runs at most twice: once now, and once more after it if
+ * asked again meanwhile (a 50,000-recipient blast arrives as 500 events, not 500 reads).
+ */
+export function coalesce(run: () => Promise<unknown>): () => void {
+  let running = false;
+  let again = false;
+  const go = () => {
+    running = true;
+    again = false;
+    void run()
+      .catch(() => undefined)
+      .finally(() => {
+        running = false;
+        if (again) go();
+      });
+  };
+  return () => {
+    if (running) again = true;
+    else go();
+  };
 }

@@ -1,9 +1,16 @@
 import { useEffect, useRef } from 'preact/hooks';
+import { currentOrg } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
 
 type Delivered = RouterOutputs['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
-/** A change in one of the caller's conversations, carrying what changed (a new message whole). */
-export type InboxEvent = Exclude<Delivered, { type: 'access.revoked' } | { type: 'resync' }>;
+type DeliveredBulk = RouterOutputs['conversations']['bulkEvents'] extends AsyncIterable<infer E> ? E : never;
+/** Many of a team's conversations got messages at once (a blast): their ids, not the messages. */
+export type ConversationsChanged = Extract<DeliveredBulk, { type: 'conversations.changed' }>;
+/**
+ * A change in one of the caller's conversations, carrying what changed (a new message whole),
+ * or many conversations named by id (`conversations.changed`).
+ */
+export type InboxEvent = Exclude<Delivered, { type: 'access.revoked' } | { type: 'resync' }> | ConversationsChanged;
 
 /**
  * The open inbox's live changes, handed to the list and the open thread, which patch what they
@@ -39,7 +46,8 @@ export type InboxEventHandlers = {
 
 /**
  * The live inbox: new messages, status changes, unread counts and opt-outs for the caller's
- * teams (or just `teamId`), pushed over SSE onto `feed`. The subscription restarts when the scope changes.
+ * teams (or just `teamId`), and blasts' bulk changes (`conversations.bulkEvents`: many
+ * conversations by id), pushed over SSE onto `feed`. The subscriptions restart when the scope changes.
  */
 export function useInboxEvents(teamId: string | null, enabled: boolean, feed: InboxFeed, handlers: InboxEventHandlers): void {
   const ref = useRef(handlers);
@@ -47,7 +55,8 @@ export function useInboxEvents(teamId: string | null, enabled: boolean, feed: In
   useEffect(() => {
     if (!enabled) return;
     let connected = false;
-    const subscription = trpc.conversations.events.subscribe(teamId ? { teamId } : {}, {
+    const input = teamId ? { teamId } : {};
+    const subscription = trpc.conversations.events.subscribe(input, {
       onConnectionStateChange(state) {
         feed.connected = state.state === 'pending';
         if (state.state !== 'pending') return;
@@ -64,9 +73,26 @@ export function useInboxEvents(teamId: string | null, enabled: boolean, feed: In
         if (code === 'FORBIDDEN' || code === 'NOT_FOUND') ref.current.onAccessRevoked();
       },
     });
+    // Blasts: many conversations at once, by id (one event per chunk of ids, not per message).
+    // Not for an external collaborator (on no team: no blast reaches them). Its refusals are
+    // the main stream's to report.
+    let bulkConnected = false;
+    const bulk = currentOrg.value?.myRole === 'external' ? null : trpc.conversations.bulkEvents.subscribe(input, {
+      onConnectionStateChange(state) {
+        if (state.state !== 'pending') return;
+        if (bulkConnected) ref.current.onResync();
+        bulkConnected = true;
+      },
+      onData(event) {
+        if (event.type === 'access.revoked') ref.current.onAccessRevoked();
+        else if (event.type === 'resync') ref.current.onResync();
+        else feed.emit(event);
+      },
+    });
     return () => {
       feed.connected = false;
       subscription.unsubscribe();
+      bulk?.unsubscribe();
     };
   }, [teamId, enabled, feed]);
 }

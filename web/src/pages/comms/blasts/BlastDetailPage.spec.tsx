@@ -11,6 +11,7 @@ vi.mock('../../../lib/trpc', () => ({
       recipients: { query: vi.fn() },
       retryFailed: { mutate: vi.fn() },
       cancel: { mutate: vi.fn() },
+      images: { query: vi.fn() },
     },
   },
 }));
@@ -45,6 +46,27 @@ afterEach(() => {
 });
 
 describe('Blast detail', () => {
+  it("shows an MMS blast's images through the links minted for the reader (none asked for an SMS blast)", async () => {
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ ...blast('completed', stats({ queued: 0, sent: 9 })), imageIds: ['i1', 'i2'] } as never);
+    vi.mocked(trpc.blasts.recipients.query).mockResolvedValue({ recipients: [], stats: stats({ queued: 0, sent: 9 }) } as never);
+    const image = (id: string, fileName: string) => ({ id, fileName, contentType: 'image/png', size: 10, url: `https://app.test/api/blast-images/${id}?exp=1&v=u.u1&sig=x` });
+    vi.mocked(trpc.blasts.images.query).mockResolvedValue([image('i1', 'flyer.png'), image('i2', 'map.png')] as never);
+    renderAt();
+    await waitFor(() => expect(screen.getAllByRole('img').map((i) => [i.getAttribute('alt'), i.getAttribute('src')])).toEqual([
+      ['flyer.png', 'https://app.test/api/blast-images/i1?exp=1&v=u.u1&sig=x'],
+      ['map.png', 'https://app.test/api/blast-images/i2?exp=1&v=u.u1&sig=x'],
+    ]));
+    expect(trpc.blasts.images.query).toHaveBeenCalledWith({ imageIds: ['i1', 'i2'] });
+    cleanup();
+
+    vi.mocked(trpc.blasts.get.query).mockResolvedValue({ ...blast('completed'), imageIds: [] } as never);
+    vi.mocked(trpc.blasts.images.query).mockClear();
+    renderAt();
+    await waitFor(() => expect(screen.getByTestId('blast-body-text')).toBeTruthy());
+    expect(screen.queryByTestId('blast-detail-images')).toBeNull();
+    expect(trpc.blasts.images.query).not.toHaveBeenCalled();
+  });
+
   it('reads a sending blast again every few seconds and stops once it is completed', async () => {
     const done = stats({ sent: 5, failed: 4, queued: 0 });
     vi.mocked(trpc.blasts.get.query).mockResolvedValueOnce(blast('sending') as never).mockResolvedValue(blast('completed', done) as never);

@@ -11,6 +11,7 @@ import { useQuery } from '../../../lib/query';
 import { type RouterOutputs, trpc } from '../../../lib/trpc';
 import { lowDelivery } from './blast-compose';
 import { BLAST_STATUS_LABELS } from './BlastsListPage';
+import { SampleImages } from './BlastImages';
 
 type Blast = RouterOutputs['blasts']['get'];
 type Stats = Blast['stats'];
@@ -51,6 +52,9 @@ export function BlastDetailPage() {
   const [canceling, setCanceling] = useState<'ask' | 'busy' | null>(null);
   const blast = useQuery(() => trpc.blasts.get.query({ blastId }), [blastId]);
   const recipients = useQuery(() => trpc.blasts.recipients.query({ blastId, status: filter ?? undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), [blastId, filter, page]);
+  // An MMS blast's images, with links minted for this reader (the blast stores only their ids).
+  const imageIds = blast.data?.imageIds ?? [];
+  const images = useQuery(() => (imageIds.length ? trpc.blasts.images.query({ imageIds }) : Promise.resolve([])), [imageIds.join(',')]);
   const sending = blast.data?.status === 'sending';
   const awaitingReport = (recipients.data?.stats ?? blast.data?.stats)?.awaitingReport ?? 0;
   const completedAt = blast.data?.completedAt ? new Date(blast.data.completedAt).getTime() : null;
@@ -156,6 +160,24 @@ export function BlastDetailPage() {
           </div>
         </div>
         <blockquote class="blast-body" data-testid="blast-body-text">{b.body}</blockquote>
+        {imageIds.length > 0 && (
+          <div class="blast-detail-images" data-testid="blast-detail-images">
+            {images.data?.length ? (
+              <SampleImages images={images.data} />
+            ) : images.error ? (
+              <p class="field-error small" role="alert">
+                Couldn't load this blast's images: {images.error}{' '}
+                <button type="button" class="btn btn-ghost btn-small" onClick={() => void images.reload()}>
+                  Retry
+                </button>
+              </p>
+            ) : images.data && !images.fetching ? (
+              <p class="muted small">This blast's images are no longer available.</p>
+            ) : (
+              <p class="muted small">Loading images…</p>
+            )}
+          </div>
+        )}
         {banner && (
           <div class="alert alert-warning" role="alert" data-testid="blast-low-delivery">
             {banner}
