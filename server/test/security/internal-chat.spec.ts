@@ -153,14 +153,18 @@ describe('internal chat people: adding, removing, re-inviting', () => {
       sub = nurse.api.conversations.events.subscribe({}, { onStarted: () => resolve(), onData: (e) => void seen.push(e as (typeof seen)[number]) });
     });
     try {
+      // The stream has seen the chat (so it knows its audience) before the removal.
+      await a.member.api.conversations.send.mutate({ conversationId: chat, body: 'Before removal', channel: 'secure' });
+      await waitFor(async () => seen.some((e) => e.message) || null);
       await a.member.api.conversations.removePerson.mutate({ conversationId: chat, userId: nurseId });
       await a.member.api.conversations.send.mutate({ conversationId: chat, body: 'People secret after', channel: 'secure' });
       // A marker the nurse does receive, published last: everything before it was already passed or dropped.
       const marker = await a.member.api.conversations.startInternal.mutate({ userIds: [nurseId] });
       await waitFor(async () => seen.some((e) => e.conversationId === marker.conversationId) || null);
       expect(seen.some((e) => e.conversationId === chat)).toBe(true);
-      expect(seen.filter((e) => e.message)).toEqual([]);
-      expect(JSON.stringify(seen)).not.toContain('People secret');
+      expect(seen.filter((e) => e.message)).toHaveLength(1);
+      expect(JSON.stringify(seen)).not.toContain('People secret after');
+      expect(JSON.stringify(seen)).not.toContain('removed Nurse Ora');
     } finally {
       sub?.unsubscribe();
     }
