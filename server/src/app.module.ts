@@ -28,6 +28,7 @@ import { CARRIER, type Carrier } from './carriers/carrier.js';
 import type { TwilioSimulator } from './carriers/simulator/twilio-simulator.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { InternalChatService } from './conversations/internal-chat.service.js';
+import { ParticipantsService } from './conversations/participants.service.js';
 import { ExternalChatService } from './conversations/external-chat.service.js';
 import { InboundService } from './messages/inbound.service.js';
 import { MessagingService } from './messages/messaging.service.js';
@@ -62,6 +63,7 @@ export class AppModule {
         { provide: SIMULATOR, useValue: deps.simulator },
         ConversationsService,
         InternalChatService,
+        ParticipantsService,
         ExternalChatService,
         InboundService,
         MessagingService,

@@ -62,7 +62,7 @@ describe('external collaborators', () => {
     expect(invite).toMatchObject({ email: partner, sentAt: null, tokenHash: null });
     expect(await mailsTo(partner)).toEqual([]);
     const open = await clinic.member.api.conversations.get.query({ conversationId: ids.chat });
-    expect(open.invited).toEqual([{ email: partner, sent: false }]);
+    expect(open.invited).toEqual([{ email: partner, sent: false, expired: false }]);
   });
 
   it('the first message sends the invitation email once; a second message sends nothing more', async () => {

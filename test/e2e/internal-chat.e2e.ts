@@ -99,6 +99,17 @@ describe('Internal chat between colleagues', () => {
       ['Can you see the patient in bed 7 at noon?', 'secure'],
       ['On it, see you there.', 'secure'],
     ]);
+
+    // People → Leave: B leaves; A sees "Omar Haddad left" live and one person left in the header.
+    await b.getByTestId('people-button').click();
+    await b.getByTestId('people-menu').waitFor();
+    if (shots) await b.screenshot({ path: `${shots}/inbox-internal-people.png` });
+    await b.getByTestId('leave-chat').click();
+    await b.getByTestId('confirm-button').click();
+    await b.getByTestId('conversation-gone').waitFor();
+    if (shots) await b.screenshot({ path: `${shots}/inbox-internal-left.png` });
+    await a.getByTestId('system-line').filter({ hasText: `${omar.name} left` }).waitFor();
+    await a.getByTestId('people-button').filter({ hasText: 'People (1)' }).waitFor();
   });
 
   it('an email address outside the org: the first message mails Get started; the partner sets up, lands in the chat and replies; both sides see External', async () => {

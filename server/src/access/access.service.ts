@@ -14,8 +14,8 @@ export const isExternal = (role: string) => role === EXTERNAL;
 /**
  * The only org procedures an external collaborator may call (trpc.ts: orgProcedure refuses
  * every other one with FORBIDDEN before its input is even read): the conversations they are in,
- * sending and recalling there, starting chats with the people they may reach, their files, and
- * leaving. Settings, policies, members, teams, patients, numbers, blasts, cohorts, analytics and
+ * sending and recalling there, starting chats with (and adding to their chats) the people they may
+ * reach, removing people from a chat they started, leaving a chat, their files, and leaving the org. Settings, policies, members, teams, patients, numbers, blasts, cohorts, analytics and
  * audit are not here, so they are refused; a procedure added later is refused until listed.
  */
 export const EXTERNAL_PROCEDURES: ReadonlySet<string> = new Set([
@@ -27,6 +27,9 @@ export const EXTERNAL_PROCEDURES: ReadonlySet<string> = new Set([
   'conversations.send',
   'conversations.colleagues',
   'conversations.startInternal',
+  'conversations.addPeople',
+  'conversations.removePerson',
+  'conversations.leave',
   'conversations.events',
   'attachments.link',
   'attachments.upload',

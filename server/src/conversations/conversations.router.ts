@@ -4,13 +4,14 @@ import type { AccessService } from '../access/access.service.js';
 import { type EventBus, isConversationEvent, type OrgEvent } from '../events/event-bus.js';
 import { type Actor, INTERNAL } from '../access/access.service.js';
 import type { MessagingService } from '../messages/messaging.service.js';
+import type { ParticipantsService } from './participants.service.js';
 import { conversationProcedure, orgProcedure, router, teamProcedure } from '../trpc/trpc.js';
 import type { ConversationsService } from './conversations.service.js';
 import { type InternalChatService, MAX_INTERNAL_PARTICIPANTS } from './internal-chat.service.js';
 
 const id = z.string().min(1).max(64);
 
-export function conversationsRouter(conversations: ConversationsService, messaging: MessagingService, access: AccessService, events: EventBus, internal: InternalChatService) {
+export function conversationsRouter(conversations: ConversationsService, messaging: MessagingService, access: AccessService, events: EventBus, internal: InternalChatService, participants: ParticipantsService) {
   /**
    * An organization's events for one signed-in member, as `pass` picks them from the teams they
    * are on now (or just `teamId`): the teams are re-read when teams or members change, so a
@@ -70,6 +71,18 @@ export function conversationsRouter(conversations: ConversationsService, messagi
     startInternal: orgProcedure
       .input(z.object({ userIds: z.array(id).max(MAX_INTERNAL_PARTICIPANTS), emails: z.array(emailSchema).max(MAX_INTERNAL_PARTICIPANTS).optional() }))
       .mutation(({ ctx, input }) => internal.start(ctx.actor, input)),
+    /** Add colleagues to an internal chat (or invite addresses outside the org: mailed with the next message). They see the earlier messages. */
+    addPeople: conversationProcedure
+      .input(z.object({ userIds: z.array(id).max(MAX_INTERNAL_PARTICIPANTS), emails: z.array(emailSchema).max(MAX_INTERNAL_PARTICIPANTS).optional() }))
+      .mutation(({ ctx, input }) => participants.add(ctx.actor, ctx.scope, input)),
+    /** Remove someone (the chat's starter or an org admin), or withdraw a pending invitation by `email`. */
+    removePerson: conversationProcedure
+      .input(z.object({ userId: id.optional(), email: emailSchema.optional() }))
+      .mutation(({ ctx, input }) => participants.remove(ctx.actor, ctx.scope, input)),
+    /** Leave an internal chat. */
+    leave: conversationProcedure.mutation(({ ctx }) => participants.leave(ctx.actor, ctx.scope)),
+    /** "Resend invitation": a new Get started link for an invitation that was mailed; the old link stops working. */
+    resendInvite: conversationProcedure.input(z.object({ email: emailSchema })).mutation(({ ctx, input }) => participants.resendInvite(ctx.actor, ctx.scope, input.email)),
     send: teamProcedure.input(sendMessageInput).mutation(async ({ ctx, input }) => {
       // An internal conversation (its participants checked by the scope) never takes the patient send path.
       const scope = ctx.scope;
@@ -92,10 +105,14 @@ export function conversationsRouter(conversations: ConversationsService, messagi
         // An internal conversation's events reach its participants only (in the all-teams view),
         // never its team or admins; a patient conversation's reach its team's members.
         // A conversation with a patient is never internal: only the others are looked up (once each).
+        // People added or removed: re-read who it reaches; the people removed hear that once (no content).
+        const change = event.type === 'conversation.updated' ? event.conversation : null;
+        if (change?.participantsChanged) audiences.delete(event.conversationId);
         const audience = event.patientId ? 'team' : await internal.audience(event.conversationId, audiences);
+        const removedNow = Boolean(change?.removedUserIds?.includes(ctx.actor.userId));
         if (audience === 'team') {
           if (!teams.has(event.teamId) || (input.teamId && event.teamId !== input.teamId)) return null;
-        } else if (input.teamId || !audience.has(ctx.actor.userId)) return null;
+        } else if (input.teamId || (!audience.has(ctx.actor.userId) && !removedNow)) return null;
         return conversations.liveView(event, senders);
       });
     }),

@@ -71,15 +71,8 @@ export class ExternalChatService {
         data: { sentAt: now, tokenHash: hash, expiresAt: new Date(now.getTime() + EXTERNAL_INVITE_DAYS * 86_400_000) },
       });
       if (claimed.count !== 1) continue;
-      const link = `${this.config.publicUrl}/external/${token}`;
       try {
-        await this.mail.send({
-          to: invite.email,
-          subject: `${inviter.name} at ${invite.org.name} sent you a message on CareText`,
-          text: `${inviter.name} at ${invite.org.name} started a secure conversation with you on CareText and sent you a message.\n\nGet started (the link works for ${EXTERNAL_INVITE_DAYS} days):\n${link}\n\nYou will set your name and a password, then see the conversation. The message itself is not in this email.`,
-          html: `<p>${escapeHtml(inviter.name)} at <b>${escapeHtml(invite.org.name)}</b> started a secure conversation with you on CareText and sent you a message.</p><p><a href="${link}">Get started</a> (valid for ${EXTERNAL_INVITE_DAYS} days)</p><p>The message itself is not in this email.</p>`,
-          tag: { kind: 'external-invite', orgId: actor.orgId },
-        });
+        await this.mailInvite(actor, invite.email, invite.org.name, inviter.name, token);
       } catch (error) {
         await this.db.prisma.externalInvite.updateMany({ where: { id: invite.id, tokenHash: hash }, data: { sentAt: null, tokenHash: null, expiresAt: null } });
         this.logger.error(`external invitation mail ${invite.id} failed; the next message retries it: ${(error as Error).message}`);
@@ -89,6 +82,39 @@ export class ExternalChatService {
       sent += 1;
     }
     return sent;
+  }
+
+  /**
+   * "Resend invitation": a new Get started link for an invitation that was mailed and not used
+   * (expired or not); the old link stops working (its hash is replaced). One not mailed yet goes
+   * out with the next message, as always.
+   */
+  async resend(actor: Actor, conversationId: string, email: string): Promise<void> {
+    const invite = await this.db.prisma.externalInvite.findFirst({ where: { conversationId, email, acceptedAt: null }, include: { org: { select: { name: true } } } });
+    if (!invite) throw new TRPCError({ code: 'NOT_FOUND', message: 'No pending invitation for that address in this chat.' });
+    if (!invite.sentAt) throw new TRPCError({ code: 'BAD_REQUEST', message: 'This invitation has not been sent yet: it goes out with the next message.' });
+    const inviter = await this.db.prisma.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { name: true } });
+    const { token, hash } = newSecretToken();
+    const now = this.clock.now();
+    const claimed = await this.db.prisma.externalInvite.updateMany({
+      where: { id: invite.id, acceptedAt: null },
+      data: { sentAt: now, tokenHash: hash, expiresAt: new Date(now.getTime() + EXTERNAL_INVITE_DAYS * 86_400_000) },
+    });
+    if (claimed.count !== 1) throw new TRPCError({ code: 'BAD_REQUEST', message: 'This invitation was just accepted.' });
+    // A failed mail leaves the new link in place (the old one is gone either way): Resend again.
+    await this.mailInvite(actor, invite.email, invite.org.name, inviter.name, token);
+    await this.audit.record(actor, { action: 'external.reinvited', summary: `Sent ${invite.email} a new invitation link to an internal chat (the old link no longer works)`, targetType: 'conversation', targetId: conversationId, data: { email: invite.email } });
+  }
+
+  private async mailInvite(actor: Actor, to: string, orgName: string, inviterName: string, token: string): Promise<void> {
+    const link = `${this.config.publicUrl}/external/${token}`;
+    await this.mail.send({
+      to,
+      subject: `${inviterName} at ${orgName} sent you a message on CareText`,
+      text: `${inviterName} at ${orgName} started a secure conversation with you on CareText and sent you a message.\n\nGet started (the link works for ${EXTERNAL_INVITE_DAYS} days):\n${link}\n\nYou will set your name and a password, then see the conversation. The message itself is not in this email.`,
+      html: `<p>${escapeHtml(inviterName)} at <b>${escapeHtml(orgName)}</b> started a secure conversation with you on CareText and sent you a message.</p><p><a href="${link}">Get started</a> (valid for ${EXTERNAL_INVITE_DAYS} days)</p><p>The message itself is not in this email.</p>`,
+      tag: { kind: 'external-invite', orgId: actor.orgId },
+    });
   }
 
   /** What the Get started page shows: reveals nothing without the secret link. */
@@ -157,19 +183,20 @@ export class ExternalChatService {
     });
     const conversation = await this.db.prisma.conversation.findUniqueOrThrow({ where: { id: invite.conversationId }, select: { teamId: true, kind: true } });
     if (conversation.kind === INTERNAL) {
-      this.events.publish(invite.orgId, { type: 'conversation.updated', teamId: conversation.teamId, conversationId: invite.conversationId, patientId: null, conversation: {} });
+      this.events.publish(invite.orgId, { type: 'conversation.updated', teamId: conversation.teamId, conversationId: invite.conversationId, patientId: null, conversation: { participantsChanged: true } });
     }
     this.events.publish(invite.orgId, { type: 'members.changed' });
     return { userId, orgId: invite.orgId, conversationId: invite.conversationId };
   }
 
   /** The invitations not accepted yet of these conversations (the thread header and inbox rows). */
-  async pendingOf(conversationIds: string[]): Promise<Map<string, { email: string; sent: boolean }[]>> {
+  async pendingOf(conversationIds: string[]): Promise<Map<string, { email: string; sent: boolean; expired: boolean }[]>> {
     const rows = conversationIds.length
-      ? await this.db.prisma.externalInvite.findMany({ where: { conversationId: { in: conversationIds }, acceptedAt: null }, orderBy: { createdAt: 'asc' }, select: { conversationId: true, email: true, sentAt: true } })
+      ? await this.db.prisma.externalInvite.findMany({ where: { conversationId: { in: conversationIds }, acceptedAt: null }, orderBy: { createdAt: 'asc' }, select: { conversationId: true, email: true, sentAt: true, expiresAt: true } })
       : [];
-    const by = new Map<string, { email: string; sent: boolean }[]>();
-    for (const r of rows) by.set(r.conversationId, [...(by.get(r.conversationId) ?? []), { email: r.email, sent: r.sentAt !== null }]);
+    const now = this.clock.now();
+    const by = new Map<string, { email: string; sent: boolean; expired: boolean }[]>();
+    for (const r of rows) by.set(r.conversationId, [...(by.get(r.conversationId) ?? []), { email: r.email, sent: r.sentAt !== null, expired: r.expiresAt !== null && r.expiresAt <= now }]);
     return by;
   }
 }

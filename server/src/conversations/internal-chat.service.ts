@@ -66,7 +66,7 @@ export class InternalChatService {
    * share one of its internal chats with, and the members of this org who are their colleagues
    * (members, not externals, of an org where they are a member too).
    */
-  private async reachableByExternal(actor: Actor): Promise<Set<string>> {
+  async reachableByExternal(actor: Actor): Promise<Set<string>> {
     const [shared, homeOrgs] = await Promise.all([
       this.db.prisma.conversationParticipant.findMany({
         where: { userId: { not: actor.userId }, conversation: { orgId: actor.orgId, kind: INTERNAL, participants: { some: { userId: actor.userId } } } },
@@ -204,8 +204,8 @@ export class InternalChatService {
   /**
    * Who a conversation's live events may reach: 'team' (its team's members, as for any patient
    * conversation) or the user ids of an internal one's participants. Looked up once per stream
-   * and conversation (`known`): a conversation's kind does not change, and the one participant
-   * added later (an external collaborator joining) has no stream in this org until they join.
+   * and conversation (`known`); a change of participants (ParticipantsService, a `participantsChanged`
+   * event) makes conversations.events drop its entry, so the next event reads it again.
    */
   async audience(conversationId: string, known: Map<string, 'team' | Set<string>>): Promise<'team' | Set<string>> {
     const cached = known.get(conversationId);
@@ -220,6 +220,15 @@ export class InternalChatService {
     if (known.size > 5000) known.clear();
     known.set(conversationId, audience);
     return audience;
+  }
+
+  /**
+   * Who started the chat (may remove people from it): the actor of its `conversation.started`
+   * audit event, written in the same transaction as the conversation.
+   */
+  async starterOf(conversationId: string): Promise<string | null> {
+    const started = await this.db.prisma.auditEvent.findFirst({ where: { action: 'conversation.started', targetType: 'conversation', targetId: conversationId }, orderBy: { createdAt: 'asc' }, select: { actorId: true } });
+    return started?.actorId ?? null;
   }
 
   /** The starter's first team (the conversation's bookkeeping team), else the org's first. */

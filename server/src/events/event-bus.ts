@@ -87,6 +87,10 @@ export type ConversationChange = {
   unreadCount?: number;
   /** The patient's opt-out from this conversation's number (STOP, or the carrier said so), or null after START. */
   optOut?: { keyword: string; at: Date } | null;
+  /** An internal chat's people changed (added, removed, left, invited): re-read its participants. */
+  participantsChanged?: true;
+  /** Who was just taken out of it (or left): their screens drop the conversation. */
+  removedUserIds?: string[];
 };
 
 /**

@@ -37,6 +37,7 @@ import { CONFIG } from '../injection-tokens.js';
 import { conversationsRouter } from '../conversations/conversations.router.js';
 import { ConversationsService } from '../conversations/conversations.service.js';
 import { InternalChatService } from '../conversations/internal-chat.service.js';
+import { ParticipantsService } from '../conversations/participants.service.js';
 import { ExternalChatService } from '../conversations/external-chat.service.js';
 import { externalRouter } from '../conversations/external.router.js';
 import { MessagingService } from '../messages/messaging.service.js';
@@ -88,6 +89,7 @@ export class TrpcRouter {
     blastImages: BlastImagesService,
     external: ExternalChatService,
     csvBroadcasts: CsvBroadcastService,
+    participants: ParticipantsService,
   ) {
     this.appRouter = router({
       auth: authRouter(auth, members, config.publicUrl.startsWith('https://'), () => devMail.enabled()),
@@ -100,7 +102,7 @@ export class TrpcRouter {
       patients: patientsRouter(patients),
       imports: importsRouter(imports),
       numbers: numbersRouter(numbers),
-      conversations: conversationsRouter(conversations, messaging, access, events, internalChat),
+      conversations: conversationsRouter(conversations, messaging, access, events, internalChat, participants),
       templates: templatesRouter(templates),
       simulator: simulatorRouter(simulator),
       ehrAdapters: ehrAdaptersRouter(ehrAdapters),

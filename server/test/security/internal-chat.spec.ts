@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ApiClient, errorOf, joinAs, SAMPLE_FILES, smsClinic, startTestServer, type TestServer, uploadAttachment, waitFor } from '../harness.js';
+import { type ApiClient, errorOf, joinAs, PASSWORD, SAMPLE_FILES, smsClinic, startTestServer, type TestServer, uniqueEmail, uploadAttachment, waitFor } from '../harness.js';
 
 /**
  * Issue 12, internal chat: an internal conversation is its participants' alone. Each procedure
@@ -45,6 +45,10 @@ function reaches(api: ApiClient) {
     recallFile: () => api.recall.attachment.mutate({ attachmentId: fileId }),
     retrieve: () => api.recall.retrieve.mutate({ messageId }),
     resendLink: () => api.portal.resendLink.mutate({ conversationId: chatId }),
+    addPeople: () => api.conversations.addPeople.mutate({ conversationId: chatId, userIds: [], emails: ['intruder@example.com'] }),
+    removePerson: () => api.conversations.removePerson.mutate({ conversationId: chatId, userId: 'someone' }),
+    leave: () => api.conversations.leave.mutate({ conversationId: chatId }),
+    resendInvite: () => api.conversations.resendInvite.mutate({ conversationId: chatId, email: 'intruder@example.com' }),
   };
 }
 
@@ -129,5 +133,70 @@ describe('internal chat: who may reach it', () => {
     const kept = await a.member.api.conversations.get.query({ conversationId: chatId });
     expect(kept.messages.length).toBe(2);
     expect(kept.participants!.map((p) => p.name)).toEqual([a.member.name]);
+  });
+});
+
+describe('internal chat people: adding, removing, re-inviting', () => {
+  it('a plain participant cannot remove others; a person removed from the chat reads nothing (calls, list, stream, an earlier file link)', async () => {
+    const [nurse, aide] = [await joinAs(server, a.owner, 'member', 'Nurse Ora'), await joinAs(server, a.owner, 'member', 'Aide Pim')];
+    const [nurseId, aideId] = [await userId(nurse.api), await userId(aide.api)];
+    const chat = (await a.member.api.conversations.startInternal.mutate({ userIds: [nurseId, aideId] })).conversationId;
+    const file = (await uploadAttachment(server, a.member.token, chat, SAMPLE_FILES.png, 'scan.png')).body.id;
+    await a.member.api.conversations.send.mutate({ conversationId: chat, body: 'People secret', channel: 'secure', attachmentIds: [file] });
+    expect((await errorOf(aide.api.conversations.removePerson.mutate({ conversationId: chat, userId: nurseId }))).code).toBe('FORBIDDEN');
+    expect(await server.db.prisma.conversationParticipant.count({ where: { conversationId: chat } })).toBe(3);
+
+    const link = await nurse.api.attachments.link.query({ attachmentId: file });
+    const seen: { conversationId?: string; message?: unknown }[] = [];
+    let sub: { unsubscribe(): void } | undefined;
+    await new Promise<void>((resolve) => {
+      sub = nurse.api.conversations.events.subscribe({}, { onStarted: () => resolve(), onData: (e) => void seen.push(e as (typeof seen)[number]) });
+    });
+    try {
+      // The stream has seen the chat (so it knows its audience) before the removal.
+      await a.member.api.conversations.send.mutate({ conversationId: chat, body: 'Before removal', channel: 'secure' });
+      await waitFor(async () => seen.some((e) => e.message) || null);
+      await a.member.api.conversations.removePerson.mutate({ conversationId: chat, userId: nurseId });
+      await a.member.api.conversations.send.mutate({ conversationId: chat, body: 'People secret after', channel: 'secure' });
+      // A marker the nurse does receive, published last: everything before it was already passed or dropped.
+      const marker = await a.member.api.conversations.startInternal.mutate({ userIds: [nurseId] });
+      await waitFor(async () => seen.some((e) => e.conversationId === marker.conversationId) || null);
+      expect(seen.some((e) => e.conversationId === chat)).toBe(true);
+      expect(seen.filter((e) => e.message)).toHaveLength(1);
+      expect(JSON.stringify(seen)).not.toContain('People secret after');
+      expect(JSON.stringify(seen)).not.toContain('removed Nurse Ora');
+    } finally {
+      sub?.unsubscribe();
+    }
+    for (const call of [
+      () => nurse.api.conversations.get.query({ conversationId: chat }),
+      () => nurse.api.conversations.send.mutate({ conversationId: chat, body: 'back?', channel: 'secure' }),
+      () => nurse.api.conversations.addPeople.mutate({ conversationId: chat, userIds: [nurseId] }),
+      () => nurse.api.attachments.link.query({ attachmentId: file }),
+    ]) {
+      expect((await errorOf(call())).code).toBe('NOT_FOUND');
+    }
+    expect((await fetch(link.url)).status).toBeGreaterThanOrEqual(400);
+    expect((await nurse.api.conversations.list.query({})).conversations.some((c) => c.id === chat)).toBe(false);
+  });
+
+  it('an external collaborator adds only people they may reach, never by email, and cannot re-send invitations', async () => {
+    const { policies } = await a.owner.api.orgs.current.query();
+    await a.owner.api.orgs.updatePolicies.mutate({ ...policies!, externalChatAllowed: true });
+    const address = uniqueEmail('sec-external');
+    const chat = (await a.member.api.conversations.startInternal.mutate({ userIds: [], emails: [address] })).conversationId;
+    await a.member.api.conversations.send.mutate({ conversationId: chat, body: 'Hello partner', channel: 'secure' });
+    const mail = await waitFor(() => server.db.prisma.devMail.findFirst({ where: { to: address } }));
+    const { token } = await server.anon.external.setUp.mutate({ token: /\/external\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!, name: 'Sec Partner', password: PASSWORD, client: 'extension' });
+    const outside = server.as(token!);
+    // The owner shares no chat with them: NOT_FOUND, as for any id they may not reach.
+    expect((await errorOf(outside.conversations.addPeople.mutate({ conversationId: chat, userIds: [await userId(a.owner.api)] }))).code).toBe('NOT_FOUND');
+    expect((await errorOf(outside.conversations.addPeople.mutate({ conversationId: chat, userIds: [], emails: [uniqueEmail('friend')] }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(outside.conversations.resendInvite.mutate({ conversationId: chat, email: address }))).code).toBe('FORBIDDEN');
+    expect((await errorOf(outside.conversations.removePerson.mutate({ conversationId: chat, userId: await userId(a.member.api) }))).code).toBe('FORBIDDEN');
+    expect(await server.db.prisma.conversationParticipant.count({ where: { conversationId: chat } })).toBe(2);
+    expect(await server.db.prisma.externalInvite.count({ where: { conversationId: chat } })).toBe(1);
+    // Another org's staff cannot touch it either.
+    expect((await errorOf(b.owner.api.conversations.addPeople.mutate({ conversationId: chat, userIds: [await userId(b.member.api)] }))).code).toBe('NOT_FOUND');
   });
 });

@@ -53,7 +53,7 @@ const KNOWN_ADMIN_PROCEDURES = [
  * Team procedures (trpc.ts: teamProcedure, conversationProcedure) resolve the team from the
  * input and require membership before the handler runs; pinned like the admin ones.
  */
-const KNOWN_TEAM_PROCEDURES = ['blasts.preview', 'blasts.send', 'blasts.sendTest', 'conversations.availability', 'conversations.get', 'conversations.markRead', 'conversations.send', 'conversations.startSecure', 'conversations.startSms', 'portal.resendLink', 'portal.setReplies', 'simulator.replyAsPatient'];
+const KNOWN_TEAM_PROCEDURES = ['blasts.preview', 'blasts.send', 'blasts.sendTest', 'conversations.addPeople', 'conversations.availability', 'conversations.get', 'conversations.leave', 'conversations.markRead', 'conversations.removePerson', 'conversations.resendInvite', 'conversations.send', 'conversations.startSecure', 'conversations.startSms', 'portal.resendLink', 'portal.setReplies', 'simulator.replyAsPatient'];
 
 /**
  * Procedures that need no organization (sign-in, one's own account, creating or joining an org,

@@ -1,6 +1,6 @@
 import { formatPhoneForDisplay, resendNotice } from '@caretext/shared';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ErrorState, Loading } from '../../components/states';
+import { EmptyState, ErrorState, Loading } from '../../components/states';
 import { formatCalendarDate, formatDate, formatSendTime } from '../../lib/dates';
 import { notify } from '../../lib/notices';
 import { errorMessage } from '../../lib/errors';
@@ -12,6 +12,7 @@ import { Composer } from './Composer';
 import { ExternalBadge, hasExternal, initials, internalChatName } from './ConversationList';
 import { signedIn } from '../../lib/session';
 import { applyToThread, changedConversations, coalesce } from './liveUpdates';
+import { PeopleMenu } from './PeopleMenu';
 import { Thread } from './Thread';
 import { type InboxFeed, useInboxFeed } from './useInboxEvents';
 
@@ -27,9 +28,17 @@ export function ConversationView({ conversationId, revision, feed }: { conversat
   // A blast wrote into this conversation (among many; its messages are not in the event): read
   // the thread again, once per burst of events.
   const reread = useMemo(() => coalesce(() => convo.reload()), [convo.reload]);
+  /** The caller left this internal chat, or was removed from it: it is gone for them. */
+  const [gone, setGone] = useState<null | 'left' | 'removed'>(null);
+  useEffect(() => setGone(null), [conversationId]);
   useInboxFeed(feed, (event) => {
     if (event.type === 'conversations.changed') return void (changedConversations(event)!.has(conversationId) && reread());
-    if (event.conversationId === conversationId) convo.patch((open) => applyToThread(open, event));
+    if (event.conversationId !== conversationId) return;
+    const change = event.type === 'conversation.updated' ? event.conversation : null;
+    if (change?.removedUserIds?.includes(signedIn.value?.user.id ?? '')) setGone((was) => was ?? 'removed');
+    // Someone was added or removed: the header's people are read again (the system line comes as a message).
+    else if (change?.participantsChanged) void convo.reload();
+    else convo.patch((open) => applyToThread(open, event));
   });
   // A sent message arrives through the live stream like any other; without one, read it here.
   const onSent = () => {
@@ -49,10 +58,17 @@ export function ConversationView({ conversationId, revision, feed }: { conversat
       .finally(() => (marking.current = false));
   }, [convo.data]);
 
+  if (gone)
+    return (
+      <EmptyState title={gone === 'left' ? 'You left this chat' : 'You were removed from this chat'} testId="conversation-gone">
+        You no longer see its messages or files. Someone in it can add you again.
+      </EmptyState>
+    );
   if (convo.loading) return <Loading label="Opening the conversation…" />;
   if (!convo.data) return <ErrorState title="Couldn't open this conversation" message={convo.error ?? 'Conversation not found.'} onRetry={convo.reload} />;
   const c = convo.data;
-  if (c.kind === 'internal' && c.participants) return <InternalConversation conversation={c} participants={c.participants} onSent={onSent} onStale={() => void convo.reload()} />;
+  if (c.kind === 'internal' && c.participants)
+    return <InternalConversation conversation={c} participants={c.participants} onSent={onSent} onStale={() => void convo.reload()} onLeft={() => setGone('left')} />;
   const name = c.patient ? patientLabel(c.patient) : 'Unknown sender';
 
   return (
@@ -108,7 +124,7 @@ export function ConversationView({ conversationId, revision, feed }: { conversat
 }
 
 /** An internal chat: who is in it, the thread (mine on the right, colleagues' on the left, by name), the composer. */
-function InternalConversation({ conversation: c, participants, onSent, onStale }: { conversation: OpenConversation; participants: { id: string; name: string; email: string; external: boolean }[]; onSent: () => void; onStale: () => void }) {
+function InternalConversation({ conversation: c, participants, onSent, onStale, onLeft }: { conversation: OpenConversation; participants: { id: string; name: string; email: string; external: boolean }[]; onSent: () => void; onStale: () => void; onLeft: () => void }) {
   const me = signedIn.value?.user.id;
   const invited = c.invited ?? [];
   const name = internalChatName(participants, me, invited);
@@ -142,8 +158,8 @@ function InternalConversation({ conversation: c, participants, onSent, onStale }
               <span key={i.email} data-testid="invited-participant">
                 {', '}
                 {i.email}{' '}
-                <span class="badge badge-external badge-tiny" title={i.sent ? 'Invited by email; has not joined yet.' : 'Gets an invitation email when the first message is sent.'}>
-                  {i.sent ? 'Invited' : 'Invite on first message'}
+                <span class="badge badge-external badge-tiny" title={i.sent ? (i.expired ? 'The invitation link expired: People → Resend invitation.' : 'Invited by email; has not joined yet.') : 'Gets an invitation email when the next message is sent.'}>
+                  {i.sent ? (i.expired ? 'Link expired' : 'Invited') : 'Invite on first message'}
                 </span>
               </span>
             ))}
@@ -155,6 +171,7 @@ function InternalConversation({ conversation: c, participants, onSent, onStale }
           </span>
           {external && <ExternalBadge />}
           <span class="small muted">{external ? 'Includes people outside your organization' : 'Only the people in this chat see it'}</span>
+          <PeopleMenu conversation={c} onChanged={onStale} onLeft={onLeft} />
         </div>
       </header>
       <Thread messages={c.messages} internal />
