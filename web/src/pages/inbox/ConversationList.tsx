@@ -41,9 +41,10 @@ export function ConversationList({ teamId, revision, feed, openId, hrefFor, numb
   useInboxFeed(feed, (event) => {
     if (changedConversations(event)) return rereadFirst();
     // A conversation this page does not have moved to the top (new, or from an older page): read the first page.
-    if (applyToList(first.data?.conversations ?? [], event).moved) return void first.reload();
-    first.patch((page) => ({ ...page, conversations: applyToList(page.conversations, event).rows }));
-    setOlder((o) => ({ ...o, items: applyToList(o.items, event).rows }));
+    const me = signedIn.value?.user.id;
+    if (applyToList(first.data?.conversations ?? [], event, me).moved) return void first.reload();
+    first.patch((page) => ({ ...page, conversations: applyToList(page.conversations, event, me).rows }));
+    setOlder((o) => ({ ...o, items: applyToList(o.items, event, me).rows }));
   });
 
   if (first.loading) return <Loading label="Loading conversations…" />;

@@ -28,10 +28,12 @@ export function applyToThread(open: OpenConversation, event: InboxEvent): OpenCo
  * conversation these rows do not have to the top (a new one, or one on a later page): only then
  * does the list read its first page again.
  */
-export function applyToList(rows: ListedConversation[], event: InboxEvent): { rows: ListedConversation[]; moved: boolean } {
+export function applyToList(rows: ListedConversation[], event: InboxEvent, me?: string): { rows: ListedConversation[]; moved: boolean } {
   if (event.type === 'conversations.changed') return { rows, moved: false };
   const change = event.conversation;
   if (!change) return { rows, moved: false };
+  // I left this internal chat or was removed from it: it is no longer mine to list.
+  if (me && change.removedUserIds?.includes(me)) return { rows: rows.filter((c) => c.id !== event.conversationId), moved: false };
   const i = rows.findIndex((c) => c.id === event.conversationId);
   if (i < 0) return { rows, moved: change.lastMessageAt !== undefined };
   const row = { ...rows[i]! };
