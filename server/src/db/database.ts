@@ -178,15 +178,7 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
     throw new DatabaseConnectError(`Cannot open the embedded database in ${dir}: ${(error as Error).message}`);
   }
   try {
-    await migrate(
-      {
-        query: (text, params) => lite.query<Record<string, unknown>>(text, params),
-        exec: async (text) => {
-          await lite.exec(text);
-        },
-      },
-      log,
-    );
+    await migrate(migrationsOn(lite), log);
   } catch (error) {
     await lite.close().catch(() => {});
     release();
@@ -215,6 +207,16 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
   };
 }
 
+/** The migrator's connection to a PGlite database. */
+function migrationsOn(lite: PGlite): MigrationConnection {
+  return {
+    query: (text, params) => lite.query<Record<string, unknown>>(text, params),
+    exec: async (text) => {
+      await lite.exec(text);
+    },
+  };
+}
+
 /**
  * A migrated, empty in-memory database as a dump (tests): creating a PGlite cluster and applying
  * every migration costs seconds, loading this costs a fraction (test/harness.ts, e2e harness).
@@ -222,15 +224,7 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
 export async function pgliteTemplate(): Promise<Blob> {
   const lite = await PGlite.create('memory://');
   try {
-    await migrate(
-      {
-        query: (text, params) => lite.query<Record<string, unknown>>(text, params),
-        exec: async (text) => {
-          await lite.exec(text);
-        },
-      },
-      () => {},
-    );
+    await migrate(migrationsOn(lite), () => {});
     return await lite.dumpDataDir('none');
   } finally {
     await lite.close();

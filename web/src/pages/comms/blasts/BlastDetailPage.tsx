@@ -56,7 +56,9 @@ export function BlastDetailPage() {
   const imageIds = blast.data?.imageIds ?? [];
   const images = useQuery(() => (imageIds.length ? trpc.blasts.images.query({ imageIds }) : Promise.resolve([])), [imageIds.join(',')]);
   const sending = blast.data?.status === 'sending';
-  const awaitingReport = (recipients.data?.stats ?? blast.data?.stats)?.awaitingReport ?? 0;
+  /** The stat cards' figures: the recipients' read, fresher than the blast's own. */
+  const latestStats = recipients.data?.stats ?? blast.data?.stats;
+  const awaitingReport = latestStats?.awaitingReport ?? 0;
   const completedAt = blast.data?.completedAt ? new Date(blast.data.completedAt).getTime() : null;
   const reportsDue = blast.data?.status === 'completed' && awaitingReport > 0 && completedAt !== null && Date.now() - completedAt < DELIVERY_REPORT_WINDOW_MS;
   const live = sending || reportsDue;
@@ -70,7 +72,7 @@ export function BlastDetailPage() {
   if (blast.loading) return <Loading />;
   if (!blast.data) return <ErrorState message={blast.error ?? ''} onRetry={blast.reload} />;
   const b = blast.data;
-  const stats = recipients.data?.stats ?? b.stats;
+  const stats = latestStats ?? b.stats;
   const banner = lowDelivery(b.status, stats);
   const refresh = () => Promise.all([blast.reload(), recipients.reload()]).then(() => undefined);
 
