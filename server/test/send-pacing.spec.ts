@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SendWorker } from '../src/messages/send-worker.js';
 import { createSimulatorCredentials, createTwilioSimulator } from '../src/carriers/simulator/twilio-simulator.js';
 import { startAnotherInstance, startTestServer, TEST_DB, type TestServer, waitFor } from './harness.js';
 
@@ -80,6 +81,32 @@ describe('send pacing per number', () => {
     cleanups.push(() => server.stop());
     await queueMessages(server, simulator);
     await expectPaced(server, simulator);
+  }, 120_000);
+
+  it('a stalled worker sends its late messages in order, one interval apart, none queued again', async () => {
+    const { simulator, twilio } = await carrier();
+    // Counts the messages the worker queued again (it still does so; the spy only watches).
+    const queuedAgain = vi.spyOn(SendWorker.prototype as unknown as { requeueLate: () => Promise<void> }, 'requeueLate');
+    cleanups.push(async () => queuedAgain.mockRestore());
+    const server = await startTestServer({ twilio });
+    cleanups.push(() => server.stop());
+    await queueMessages(server, simulator);
+    // The process stalls (a long synchronous task, a busy machine) while the worker holds booked
+    // slots: every message due meanwhile wakes hundreds of milliseconds late. They were booked by
+    // this instance alone, so they go late, in line, instead of back to the queue (which put them
+    // behind the later ones, and on a machine that stays busy, again and again).
+    await waitFor(async () => (simulator.messages().filter((m) => m.body.startsWith('Reminder')).length >= 3 ? true : null), 4000);
+    const stallUntil = Date.now() + 600;
+    while (Date.now() < stallUntil);
+    await expectPaced(server, simulator);
+    const sent = simulator.messages().filter((m) => m.direction === 'outbound-api' && m.body.startsWith('Reminder'));
+    const order = sent.map((m) => Number(m.body.split(' ')[1])); // in the order they reached the carrier
+    expect(queuedAgain).not.toHaveBeenCalled();
+    // Requests a moment apart may overtake each other on the way to the carrier (on a busy
+    // machine several are on the way at once); one queued again went behind all those booked
+    // after it (two seconds of them: 40).
+    const displaced = order.map((n, position) => ({ n, by: position - n })).filter((m) => Math.abs(m.by) > 10);
+    expect(displaced).toEqual([]);
   }, 120_000);
 
   it.runIf(TEST_DB === 'postgres')(`two instances on one database together send no faster than ${RATE}/s`, async () => {

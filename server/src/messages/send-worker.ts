@@ -46,10 +46,13 @@ const CLAIM_AHEAD_MS = 250;
 /** A claim is renewed (and checked) this long before its slot, so the round trip does not make the send late. */
 const TAKE_AHEAD_MS = 100;
 /**
- * A message goes at most this long after its slot. Later (the worker stalled, the machine is
- * busy), sending it could put it right before the next slot's message: it is queued again, unless
- * no slot was booked after it (reslotLate). So a one-second window never holds more than the rate
- * plus 2.5% (25 ms of slots) at the carrier's door.
+ * How far past its booking a late message may still go. A message that wakes late (the worker
+ * stalled, the machine is busy) goes late as long as this instance booked the slots after it:
+ * the instance's own later messages move back, one interval apart. Only where this instance's
+ * booked slots end and another booking begins (BookedRanges) must its last send leave one
+ * interval, less this limit, before that booking; a message that cannot is queued again, unless
+ * nobody booked after this instance and its booking can grow (extendBooking). So a one-second
+ * window never holds more than the rate plus 2.5% (25 ms of slots) at the carrier's door.
  */
 const LATE_LIMIT_MS = 25;
 
@@ -58,6 +61,8 @@ type Canceled = { id: string; orgId: string; conversationId: string; teamId: str
 type Claimed = { id: string; orgId: string; conversationId: string; teamId: string; body: string; autoReply: string | null; mediaUrls: string[]; fromNumber: string; toNumber: string; attempts: number };
 /** A claimed message and its send slot (ms since the epoch on the database's clock). */
 type Booked = Claimed & { slot: number; interval: number; claimedAt: Date };
+/** Send slots booked from `start` up to `end` (the number's next free slot then), in one claim; `after`: the next free slot before it. */
+type Booking = { fromNumber: string; after: number; start: number; end: number };
 
 /** Errors where the request never reached the carrier, so sending again cannot duplicate. */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET_BEFORE_WRITE']);
@@ -104,8 +109,14 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   );
   private nextReconcile = 0;
   private readonly databaseClock = new DatabaseClock();
-  /** Per number: when this instance's last send from it was due (localNow). */
+  /** Per number: when this instance last sent from it (localNow). */
   private readonly lastSend = new Map<string, number>();
+  /** Per number: the end of the line of messages waiting for their turn (sendAtSlot). */
+  private readonly turns = new Map<string, Promise<void>>();
+  /** The claim (slot booking) under way, if any. */
+  private claiming: Promise<void> = Promise.resolve();
+  /** The send slots this instance booked, per number. */
+  private readonly booked = new BookedRanges();
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -134,7 +145,9 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const sending: Promise<void>[] = [];
     try {
       for (;;) {
-        const claimed = await this.claim();
+        const claiming = this.claim();
+        this.claiming = claiming.then(() => {}, () => {});
+        const claimed = await claiming;
         if (!claimed.length) return total;
         total += claimed.length;
         sending.push(...claimed.map((message) => this.sendAtSlot(message)));
@@ -155,8 +168,8 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async claim(): Promise<Booked[]> {
     const now = this.clock.now();
-    const { claimed, canceled, dbNow, readAt } = await this.db.transaction(async (tx) => {
-      const nothing = { claimed: [] as Booked[], canceled: [] as Canceled[], dbNow: 0, readAt: 0 };
+    const { claimed, canceled, dbNow, readAt, bookings } = await this.db.transaction(async (tx) => {
+      const nothing = { claimed: [] as Booked[], canceled: [] as Canceled[], dbNow: 0, readAt: 0, bookings: [] as Booking[] };
       const due = `m.status = 'queued' AND m.direction = 'outbound' AND m.channel IN ('sms', 'mms') AND (m."sendAfter" IS NULL OR m."sendAfter" <= $1)`;
       const numbers = (await tx.query<{ fromNumber: string }>(`SELECT DISTINCT m."fromNumber" FROM "Message" m WHERE ${due}`, [now])).map((r) => r.fromNumber);
       if (!numbers.length) return nothing;
@@ -193,6 +206,7 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const go = new Set(checks.filter((c) => c.reason === null).map((c) => c.id));
       const dbNow = Math.max(...paces.map((p) => p.dbNow.getTime()));
       const slots = new Map<string, { slot: number; interval: number }>();
+      const bookings: Booking[] = [];
       for (const pace of paces) {
         const mine = picked.filter((p) => p.fromNumber === pace.fromNumber && go.has(p.id));
         if (!mine.length) continue;
@@ -203,7 +217,9 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
           slots.set(message.id, { slot, interval });
           slot += interval;
         }
-        await tx.query(`UPDATE "SendPace" SET "nextSlotAt" = $2 WHERE "fromNumber" = $1`, [pace.fromNumber, new Date(Math.ceil(slot))]);
+        const end = Math.ceil(slot);
+        await tx.query(`UPDATE "SendPace" SET "nextSlotAt" = $2 WHERE "fromNumber" = $1`, [pace.fromNumber, new Date(end)]);
+        bookings.push({ fromNumber: pace.fromNumber, after: pace.nextSlotAt.getTime(), start: slots.get(mine[0]!.id)!.slot, end });
       }
       if (!slots.size) return { ...nothing, canceled };
       // Held until CLAIM_TTL_MS after the slot, not after the booking, so a message waiting for its
@@ -217,43 +233,89 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
           RETURNING m.id, m."orgId", m."conversationId", c."teamId", m.body, m."autoReply", m."mediaUrls", m."fromNumber", m."toNumber", m.attempts`,
         [this.instance, ids, ids.map((id) => heldUntil.get(id))],
       );
-      return { claimed: rows.map((r) => ({ ...r, ...slots.get(r.id)!, claimedAt: heldUntil.get(r.id)! })).sort((a, b) => a.slot - b.slot), canceled, dbNow, readAt };
+      const claimed = rows.map((r) => ({ ...r, ...slots.get(r.id)!, claimedAt: heldUntil.get(r.id)! })).sort((a, b) => a.slot - b.slot);
+      return { claimed, canceled, dbNow, readAt, bookings };
     });
+    for (const booking of bookings) this.booked.add(booking, dbNow);
     if (canceled.length) await this.messageEvents.changed({ id: { in: canceled.map((m) => m.id) } });
     if (claimed.length) this.databaseClock.sample(readAt, dbNow);
     return claimed;
   }
 
   /**
-   * Waits for the message's slot, then sends it; one that woke too late goes back to the queue.
-   * Called in slot order.
-   * Never aimed sooner than one interval after this instance's previous send from the number: a
-   * better reading of the database's clock must not bring a slot forward.
+   * Waits for the message's slot, then sends it. Called in slot order; each number's messages take
+   * their turn in that order (the claim renewals meanwhile run at once), so each goes at least one
+   * interval after this instance's previous send from the number, whenever that went: a late
+   * send moves the next ones back instead of crowding them, and a better reading of the
+   * database's clock never brings a slot forward.
+   * A message that cannot go before the next booking that is not this instance's (see LATE_LIMIT_MS)
+   * goes back to the queue.
    */
   private async sendAtSlot(message: Booked): Promise<void> {
-    const at = Math.max(this.databaseClock.toLocal(message.slot), (this.lastSend.get(message.fromNumber) ?? 0) + message.interval);
-    this.lastSend.set(message.fromNumber, at);
-    await sleepUntil(at - TAKE_AHEAD_MS);
-    const claimedAt = await this.takeForSend(message);
-    if (!claimedAt) return;
-    await sleepUntil(at);
-    if (localNow() > at + LATE_LIMIT_MS && !(await this.reslotLate(message))) return this.requeueLate({ ...message, claimedAt }, localNow() - at);
-    await this.sendOne(message);
+    const turn = this.takeTurn(message.fromNumber);
+    let release = turn.release;
+    try {
+      await sleepUntil(this.databaseClock.toLocal(message.slot) - TAKE_AHEAD_MS);
+      let claimedAt = await this.takeForSend(message);
+      let takenAt = localNow();
+      if (!claimedAt) return;
+      await turn.ready;
+      const at = Math.max(this.databaseClock.toLocal(message.slot), (this.lastSend.get(message.fromNumber) ?? 0) + message.interval);
+      await sleepUntil(at);
+      // A long wait in line (a very busy process): the claim is renewed so it cannot expire under it.
+      if (localNow() - takenAt > (this.config.sendClaimTtlMs ?? CLAIM_TTL_MS) / 4) {
+        claimedAt = await this.takeForSend({ ...message, claimedAt });
+        takenAt = localNow();
+        if (!claimedAt) return;
+      }
+      if (!(await this.fitsBooking(message))) return await this.requeueLate({ ...message, claimedAt }, localNow() - at);
+      this.lastSend.set(message.fromNumber, localNow());
+      release();
+      release = () => {};
+      await this.sendOne(message);
+    } finally {
+      release();
+    }
   }
 
   /**
-   * A late message that is the last one booked on its number (no instance booked a slot after
-   * it) cannot crowd a next message: it takes "now" as its slot, and the number's next slot
-   * moves to one interval (and the late limit) after now. Without this, on a busy machine where
-   * every wake is late, each message went back to the queue again and again and nothing was sent.
+   * Can the message go now without crowding the next booking that is not this instance's?
+   * A claim of this instance's in flight may be booking the slots right after it: its answer is
+   * awaited first, so the instance never takes its own next booking for another's.
    */
-  private async reslotLate(m: Booked): Promise<boolean> {
-    const [row] = await this.db.sql.query<{ fromNumber: string }>(
+  private async fitsBooking(m: Booked): Promise<boolean> {
+    const fits = () => localNow() + m.interval <= this.databaseClock.toLocal(this.booked.endOf(m.fromNumber, m.slot)) + LATE_LIMIT_MS;
+    if (fits()) return true;
+    await this.claiming;
+    return fits() || (await this.extendBooking(m, this.booked.endOf(m.fromNumber, m.slot)));
+  }
+
+  /** The number's line: `ready` when every message booked before this one has gone (or gave up its turn). */
+  private takeTurn(fromNumber: string): { ready: Promise<void>; release: () => void } {
+    const ready = this.turns.get(fromNumber) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const next = ready.then(() => mine);
+    this.turns.set(fromNumber, next);
+    void next.then(() => {
+      if (this.turns.get(fromNumber) === next) this.turns.delete(fromNumber);
+    });
+    return { ready, release };
+  }
+
+  /**
+   * A late message at the end of this instance's booking, with nobody booked after it (the number's
+   * next free slot is still where this booking ends): the booking grows to one interval (and the
+   * late limit) after now, and the message goes now. Without this, on a busy machine where every
+   * wake is late, the last message of each booking went back to the queue again and again.
+   */
+  private async extendBooking(m: Booked, bookingEnd: number): Promise<boolean> {
+    const [row] = await this.db.sql.query<{ nextSlotAt: Date }>(
       `UPDATE "SendPace" SET "nextSlotAt" = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
-        WHERE "fromNumber" = $1 AND "nextSlotAt" <= $2 RETURNING "fromNumber"`,
-      [m.fromNumber, new Date(Math.ceil(m.slot + m.interval) + 1), m.interval + LATE_LIMIT_MS],
+        WHERE "fromNumber" = $1 AND "nextSlotAt" <= $2 RETURNING "nextSlotAt"`,
+      [m.fromNumber, new Date(bookingEnd + 1), m.interval + LATE_LIMIT_MS],
     );
-    if (row) this.lastSend.set(m.fromNumber, localNow());
+    if (row) this.booked.extend(m.fromNumber, bookingEnd, row.nextSlotAt.getTime());
     return Boolean(row);
   }
 
@@ -271,9 +333,9 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * The worker woke too long after the slot (a stalled process, a busy machine): sending now
-   * could put this message right before the next slot's, over the rate. It is queued again for
-   * a new slot; the claim was not an attempt.
+   * The worker woke too long after the slot (a stalled process, a busy machine) and another
+   * booking follows: sending now could put this message right before that booking's first, over
+   * the rate. It is queued again for a new slot; the claim was not an attempt.
    */
   private async requeueLate(m: Booked, lateMs: number): Promise<void> {
     this.logger.log(`message ${m.id} woke ${Math.round(lateMs)} ms after its slot; queued again`);
@@ -423,6 +485,35 @@ async function sleepUntil(at: number): Promise<void> {
 /** Milliseconds on a clock that never jumps (NTP steps), in the epoch's range. */
 function localNow(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/**
+ * The send slots this instance booked, per number, as ranges [start, end) on the database's
+ * clock. A booking that began where this instance's previous one ended (the number's next free
+ * slot was still that end: nobody booked in between, even if the slots start later) continues
+ * it: the instance's messages are one line until another instance's booking cuts in.
+ */
+class BookedRanges {
+  private readonly ranges = new Map<string, { start: number; end: number }[]>();
+
+  add(booking: Booking, dbNow: number): void {
+    const ranges = (this.ranges.get(booking.fromNumber) ?? []).filter((r) => r.end > dbNow - 60_000);
+    const last = ranges.at(-1);
+    if (last && Math.abs(last.end - booking.after) <= 1) last.end = Math.max(last.end, booking.end);
+    else ranges.push({ start: booking.start, end: booking.end });
+    this.ranges.set(booking.fromNumber, ranges);
+  }
+
+  /** Where the booking holding this slot ends: the next slot that may be another instance's. */
+  endOf(fromNumber: string, slot: number): number {
+    return this.ranges.get(fromNumber)?.find((r) => slot >= r.start && slot < r.end)?.end ?? slot;
+  }
+
+  /** The booking ending at `end` grew (extendBooking). */
+  extend(fromNumber: string, end: number, newEnd: number): void {
+    const range = this.ranges.get(fromNumber)?.find((r) => r.end === end);
+    if (range) range.end = Math.max(range.end, newEnd);
+  }
 }
 
 /**
