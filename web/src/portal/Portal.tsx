@@ -10,7 +10,7 @@ type View = { state: 'loading' } | PortalAnswer;
  * changed (a cheap version check); only then does it load the conversation again. So a new
  * message or a recall ("Message recalled") reaches the patient within seconds.
  */
-const POLL_MS = 4_000;
+export const POLL_MS = 4_000;
 
 export function Portal({ token }: { token: string }) {
   const [view, setView] = useState<View>({ state: 'loading' });
