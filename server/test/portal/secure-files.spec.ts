@@ -186,6 +186,11 @@ describe('Secure Chat with files', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(SAMPLE_FILES.png)).toBe(true);
     await c.owner.api.recall.retrieve.mutate({ messageId: sent.messageId });
     expect(await server.db.prisma.auditEvent.count({ where: { orgId: c.org.id, action: 'recall.retrieved', targetId: sent.messageId } })).toBe(2);
+    // In the admins' audit log: the recall, each retrieval, the owner's download of the recalled file.
+    const log = (await c.owner.api.audit.list.query({})).events.map((e) => e.action);
+    expect(log.filter((a) => a === 'message.recalled')).toHaveLength(1);
+    expect(log.filter((a) => a === 'recall.retrieved')).toHaveLength(2);
+    expect(log).toContain('attachment.downloaded');
     // A plain member cannot, even the sender.
     expect(await errorOf(c.member.api.recall.retrieve.mutate({ messageId: sent.messageId }))).toMatchObject({ code: 'FORBIDDEN' });
   });
