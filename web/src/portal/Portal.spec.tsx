@@ -94,3 +94,17 @@ describe('the portal page while open', () => {
     expect(screen.queryByText('Your biopsy was benign.')).toBeNull();
   });
 });
+
+describe('links that no longer work say how to get a new one', () => {
+  it.each([
+    ['expired', { state: 'expired', org: 'Bayview' }, 'portal-expired', /Ask Bayview to resend the link: you will get a new one by text or email\./],
+    ['locked', { state: 'locked', org: 'Bayview', until: '2026-12-01T11:00:00Z' }, 'portal-locked', /try again after .+, or ask Bayview to send you a new link\./],
+    ['replaced', { state: 'replaced', org: 'Bayview' }, 'portal-replaced', /Open the most recent message from Bayview, or ask them to resend the link\./],
+  ])('%s: its page, and nothing of the conversation is asked for', async (_name, answer, testId, words) => {
+    answers.open = answer;
+    render(<Portal token="tok-tok-tok-tok-tok-tok-tok" />);
+    await settle();
+    expect(screen.getByTestId(testId).textContent).toMatch(words);
+    expect(calls).toEqual(['open']);
+  });
+});
