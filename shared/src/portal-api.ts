@@ -22,9 +22,13 @@ export type PortalMessage = { id: string; from: 'clinic' | 'patient'; sender: st
 /** /api/portal/file: a short-lived link to one file of the conversation. /api/portal/upload: the uploaded file. */
 export type PortalFileResult = { state: 'file'; url: string; fileName: string } | { state: 'uploaded'; file: PortalFile } | { state: 'recalled' } | { state: 'invalid'; message: string };
 
-export type PortalConversation = { state: 'conversation'; org: string; patientName: string; repliesEnabled: boolean; messages: PortalMessage[] };
+/** `version`: what /api/portal/version answers while nothing the page shows has changed. */
+export type PortalConversation = { state: 'conversation'; org: string; version: string; patientName: string; repliesEnabled: boolean; messages: PortalMessage[] };
+
+/** /api/portal/version: cheap to poll; a different value means "load the conversation again". */
+export type PortalVersion = { state: 'version'; version: string };
 
 export type PortalReplyResult = { state: 'sent'; message: PortalMessage } | { state: 'replies_off' } | { state: 'invalid'; message: string };
 
 /** Any answer: a link state, the conversation, a reply's result, or an error the page shows as is. */
-export type PortalAnswer = PortalLinkState | PortalConversation | PortalReplyResult | PortalFileResult | { state: 'error'; message: string };
+export type PortalAnswer = PortalLinkState | PortalConversation | PortalVersion | PortalReplyResult | PortalFileResult | { state: 'error'; message: string };

@@ -14,7 +14,7 @@ import {
   signInFromPopup,
   smsClinic,
 } from './extension-harness';
-import { type RunningApp, startApp } from './harness';
+import { launchBrowser, type RunningApp, startApp } from './harness';
 
 /**
  * The Chrome extension in Debian Chromium: signed in from its popup, reading the patient from
@@ -283,6 +283,84 @@ describe('CareText Chrome extension', () => {
     expect(await ui(page).getByTestId('composer-text').isDisabled()).toBe(false);
     await page.close();
   });
+
+  it('Secure Chat from the sidebar on an EHR page: the SMS has a link -> a fresh phone: wrong DOB x3 -> locked page -> Resend secure link in the sidebar -> right DOB -> the message -> the sidebar shows Seen live -> the patient replies -> the reply appears live in the sidebar', async () => {
+    const BEN = '+14155550122';
+    const page = await openEhr('/spa/patients/2');
+    const bar = sidebar(page);
+    await until(async () => (await text(bar.getByTestId('patient-name'))) === 'Ben Okafor', 'the sidebar to show Ben');
+    await bar.getByTestId('composer').waitFor();
+    // SMS is possible for Ben, so both are offered; Secure Chat is picked.
+    await ui(page).getByTestId('channel-secure').click();
+    expect(await ui(page).getByTestId('channel-secure').getAttribute('aria-pressed')).toBe('true');
+    const body = 'Ben, your echocardiogram report is ready: ejection fraction 58%.';
+    await send(page, body);
+    await ui(page).locator('[data-testid="send-info"],[data-testid="send-error"]').first().waitFor();
+    expect(await text(ui(page).locator('[data-testid="send-info"],[data-testid="send-error"]').first())).toBe('Sent as Secure Chat. Link sent by SMS to (415) 555-0122.');
+    const mine = bar.getByTestId('message').filter({ hasText: 'echocardiogram' });
+    await mine.getByTestId('secure-badge').waitFor();
+    expect(await mine.getByTestId('read-receipt').count()).toBe(0);
+
+    const links = () => app.server.simulator!.messages().filter((m) => m.to === BEN && m.body.includes('/p/'));
+    const linkAfter = async (before: number) => {
+      const sms = await until(async () => {
+        await app.server.simulator!.settle();
+        return links().length > before ? links().at(-1) : null;
+      }, 'a portal SMS to Ben');
+      return /(https?:\/\/\S+\/p\/[A-Za-z0-9_-]+)/.exec(sms!.body)![1]!;
+    };
+    const firstLink = await linkAfter(0);
+    expect(app.server.simulator!.messages().some((m) => m.to === BEN && m.body.includes('echocardiogram'))).toBe(false);
+
+    // The patient's phone: another browser, a fresh profile.
+    const patientBrowser = await launchBrowser();
+    try {
+      const phone = await patientBrowser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const p = await phone.newPage();
+      const enterDob = async (month: string, day: string, year: string) => {
+        await p.getByTestId('dob-month').selectOption(month);
+        await p.getByTestId('dob-day').fill(day);
+        await p.getByTestId('dob-year').fill(year);
+        await p.getByTestId('dob-submit').click();
+      };
+      await p.goto(firstLink);
+      await p.getByTestId('portal-verify').waitFor();
+      await enterDob('1', '1', '1970');
+      await p.getByTestId('dob-wrong').waitFor();
+      await enterDob('1', '2', '1970');
+      await p.getByText('1 try left', { exact: false }).waitFor();
+      await enterDob('1', '3', '1970');
+      await p.getByTestId('portal-locked').waitFor();
+      expect(await p.content()).not.toContain('echocardiogram');
+
+      // Staff resend from the sidebar: a new link; the locked one now says it was replaced.
+      page.once('dialog', (dialog) => void dialog.accept());
+      await ui(page).getByTestId('resend-link').click();
+      await ui(page).getByTestId('resend-note').waitFor();
+      expect(await text(ui(page).getByTestId('resend-note'))).toBe('New link: Link sent by SMS to (415) 555-0122.');
+      const secondLink = await linkAfter(1);
+      await p.reload();
+      await p.getByTestId('portal-replaced').waitFor();
+
+      await p.goto(secondLink);
+      await enterDob('11', '2', '1968');
+      await p.getByTestId('portal-message').filter({ hasText: 'ejection fraction 58%' }).waitFor();
+
+      // The sidebar, without a reload: Seen, then the patient's reply.
+      await mine.getByTestId('read-receipt').waitFor();
+      expect(await text(mine.getByTestId('read-receipt'))).toMatch(/^· Seen /);
+      await p.getByTestId('portal-reply-text').fill('Thanks, is that good?');
+      await p.getByTestId('portal-reply-send').click();
+      await p.getByTestId('portal-message').filter({ hasText: 'Thanks, is that good?' }).waitFor();
+      const reply = bar.getByTestId('message').filter({ hasText: 'Thanks, is that good?' });
+      await reply.waitFor();
+      expect(await reply.getAttribute('data-direction')).toBe('inbound');
+      expect(await reply.getAttribute('data-channel')).toBe('secure');
+    } finally {
+      await patientBrowser.close();
+    }
+    await page.close();
+  }, 180_000);
 
   it('offline: a message sent while the server is unreachable waits in the outbox and is delivered exactly once on reconnect', async () => {
     const page = await openEhr('/openemr/interface/patient_file/summary/demographics.php?set_pid=7');

@@ -96,8 +96,8 @@ describe('Secure Chat with files, in the browser', () => {
     await recalled.getByTestId('message-recalled').waitFor();
     expect(await staff.getByText('the wound is healing well').count()).toBe(0);
 
-    // The portal: "Message recalled", no file; the earlier download link is dead.
-    await p.reload();
+    // The open portal page, without a reload (its version poll): "Message recalled", no file;
+    // the earlier download link is dead.
     await p.getByTestId('portal-recalled').waitFor();
     expect(await p.getByTestId('portal-file').count()).toBe(0);
     expect(await p.content()).not.toContain('healing well');

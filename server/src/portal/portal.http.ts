@@ -72,6 +72,8 @@ export function mountPortalRoutes(app: Express, portal: PortalService, options: 
     }),
   );
   api.post('/conversation', handle((_req, _res, p) => portal.conversation(p)));
+  /** Polled by the open page: has anything it shows changed (a new message, a recall)? */
+  api.post('/version', handle((_req, _res, p) => portal.version(p)));
   api.post(
     '/reply',
     handle((req, _res, p) => {

@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { MAX_MESSAGE_ATTACHMENTS, MAX_SEND_BODY, STATUS_RANK, type PortalConversation, type PortalFile, type PortalFileResult, type PortalLinkState, type PortalMessage, type PortalReplyResult } from '@caretext/shared';
+import { MAX_MESSAGE_ATTACHMENTS, MAX_SEND_BODY, STATUS_RANK, type PortalConversation, type PortalFile, type PortalFileResult, type PortalLinkState, type PortalMessage, type PortalReplyResult, type PortalVersion } from '@caretext/shared';
 import { AttachmentsService, type PortalContext } from '../attachments/attachments.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { hashToken, newSecretToken } from '../auth/tokens.js';
@@ -104,6 +104,8 @@ export class PortalService {
     const access = await this.verifiedLink(req);
     if ('state' in access) return access;
     const { link, org } = access;
+    // Before reading: a change made while this answer is built shows in the next poll's version.
+    const version = await this.versionOf(link);
     const [conversation, patient, messages] = await Promise.all([
       this.db.prisma.conversation.findFirstOrThrow({ where: { id: link.conversationId, orgId: link.orgId } }),
       this.db.prisma.patient.findFirstOrThrow({ where: { id: link.patientId, orgId: link.orgId }, select: { firstName: true, preferredName: true } }),
@@ -127,6 +129,7 @@ export class PortalService {
     return {
       state: 'conversation',
       org,
+      version,
       patientName: patient.preferredName ?? patient.firstName ?? '',
       repliesEnabled: conversation.repliesEnabled,
       messages: messages.map((m) => ({
@@ -141,6 +144,18 @@ export class PortalService {
         files: m.recalledAt ? [] : files.filter((f) => f.messageId === m.id).map(portalFile),
       })),
     };
+  }
+
+  /**
+   * What the open page shows, as a short opaque string, for it to poll cheaply (no audit, no
+   * read receipts): it changes when a secure message arrives, one is recalled (or one of its
+   * files), or replies are turned on or off. The page reloads the conversation when it changes,
+   * so a recall reaches it within seconds. Same checks as the conversation itself.
+   */
+  async version(req: PortalRequest): Promise<LinkState | PortalVersion> {
+    const access = await this.verifiedLink(req);
+    if ('state' in access) return access;
+    return { state: 'version', version: await this.versionOf(access.link) };
   }
 
   /** The patient answers: an inbound secure message in the conversation, live for staff. */
@@ -218,6 +233,19 @@ export class PortalService {
     if ('state' in access) return access;
     const done = await this.recalls.recallForPatient(this.portalContext(access.link, req), messageId);
     return done ? { state: 'recalled' } : { state: 'invalid', message: 'Only your own messages can be recalled.' };
+  }
+
+  /** Recalls only ever add (a message or file is never un-recalled), so counts and latest times are enough. */
+  private async versionOf(link: PortalLink): Promise<string> {
+    const [row] = await this.db.sql.query<Record<string, unknown>>(
+      `SELECT count(*)::int AS messages, max(m."createdAt") AS "lastAt", count(m."recalledAt")::int AS "recalled", max(m."recalledAt") AS "lastRecalledAt",
+              (SELECT count(*)::int FROM "Attachment" a WHERE a."conversationId" = $1 AND a."orgId" = $2 AND a."recalledAt" IS NOT NULL) AS "filesRecalled",
+              (SELECT c."repliesEnabled" FROM "Conversation" c WHERE c.id = $1 AND c."orgId" = $2) AS "replies"
+         FROM "Message" m
+        WHERE m."conversationId" = $1 AND m."orgId" = $2 AND m.channel = 'secure'`,
+      [link.conversationId, link.orgId],
+    );
+    return createHash('sha256').update(JSON.stringify(row ?? {})).digest('base64url').slice(0, 22);
   }
 
   private portalContext(link: PortalLink, req: PortalRequest): PortalContext {

@@ -64,6 +64,19 @@ describe('Secure Chat: staff send and notification', () => {
     expect(again.conversationId).toBe(sent.conversationId);
   });
 
+  it('"Send as SMS anyway" only where the org allows SMS: turned off in Policies, even a PHI-confirmed SMS is refused with the reason, audited nowhere; Secure Chat still goes', async () => {
+    const c = await clinic();
+    await c.owner.api.orgs.updatePolicies.mutate({ secureLinkExpiryHours: 72, quietHoursEnabled: false, quietHoursStart: '20:00', quietHoursEnd: '08:00', smsAllowed: false, externalChatAllowed: false });
+    const body = 'Your HbA1c lab result is 9.2; start metformin 500 mg.';
+    const refused = await errorOf(c.member.api.conversations.send.mutate({ conversationId: c.conversationId, body, confirmPhi: true }));
+    expect(refused.message).toBe('Your organization has turned SMS off (Settings → Policies).');
+    expect(await server.db.prisma.message.count({ where: { conversationId: c.conversationId, channel: 'sms', direction: 'outbound', autoReply: null } })).toBe(0);
+    expect(await server.db.prisma.auditEvent.count({ where: { orgId: c.org.id, action: 'message.phi_override' } })).toBe(0);
+    // Secure Chat is the way: the link goes by email (no SMS at all for this org).
+    const sent = await c.member.api.conversations.send.mutate({ conversationId: c.conversationId, body, channel: 'secure' });
+    expect(sent.notification).toMatchObject({ via: 'email' });
+  });
+
   it('an opted-out patient with no email cannot be told: the send says so and stores nothing', async () => {
     const c = await clinic();
     await c.member.api.patients.update.mutate({ patientId: c.patient.id, email: null });
@@ -150,6 +163,9 @@ describe('the portal', () => {
     const orgId = note.orgId;
     expect(await server.db.prisma.auditEvent.count({ where: { orgId, action: 'portal.locked' } })).toBe(1);
     expect(await server.db.prisma.auditEvent.count({ where: { orgId, action: 'portal.verify_failed' } })).toBe(3);
+    // Visible to admins in the audit log (no staff actor: the patient did it).
+    const listed = (await c.owner.api.audit.list.query({})).events.filter((e) => e.action.startsWith('portal.'));
+    expect(listed.map((e) => e.action).sort()).toEqual(['portal.link_sent', 'portal.locked', 'portal.opened', 'portal.verify_failed', 'portal.verify_failed', 'portal.verify_failed']);
 
     server.clock.advance(59 * 60_000);
     expect((await phone.open(token)).body.state).toBe('locked');

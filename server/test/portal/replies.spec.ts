@@ -21,7 +21,11 @@ describe('portal replies, turned on and off by staff', () => {
     await phone.verify(token, '1985-03-14');
     expect((await c.member.api.conversations.get.query({ conversationId: c.conversationId })).repliesEnabled).toBe(true);
 
+    const version = async () => (await phone.post('version', { token })).body.version as string;
+    const before = await version();
     expect(await c.member.api.portal.setReplies.mutate({ conversationId: c.conversationId, enabled: false })).toEqual({ repliesEnabled: false });
+    // The open page's poll notices, and it reloads to hide the reply box.
+    expect(await version()).not.toBe(before);
     expect((await c.member.api.conversations.get.query({ conversationId: c.conversationId })).repliesEnabled).toBe(false);
     expect((await phone.conversation(token)).body).toMatchObject({ state: 'conversation', repliesEnabled: false });
     expect((await phone.reply(token, 'Can I ask something?')).body).toEqual({ state: 'replies_off' });

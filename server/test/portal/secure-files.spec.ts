@@ -146,6 +146,11 @@ describe('Secure Chat with files', () => {
     const staffLink = await c.owner.api.attachments.link.query({ attachmentId: ids[0]! });
     const patientLink = (await browser.post('file', { token, attachmentId: ids[0] })).body.url as string;
 
+    // The open portal page polls a version: steady while nothing changes (reading does not count).
+    const shownVersion = (await browser.conversation(token)).body.version as string;
+    expect((await browser.post('version', { token })).body).toEqual({ state: 'version', version: shownVersion });
+    expect((await browser.post('version', { token })).body.version).toBe(shownVersion);
+
     const events: any[] = [];
     const sub = c.owner.api.conversations.events.subscribe({}, { onData: (e) => events.push(e) });
     try {
@@ -158,7 +163,12 @@ describe('Secure Chat with files', () => {
     }
     const shown = (await c.owner.api.conversations.get.query({ conversationId: c.conversationId })).messages.find((m) => m.id === sent.messageId)!;
     expect(shown).toMatchObject({ recalled: true, body: '', attachments: [] });
-    const portal = (await browser.conversation(token)).body.messages.find((m: { id: string }) => m.id === sent.messageId);
+    // The page's next poll sees a new version, so it loads the conversation again at once.
+    const polled = (await browser.post('version', { token })).body.version as string;
+    expect(polled).not.toBe(shownVersion);
+    const reloaded = (await browser.conversation(token)).body;
+    expect(reloaded.version).toBe(polled);
+    const portal = reloaded.messages.find((m: { id: string }) => m.id === sent.messageId);
     expect(portal).toMatchObject({ recalled: true, body: '', files: [] });
     expect(JSON.stringify((await browser.conversation(token)).body)).not.toMatch(/HbA1c|scan\.png/);
     // Links made before the recall die.
@@ -176,6 +186,11 @@ describe('Secure Chat with files', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(SAMPLE_FILES.png)).toBe(true);
     await c.owner.api.recall.retrieve.mutate({ messageId: sent.messageId });
     expect(await server.db.prisma.auditEvent.count({ where: { orgId: c.org.id, action: 'recall.retrieved', targetId: sent.messageId } })).toBe(2);
+    // In the admins' audit log: the recall, each retrieval, the owner's download of the recalled file.
+    const log = (await c.owner.api.audit.list.query({})).events.map((e) => e.action);
+    expect(log.filter((a) => a === 'message.recalled')).toHaveLength(1);
+    expect(log.filter((a) => a === 'recall.retrieved')).toHaveLength(2);
+    expect(log).toContain('attachment.downloaded');
     // A plain member cannot, even the sender.
     expect(await errorOf(c.member.api.recall.retrieve.mutate({ messageId: sent.messageId }))).toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -186,7 +201,12 @@ describe('Secure Chat with files', () => {
       [SAMPLE_FILES.png, 'a.png'],
       [SAMPLE_FILES.pdf, 'b.pdf'],
     ]);
+    const version = async () => (await browser.post('version', { token })).body.version as string;
+    const before = await version();
     await c.member.api.recall.attachment.mutate({ attachmentId: ids[0]! });
+    // One file recalled, the text kept: the version moves too.
+    const afterFile = await version();
+    expect(afterFile).not.toBe(before);
     const shown = (await c.owner.api.conversations.get.query({ conversationId: c.conversationId })).messages.find((m) => m.id === sent.messageId)!;
     expect(shown).toMatchObject({ recalled: false, body: 'Two files' });
     expect(shown.attachments.map((a) => [a.fileName, a.recalled])).toEqual([
@@ -202,8 +222,13 @@ describe('Secure Chat with files', () => {
     expect(refused).toMatchObject({ code: 'BAD_REQUEST' });
     expect(refused.message).toMatch(/reached the patient's phone/);
 
+    // An SMS is not on the portal: the version does not move for it.
+    expect(await version()).toBe(afterFile);
     const reply = await browser.reply(token, 'my SSN is 123-45-6789');
+    const afterReply = await version();
+    expect(afterReply).not.toBe(afterFile);
     expect((await browser.post('recall', { token, messageId: reply.body.message.id })).body.state).toBe('recalled');
+    expect(await version()).not.toBe(afterReply);
     const staffView = (await c.member.api.conversations.get.query({ conversationId: c.conversationId })).messages.find((m) => m.id === reply.body.message.id)!;
     expect(staffView).toMatchObject({ recalled: true, body: '' });
     // Not the clinic's messages.

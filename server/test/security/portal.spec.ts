@@ -71,6 +71,44 @@ describe('the portal API', () => {
     expect(await server.db.prisma.message.count({ where: { direction: 'inbound', channel: 'secure' } })).toBe(0);
   });
 
+  it("the version poll (recalls reach the page through it) answers only a verified device on its own live link: never another link's, another org's, an unverified, a locked, replaced or expired one", async () => {
+    const a = await clinic('Poll Clinic A');
+    const b = await clinic('Poll Clinic B');
+    const { token } = await sendSecure(server, a, 'Poll: your results.');
+    const { token: tokenB } = await sendSecure(server, b, 'Org B poll.');
+    const omar = await a.member.api.patients.create.mutate({ firstName: 'Omar', lastName: 'Said', phone: nextPhone(), dob: '1985-03-14' });
+    const { token: omarToken } = await sendSecure(server, a, 'Omar poll.', omar);
+    const phone = new PortalBrowser(server);
+    expect((await phone.verify(token, '1985-03-14')).body.state).toBe('verified');
+    const own = await phone.post('version', { token });
+    expect(own.body).toEqual({ state: 'version', version: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
+    // Amina's verified device on Omar's link and on org B's: asked for a date of birth, no version.
+    expect((await phone.post('version', { token: omarToken })).body).toEqual({ state: 'verify', org: a.org.name, triesLeft: 3 });
+    expect((await phone.post('version', { token: tokenB })).body).toEqual({ state: 'verify', org: b.org.name, triesLeft: 3 });
+    // No device, or a forged one.
+    const stranger = new PortalBrowser(server);
+    expect((await stranger.post('version', { token })).body).toEqual({ state: 'verify', org: a.org.name, triesLeft: 3 });
+    stranger.cookie = 'caretext_portal_device=forged-forged-forged-forged-forged-forged-123';
+    expect((await stranger.post('version', { token })).body.state).toBe('verify');
+    expect((await new PortalBrowser(server).post('version', { token: 'A'.repeat(43) })).body).toEqual({ state: 'not_found' });
+    // Polling is not an open: no audit event per poll.
+    const opens = await server.db.prisma.auditEvent.count({ where: { orgId: a.org.id, action: 'portal.opened' } });
+    await phone.post('version', { token });
+    expect(await server.db.prisma.auditEvent.count({ where: { orgId: a.org.id, action: 'portal.opened' } })).toBe(opens);
+
+    // Someone else locks the link with 3 wrong dates: the verified device's poll says locked.
+    const guesser = new PortalBrowser(server);
+    for (const dob of ['1990-01-01', '1990-01-02', '1990-01-03']) await guesser.verify(token, dob);
+    expect((await phone.post('version', { token })).body).toMatchObject({ state: 'locked' });
+    // Replaced by a resend: the old link's poll says so.
+    const { token: fresh } = await nextTokenFromSms(server, a.patient.phone!, () => a.member.api.portal.resendLink.mutate({ conversationId: a.conversationId }));
+    expect((await phone.post('version', { token })).body).toEqual({ state: 'replaced', org: a.org.name });
+    expect((await phone.post('version', { token: fresh })).body.state).toBe('version');
+    // Expired.
+    await server.db.prisma.portalLink.updateMany({ where: { conversationId: a.conversationId, replacedAt: null }, data: { expiresAt: new Date(server.clock.now().getTime() - 1000) } });
+    expect((await phone.post('version', { token: fresh })).body).toEqual({ state: 'expired', org: a.org.name });
+  });
+
   it('an unverified caller gets no messages and cannot reply; garbage tokens are not found, never a 500', async () => {
     const a = await clinic('Unverified Clinic');
     const { token } = await sendSecure(server, a, 'Your pathology report.');

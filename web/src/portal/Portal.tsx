@@ -5,8 +5,12 @@ import { DobForm } from './DobForm';
 
 type View = { state: 'loading' } | PortalAnswer;
 
-/** New messages from the clinic show up while the page is open (and visible). */
-const REFRESH_MS = 20_000;
+/**
+ * While the page is open and visible it asks every few seconds whether anything it shows
+ * changed (a cheap version check); only then does it load the conversation again. So a new
+ * message or a recall ("Message recalled") reaches the patient within seconds.
+ */
+export const POLL_MS = 4_000;
 
 export function Portal({ token }: { token: string }) {
   const [view, setView] = useState<View>({ state: 'loading' });
@@ -28,12 +32,27 @@ export function Portal({ token }: { token: string }) {
     void open();
   }, []);
 
+  const shownVersion = useRef('');
+  if (view.state === 'conversation') shownVersion.current = view.version;
   useEffect(() => {
     if (view.state !== 'conversation') return;
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void loadConversation();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
+    let busy = false;
+    const check = async () => {
+      if (busy || document.visibilityState !== 'visible') return;
+      busy = true;
+      const answer = await portalCall('version', { token });
+      if (answer.state === 'version') {
+        if (answer.version !== shownVersion.current) await loadConversation();
+      } else if (answer.state !== 'error' && answer.state !== 'invalid') show(answer); // replaced, expired, locked: say so
+      busy = false;
+    };
+    const timer = setInterval(() => void check(), POLL_MS);
+    const onVisible = () => void check();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
   }, [view.state]);
 
   return (

@@ -7,7 +7,7 @@ export function tokenFromPath(pathname: string): string {
 }
 
 /** One call to the portal API; a network or server failure becomes an `error` answer the page can show. */
-export async function portalCall(path: 'open' | 'verify' | 'conversation' | 'reply' | 'file' | 'recall', body: Record<string, unknown>): Promise<PortalAnswer> {
+export async function portalCall(path: 'open' | 'verify' | 'conversation' | 'version' | 'reply' | 'file' | 'recall', body: Record<string, unknown>): Promise<PortalAnswer> {
   try {
     const res = await fetch(`/api/portal/${path}`, {
       method: 'POST',
