@@ -16,6 +16,8 @@ import { cancelTextOf, recheck } from './send-recheck.js';
 import { StatusService } from './status.service.js';
 
 const BATCH = 50;
+/** Outbound messages waiting to be sent: the condition of the partial indexes the claim reads (migration send_queue_indexes). */
+const QUEUED = `"status" = 'queued' AND "direction" = 'outbound'`;
 const IDLE_POLL_MS = 500;
 /**
  * A send claim expires this long after it was taken: a message still in `sending` with no carrier
@@ -111,6 +113,8 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly databaseClock = new DatabaseClock();
   /** Per number: when this instance last sent from it (localNow). */
   private readonly lastSend = new Map<string, number>();
+  /** Per number: how many of its claimed messages have not gone (or given up) yet. */
+  private readonly inLine = new Map<string, number>();
   /** Per number: the end of the line of messages waiting for their turn (sendAtSlot). */
   private readonly turns = new Map<string, Promise<void>>();
   /** The claim (slot booking) under way, if any. */
@@ -171,7 +175,19 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const { claimed, canceled, dbNow, readAt, bookings } = await this.db.transaction(async (tx) => {
       const nothing = { claimed: [] as Booked[], canceled: [] as Canceled[], dbNow: 0, readAt: 0, bookings: [] as Booking[] };
       const due = `m.status = 'queued' AND m.direction = 'outbound' AND m.channel IN ('sms', 'mms') AND (m."sendAfter" IS NULL OR m."sendAfter" <= $1)`;
-      const numbers = (await tx.query<{ fromNumber: string }>(`SELECT DISTINCT m."fromNumber" FROM "Message" m WHERE ${due}`, [now])).map((r) => r.fromNumber);
+      // The numbers with outbound messages queued (due or not: the pick below checks), by a skip
+      // scan of Message_send_queue_number_idx: one index probe per number, not a read of every
+      // queued message (a blast queues tens of thousands).
+      const numbers = (
+        await tx.query<{ fromNumber: string }>(
+          `WITH RECURSIVE n AS (
+             (SELECT "fromNumber" FROM "Message" WHERE ${QUEUED} ORDER BY "fromNumber" LIMIT 1)
+             UNION ALL
+             SELECT (SELECT m."fromNumber" FROM "Message" m WHERE ${QUEUED} AND m."fromNumber" > n."fromNumber" ORDER BY m."fromNumber" LIMIT 1)
+               FROM n WHERE n."fromNumber" IS NOT NULL
+           ) SELECT "fromNumber" FROM n WHERE "fromNumber" IS NOT NULL`,
+        )
+      ).map((r) => r.fromNumber);
       if (!numbers.length) return nothing;
       await tx.query(`INSERT INTO "SendPace" ("fromNumber", "nextSlotAt") SELECT unnest($1::text[]), clock_timestamp() ON CONFLICT DO NOTHING`, [numbers]);
       // The numbers with a free slot within the horizon that no other instance is booking now.
@@ -211,12 +227,17 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
         const mine = picked.filter((p) => p.fromNumber === pace.fromNumber && go.has(p.id));
         if (!mine.length) continue;
         const interval = 1000 / Math.max(1, Math.min(...mine.map((p) => p.messagesPerSecond)));
-        let slot = Math.max(pace.dbNow.getTime(), pace.nextSlotAt.getTime());
+        // Not before this instance's line for the number can send them: an instance running late
+        // (a busy machine) books its slots after its own backlog, and books none while that backlog
+        // reaches past the horizon, so it does not hold slots it would miss (the next booking, maybe
+        // another instance's, would then send them back to the queue); the other instances take them.
+        let slot = Math.max(pace.dbNow.getTime(), pace.nextSlotAt.getTime(), this.databaseClock.toDatabase(this.lineFreeAt(pace.fromNumber, interval)));
         for (const message of mine) {
           if (slot >= pace.dbNow.getTime() + BOOKING_HORIZON_MS) break;
           slots.set(message.id, { slot, interval });
           slot += interval;
         }
+        if (!mine.some((m) => slots.has(m.id))) continue;
         const end = Math.ceil(slot);
         await tx.query(`UPDATE "SendPace" SET "nextSlotAt" = $2 WHERE "fromNumber" = $1`, [pace.fromNumber, new Date(end)]);
         bookings.push({ fromNumber: pace.fromNumber, after: pace.nextSlotAt.getTime(), start: slots.get(mine[0]!.id)!.slot, end });
@@ -253,7 +274,11 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async sendAtSlot(message: Booked): Promise<void> {
     const turn = this.takeTurn(message.fromNumber);
-    let release = turn.release;
+    this.inLine.set(message.fromNumber, (this.inLine.get(message.fromNumber) ?? 0) + 1);
+    let release = () => {
+      this.inLine.set(message.fromNumber, this.inLine.get(message.fromNumber)! - 1);
+      turn.release();
+    };
     try {
       await sleepUntil(this.databaseClock.toLocal(message.slot) - TAKE_AHEAD_MS);
       let claimedAt = await this.takeForSend(message);
@@ -288,6 +313,11 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     if (fits()) return true;
     await this.claiming;
     return fits() || (await this.extendBooking(m, this.booked.endOf(m.fromNumber, m.slot)));
+  }
+
+  /** When this instance's line for the number could send one more message (localNow), at the soonest. */
+  private lineFreeAt(fromNumber: string, interval: number): number {
+    return Math.max(localNow(), (this.lastSend.get(fromNumber) ?? 0) + interval) + (this.inLine.get(fromNumber) ?? 0) * interval;
   }
 
   /** The number's line: `ready` when every message booked before this one has gone (or gave up its turn). */
@@ -530,6 +560,15 @@ class DatabaseClock {
   }
 
   toLocal(databaseTime: number): number {
-    return databaseTime + Math.min(...this.samples.map((s) => s.offset));
+    return databaseTime + this.offset();
+  }
+
+  /** The database's time at a local time, on the same estimate; before any reading, the distant past. */
+  toDatabase(localTime: number): number {
+    return this.samples.length ? localTime - this.offset() : -Infinity;
+  }
+
+  private offset(): number {
+    return Math.min(...this.samples.map((s) => s.offset));
   }
 }
