@@ -73,6 +73,9 @@ const RETRYABLE = Prisma.sql`('failed', 'undelivered')`;
  */
 @Injectable()
 export class BlastsService {
+  /** Rows per page of a send (SEND_PAGE; tests make it small to cross pages). */
+  static pageSize = SEND_PAGE;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -172,7 +175,7 @@ export class BlastsService {
           const key = `blast:${blast.id}`;
           let queued = 0;
           for (;;) {
-            const page = await tx.$queryRaw<PendingRow[]>`FETCH ${Prisma.raw(String(SEND_PAGE))} FROM blast_pending`;
+            const page = await tx.$queryRaw<PendingRow[]>`FETCH ${Prisma.raw(String(Math.max(1, Math.floor(BlastsService.pageSize))))} FROM blast_pending`;
             if (!page.length) break;
             const m = this.messagesFor(page, template, org, now, { start, perDay: input.perDay ?? null }, queued);
             // Every message carries the blast as its idempotency key, so the Message sendKey unique
@@ -180,7 +183,7 @@ export class BlastsService {
             const written = await this.writeMessages(tx, target, now, m, page.map(() => key));
             for (const c of written) changed.push(c);
             queued += page.length;
-            if (page.length < SEND_PAGE) break;
+            if (page.length < BlastsService.pageSize) break;
           }
           await tx.$executeRaw`CLOSE blast_pending`;
           await this.audit.record(
@@ -652,8 +655,8 @@ export class BlastsService {
   private async enqueue<R extends PendingRow>(tx: Prisma.TransactionClient, blast: Blast, number: { id: string; e164: string }, org: Org, now: Date, rows: R[], key: (row: R) => string): Promise<ChangedConversation[]> {
     const target = { orgId: blast.orgId, teamId: blast.teamId, number, channel: blast.imageIds.length ? 'mms' : 'sms', imageIds: blast.imageIds, senderId: blast.createdById };
     const changed: ChangedConversation[] = [];
-    for (let i = 0; i < rows.length; i += SEND_PAGE) {
-      const page = rows.slice(i, i + SEND_PAGE);
+    for (let i = 0; i < rows.length; i += BlastsService.pageSize) {
+      const page = rows.slice(i, i + BlastsService.pageSize);
       for (const c of await this.writeMessages(tx, target, now, this.messagesFor(page, blast.body, org, now), page.map(key))) changed.push(c);
     }
     return changed;
@@ -671,20 +674,25 @@ export class BlastsService {
     m: ReturnType<BlastsService['messagesFor']>,
     keys: string[],
   ): Promise<ChangedConversation[]> {
+    // One statement: the page's columns sent once, the conversations upserted, and the messages
+    // joined to the conversations the upsert returned (no second lookup of them).
     const conversations = await tx.$queryRaw<ChangedConversation[]>`
-      INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
-      SELECT gen_random_uuid()::text, ${to.orgId}, ${to.teamId}, 'sms', ${to.number.id}, u.pid, ${now}, left(u.body, 140), ${now}
-        FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
-      ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
-      RETURNING "id", "teamId"`;
-    await tx.$executeRaw`
-      INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
-                             "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
-      SELECT u.id, ${to.orgId}, c."id", 'outbound', ${to.channel}, u.body, ${mediaRefs(to.imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${to.number.e164}, u.phone,
-             ${to.senderId}, u.key, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
-        FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
-             AS u(id, pid, body, phone, segments, encoding, after, key)
-        JOIN "Conversation" c ON c."phoneNumberId" = ${to.number.id} AND c."patientId" = u.pid AND c."kind" = 'sms'`;
+      WITH u AS (
+        SELECT * FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
+                   AS u(id, pid, body, phone, segments, encoding, after, key)
+      ), c AS (
+        INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
+        SELECT gen_random_uuid()::text, ${to.orgId}, ${to.teamId}, 'sms', ${to.number.id}, u.pid, ${now}, left(u.body, 140), ${now} FROM u
+        ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
+        RETURNING "id", "teamId", "patientId"
+      ), messages AS (
+        INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
+                               "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
+        SELECT u.id, ${to.orgId}, c."id", 'outbound', ${to.channel}, u.body, ${mediaRefs(to.imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${to.number.e164}, u.phone,
+               ${to.senderId}, u.key, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
+          FROM u JOIN c ON c."patientId" = u.pid
+      )
+      SELECT "id", "teamId" FROM c`;
     return conversations;
   }
 }
