@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendWorker } from '../src/messages/send-worker.js';
-import { CANCELED_WITH_BLAST } from '../src/blasts/blasts.service.js';
+import { BlastsService, CANCELED_WITH_BLAST, SEND_PAGE } from '../src/blasts/blasts.service.js';
 import { errorOf, messageReaches, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
 
 /**
@@ -95,6 +95,26 @@ describe('scheduled blasts', () => {
       ['Hello P3', '2026-04-25T15:00:00.000Z'],
       ['Hello P4', '2026-04-26T15:00:00.000Z'],
     ]);
+  });
+
+  it('a send written in pages (3 rows each here) keeps the name order and the days across pages, and queues each recipient once', async () => {
+    const { cohortId } = await cohortOf('paged', 5);
+    BlastsService.pageSize = 3;
+    try {
+      const { blast } = await send(cohortId, 'sched-key-paged', { scheduledAt: '2026-04-24T10:00', perDay: 2 });
+      const messages = await messagesOf(blast.id);
+      expect(messages.map((m) => [m.body, m.sendAfter?.toISOString()])).toEqual([
+        ['Hello P0', '2026-04-24T15:00:00.000Z'],
+        ['Hello P1', '2026-04-24T15:00:00.000Z'],
+        ['Hello P2', '2026-04-25T15:00:00.000Z'],
+        ['Hello P3', '2026-04-25T15:00:00.000Z'],
+        ['Hello P4', '2026-04-26T15:00:00.000Z'],
+      ]);
+      expect(new Set(messages.map((m) => m.conversationId)).size).toBe(5);
+      expect(await server.db.prisma.blastRecipient.count({ where: { blastId: blast.id, status: 'pending' } })).toBe(5);
+    } finally {
+      BlastsService.pageSize = SEND_PAGE;
+    }
   });
 
   it('a spread blast sent now starts now: the first day has no wait', async () => {

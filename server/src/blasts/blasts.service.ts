@@ -21,6 +21,8 @@ import { type Audience, blastAudience, patientsAudience, type SkipReason, withSk
 
 export const MAX_COHORTS = 20;
 export const RECIPIENTS_PAGE_MAX = 500;
+/** Pending recipients rendered and written per round trip by a send (bounds the server's memory, not the transaction). */
+export const SEND_PAGE = 5_000;
 /** Patients one Add Recipients may pick. */
 export const MAX_ADDED_RECIPIENTS = 500;
 /** Patients one blast to a selection (Bulk Text, ?patients=) may name. */
@@ -71,6 +73,9 @@ const RETRYABLE = Prisma.sql`('failed', 'undelivered')`;
  */
 @Injectable()
 export class BlastsService {
+  /** Rows per page of a send (SEND_PAGE; tests make it small to cross pages). */
+  static pageSize = SEND_PAGE;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -131,6 +136,7 @@ export class BlastsService {
     try {
       const blast = await this.db.prisma.$transaction(
         async (tx) => {
+          changed = [];
           const blast = await tx.blast.create({
             data: {
               orgId: actor.orgId,
@@ -156,44 +162,42 @@ export class BlastsService {
             SELECT gen_random_uuid()::text, ${blast.id}, a."patientId", CASE WHEN a."skipReason" IS NULL THEN 'pending' ELSE 'skipped' END, a."skipReason",
                    CASE WHEN a."skipReason" IS NULL THEN gen_random_uuid()::text END, ${now}
               FROM (${audience}) a`;
-          const pending = await tx.$queryRaw<PendingRow[]>`
+          // The pending recipients in name order, a page at a time through a cursor (same
+          // transaction): the process never holds the whole audience, only SEND_PAGE rows and
+          // their columns (a 50,000-patient blast held ~100 MB more at once).
+          await tx.$executeRaw`
+            DECLARE blast_pending NO SCROLL CURSOR FOR
             SELECT r."messageId", p."id", p."firstName", p."lastName", p."preferredName", p."dob", p."phone", p."email", p."timeZone"
               FROM "BlastRecipient" r JOIN "Patient" p ON p."id" = r."patientId"
              WHERE r."blastId" = ${blast.id} AND r."status" = 'pending'
              ORDER BY p."lastName" ASC NULLS LAST, p."firstName" ASC NULLS LAST, p."id" ASC`;
-          const m = this.messagesFor(pending, template, org, now, { start, perDay: input.perDay ?? null });
-          // Conversations set-based: the patient's thread with this number, created when missing,
-          // its last message set to this one (no second pass over them).
-          const conversations = await tx.$queryRaw<ChangedConversation[]>`
-            INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
-            SELECT gen_random_uuid()::text, ${actor.orgId}, ${team.id}, 'sms', ${number.id}, u.pid, ${now}, left(u.body, 140), ${now}
-              FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
-            ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
-            RETURNING "id", "teamId"`;
-          changed = conversations;
-          // One unnest per column, with the ids the ledger already holds; every message carries the
-          // blast as its idempotency key, so the Message sendKey unique index also allows one
-          // message per conversation and blast.
-          await tx.$executeRaw`
-            INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
-                                   "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
-            SELECT u.id, ${actor.orgId}, c."id", 'outbound', ${channel}, u.body, ${mediaRefs(imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
-                   ${actor.userId}, ${`blast:${blast.id}`}, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
-              FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[])
-                   AS u(id, pid, body, phone, segments, encoding, after)
-              JOIN "Conversation" c ON c."phoneNumberId" = ${number.id} AND c."patientId" = u.pid AND c."kind" = 'sms'`;
+          const target = { orgId: actor.orgId, teamId: team.id, number, channel, imageIds, senderId: actor.userId };
+          const key = `blast:${blast.id}`;
+          let queued = 0;
+          for (;;) {
+            const page = await tx.$queryRaw<PendingRow[]>`FETCH ${Prisma.raw(String(Math.max(1, Math.floor(BlastsService.pageSize))))} FROM blast_pending`;
+            if (!page.length) break;
+            const m = this.messagesFor(page, template, org, now, { start, perDay: input.perDay ?? null }, queued);
+            // Every message carries the blast as its idempotency key, so the Message sendKey unique
+            // index also allows one message per conversation and blast.
+            const written = await this.writeMessages(tx, target, now, m, page.map(() => key));
+            for (const c of written) changed.push(c);
+            queued += page.length;
+            if (page.length < BlastsService.pageSize) break;
+          }
+          await tx.$executeRaw`CLOSE blast_pending`;
           await this.audit.record(
             actor,
             {
               action: 'blast.sent',
-              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} ${channel.toUpperCase()} blast "${name}"${imageIds.length ? ` with ${imageIds.length} image(s)` : ''} from ${team.name}${selection ? ` to ${selection.length} selected patient(s)` : ''}: ${m.ids.length} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
+              summary: `${start ? 'Scheduled' : 'Sent'} the ${input.marketing ? 'marketing' : 'transactional'} ${channel.toUpperCase()} blast "${name}"${imageIds.length ? ` with ${imageIds.length} image(s)` : ''} from ${team.name}${selection ? ` to ${selection.length} selected patient(s)` : ''}: ${queued} queued${start ? ` for ${input.scheduledAt} (${org.timeZone})` : ''}${input.perDay ? `, ${input.perDay} a day` : ''}`,
               targetType: 'blast',
               targetId: blast.id,
               data: {
                 cohortIds: blast.cohortIds,
                 ...(imageIds.length ? { imageIds } : {}),
                 ...(selection ? { selectedPatients: selection.length, notFound } : {}),
-                queued: m.ids.length,
+                queued,
                 phoneNumberId: number.id,
                 ...(start ? { scheduledAt: start.toISOString() } : {}),
                 ...(input.perDay ? { perDay: input.perDay } : {}),
@@ -221,10 +225,10 @@ export class BlastsService {
   /**
    * The rendered text, segments and send time per pending recipient, as columns. A message goes
    * at the blast's start (now, or the scheduled time); with `perDay`, the i-th recipient (in name
-   * order) on day floor(i / perDay) after the start, at the same local time in the org's zone.
+   * order; `offset`: the rows before this page) on day floor(i / perDay) after the start, at the same local time in the org's zone.
    * Quiet hours then defer it to the patient's next allowed time, never drop it.
    */
-  private messagesFor(rows: PendingRow[], template: string, org: Org, now: Date, plan: { start: Date | null; perDay: number | null } = { start: null, perDay: null }) {
+  private messagesFor(rows: PendingRow[], template: string, org: Org, now: Date, plan: { start: Date | null; perDay: number | null } = { start: null, perDay: null }, offset = 0) {
     const out = { ids: [] as string[], patientIds: [] as string[], bodies: [] as string[], phones: [] as string[], segments: [] as string[], encodings: [] as string[], sendAfter: [] as string[] };
     const first = plan.start ?? now;
     const local = localParts(first, org.timeZone);
@@ -258,7 +262,7 @@ export class BlastsService {
       out.phones.push(p.phone);
       out.segments.push(String(seg.segments));
       out.encodings.push(seg.encoding);
-      out.sendAfter.push(afterFor(p.timeZone ?? org.timeZone, plan.perDay ? Math.floor(i / plan.perDay) : 0));
+      out.sendAfter.push(afterFor(p.timeZone ?? org.timeZone, plan.perDay ? Math.floor((offset + i) / plan.perDay) : 0));
     }
     return out;
   }
@@ -649,22 +653,46 @@ export class BlastsService {
    * conversations written to (for conversationsChanged after the commit).
    */
   private async enqueue<R extends PendingRow>(tx: Prisma.TransactionClient, blast: Blast, number: { id: string; e164: string }, org: Org, now: Date, rows: R[], key: (row: R) => string): Promise<ChangedConversation[]> {
-    const m = this.messagesFor(rows, blast.body, org, now);
-    const keys = rows.map(key);
+    const target = { orgId: blast.orgId, teamId: blast.teamId, number, channel: blast.imageIds.length ? 'mms' : 'sms', imageIds: blast.imageIds, senderId: blast.createdById };
+    const changed: ChangedConversation[] = [];
+    for (let i = 0; i < rows.length; i += BlastsService.pageSize) {
+      const page = rows.slice(i, i + BlastsService.pageSize);
+      for (const c of await this.writeMessages(tx, target, now, this.messagesFor(page, blast.body, org, now), page.map(key))) changed.push(c);
+    }
+    return changed;
+  }
+
+  /**
+   * One page of rendered messages (messagesFor) into the patients' conversations with the number
+   * (created when missing, their last message set to this one: no second pass over them) and
+   * the Message table, one unnest per column, with the ids the ledger already holds.
+   */
+  private async writeMessages(
+    tx: Prisma.TransactionClient,
+    to: { orgId: string; teamId: string; number: { id: string; e164: string }; channel: string; imageIds: string[]; senderId: string | null },
+    now: Date,
+    m: ReturnType<BlastsService['messagesFor']>,
+    keys: string[],
+  ): Promise<ChangedConversation[]> {
+    // One statement: the page's columns sent once, the conversations upserted, and the messages
+    // joined to the conversations the upsert returned (no second lookup of them).
     const conversations = await tx.$queryRaw<ChangedConversation[]>`
-      INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
-      SELECT gen_random_uuid()::text, ${blast.orgId}, ${blast.teamId}, 'sms', ${number.id}, u.pid, ${now}, left(u.body, 140), ${now}
-        FROM unnest(${m.patientIds}::text[], ${m.bodies}::text[]) AS u(pid, body)
-      ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
-      RETURNING "id", "teamId"`;
-    await tx.$executeRaw`
-      INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
-                             "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
-      SELECT u.id, ${blast.orgId}, c."id", 'outbound', ${blast.imageIds.length ? 'mms' : 'sms'}, u.body, ${mediaRefs(blast.imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${number.e164}, u.phone,
-             ${blast.createdById}, u.key, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
-        FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
-             AS u(id, pid, body, phone, segments, encoding, after, key)
-        JOIN "Conversation" c ON c."phoneNumberId" = ${number.id} AND c."patientId" = u.pid AND c."kind" = 'sms'`;
+      WITH u AS (
+        SELECT * FROM unnest(${m.ids}::text[], ${m.patientIds}::text[], ${m.bodies}::text[], ${m.phones}::text[], ${m.segments}::text[], ${m.encodings}::text[], ${m.sendAfter}::text[], ${keys}::text[])
+                   AS u(id, pid, body, phone, segments, encoding, after, key)
+      ), c AS (
+        INSERT INTO "Conversation" ("id", "orgId", "teamId", "kind", "phoneNumberId", "patientId", "lastMessageAt", "lastMessagePreview", "createdAt")
+        SELECT gen_random_uuid()::text, ${to.orgId}, ${to.teamId}, 'sms', ${to.number.id}, u.pid, ${now}, left(u.body, 140), ${now} FROM u
+        ON CONFLICT ("phoneNumberId", "patientId", "kind") DO UPDATE SET "lastMessageAt" = EXCLUDED."lastMessageAt", "lastMessagePreview" = EXCLUDED."lastMessagePreview"
+        RETURNING "id", "teamId", "patientId"
+      ), messages AS (
+        INSERT INTO "Message" ("id", "orgId", "conversationId", "direction", "channel", "body", "mediaUrls", "status", "statusRank", "fromNumber", "toNumber",
+                               "senderId", "idempotencyKey", "segments", "encoding", "sendAfter", "automated", "createdAt")
+        SELECT u.id, ${to.orgId}, c."id", 'outbound', ${to.channel}, u.body, ${mediaRefs(to.imageIds)}::text[], 'queued', ${STATUS_RANK.queued}, ${to.number.e164}, u.phone,
+               ${to.senderId}, u.key, u.segments::int, u.encoding, NULLIF(u.after, '')::timestamptz, true, ${now}
+          FROM u JOIN c ON c."patientId" = u.pid
+      )
+      SELECT "id", "teamId" FROM c`;
     return conversations;
   }
 }

@@ -1,25 +1,30 @@
-// pnpm bench blast [--patients 50000] [--noise 20000] [--rate 50] [--window 20]
+// pnpm bench blast [--patients 50000] [--noise 20000] [--rate 50] [--window 20] [--carrier separate|in-process]
 //
 // Issue 13's blast enqueue on PostgreSQL: an org of `--patients` patients (beside another org of
 // `--noise` in the same table), two overlapping cohorts covering all of them, then over HTTP:
 // blasts.preview (the skip-reason counts) and blasts.send (one transaction: the recipient
 // ledger, conversations, one queued Message per pending patient rendered with tokens).
 // value = preview + send (ms); target 5,000 ms. The last line is one JSON object.
-// Then the send loop against the simulator (in the server process) with the number set to
-// `--rate` messages a second: after a 3 s warm-up, the messages that reached the carrier over
-// `--window` seconds give `rateRatio` (achieved / set rate; target >= 0.95), and the server
-// process's resident memory, sampled from /proc every 250 ms meanwhile, gives `rssMb` (its
-// peak; target <= 250 MB).
+// Then the send loop against the simulator with the number set to `--rate` messages a second:
+// after a 3 s warm-up, the messages that reached the carrier over `--window` seconds give
+// `rateRatio` (achieved / set rate; target >= 0.95), and the server process's resident memory,
+// sampled from /proc every 250 ms meanwhile, gives `rssMb` (its peak; target <= 250 MB);
+// `enqueueRssMb` is its peak during the preview and the send.
+// The carrier: by default the simulator runs in this bench process and the server reaches it over
+// HTTP with the Twilio SDK (TWILIO_API_BASE), as it reaches Twilio, so the RSS is the server's own;
+// `--carrier in-process` mounts it inside the server as a server without Twilio credentials does.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { cleanup, cleanupOnSignals, freePort, int, machine, round, scratchPostgres, serverDependency, signUpAndConfirm, startServerProcess, trpcClient } from '../_lib/server.mjs';
+import { once } from 'node:events';
+import { cleanup, cleanupOnSignals, freePort, int, machine, onCleanup, processCpuSeconds, round, scratchPostgres, serverDependency, serverModule, signUpAndConfirm, startServerProcess, trpcClient } from '../_lib/server.mjs';
 
 const TARGET_MS = 5000;
 const RATE_TARGET = 0.95;
 const RSS_TARGET_MB = 250;
-const { values: opts } = parseArgs({ options: { patients: { type: 'string', default: '50000' }, noise: { type: 'string', default: '20000' }, rate: { type: 'string', default: '50' }, window: { type: 'string', default: '20' } } });
+const { values: opts } = parseArgs({ options: { patients: { type: 'string', default: '50000' }, noise: { type: 'string', default: '20000' }, rate: { type: 'string', default: '50' }, window: { type: 'string', default: '20' }, carrier: { type: 'string', default: 'separate' } } });
+if (!['separate', 'in-process'].includes(opts.carrier)) throw new Error('--carrier: separate or in-process');
 const RATE = Number(opts.rate);
 const WINDOW_S = Number(opts.window);
 const PATIENTS = Number(opts.patients);
@@ -51,7 +56,15 @@ async function main() {
   const db = await scratchPostgres('ct_bench_blast_');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = await startServerProcess({ DATABASE_URL: db.url, PUBLIC_URL: url, PORT: String(port) }, { label: 'server' });
+  const server = await startServerProcess({ DATABASE_URL: db.url, PUBLIC_URL: url, PORT: String(port), ...(opts.carrier === 'separate' ? await separateCarrier() : {}) }, { label: 'server' });
+  const rssMb = () => {
+    try {
+      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) / 1024;
+    } catch {
+      return null;
+    }
+  };
+  console.log(`server RSS after start: ${round(rssMb(), 1)} MB (carrier: ${opts.carrier})`);
   const token = await signUpAndConfirm(url, { name: 'Bench Owner', email: `bench-${hex(4)}@clinic.example`, password: 'correct horse battery staple' });
   const api = trpcClient(url, token);
   await api.mutate('orgs.create', { name: 'Bench Clinic', timeZone: 'America/Chicago' });
@@ -80,6 +93,16 @@ async function main() {
   const vip = await api.mutate('cohorts.create', { name: 'VIP', filter: { tags: ['vip'] } });
   const audience = { teamId: team.id, cohortIds: [flu.id, vip.id], marketing: false };
 
+  console.log(`server RSS before the preview: ${round(rssMb(), 1)} MB`);
+  // CPU seconds of the server and of its database's backends: on a busy machine the wall time
+  // grows with the load, these much less.
+  const dbCpu = async () => {
+    const pids = (await client.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [db.name])).rows.map((r) => r.pid);
+    return pids.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
+  };
+  const cpu0 = { server: server.cpuSeconds(), db: await dbCpu() };
+  let enqueueRss = 0;
+  const enqueueSampler = setInterval(() => (enqueueRss = Math.max(enqueueRss, rssMb() ?? 0)), 100);
   t = performance.now();
   const preview = await api.query('blasts.preview', audience);
   const previewMs = performance.now() - t;
@@ -88,20 +111,17 @@ async function main() {
   t = performance.now();
   const { blast } = await api.mutate('blasts.send', { ...audience, body: 'Hi {{preferred_name}}, flu shots are in at {{org_name}}. Reply to book.', idempotencyKey: `bench-${hex(8)}` });
   const sendMs = performance.now() - t;
+  clearInterval(enqueueSampler);
+  enqueueRss = Math.max(enqueueRss, rssMb() ?? 0);
+  const cpu = { serverCpuS: round(server.cpuSeconds() - cpu0.server, 2), dbCpuS: round((await dbCpu()) - cpu0.db, 2) };
+  console.log(`preview + send CPU: server ${cpu.serverCpuS} s, database backends ${cpu.dbCpuS} s (load average ${machine().loadAverage.join(' ')})`);
   const [{ recipients, messages }] = (
     await client.query(`SELECT count(*)::int AS recipients, count("messageId")::int AS messages FROM "BlastRecipient" WHERE "blastId" = $1`, [blast.id])
   ).rows;
-  console.log(`send: ${int(recipients)} recipients, ${int(messages)} queued messages, in ${round(sendMs, 1)} ms`);
+  console.log(`send: ${int(recipients)} recipients, ${int(messages)} queued messages, in ${round(sendMs, 1)} ms; server RSS peak during preview + send ${round(enqueueRss, 1)} MB`);
   // The send loop: what reached the carrier (accepted: a carrier id; refused: its error code) over the window, after a warm-up.
   // (Valid NANP numbers: +1 415 2xx xxxx; a few end in the simulator's special suffixes and fail, as real ones do.)
   const atCarrier = async () => (await client.query(`SELECT count(*)::int AS n FROM "Message" WHERE "orgId" = $1 AND ("carrierSid" IS NOT NULL OR "errorCode" IS NOT NULL)`, [orgId])).rows[0].n;
-  const rssMb = () => {
-    try {
-      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) / 1024;
-    } catch {
-      return null;
-    }
-  };
   await new Promise((r) => setTimeout(r, 3000));
   const c0 = await atCarrier();
   const w0 = performance.now();
@@ -123,7 +143,24 @@ async function main() {
   const value = round(previewMs + sendMs, 1);
   summary = {
     ...summary, value, ratio: round(value / TARGET_MS, 3), ok: value <= TARGET_MS && rateRatio >= RATE_TARGET && rssPeak <= RSS_TARGET_MB,
-    rateRatio, rateTarget: RATE_TARGET, setRate: RATE, achievedRate: round(achieved, 2), windowSeconds: round(windowS, 1), rssMb: round(rssPeak, 1), rssTargetMb: RSS_TARGET_MB, patients: PATIENTS, otherOrgPatients: NOISE, previewMs: round(previewMs, 1), sendMs: round(sendMs, 1), preview, queued: messages };
+    rateRatio, rateTarget: RATE_TARGET, setRate: RATE, achievedRate: round(achieved, 2), windowSeconds: round(windowS, 1), rssMb: round(rssPeak, 1), enqueueRssMb: round(enqueueRss, 1), carrier: opts.carrier, rssTargetMb: RSS_TARGET_MB, patients: PATIENTS, otherOrgPatients: NOISE, previewMs: round(previewMs, 1), sendMs: round(sendMs, 1), ...cpu, loadAverageAfter: machine().loadAverage, preview, queued: messages };
+}
+
+/**
+ * The Twilio simulator in this process (callbacks on, as Twilio sends them), reached by the
+ * server over HTTP: the server's environment for it.
+ */
+async function separateCarrier() {
+  const { default: express } = await serverDependency('express');
+  const { createSimulatorCredentials, createTwilioSimulator } = await serverModule('carriers/simulator/twilio-simulator.js');
+  const credentials = createSimulatorCredentials();
+  const simulator = createTwilioSimulator({ ...credentials, log: () => {} });
+  const app = express();
+  app.use('/twilio', simulator.router);
+  const carrier = app.listen(0, '127.0.0.1');
+  await once(carrier, 'listening');
+  onCleanup(() => (simulator.stop(), new Promise((resolve) => carrier.close(resolve))));
+  return { TWILIO_ACCOUNT_SID: credentials.accountSid, TWILIO_AUTH_TOKEN: credentials.authToken, TWILIO_API_BASE: `http://127.0.0.1:${carrier.address().port}/twilio` };
 }
 
 try {
