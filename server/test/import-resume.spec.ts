@@ -128,24 +128,24 @@ describe(`an import racing another writer (${TEST_DB})`, () => {
 });
 
 describe(`an import cancelled while it applies (${TEST_DB})`, () => {
-  // PGlite runs one statement at a time: a cancel from outside would wait for the open transaction.
+  // PGlite runs one statement at a time: a cancel from outside would wait for the batch's session.
   it.runIf(TEST_DB === 'postgres')('writes nothing of the batch in flight: the patients, progress and counts stop at the last committed batch', async () => {
     const clock = new TestClock();
     const { job } = await analyzedJob(clock);
-    // The cancel commits while the second batch is being written (after its patients went in).
+    // The cancel commits while the second batch is being written (after its rows were staged).
     let cancelled = false;
     const cancelling: Database = {
       ...db,
-      transaction: (fn) =>
-        db.transaction((tx) =>
+      session: (fn) =>
+        db.session((sql) =>
           fn({
-            ...tx,
+            ...sql,
             query: async (text, params) => {
               if (!cancelled && job.processedRows === BATCH_ROWS && text.includes('UPDATE "ImportJob"')) {
                 cancelled = true;
                 await db.sql.query(`UPDATE "ImportJob" SET status = 'cancelled' WHERE id = $1`, [job.id]);
               }
-              return tx.query(text, params);
+              return sql.query(text, params);
             },
           }),
         ),

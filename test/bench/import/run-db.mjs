@@ -32,6 +32,8 @@ function instrument(db) {
     if (text.startsWith('INSERT INTO "Patient"')) return 'insert patients';
     if (text.startsWith('UPDATE "Patient"')) return 'update patients';
     if (text.includes('"ImportRowIssue"')) return 'row issues';
+    if (text.includes('"ImportStage"') && text.includes('INSERT INTO "Patient"')) return 'write batch (INSERT/UPDATE ... FROM stage + memory + progress)';
+    if (text.includes('"ImportStage"')) return 'staging table setup';
     if (text.includes('"ImportMemory"')) return 'import memory';
     if (text.includes('SAVEPOINT')) return 'savepoint';
     if (text.includes('FOR UPDATE') && text.includes('"ImportJob"')) return 'job lock (SELECT FOR UPDATE)';
@@ -76,6 +78,25 @@ function instrument(db) {
       });
     }).finally(() => add('transaction BEGIN/COMMIT', performance.now() - t - inner));
   };
+  // The import's batches: a session of two round trips (TRUNCATE + COPY into the staging table,
+  // then the statement that writes the batch); no BEGIN/COMMIT.
+  const rawSession = db.session;
+  db.session = (fn) =>
+    rawSession((s) => {
+      const w = wrap(s);
+      return fn({
+        ...s,
+        query: (text, params) => w.query(text, params),
+        copyCsv: async (...args) => {
+          const t = performance.now();
+          try {
+            return await s.copyCsv(...args);
+          } finally {
+            add('stage batch (TRUNCATE + COPY)', performance.now() - t);
+          }
+        },
+      });
+    });
   return {
     raw,
     rawTransaction,
