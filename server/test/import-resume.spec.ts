@@ -160,3 +160,38 @@ describe(`an import cancelled while it applies (${TEST_DB})`, () => {
     expect(await db.prisma.importMemory.count({ where: { jobId: job.id } })).toBe(0);
   });
 });
+
+describe(`an import whose batch fails after it was staged (${TEST_DB})`, () => {
+  it('writes nothing of that batch, and the retry on the same database writes each row once, as the dry run said', async () => {
+    const clock = new TestClock();
+    const { job, dryRun } = await analyzedJob(clock);
+    // The second batch's rows are in the staging table when its write statement fails.
+    const failure = new Error('the write statement failed');
+    let failed = false;
+    const failing: Database = {
+      ...db,
+      session: (fn) =>
+        db.session((sql) =>
+          fn({
+            ...sql,
+            query: async (text, params) => {
+              if (!failed && job.processedRows === BATCH_ROWS && text.includes('INSERT INTO "Patient"')) {
+                failed = true;
+                throw failure;
+              }
+              return sql.query(text, params);
+            },
+          }),
+        ),
+    };
+    await expect(new ImportRunner(failing, clock).apply(job)).rejects.toBe(failure);
+    expect(failed).toBe(true);
+    const stopped = await reloaded(job.id);
+    expect(stopped.processedRows).toBe(BATCH_ROWS);
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + stopped.created);
+    // Whatever the failed batch left staged is gone: nothing of it is written twice.
+    expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+    expect(await reloaded(job.id)).toMatchObject({ processedRows: 1500, ...dryRun });
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + dryRun.created);
+  });
+});
