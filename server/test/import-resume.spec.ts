@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { BATCH_ROWS, type Counts, ImportRunner, type JobRow } from '../src/imports/import-runner.js';
+import { BATCH_ROWS, type Counts, ImportRunner, type JobRow, STAGE_DDL } from '../src/imports/import-runner.js';
 import { openTestDatabase, TEST_DB, TestClock } from './harness.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -193,5 +193,32 @@ describe(`an import whose batch fails after it was staged (${TEST_DB})`, () => {
     expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
     expect(await reloaded(job.id)).toMatchObject({ processedRows: 1500, ...dryRun });
     expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + dryRun.created);
+  });
+});
+
+describe(`an import behind a pooler that separates its statements (${TEST_DB})`, () => {
+  // PGlite has one connection: its statements cannot be separated.
+  it.runIf(TEST_DB === 'postgres')('stops with a message and writes nothing of the batch when its write does not find the rows it staged', async () => {
+    const clock = new TestClock();
+    const { job } = await analyzedJob(clock);
+    // The COPY goes to another server connection than the statement after it (a transaction-mode
+    // pooler), one that has a staging table too.
+    const pooled: Database = {
+      ...db,
+      session: (fn) =>
+        db.session((sql) =>
+          fn({
+            ...sql,
+            copyCsv: (...args) =>
+              db.session(async (other) => {
+                await other.query(STAGE_DDL);
+                await other.copyCsv(...args);
+              }),
+          }),
+        ),
+    };
+    await expect(new ImportRunner(pooled, clock).apply(job)).rejects.toThrow(/could not read back the batch/);
+    expect(await reloaded(job.id)).toMatchObject({ status: 'running', processedRows: 0, created: 0 });
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2);
   });
 });

@@ -241,7 +241,14 @@ export class ImportRunner {
         }
         await sql.copyCsv(STAGE, STAGE_COLUMNS, batch.stage, { truncate: true });
         const [moved] = await this.applyStaged(sql, job, batch);
-        if (!moved) return null;
+        if (!moved) {
+          // Not running any more (cancelled, or taken over): nothing was written. Otherwise the
+          // statement did not find the rows just staged (a connection pooler in transaction
+          // mode would send it to another server connection): nothing was written either.
+          const [running] = await sql.query(`SELECT 1 FROM "ImportJob" WHERE id = $1 AND status = 'running'`, [job.id]);
+          if (running) throw new Error('The import could not read back the batch it had just staged: PostgreSQL must be reached directly or through a session-mode pooler.');
+          return null;
+        }
         const lost = batch.creates - moved.created;
         return { ...batch.counts, created: moved.created, rejected: batch.counts.rejected + lost };
       } catch (error) {
@@ -286,14 +293,15 @@ export class ImportRunner {
 
   /**
    * The set-based statement over the staged batch (see writeBatch). The job row is locked first
-   * and checked to be running; every other part writes only if it is. The commit need not wait
+   * and checked to be running, and the staging table to hold the batch's rows (all of them, none
+   * of another); every other part writes only if both hold. The commit need not wait
    * for its WAL flush (synchronous_commit off, this statement's transaction only): a commit lost
    * in a crash loses the batch with its progress, and the job resumes before it.
    */
   private applyStaged(sql: SessionRunner, job: JobRow, batch: PreparedBatch) {
     const { counts } = batch;
     return sql.query<{ created: number }>(
-      `WITH job AS (SELECT id FROM "ImportJob" WHERE id = $1 AND status = 'running' FOR UPDATE),
+      `WITH job AS (SELECT id FROM "ImportJob" WHERE id = $1 AND status = 'running' AND (SELECT count(*) FROM "${STAGE}") = $12 FOR UPDATE),
        inserted AS (
          INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt")
          SELECT s.id, $2, s.mrn, s.phone, s."firstName", s."lastName", s."preferredName", s.dob, s.email, COALESCE(s.tags, '{}'), s.location, s.provider, 'import', $3, $3
@@ -313,7 +321,7 @@ export class ImportRunner {
          rejected = j.rejected + $10 + ($11 - n.created), "heartbeatAt" = $3
         FROM job, n WHERE j.id = job.id
        RETURNING n.created, set_config('synchronous_commit', 'off', true)`,
-      [job.id, job.orgId, this.clock.now(), batch.firstLine, batch.touchedIds, batch.touchedLines, batch.seen, counts.updated, counts.unchanged, counts.rejected, batch.creates],
+      [job.id, job.orgId, this.clock.now(), batch.firstLine, batch.touchedIds, batch.touchedLines, batch.seen, counts.updated, counts.unchanged, counts.rejected, batch.creates, batch.creates + counts.updated],
     );
   }
 }
@@ -333,7 +341,7 @@ type PreparedBatch = {
 /** The session-local staging table: one row per created or updated patient of the batch. */
 const STAGE = 'ImportStage';
 const STAGE_COLUMNS = ['kind', 'id', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider'];
-const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text)`;
+export const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text)`;
 
 /**
  * The batch as the staging table's CSV: a created patient's values, a matched one's changes
