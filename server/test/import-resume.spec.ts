@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { BATCH_ROWS, type Counts, ImportRunner, type JobRow } from '../src/imports/import-runner.js';
+import { BATCH_ROWS, type Counts, ImportRunner, type JobRow, STAGE_DDL } from '../src/imports/import-runner.js';
 import { openTestDatabase, TEST_DB, TestClock } from './harness.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -128,24 +128,24 @@ describe(`an import racing another writer (${TEST_DB})`, () => {
 });
 
 describe(`an import cancelled while it applies (${TEST_DB})`, () => {
-  // PGlite runs one statement at a time: a cancel from outside would wait for the open transaction.
+  // PGlite runs one statement at a time: a cancel from outside would wait for the batch's session.
   it.runIf(TEST_DB === 'postgres')('writes nothing of the batch in flight: the patients, progress and counts stop at the last committed batch', async () => {
     const clock = new TestClock();
     const { job } = await analyzedJob(clock);
-    // The cancel commits while the second batch is being written (after its patients went in).
+    // The cancel commits while the second batch is being written (after its rows were staged).
     let cancelled = false;
     const cancelling: Database = {
       ...db,
-      transaction: (fn) =>
-        db.transaction((tx) =>
+      session: (fn) =>
+        db.session((sql) =>
           fn({
-            ...tx,
+            ...sql,
             query: async (text, params) => {
               if (!cancelled && job.processedRows === BATCH_ROWS && text.includes('UPDATE "ImportJob"')) {
                 cancelled = true;
                 await db.sql.query(`UPDATE "ImportJob" SET status = 'cancelled' WHERE id = $1`, [job.id]);
               }
-              return tx.query(text, params);
+              return sql.query(text, params);
             },
           }),
         ),
@@ -158,5 +158,67 @@ describe(`an import cancelled while it applies (${TEST_DB})`, () => {
     expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + after.created);
     expect(await db.prisma.patient.count({ where: { orgId: job.orgId, mrn: 'R-1200' } })).toBe(0);
     expect(await db.prisma.importMemory.count({ where: { jobId: job.id } })).toBe(0);
+  });
+});
+
+describe(`an import whose batch fails after it was staged (${TEST_DB})`, () => {
+  it('writes nothing of that batch, and the retry on the same database writes each row once, as the dry run said', async () => {
+    const clock = new TestClock();
+    const { job, dryRun } = await analyzedJob(clock);
+    // The second batch's rows are in the staging table when its write statement fails.
+    const failure = new Error('the write statement failed');
+    let failed = false;
+    const failing: Database = {
+      ...db,
+      session: (fn) =>
+        db.session((sql) =>
+          fn({
+            ...sql,
+            query: async (text, params) => {
+              if (!failed && job.processedRows === BATCH_ROWS && text.includes('INSERT INTO "Patient"')) {
+                failed = true;
+                throw failure;
+              }
+              return sql.query(text, params);
+            },
+          }),
+        ),
+    };
+    await expect(new ImportRunner(failing, clock).apply(job)).rejects.toBe(failure);
+    expect(failed).toBe(true);
+    const stopped = await reloaded(job.id);
+    expect(stopped.processedRows).toBe(BATCH_ROWS);
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + stopped.created);
+    // Whatever the failed batch left staged is gone: nothing of it is written twice.
+    expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+    expect(await reloaded(job.id)).toMatchObject({ processedRows: 1500, ...dryRun });
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2 + dryRun.created);
+  });
+});
+
+describe(`an import behind a pooler that separates its statements (${TEST_DB})`, () => {
+  // PGlite has one connection: its statements cannot be separated.
+  it.runIf(TEST_DB === 'postgres')('stops with a message and writes nothing of the batch when its write does not find the rows it staged', async () => {
+    const clock = new TestClock();
+    const { job } = await analyzedJob(clock);
+    // The COPY goes to another server connection than the statement after it (a transaction-mode
+    // pooler), one that has a staging table too.
+    const pooled: Database = {
+      ...db,
+      session: (fn) =>
+        db.session((sql) =>
+          fn({
+            ...sql,
+            copyCsv: (...args) =>
+              db.session(async (other) => {
+                await other.query(STAGE_DDL);
+                await other.copyCsv(...args);
+              }),
+          }),
+        ),
+    };
+    await expect(new ImportRunner(pooled, clock).apply(job)).rejects.toThrow(/could not read back the batch/);
+    expect(await reloaded(job.id)).toMatchObject({ status: 'running', processedRows: 0, created: 0 });
+    expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2);
   });
 });

@@ -26,6 +26,21 @@ export interface SqlRunner {
 }
 
 /**
+ * Statements on one connection that nothing else uses meanwhile: what a session-local TEMP
+ * table needs, e.g. a COPY into it, then one statement that reads it. On PostgreSQL there is no
+ * transaction around them (each statement commits on its own: no BEGIN/COMMIT round trips),
+ * and a connection on which anything failed is closed, not reused: its TEMP tables go with it.
+ * On PGlite (one connection for everything) the session is one transaction, so nothing else
+ * runs between its statements. `state` lives as long as the connection (what was already set
+ * up on it, such as that TEMP table).
+ */
+export type SessionRunner = Omit<SqlRunner, 'copyCsv'> & {
+  state: Map<string, unknown>;
+  /** COPY ... FROM (CSV) into `table`, emptied first (TRUNCATE) when `truncate` (same round trip on PostgreSQL). */
+  copyCsv(table: string, columns: string[], csv: string, options?: { truncate?: boolean }): Promise<void>;
+};
+
+/**
  * What /health says of the database (to anyone: no host, name or driver message): reachable, and
  * how long one round trip took.
  */
@@ -37,6 +52,8 @@ export interface Database {
   sql: SqlRunner;
   /** Runs `fn` in one SQL transaction on a single connection. */
   transaction<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  /** Runs `fn` on a single connection, no transaction (see SessionRunner). */
+  session<T>(fn: (sql: SessionRunner) => Promise<T>): Promise<T>;
   /** One round trip (`SELECT 1`), bounded by `timeoutMs`: never throws. */
   ping(timeoutMs?: number): Promise<DatabaseHealth>;
   close(): Promise<void>;
@@ -110,6 +127,25 @@ async function openPostgres(url: string, poolSize: number, log: (line: string) =
         checkedOut.done();
       }
     },
+    async session(fn) {
+      const checkedOut = await checkout(pool);
+      const client = checkedOut.client;
+      let state = sessionState.get(client);
+      if (!state) sessionState.set(client, (state = new Map()));
+      try {
+        return await fn({
+          query: async (text, params) => (await client.query(text, params as unknown[])).rows,
+          copyCsv: (table, columns, csv, options) => copyCsvInto(client, table, columns, csv, options?.truncate),
+          state,
+        });
+      } catch (error) {
+        // Whatever the session left on the connection (a half-filled TEMP table) goes with it.
+        checkedOut.discard(error as Error);
+        throw error;
+      } finally {
+        checkedOut.done();
+      }
+    },
     ping: (timeoutMs) => ping(() => pool.query('SELECT 1'), timeoutMs),
     async close() {
       await prisma.$disconnect();
@@ -118,7 +154,10 @@ async function openPostgres(url: string, poolSize: number, log: (line: string) =
   };
 }
 
-type CheckedOut = { client: pg.PoolClient; broken(): Error | null; done(): void };
+type CheckedOut = { client: pg.PoolClient; broken(): Error | null; discard(error: Error): void; done(): void };
+
+/** Per pooled connection: what sessions set up on it (see SessionRunner). */
+const sessionState = new WeakMap<pg.PoolClient, Map<string, unknown>>();
 
 /**
  * A client taken from the pool for a transaction or the migrations. pg's pool listens for a
@@ -137,6 +176,9 @@ async function checkout(pool: pg.Pool): Promise<CheckedOut> {
   return {
     client,
     broken: () => broken,
+    discard(error) {
+      broken ??= error;
+    },
     done() {
       client.removeListener('error', onError);
       client.release(broken ?? undefined);
@@ -145,8 +187,9 @@ async function checkout(pool: pg.Pool): Promise<CheckedOut> {
 }
 
 /** COPY ... FROM STDIN (CSV) on one connection: the fastest way PostgreSQL takes rows. */
-async function copyCsvInto(client: pg.PoolClient, table: string, columns: string[], csv: string): Promise<void> {
-  const stream = client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+async function copyCsvInto(client: pg.PoolClient, table: string, columns: string[], csv: string, truncate = false): Promise<void> {
+  // One simple query of two statements: the TRUNCATE costs no round trip of its own.
+  const stream = client.query(copyFrom(`${truncate ? `TRUNCATE "${table}"; ` : ''}COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
   await pipeline(Readable.from([csv]), stream);
 }
 
@@ -185,6 +228,7 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
+  const liteState = new Map<string, unknown>();
   return {
     kind: 'pglite',
     prisma,
@@ -196,6 +240,19 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
           copyCsv: async (table, columns, csv) => {
             await tx.query(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
           },
+        }),
+      ),
+    // One connection, shared by everything: a session holds it alone, as a transaction (nothing
+    // else runs between its statements; it costs no round trip in-process).
+    session: (fn) =>
+      lite.transaction((tx) =>
+        fn({
+          query: async (text, params) => (await tx.query(text, params)).rows as never,
+          copyCsv: async (table, columns, csv, options) => {
+            if (options?.truncate) await tx.query(`TRUNCATE "${table}"`);
+            await tx.query(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
+          },
+          state: liteState,
         }),
       ),
     ping: (timeoutMs) => ping(() => lite.query('SELECT 1'), timeoutMs),

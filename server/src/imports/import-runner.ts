@@ -1,10 +1,10 @@
 import { analyzeHeader, checkPatientRow, cleanIdentifier, type HeaderAnalysis, type RowIssue, stripControlChars } from '@caretext/shared';
-import type { Database, SqlRunner } from '../db/database.js';
+import type { Database, SessionRunner, SqlRunner } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import { readCsvRows } from './csv-rows.js';
 import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
 
-/** Rows per batch: one transaction (the new patients by COPY, then one statement for the rest; see writeBatch). */
+/** Rows per batch: staged by COPY, then written by one atomic statement (see writeBatch). */
 export const BATCH_ROWS = 1000;
 export const CHUNK_BYTES = 1024 * 1024;
 
@@ -177,18 +177,18 @@ export class ImportRunner {
   }
 
   /**
-   * Applies the file from where it stopped (processedRows), one transaction per batch that also
-   * moves the job's progress and stores what the batch's rows touched (ImportMemory), so a crash
-   * or a lost connection never leaves a batch half-written or counted twice, and a resumed run
-   * judges later rows (duplicates of earlier lines) exactly as an uninterrupted one.
-   * While one batch is written, the next is already parsed, checked and matched.
+   * Applies the file from where it stopped (processedRows), one atomic statement per batch that
+   * writes its patients, moves the job's progress and stores what the batch's rows touched
+   * (ImportMemory), so a crash or a lost connection never leaves a batch half-written or counted
+   * twice, and a resumed run judges later rows (duplicates of earlier lines) exactly as an
+   * uninterrupted one. While one batch is written, the next is already parsed, checked and matched.
    * Returns 'cancelled' when the user cancelled between batches.
    */
   async apply(job: JobRow, shouldStop: () => boolean = () => false): Promise<'completed' | 'cancelled' | 'interrupted'> {
     const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
     const matcher = new ImportMatcher(job.orgId, this.db.sql);
     matcher.recall(await this.recalled(job.id));
-    const pending = this.checkedBatches(job, matcher, options);
+    const pending = this.preparedBatches(job, matcher, options);
     let next = pending.next();
     let committed: string[] = [];
     try {
@@ -203,16 +203,15 @@ export class ImportRunner {
         next = pending.next();
         // Settled later (awaited above, or in finally); a failure of the write comes first.
         next.catch(() => {});
-        const { firstLine, seen, checked } = item.value;
-        const touched = checked.outcomes.filter((o) => o.kind !== 'rejected');
-        const counts = await this.writeBatch(job, { firstLine, seen, outcomes: checked.outcomes, touched });
+        const batch = item.value;
+        const counts = await this.writeBatch(job, batch);
         if (!counts) {
           await this.forget(job.id);
           return 'cancelled';
         }
-        committed = touched.map((o) => o.id);
+        committed = batch.touchedIds;
         // Only once committed: a failed commit leaves the job as the database has it.
-        Object.assign(job, { processedRows: seen, created: job.created + counts.created, updated: job.updated + counts.updated, unchanged: job.unchanged + counts.unchanged, rejected: job.rejected + counts.rejected });
+        Object.assign(job, { processedRows: batch.seen, created: job.created + counts.created, updated: job.updated + counts.updated, unchanged: job.unchanged + counts.unchanged, rejected: job.rejected + counts.rejected });
         batchNo += 1;
         await this.afterBatch(job, batchNo);
         await yieldToEventLoop();
@@ -226,32 +225,42 @@ export class ImportRunner {
   }
 
   /**
-   * One batch in one transaction: its patients, what its rows touched (ImportMemory) and the
-   * job's progress commit together, or not at all. Null when the job is no longer running.
-   * Two statements: the new patients (COPY), then one that updates the matched patients, stores
-   * the memory and moves the progress only while the job is still running (a cancel that
-   * commits meanwhile is waited for, then seen); if it is not, the batch is rolled back.
+   * One batch, two round trips on one connection: its rows go into a session-local staging table
+   * (TRUNCATE + COPY, one simple query), then ONE statement, atomic on its own, inserts the new
+   * patients from it (INSERT ... SELECT ... ON CONFLICT: an MRN someone gave another patient since
+   * the batch was matched counts its row as rejected), updates the matched ones (UPDATE ... FROM),
+   * stores the memory and moves the progress, only while the job is still running (a cancel that
+   * commits meanwhile is waited for, then seen: nothing of the batch is written). Null then.
    */
-  private async writeBatch(job: JobRow, batch: { firstLine: number; seen: number; outcomes: Outcome[]; touched: Exclude<Outcome, { kind: 'rejected' }>[] }, useCopy = true): Promise<Counts | null> {
-    try {
-      return await this.db.transaction(async (tx) => {
-        const counts = await this.insertCreates(tx, job.orgId, batch.outcomes, useCopy);
-        const [moved] = await this.updateAndRecord(tx, job, batch, counts);
-        if (!moved) throw new JobNotRunning();
-        return counts;
-      });
-    } catch (error) {
-      if (error instanceof JobNotRunning) return null;
-      // COPY has no ON CONFLICT: the matcher checked each MRN, so a conflict means someone gave
-      // one of them to another patient meanwhile. The batch is written again by INSERT ... ON
-      // CONFLICT, which counts those rows as rejected.
-      if (useCopy && (error as { code?: unknown }).code === '23505') return this.writeBatch(job, batch, false);
-      throw error;
-    }
+  private async writeBatch(job: JobRow, batch: PreparedBatch): Promise<Counts | null> {
+    return this.db.session(async (sql) => {
+      try {
+        if (!sql.state.has(STAGE)) {
+          await sql.query(STAGE_DDL);
+          sql.state.set(STAGE, true);
+        }
+        await sql.copyCsv(STAGE, STAGE_COLUMNS, batch.stage, { truncate: true });
+        const [moved] = await this.applyStaged(sql, job, batch);
+        if (!moved) {
+          // Not running any more (cancelled, or taken over): nothing was written. Otherwise the
+          // statement did not find the rows just staged (a connection pooler in transaction
+          // mode would send it to another server connection): nothing was written either.
+          const [running] = await sql.query(`SELECT 1 FROM "ImportJob" WHERE id = $1 AND status = 'running'`, [job.id]);
+          if (running) throw new Error('The import could not read back the batch it had just staged: PostgreSQL must be reached directly or through a session-mode pooler.');
+          return null;
+        }
+        const lost = batch.creates - moved.created;
+        return { ...batch.counts, created: moved.created, rejected: batch.counts.rejected + lost };
+      } catch (error) {
+        // On PGlite the session's transaction rolled back: so did the staging table's creation.
+        sql.state.delete(STAGE);
+        throw error;
+      }
+    });
   }
 
-  /** The file's batches from where the job stopped, each checked and matched, ready to write. */
-  private async *checkedBatches(job: JobRow, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }) {
+  /** The file's batches from where the job stopped, each checked, matched and staged: ready to write. */
+  private async *preparedBatches(job: JobRow, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }): AsyncGenerator<PreparedBatch> {
     let header: HeaderAnalysis | null = null;
     let seen = 0;
     for await (const item of batches(this.db.sql, job.id)) {
@@ -263,7 +272,11 @@ export class ImportRunner {
       const rows = item.rows.filter((r) => r.line - 2 >= job.processedRows);
       if (!rows.length) continue;
       // The apply stores no row issues (the dry run did): no need to keep the raw cells.
-      yield { firstLine: rows[0]!.line, seen, checked: await checkBatch(rows, header!, matcher, options, false) };
+      const { outcomes } = await checkBatch(rows, header!, matcher, options, false);
+      // Only what the write needs is kept (one CSV string, two arrays): the rows, cells and
+      // outcomes die here, young, instead of living on in the old generation while the
+      // previous batch is written.
+      yield stageBatch(rows[0]!.line, seen, outcomes);
     }
   }
 
@@ -278,106 +291,81 @@ export class ImportRunner {
     await this.db.sql.query('DELETE FROM "ImportMemory" WHERE "jobId" = $1', [jobId]);
   }
 
-  /** New patients loaded with COPY (CSV): the fastest way into the table on either database. */
-  private async copyCreates(sql: SqlRunner, orgId: string, creates: Extract<Outcome, { kind: 'create' }>[], now: Date): Promise<void> {
-    const stamp = now.toISOString();
-    // Built as one string, cell by cell (no array per row): this runs for every new patient.
-    const tail = `,"${csvQuote(orgId)}",`;
-    const end = `,import,${stamp},${stamp}\n`;
-    let csv = '';
-    for (const o of creates) {
-      const v = o.values;
-      csv += `${o.id}${tail}${csvCell(v.mrn)},${csvCell(v.phone)},${csvCell(v.firstName)},${csvCell(v.lastName)},${csvCell(v.preferredName)},${csvCell(v.dob)},${csvCell(v.email)},${csvCell(pgArray(v.tags))},${csvCell(v.location)},${csvCell(v.provider)}${end}`;
-    }
-    await sql.copyCsv!('Patient', ['id', 'orgId', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'source', 'createdAt', 'updatedAt'], csv);
-  }
-
-  /** The batch's new patients (COPY, or INSERT ... ON CONFLICT that counts a lost MRN as rejected). */
-  private async insertCreates(sql: SqlRunner, orgId: string, outcomes: Outcome[], useCopy: boolean): Promise<Counts> {
-    const counts = count(outcomes);
-    const now = this.clock.now();
-    const creates = outcomes.filter((o) => o.kind === 'create');
-    if (creates.length && useCopy && sql.copyCsv) {
-      await this.copyCreates(sql, orgId, creates, now);
-    } else if (creates.length) {
-      // One array per column through unnest: 13 parameters instead of 13 per row, and PostgreSQL
-      // plans one statement shape for every batch.
-      const column = <K extends keyof (typeof creates)[number]['values']>(key: K) => creates.map((o) => o.values[key]);
-      const inserted = await sql.query<{ id: string }>(
-        `INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt")
-         SELECT r.id, $1, r.mrn, r.phone, r.first, r.last, r.preferred, r.dob, r.email,
-                ARRAY(SELECT json_array_elements_text(r.tags::json)), r.location, r.provider, 'import', $2, $2
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-                AS r(id, mrn, phone, first, last, preferred, dob, email, tags, location, provider)
-         ON CONFLICT ("orgId", mrn) DO NOTHING RETURNING id`,
-        [
-          orgId,
-          now,
-          creates.map((o) => o.id),
-          column('mrn'),
-          column('phone'),
-          column('firstName'),
-          column('lastName'),
-          column('preferredName'),
-          column('dob'),
-          column('email'),
-          creates.map((o) => JSON.stringify(o.values.tags)),
-          column('location'),
-          column('provider'),
-        ],
-      );
-      // Someone gave another patient this MRN since the batch was checked: count it as rejected.
-      const lost = creates.length - inserted.length;
-      counts.created -= lost;
-      counts.rejected += lost;
-    }
-    return counts;
-  }
-
   /**
-   * One statement: the matched patients' changes, what the batch's rows touched (ImportMemory)
-   * and the job's progress, only if the job is still running (no row back otherwise). The
-   * commit need not wait for its WAL flush (synchronous_commit off, this transaction only): a
-   * commit lost in a crash loses the batch with its progress, and the job resumes before it.
+   * The set-based statement over the staged batch (see writeBatch). The job row is locked first
+   * and checked to be running, and the staging table to hold the batch's rows (all of them, none
+   * of another); every other part writes only if both hold. The commit need not wait
+   * for its WAL flush (synchronous_commit off, this statement's transaction only): a commit lost
+   * in a crash loses the batch with its progress, and the job resumes before it.
    */
-  private async updateAndRecord(sql: SqlRunner, job: JobRow, batch: { firstLine: number; seen: number; outcomes: Outcome[]; touched: Exclude<Outcome, { kind: 'rejected' }>[] }, counts: Counts) {
-    const now = this.clock.now();
-    const values: unknown[] = [job.id, batch.seen, counts.created, counts.updated, counts.unchanged, counts.rejected, now, batch.firstLine, batch.touched.map((o) => o.id), batch.touched.map((o) => o.line)];
-    const tuples: string[] = [];
-    for (const o of batch.outcomes) {
-      if (o.kind !== 'update') continue;
-      if (!tuples.length) values.push(job.orgId); // $11, used only with updates
-      const c = o.changes;
-      const n = values.length;
-      values.push(o.id, c.mrn ?? null, c.phone ?? null, c.firstName ?? null, c.lastName ?? null, c.preferredName ?? null, c.dob ?? null, c.email ?? null, c.tags ?? null, c.location ?? null, c.provider ?? null);
-      const p = (i: number) => `$${n + i}`;
-      tuples.push(`(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::text, ${p(9)}::text[], ${p(10)}::text, ${p(11)}::text)`);
-    }
-    // The job row first (locked, and checked to be running), then the patients and the memory.
-    const updates = tuples.length
-      ? `, changed AS (
-           UPDATE "Patient" AS p SET
-             mrn = COALESCE(v.mrn, p.mrn), phone = COALESCE(v.phone, p.phone), "firstName" = COALESCE(v.first, p."firstName"),
-             "lastName" = COALESCE(v.last, p."lastName"), "preferredName" = COALESCE(v.preferred, p."preferredName"),
-             dob = COALESCE(v.dob, p.dob), email = COALESCE(v.email, p.email), tags = COALESCE(v.tags, p.tags),
-             location = COALESCE(v.location, p.location), provider = COALESCE(v.provider, p.provider), "updatedAt" = $7
-           FROM (VALUES ${tuples.join(', ')}) AS v(id, mrn, phone, first, last, preferred, dob, email, tags, location, provider)
-           WHERE p.id = v.id AND p."orgId" = $11 AND EXISTS (SELECT 1 FROM job))`
-      : '';
-    return sql.query<{ id: string }>(
-      `WITH job AS (SELECT id FROM "ImportJob" WHERE id = $1 AND status = 'running' FOR UPDATE)${updates},
-       memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines) SELECT id, $8, $9::text[], $10::int[] FROM job)
-       UPDATE "ImportJob" AS j SET "processedRows" = $2, created = created + $3, updated = updated + $4, unchanged = unchanged + $5,
-         rejected = rejected + $6, "heartbeatAt" = $7
-        FROM job WHERE j.id = job.id
-       RETURNING j.id, set_config('synchronous_commit', 'off', true)`,
-      values,
+  private applyStaged(sql: SessionRunner, job: JobRow, batch: PreparedBatch) {
+    const { counts } = batch;
+    return sql.query<{ created: number }>(
+      `WITH job AS (SELECT id FROM "ImportJob" WHERE id = $1 AND status = 'running' AND (SELECT count(*) FROM "${STAGE}") = $12 FOR UPDATE),
+       inserted AS (
+         INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt")
+         SELECT s.id, $2, s.mrn, s.phone, s."firstName", s."lastName", s."preferredName", s.dob, s.email, COALESCE(s.tags, '{}'), s.location, s.provider, 'import', $3, $3
+           FROM "${STAGE}" s WHERE s.kind = 'create' AND EXISTS (SELECT 1 FROM job)
+         ON CONFLICT ("orgId", mrn) DO NOTHING RETURNING 1),
+       changed AS (
+         UPDATE "Patient" AS p SET
+           mrn = COALESCE(s.mrn, p.mrn), phone = COALESCE(s.phone, p.phone), "firstName" = COALESCE(s."firstName", p."firstName"),
+           "lastName" = COALESCE(s."lastName", p."lastName"), "preferredName" = COALESCE(s."preferredName", p."preferredName"),
+           dob = COALESCE(s.dob, p.dob), email = COALESCE(s.email, p.email), tags = COALESCE(s.tags, p.tags),
+           location = COALESCE(s.location, p.location), provider = COALESCE(s.provider, p.provider), "updatedAt" = $3
+           FROM "${STAGE}" s
+          WHERE s.kind = 'update' AND p.id = s.id AND p."orgId" = $2 AND EXISTS (SELECT 1 FROM job)),
+       memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines) SELECT id, $4, $5::text[], $6::int[] FROM job),
+       n AS (SELECT count(*)::int AS created FROM inserted)
+       UPDATE "ImportJob" AS j SET "processedRows" = $7, created = j.created + n.created, updated = j.updated + $8, unchanged = j.unchanged + $9,
+         rejected = j.rejected + $10 + ($11 - n.created), "heartbeatAt" = $3
+        FROM job, n WHERE j.id = job.id
+       RETURNING n.created, set_config('synchronous_commit', 'off', true)`,
+      [job.id, job.orgId, this.clock.now(), batch.firstLine, batch.touchedIds, batch.touchedLines, batch.seen, counts.updated, counts.unchanged, counts.rejected, batch.creates, batch.creates + counts.updated],
     );
   }
 }
 
-/** The job was cancelled (or taken over) while its batch was written: the batch rolls back. */
-class JobNotRunning extends Error {}
+/** A batch ready to write: its counts as matched, its staging CSV, and what its rows touched. */
+type PreparedBatch = {
+  firstLine: number;
+  seen: number;
+  counts: Counts;
+  /** Rows that create a patient (the count the INSERT is held to). */
+  creates: number;
+  stage: string;
+  touchedIds: string[];
+  touchedLines: number[];
+};
+
+/** The session-local staging table: one row per created or updated patient of the batch. */
+const STAGE = 'ImportStage';
+const STAGE_COLUMNS = ['kind', 'id', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider'];
+export const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text)`;
+
+/**
+ * The batch as the staging table's CSV: a created patient's values, a matched one's changes
+ * (empty = null = keep). Built as one string, cell by cell (no array per row).
+ */
+function stageBatch(firstLine: number, seen: number, outcomes: Outcome[]): PreparedBatch {
+  const counts = count(outcomes);
+  const touchedIds: string[] = [];
+  const touchedLines: number[] = [];
+  let stage = '';
+  for (const o of outcomes) {
+    if (o.kind === 'rejected') continue;
+    touchedIds.push(o.id);
+    touchedLines.push(o.line);
+    if (o.kind === 'create') {
+      const v = o.values;
+      stage += `create,${o.id},${csvCell(v.mrn)},${csvCell(v.phone)},${csvCell(v.firstName)},${csvCell(v.lastName)},${csvCell(v.preferredName)},${csvCell(v.dob)},${csvCell(v.email)},${csvCell(pgArray(v.tags))},${csvCell(v.location)},${csvCell(v.provider)}\n`;
+    } else if (o.kind === 'update') {
+      const c = o.changes;
+      stage += `update,${o.id},${csvCell(c.mrn ?? null)},${csvCell(c.phone ?? null)},${csvCell(c.firstName ?? null)},${csvCell(c.lastName ?? null)},${csvCell(c.preferredName ?? null)},${csvCell(c.dob ?? null)},${csvCell(c.email ?? null)},${csvCell(c.tags ? pgArray(c.tags) : null)},${csvCell(c.location ?? null)},${csvCell(c.provider ?? null)}\n`;
+    }
+  }
+  return { firstLine, seen, counts, creates: counts.created, stage, touchedIds, touchedLines };
+}
 
 /** A CSV cell (FORMAT csv): empty for null, quoted otherwise (an empty string stays ""). */
 function csvCell(value: string | null): string {

@@ -2,7 +2,7 @@
 // seeded with `existing` patients, the messy CSV imported over HTTP exactly as the web app does
 // (upload -> dry run -> confirm -> apply), its counts checked, and the raw-INSERT baseline.
 import { randomUUID } from 'node:crypto';
-import { openAsBlob, statSync } from 'node:fs';
+import { openAsBlob, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -32,6 +32,8 @@ function instrument(db) {
     if (text.startsWith('INSERT INTO "Patient"')) return 'insert patients';
     if (text.startsWith('UPDATE "Patient"')) return 'update patients';
     if (text.includes('"ImportRowIssue"')) return 'row issues';
+    if (text.includes('"ImportStage"') && text.includes('INSERT INTO "Patient"')) return 'write batch (INSERT/UPDATE ... FROM stage + memory + progress)';
+    if (text.includes('"ImportStage"')) return 'staging table setup';
     if (text.includes('"ImportMemory"')) return 'import memory';
     if (text.includes('SAVEPOINT')) return 'savepoint';
     if (text.includes('FOR UPDATE') && text.includes('"ImportJob"')) return 'job lock (SELECT FOR UPDATE)';
@@ -76,6 +78,25 @@ function instrument(db) {
       });
     }).finally(() => add('transaction BEGIN/COMMIT', performance.now() - t - inner));
   };
+  // The import's batches: a session of two round trips (TRUNCATE + COPY into the staging table,
+  // then the statement that writes the batch); no BEGIN/COMMIT.
+  const rawSession = db.session;
+  db.session = (fn) =>
+    rawSession((s) => {
+      const w = wrap(s);
+      return fn({
+        ...s,
+        query: (text, params) => w.query(text, params),
+        copyCsv: async (...args) => {
+          const t = performance.now();
+          try {
+            return await s.copyCsv(...args);
+          } finally {
+            add('stage batch (TRUNCATE + COPY)', performance.now() - t);
+          }
+        },
+      });
+    });
   return {
     raw,
     rawTransaction,
@@ -181,6 +202,42 @@ function collectGarbage() {
   vm.runInNewContext('gc')();
 }
 
+/**
+ * CPU seconds of the PostgreSQL backends serving `dbName` (Linux /proc; the server on this
+ * machine), per pid: what the database itself spent, which a busy machine's wall clock hides.
+ * Null when not readable (another host, no /proc).
+ */
+function databaseCpu(dbName) {
+  if (!dbName) return null;
+  const ticks = 100; // USER_HZ on Linux
+  const byPid = new Map();
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (!cmd.startsWith('postgres: ') || !cmd.includes(` ${dbName} `)) continue;
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return null;
+  }
+  return byPid;
+}
+
+/** CPU seconds the database's backends spent between two databaseCpu() snapshots (new backends counted whole). */
+function databaseCpuSince(before, after) {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, s] of after) total += s - (before.get(pid) ?? 0);
+  return round(total);
+}
+
 async function patientCount(sql, orgId) {
   const [row] = await sql.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE source = 'import')::int AS imported FROM "Patient" WHERE "orgId" = $1`, [orgId]);
   return row;
@@ -204,11 +261,13 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   t = performance.now();
   let db;
   let dbUrl = null;
+  let dbName = null;
   if (kind === 'pglite') {
     db = await openDatabase({ kind: 'pglite', dir: path.join(work, 'data') });
   } else {
     const scratch = await scratchPostgres();
     dbUrl = scratch.url;
+    dbName = scratch.name;
     db = await openDatabase({ kind: 'postgres', url: scratch.url });
     log(`scratch database ${scratch.name}`);
   }
@@ -328,11 +387,13 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   probe.setPhase('apply');
   rss.phase('apply');
   const cpuApplyStart = process.cpuUsage();
+  const dbCpuApplyStart = databaseCpu(dbName);
   const tApply = performance.now();
   await api.mutate('imports.confirm', { jobId: uploaded.jobId });
   const doneEvent = await reaches(uploaded.jobId, ['completed', 'failed', 'cancelled'], 'the import to finish');
   const applyMs = doneEvent.at - tApply;
   const cpuApply = process.cpuUsage(cpuApplyStart);
+  const dbCpuApply = databaseCpuSince(dbCpuApplyStart, databaseCpu(dbName));
   health.phase('after');
   const healthMax = await health.report();
   const done = doneEvent.job;
@@ -347,6 +408,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   log(`apply batches: ${batches.n}, first ${batches.firstMs} ms (includes the worker's wake-up), median ${batches.medianMs} ms, p90 ${batches.p90Ms} ms, max ${batches.maxMs} ms`);
   const serverApplyMs = new Date(done.finishedAt).getTime() - new Date(done.confirmedAt).getTime();
   log(`applied in ${seconds(applyMs)} s (server: confirmed -> finished ${seconds(serverApplyMs)} s): ${JSON.stringify(done.applied)} -> ${int(Math.round(rows / (applyMs / 1000)))} rows/s`);
+  log(`CPU during the apply: server ${round((cpuApply.user + cpuApply.system) / 1e6)} s${dbCpuApply === null ? '' : `, PostgreSQL backends ${dbCpuApply} s`}`);
 
   // --- exactness ---
   const inOrg = await patientCount(probe.raw, org.id);
@@ -392,6 +454,9 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     rowsPerSecond: Math.round(rows / (applyMs / 1000)),
     // CPU of this process (server JS, and the database itself on PGlite) while it ran.
     cpuSeconds: { uploadAndDryRun: round((cpuDryRun.user + cpuDryRun.system) / 1e6), apply: round((cpuApply.user + cpuApply.system) / 1e6) },
+    // CPU of the PostgreSQL backends on the scratch database during the apply (null on PGlite:
+    // it runs in this process, inside cpuSeconds).
+    databaseCpuSeconds: { apply: dbCpuApply },
     dryRunRowsPerSecond: Math.round(rows / (dryRunMs / 1000)),
     rawInsertSeconds: seconds(rawMs),
     insertRatio: round(insertRatio),
