@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blastDaysSql, type DayRow, period } from '../src/analytics/analytics.service.js';
+import { Housekeeping } from '../src/jobs/housekeeping.js';
 import { type ApiClient, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
 
 /**
@@ -132,5 +133,18 @@ describe('analytics rollups', () => {
     await server.db.prisma.org.update({ where: { id: clinic.org.id }, data: { timeZone: 'America/Chicago' } });
     await expectExact(clinic.owner.api, JANUARY);
     expect(await server.db.prisma.analyticsDay.count({ where: { orgId: clinic.org.id, timeZone: { not: 'America/Chicago' } } })).toBe(0);
+  });
+
+  it('housekeeping consumes the change rows of an org nobody looks at; the days they touched are recomputed when viewed', async () => {
+    const p = server.db.prisma;
+    const orgId = clinic.org.id;
+    await clinic.owner.api.analytics.blasts.query(JANUARY);
+    const conversationId = clinic.conversationId;
+    await p.message.create({ data: { orgId, conversationId, direction: 'outbound', channel: 'sms', body: 'x', status: 'sent', segments: 1, createdAt: new Date('2026-01-16T18:00:00Z'), sentAt: new Date('2026-01-16T18:00:00Z') } });
+    expect(await p.analyticsChange.count({ where: { orgId } })).toBeGreaterThan(0);
+    expect((await server.app.get(Housekeeping).sweep()).AnalyticsChange).toBeGreaterThan(0);
+    expect(await p.analyticsChange.count({ where: { orgId } })).toBe(0);
+    expect((await p.analyticsDay.findMany({ where: { orgId } })).map((d) => d.day.toISOString().slice(0, 10))).not.toContain('2026-01-16');
+    await expectExact(clinic.owner.api, JANUARY);
   });
 });

@@ -68,10 +68,14 @@ BEGIN
           UNION ALL
           SELECT b."orgId", b."sentAt"
             FROM new_messages n
-            JOIN "Message" b ON b."conversationId" = n."conversationId" AND b."createdAt" < n."createdAt"
-           WHERE n."direction" = 'inbound' AND b."direction" = 'outbound' AND b."sentAt" IS NOT NULL AND b."idempotencyKey" LIKE 'blast:%'
-             AND b."createdAt" >= coalesce((SELECT max(i."createdAt") FROM "Message" i
-                                             WHERE i."conversationId" = n."conversationId" AND i."direction" = 'inbound' AND i."createdAt" < n."createdAt"), '-infinity')) x;
+            CROSS JOIN LATERAL (SELECT max(i."createdAt") AS "at" FROM "Message" i
+                                 WHERE i."conversationId" = n."conversationId" AND i."direction" = 'inbound' AND i."createdAt" < n."createdAt") previous
+            -- OFFSET 0 fences the conversation's read: without it the planner ANDed in a bitmap of
+            -- the whole Message_analytics_sent_idx (seconds per reply on 1,000,000 messages).
+            CROSS JOIN LATERAL (SELECT m."orgId", m."sentAt", m."direction", m."idempotencyKey" FROM "Message" m
+                                 WHERE m."conversationId" = n."conversationId" AND m."createdAt" < n."createdAt" AND m."createdAt" >= coalesce(previous."at", '-infinity')
+                                OFFSET 0) b
+           WHERE n."direction" = 'inbound' AND b."direction" = 'outbound' AND b."sentAt" IS NOT NULL AND b."idempotencyKey" LIKE 'blast:%') x;
   RETURN NULL;
 END $$;
 CREATE TRIGGER "analytics_messages_inserted" AFTER INSERT ON "Message"
@@ -107,7 +111,8 @@ BEGIN
           UNION ALL
           SELECT b."orgId", b."sentAt"
             FROM old_messages o
-            JOIN "Message" b ON b."conversationId" = o."conversationId" AND b."createdAt" < o."createdAt"
+            CROSS JOIN LATERAL (SELECT m."orgId", m."sentAt", m."direction", m."idempotencyKey" FROM "Message" m
+                                 WHERE m."conversationId" = o."conversationId" AND m."createdAt" < o."createdAt" OFFSET 0) b
            WHERE o."direction" = 'inbound' AND b."direction" = 'outbound' AND b."sentAt" IS NOT NULL AND b."idempotencyKey" LIKE 'blast:%') x;
   RETURN NULL;
 END $$;
