@@ -53,7 +53,7 @@ describe('housekeeping', () => {
     expect((await user.api.auth.me.query())?.user.id).toBe(userId);
     await server.anon.auth.signIn.mutate({ email: user.email, password: PASSWORD, client: 'extension' });
     // A second sweep finds nothing more.
-    expect(await server.app.get(Housekeeping).sweep()).toEqual({ LoginAttempt: 0, PortalAttempt: 0, PortalDevice: 0, Session: 0, Attachment: 0, BlastImage: 0 });
+    expect(await server.app.get(Housekeeping).sweep()).toEqual({ LoginAttempt: 0, PortalAttempt: 0, PortalDevice: 0, Session: 0, Attachment: 0, BlastImage: 0, AnalyticsChange: 0 });
   });
 
   it('deletes files uploaded to a draft and never sent after a day, rows and bytes; sent files and recent drafts stay', async () => {

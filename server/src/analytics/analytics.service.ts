@@ -5,6 +5,7 @@ import { AccessService, type Actor, isAdmin } from '../access/access.service.js'
 import type { Database } from '../db/database.js';
 import { type Org, Prisma } from '../generated/prisma/client.js';
 import { DATABASE } from '../injection-tokens.js';
+import { REACHED_CARRIER, readRollup, refresh, type RollupDayRow } from './analytics-rollup.js';
 
 /** The longest period one dashboard query may cover (a year, leap day included). */
 export const MAX_RANGE_DAYS = 366;
@@ -30,14 +31,15 @@ export type AnalyticsDay = {
 const SEGMENT_HUNDREDTHS = Math.round(SMS_SEGMENT_PRICE_USD * 10_000);
 const MMS_HUNDREDTHS = Math.round(MMS_MESSAGE_PRICE_USD * 10_000);
 
-/** Statuses of a message the carrier took: billed, so counted. A failed message never left. */
-const REACHED_CARRIER = Prisma.sql`('sent', 'delivered', 'undelivered')`;
+const REACHED = Prisma.raw(REACHED_CARRIER);
 
 /**
  * Analytics → Blasts and the dashboard: counts only, never a patient or a message text.
  * Admins and owners see the whole org; members see the teams they are on; external members
  * (chat with other organizations) see nothing. Messages count on the local day (org time zone)
- * the carrier took them (sentAt); a blast message is one whose send key is its blast's.
+ * the carrier took them (sentAt); a blast message is one whose send key is its blast's. Figures
+ * come from per-day rollups kept exact by analytics-rollup.ts; blastDaysSql computes the same
+ * from Message (the tests hold the two equal).
  */
 @Injectable()
 export class AnalyticsService {
@@ -57,9 +59,11 @@ export class AnalyticsService {
   }
 
   async blasts(actor: Actor, org: Org, input: BlastAnalyticsInput) {
-    const { days, start, end } = period(input.firstDay, input.lastDay, org.timeZone);
+    const { days } = period(input.firstDay, input.lastDay, org.timeZone);
     const teamIds = await this.scopeTeams(actor, input);
-    const rows = teamIds.length ? await this.db.prisma.$queryRaw<DayRow[]>(blastDaysSql({ orgId: actor.orgId, timeZone: org.timeZone, start, end, teamIds, phoneNumberId: input.phoneNumberId })) : [];
+    const rows = teamIds.length
+      ? (await readRollup((fn) => this.db.transaction(fn), { orgId: actor.orgId, timeZone: org.timeZone, firstDay: days[0]!, lastDay: days[days.length - 1]!, teamIds, phoneNumberId: input.phoneNumberId })).rows
+      : [];
     const byDate = new Map(rows.map((r) => [r.date, r]));
     const series: AnalyticsDay[] = days.map((date) => {
       const r = byDate.get(date);
@@ -85,6 +89,22 @@ export class AnalyticsService {
         replyRate: totals.blast ? totals.blastReplied / totals.blast : null,
       },
     };
+  }
+
+  /**
+   * Housekeeping: consumes the change rows of every org (their days are dropped, recomputed when
+   * next viewed), so AnalyticsChange stays small where nobody opens the dashboard. Returns how
+   * many rows it consumed.
+   */
+  async consumeChanges(): Promise<number> {
+    const orgs = await this.db.sql.query<{ orgId: string; timeZone: string }>(
+      `SELECT o."id" AS "orgId", o."timeZone" FROM "Org" o WHERE EXISTS (SELECT 1 FROM "AnalyticsChange" c WHERE c."orgId" = o."id")`,
+    );
+    let consumed = 0;
+    for (const org of orgs) consumed += (await this.db.transaction((sql) => refresh(sql, org.orgId, org.timeZone, '9999-12-31', '0001-01-01'))).changes;
+    // A deleted org's messages left change rows behind: nothing of it remains to recompute.
+    const orphans = await this.db.sql.query(`DELETE FROM "AnalyticsChange" c WHERE NOT EXISTS (SELECT 1 FROM "Org" o WHERE o."id" = c."orgId") RETURNING 1`);
+    return consumed + orphans.length;
   }
 
   /** Admins and owners: every team of the org; members: their teams; external members: refused. */
@@ -115,10 +135,11 @@ export class AnalyticsService {
   }
 }
 
-type DayRow = { date: string; blast: number; oneToOne: number; segments: number; mms: number; blastReplied: number };
+export type DayRow = RollupDayRow;
 
 /**
- * One row per local day with texts: the dashboard's statement (exported for the bench's EXPLAIN).
+ * One row per local day with texts, computed from Message: what the dashboard showed before the
+ * rollups, kept as the reference the rollups must equal (tests, bench).
  * A blast message counts as replied when its conversation has an inbound message after it, as
  * the blast's Replied stat counts it; "some inbound later" is "the latest inbound is later", so
  * the latest inbound per conversation is read once (only inbound messages newer than the oldest
@@ -132,7 +153,7 @@ export function blastDaysSql(q: { orgId: string; timeZone: string; start: Date; 
         FROM "Message" m
         JOIN "Conversation" c ON c."id" = m."conversationId"
        WHERE m."orgId" = ${q.orgId} AND m."direction" = 'outbound' AND m."sentAt" >= ${q.start} AND m."sentAt" < ${q.end}
-         AND m."channel" IN ('sms', 'mms') AND m."status" IN ${REACHED_CARRIER}
+         AND m."channel" IN ('sms', 'mms') AND m."status" IN ${REACHED}
          AND c."teamId" IN (${Prisma.join(q.teamIds)})
          ${q.phoneNumberId ? Prisma.sql`AND c."phoneNumberId" = ${q.phoneNumberId}` : Prisma.empty}
     ), replies AS (

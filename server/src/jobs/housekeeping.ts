@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AnalyticsService } from '../analytics/analytics.service.js';
 import { AttachmentsService } from '../attachments/attachments.service.js';
 import { BlastImagesService } from '../blasts/blast-images.js';
 import { CLOCK, type Clock } from '../clock.js';
@@ -30,7 +31,8 @@ const RULES: { table: string; where: string; keep: number; why: string }[] = [
 
 /**
  * Deletes rows that only ever grow and stop mattering after a while (attempt counters, expired
- * devices and sessions, files uploaded to a draft and never sent, blast images no blast uses), in small batches, once an hour
+ * devices and sessions, files uploaded to a draft and never sent, blast images no blast uses,
+ * analytics change rows), in small batches, once an hour
  * on each instance. Messages, sent files, audit events and carrier callbacks are records, never
  * swept here.
  */
@@ -51,6 +53,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly attachments: AttachmentsService,
     private readonly blastImages: BlastImagesService,
+    private readonly analytics: AnalyticsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -85,6 +88,9 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     // MMS images uploaded in a blast wizard a week ago that no blast carries.
     deleted.BlastImage = await this.blastImages.sweepUnused(new Date(now - 7 * DAY));
     if (deleted.BlastImage) this.logger.log(`deleted ${deleted.BlastImage} blast images no blast uses`);
+    // Analytics change rows pile up where nobody opens the dashboard: consume them (their days
+    // are recomputed when next viewed, see analytics-rollup.ts).
+    deleted.AnalyticsChange = await this.analytics.consumeChanges();
     return deleted;
   }
 }

@@ -59,4 +59,15 @@ describe('analytics: access', () => {
     const json = JSON.stringify(result);
     for (const phi of ['Zsecret', 'Amina', 'Olga', '+1415555060', a.patient.id, a.conversationId]) expect(json).not.toContain(phi);
   });
+
+  it("stored days (analytics rollups) hold every team's figures, yet each caller reads only their own scope", async () => {
+    // An admin's query stores the org's days for all teams; a member's and another org's reads of the same days stay scoped.
+    expect((await a.admin.api.analytics.blasts.query(RANGE)).totals.messages).toBe(2);
+    expect(await server.db.prisma.analyticsDayFigures.count({ where: { orgId: a.org.id } })).toBe(2);
+    expect((await a.member.api.analytics.blasts.query(RANGE)).totals.messages).toBe(1);
+    expect((await a.member.api.analytics.blasts.query({ ...RANGE, phoneNumberId: a.number.id })).totals.messages).toBe(1);
+    expect((await b.owner.api.analytics.blasts.query(RANGE)).totals.messages).toBe(1);
+    const outsider = await smsClinic(server, '+14155550604', 'Analytics Sec C');
+    expect((await outsider.owner.api.analytics.blasts.query(RANGE)).totals.messages).toBe(0);
+  });
 });
