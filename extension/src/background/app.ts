@@ -636,6 +636,15 @@ function historyMessage(m: ServerMessage): HistoryMessage {
     requestsConfirmation: m.requestsConfirmation,
     confirmation: m.confirmation,
     readAt: isoOrNull((m as { readAt?: Date | string | null }).readAt),
+    // Secure Chat: recalled, and the files (names only: the sidebar says how many, the Inbox opens them).
+    ...filesOf(m as { recalled?: boolean; attachments?: { id: string; fileName: string; recalled: boolean }[] }),
+  };
+}
+
+function filesOf(m: { recalled?: boolean; attachments?: { id: string; fileName: string; recalled: boolean }[] }): Pick<HistoryMessage, 'recalled' | 'attachments'> {
+  return {
+    ...(m.recalled ? { recalled: true } : {}),
+    ...(m.attachments?.length ? { attachments: m.attachments.map((a) => ({ id: a.id, fileName: a.fileName, recalled: Boolean(a.recalled) })) } : {}),
   };
 }
 
