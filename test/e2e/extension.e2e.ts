@@ -301,7 +301,8 @@ describe('CareText Chrome extension', () => {
     await scratch.close();
     const attach = ui(page).getByTestId('attach-input');
     await attach.setInputFiles([{ name: 'too-big.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(10 * 1024 * 1024 + 1, 0x25) }]);
-    expect(await text(ui(page).getByTestId('draft-file-error'))).toBe('This file is 10.0 MB; the largest you can attach is 10 MB. Send a smaller file.');
+    expect(await text(ui(page).getByTestId('draft-file-error'))).toBe('This file is too large: the largest you can attach is 10 MB. Send a smaller file.');
+    if (shots) await page.screenshot({ path: `${shots}/extension-secure-attach-refused.png` });
     await ui(page).getByTestId('draft-file').filter({ hasText: 'too-big.pdf' }).getByTestId('draft-file-remove').click();
     await attach.setInputFiles([{ name: 'echo-report.png', mimeType: 'image/png', buffer: image }]);
     await ui(page).locator('[data-testid="draft-file"][data-status="ready"]').filter({ hasText: 'echo-report.png' }).waitFor();

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ATTACHMENT_MAX_BYTES, type PatientSummary, type PatientView } from '../views';
 import { ask } from './bridge';
 import { Dialog } from './Dialog';
-import { type DraftFile, DraftFiles, readAsBase64, tooLarge } from './files';
+import { type DraftFile, DraftFiles, PaperclipIcon, readAsBase64, tooLarge } from './files';
 import { formatTime } from './format';
 import { byPerson } from './person-action';
 
@@ -78,7 +78,7 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
       const patch = (change: Partial<DraftFile>) => setFiles((all) => all.map((f) => (f.key === key ? { ...f, ...change } : f)));
       const name = file.name || 'file';
       if (file.size > ATTACHMENT_MAX_BYTES) {
-        setFiles((all) => [...all, { key, name, size: file.size, status: 'error', error: tooLarge(file.size) }]);
+        setFiles((all) => [...all, { key, name, size: file.size, status: 'error', error: tooLarge() }]);
         continue;
       }
       setFiles((all) => [...all, { key, name, size: file.size, status: 'uploading' }]);
@@ -245,8 +245,8 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
               }}
               data-testid="attach-input"
             />
-            <button type="button" class="btn small" onClick={() => fileInput.current?.click()} disabled={pending} title={`Attach photos or PDFs (up to ${Math.round(ATTACHMENT_MAX_BYTES / 1024 / 1024)} MB each)`} data-testid="attach-button">
-              📎 Attach
+            <button type="button" class="btn small attach" onClick={() => fileInput.current?.click()} disabled={pending} title={`Attach photos or PDFs (up to ${Math.round(ATTACHMENT_MAX_BYTES / 1024 / 1024)} MB each)`} data-testid="attach-button">
+              <PaperclipIcon /> Attach
             </button>
           </>
         )}

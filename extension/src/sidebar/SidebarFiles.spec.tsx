@@ -102,7 +102,7 @@ describe('Attach in the sidebar composer (Secure Chat)', () => {
     render(<Sidebar reading={reading} initiallyOpen />);
     fireEvent.click(await screen.findByTestId('channel-secure'));
     attach(huge());
-    expect((await screen.findByTestId('draft-file-error')).textContent).toBe('This file is 12.0 MB; the largest you can attach is 10 MB. Send a smaller file.');
+    expect((await screen.findByTestId('draft-file-error')).textContent).toBe('This file is too large: the largest you can attach is 10 MB. Send a smaller file.');
     expect(bg.uploads).toHaveLength(0);
     // Nothing to send: an errored file is not a file to send.
     expect(send().disabled).toBe(true);
