@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -300,7 +302,10 @@ describe('CareText Chrome extension', () => {
     const image = await scratch.locator('#x').screenshot();
     await scratch.close();
     const attach = ui(page).getByTestId('attach-input');
-    await attach.setInputFiles([{ name: 'too-big.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(10 * 1024 * 1024 + 1, 0x25) }]);
+    // By path: Chromium opens it from disk (sent as a buffer, 10 MB crawls through the protocol).
+    const tooBig = join(mkdtempSync(join(tmpdir(), 'ct-attach-')), 'too-big.pdf');
+    writeFileSync(tooBig, Buffer.alloc(10 * 1024 * 1024 + 1, 0x25));
+    await attach.setInputFiles(tooBig);
     expect(await text(ui(page).getByTestId('draft-file-error'))).toBe('This file is too large: the largest you can attach is 10 MB. Send a smaller file.');
     if (shots) await page.screenshot({ path: `${shots}/extension-secure-attach-refused.png` });
     await ui(page).getByTestId('draft-file').filter({ hasText: 'too-big.pdf' }).getByTestId('draft-file-remove').click();
