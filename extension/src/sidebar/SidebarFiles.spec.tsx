@@ -73,6 +73,7 @@ describe('Attach in the sidebar composer (Secure Chat)', () => {
     const bg = fakeBackground();
     render(<Sidebar reading={reading} initiallyOpen />);
     fireEvent.click(await screen.findByTestId('channel-secure'));
+    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: 'Your results' } });
     attach(pdf());
 
     // The bytes went to the background (base64: chrome messaging is JSON), for this patient and team.
@@ -84,6 +85,12 @@ describe('Attach in the sidebar composer (Secure Chat)', () => {
     expect(screen.getByTestId('draft-file-progress')).toBeTruthy();
     expect(send().disabled).toBe(true);
     expect(send().textContent).toBe('Uploading…');
+    // Held while a file uploads, even with text to send (and Ctrl+Enter too).
+    fireEvent.click(send());
+    fireEvent.keyDown(screen.getByTestId('composer-text'), { key: 'Enter', ctrlKey: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(bg.sends()).toHaveLength(0);
+    fireEvent.input(screen.getByTestId('composer-text'), { target: { value: '' } });
 
     await act(async () => bg.uploads[0]!.answer(ok({ id: 'att-1', fileName: 'lab-results.pdf', contentType: 'application/pdf', size: 13 })));
     await waitFor(() => expect(screen.getByTestId('draft-file').getAttribute('data-status')).toBe('ready'));
