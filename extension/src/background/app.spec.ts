@@ -259,4 +259,18 @@ describe('Secure Chat files from the sidebar (issue 12)', () => {
     const refused = await bg.handle({ type: 'attachment.upload', patientId: 'p1', teamId: 't1', name: 'x.exe', data: btoa('MZ') }, { tabId: 1 });
     expect(refused).toMatchObject({ ok: false, error: { reason: 'wrong_type', message: "This file's contents are not a type CareText accepts (whatever its name says)." } });
   });
+
+  it('the history keeps a message’s files (names, for the count) and its recall', async () => {
+    const m = { id: 'm1', conversationId: 'c1', direction: 'outbound', channel: 'secure', body: 'Report', status: 'sent', errorCode: null, errorMessage: null, sender: 'A', sendAfter: null, createdAt: '2026-11-23T15:00:00.000Z', requestsConfirmation: false, confirmation: null, readAt: null, recalled: false, attachments: [{ id: 'att-1', fileName: 'echo.png', contentType: 'image/png', size: 5, recalled: false }] };
+    const gone = { ...m, id: 'm2', body: '', recalled: true, attachments: [] };
+    globalThis.fetch = (async () =>
+      new Response(JSON.stringify([{ result: { data: { json: { conversations: [{ id: 'c1', kind: 'sms', teamId: 't1' }], messages: [m, gone], optOuts: [], hiddenConversations: 0 } } } }]), { headers: { 'content-type': 'application/json' } })) as typeof fetch;
+    const bg = new Background(db, platform());
+    const answer = await bg.handle({ type: 'patient.history', patientId: 'p1' }, { tabId: 1 });
+    if (!answer.ok) throw new Error(answer.error.message);
+    expect(answer.value.messages[0]).toMatchObject({ id: 'm1', attachments: [{ id: 'att-1', fileName: 'echo.png', recalled: false }] });
+    expect(answer.value.messages[0]).not.toHaveProperty('recalled');
+    expect(answer.value.messages[1]).toMatchObject({ id: 'm2', recalled: true });
+    expect(answer.value.messages[1]).not.toHaveProperty('attachments');
+  });
 });
