@@ -1,7 +1,7 @@
 import type { SecureNotification, SendMessageInput } from '@caretext/shared';
 import type { PatientContext } from './ehr/patient-context';
 import type { PageList, PageReading } from './ehr/registry';
-import type { BlastPreviewView, BlastProgressView, BlastSentView, BlastSetupView, BlastTestView, HistoryChange, HistoryView, ListMatchView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
+import type { AttachmentView, BlastPreviewView, BlastProgressView, BlastSentView, BlastSetupView, BlastTestView, HistoryChange, HistoryView, ListMatchView, LookupView, OutboxEntry, PatientView, SendResult, SessionView } from './views';
 
 /**
  * Messages from the popup and the sidebar (both extension pages) to the background, which alone
@@ -26,6 +26,13 @@ export type Request =
   | { type: 'outbox.discard'; idempotencyKey: string }
   /** A new portal link for the patient of a secure conversation (earlier links stop working). */
   | { type: 'secure.resendLink'; conversationId: string }
+  /**
+   * One file for a Secure Chat message (Attach in the sidebar's composer): its bytes as base64
+   * (chrome messaging carries JSON only), at most ATTACHMENT_MAX_BYTES. The background uploads
+   * it to the team's secure thread with the patient (POST /api/attachments) with the token only
+   * it holds; the send then names the answer's id in `attachmentIds`. Sidebar frame only.
+   */
+  | { type: 'attachment.upload'; patientId: string; teamId: string; name: string; data: string }
   | { type: 'sidebar.setOpen'; open: boolean }
   /** What waits in the outbox for this patient (this browser's own, no server read). */
   | { type: 'outbox.list'; patientId: string }
@@ -68,6 +75,7 @@ export type Results = {
   'message.send': SendResult;
   'outbox.discard': null;
   'secure.resendLink': SecureNotification;
+  'attachment.upload': AttachmentView;
   'sidebar.setOpen': null;
   'outbox.list': OutboxEntry[];
   'blast.setup': BlastSetupView;

@@ -134,6 +134,15 @@ export type PatientView = HistoryView & {
   orgName: string;
 };
 
+/** A file uploaded for a Secure Chat message, not sent yet (its id goes in the send's `attachmentIds`). */
+export type AttachmentView = { id: string; fileName: string; contentType: string; size: number };
+
+/**
+ * The largest file the sidebar takes (ATTACHMENT_MAX_MB's default, 10 MB): checked in the
+ * sidebar before reading it, again in the background, and by the server with its own setting.
+ */
+export const ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024;
+
 export type SendResult = { status: 'sent'; messageId: string; messageStatus: string; sendAfter: string | null; duplicate: boolean; notification?: SecureNotification } | { status: 'queued' };
 
 /**

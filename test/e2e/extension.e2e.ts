@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -284,7 +286,7 @@ describe('CareText Chrome extension', () => {
     await page.close();
   });
 
-  it('Secure Chat from the sidebar on an EHR page: the SMS has a link -> a fresh phone: wrong DOB x3 -> locked page -> Resend secure link in the sidebar -> right DOB -> the message -> the sidebar shows Seen live -> the patient replies -> the reply appears live in the sidebar', async () => {
+  it('Secure Chat from the sidebar on an EHR page, with a file attached in the sidebar: the SMS has a link -> a fresh phone: wrong DOB x3 -> locked page -> Resend secure link in the sidebar -> right DOB -> the message and the file (shown, downloaded: the same bytes) -> the sidebar shows Seen live -> the patient replies -> the reply appears live in the sidebar', async () => {
     const BEN = '+14155550122';
     const page = await openEhr('/spa/patients/2');
     const bar = sidebar(page);
@@ -294,12 +296,33 @@ describe('CareText Chrome extension', () => {
     await ui(page).getByTestId('channel-secure').click();
     expect(await ui(page).getByTestId('channel-secure').getAttribute('aria-pressed')).toBe('true');
     const body = 'Ben, your echocardiogram report is ready: ejection fraction 58%.';
-    await send(page, body);
+    // Attach in the sidebar: a file over the limit is refused there in plain words, a real one uploads.
+    const scratch = await ext.context.newPage();
+    await scratch.setContent('<div id="x" style="width:120px;height:90px;background:linear-gradient(135deg,#6d28d9,#0ea5e9)"></div>');
+    const image = await scratch.locator('#x').screenshot();
+    await scratch.close();
+    const attach = ui(page).getByTestId('attach-input');
+    // By path: Chromium opens it from disk (sent as a buffer, 10 MB crawls through the protocol).
+    const tooBig = join(mkdtempSync(join(tmpdir(), 'ct-attach-')), 'too-big.pdf');
+    writeFileSync(tooBig, Buffer.alloc(10 * 1024 * 1024 + 1, 0x25));
+    await attach.setInputFiles(tooBig);
+    expect(await text(ui(page).getByTestId('draft-file-error'))).toBe('This file is too large: the largest you can attach is 10 MB. Send a smaller file.');
+    if (shots) await page.screenshot({ path: `${shots}/extension-secure-attach-refused.png` });
+    await ui(page).getByTestId('draft-file').filter({ hasText: 'too-big.pdf' }).getByTestId('draft-file-remove').click();
+    await attach.setInputFiles([{ name: 'echo-report.png', mimeType: 'image/png', buffer: image }]);
+    await ui(page).locator('[data-testid="draft-file"][data-status="ready"]').filter({ hasText: 'echo-report.png' }).waitFor();
+    await ui(page).getByTestId('composer-text').fill(body);
+    if (shots) await page.screenshot({ path: `${shots}/extension-secure-attach.png` });
+    await ui(page).getByTestId('send-button').dblclick();
     await ui(page).locator('[data-testid="send-info"],[data-testid="send-error"]').first().waitFor();
     expect(await text(ui(page).locator('[data-testid="send-info"],[data-testid="send-error"]').first())).toBe('Sent as Secure Chat. Link sent by SMS to (415) 555-0122.');
     const mine = bar.getByTestId('message').filter({ hasText: 'echocardiogram' });
     await mine.getByTestId('secure-badge').waitFor();
     expect(await mine.getByTestId('read-receipt').count()).toBe(0);
+    // The double click sent one message, carrying the file; the sidebar attached nothing more.
+    expect(await mine.count()).toBe(1);
+    expect(await text(mine.getByTestId('message-files'))).toBe('1 file · open the conversation in the CareText Inbox to see it');
+    expect(await ui(page).getByTestId('draft-file').count()).toBe(0);
 
     const links = () => app.server.simulator!.messages().filter((m) => m.to === BEN && m.body.includes('/p/'));
     const linkAfter = async (before: number) => {
@@ -345,6 +368,15 @@ describe('CareText Chrome extension', () => {
       await p.goto(secondLink);
       await enterDob('11', '2', '1968');
       await p.getByTestId('portal-message').filter({ hasText: 'ejection fraction 58%' }).waitFor();
+      expect(await p.getByTestId('portal-message').filter({ hasText: 'ejection fraction 58%' }).count()).toBe(1);
+      // The file from the sidebar: shown, and its link downloads the very bytes attached.
+      const file = p.getByTestId('portal-file').filter({ hasText: 'echo-report.png' });
+      await expect.poll(() => file.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+      const [download] = await Promise.all([p.waitForResponse((r) => r.url().includes('/api/attachments/') && r.request().resourceType() === 'document'), file.getByTestId('portal-file-link').click()]);
+      expect(download.status()).toBe(200);
+      expect(Buffer.from(await download.body()).equals(image)).toBe(true);
+      await p.goBack();
+      await p.getByTestId('portal-conversation').waitFor();
 
       // The sidebar, without a reload: Seen, then the patient's reply.
       await mine.getByTestId('read-receipt').waitFor();

@@ -213,3 +213,64 @@ describe('blasts from the sidebar (issue 13)', () => {
     expect(requests).toEqual([]);
   });
 });
+
+describe('Secure Chat files from the sidebar (issue 12)', () => {
+  type Sent = { url: string; headers: Record<string, string>; body: Uint8Array };
+  function uploadPlatform(answer: () => Response, sent: Sent[]): Platform {
+    return {
+      ...platform(),
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        sent.push({ url: String(input), headers: init?.headers as Record<string, string>, body: new Uint8Array(init?.body as Uint8Array) });
+        return answer();
+      }) as typeof fetch,
+    };
+  }
+  const startSecureAnswers = () => {
+    globalThis.fetch = (async (input: RequestInfo | URL) => {
+      requests.push(String(input));
+      return new Response(JSON.stringify([{ result: { data: { json: { conversationId: 'conv-9' } } } }]), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+  };
+
+  it('opens the team’s secure thread, then posts the bytes with the token only the background holds; the send carries the ids', async () => {
+    startSecureAnswers();
+    const sent: Sent[] = [];
+    const bg = new Background(db, uploadPlatform(() => new Response(JSON.stringify({ id: 'att-1', fileName: 'scan.pdf', contentType: 'application/pdf', size: 5 }), { status: 201 }), sent));
+    const data = btoa('%PDF-');
+    const answer = await bg.handle({ type: 'attachment.upload', patientId: 'p1', teamId: 't1', name: 'scan.pdf', data }, { tabId: 1 });
+    expect(answer).toEqual({ ok: true, value: { id: 'att-1', fileName: 'scan.pdf', contentType: 'application/pdf', size: 5 } });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toContain('conversations.startSecure');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.url).toBe('https://ct.example/api/attachments?conversationId=conv-9&name=scan.pdf');
+    expect(sent[0]!.headers).toMatchObject({ authorization: 'Bearer tok', 'content-type': 'application/octet-stream' });
+    expect(new TextDecoder().decode(sent[0]!.body)).toBe('%PDF-');
+  });
+
+  it('refuses more than the limit before anything leaves, and passes on the server’s own refusal in its words', async () => {
+    startSecureAnswers();
+    const sent: Sent[] = [];
+    const bg = new Background(db, uploadPlatform(() => new Response(JSON.stringify({ error: "This file's contents are not a type CareText accepts (whatever its name says)." }), { status: 415 }), sent));
+    const big = 'A'.repeat(Math.ceil((10 * 1024 * 1024 + 3) / 3) * 4);
+    expect(await bg.handle({ type: 'attachment.upload', patientId: 'p1', teamId: 't1', name: 'big.pdf', data: big }, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'too_large', message: expect.stringContaining('larger than 10 MB') } });
+    expect(await bg.handle({ type: 'attachment.upload', patientId: 'p1', teamId: 't1', name: 'e.pdf', data: '' }, { tabId: 1 })).toMatchObject({ ok: false, error: { reason: 'empty' } });
+    expect(requests).toEqual([]);
+    expect(sent).toEqual([]);
+    const refused = await bg.handle({ type: 'attachment.upload', patientId: 'p1', teamId: 't1', name: 'x.exe', data: btoa('MZ') }, { tabId: 1 });
+    expect(refused).toMatchObject({ ok: false, error: { reason: 'wrong_type', message: "This file's contents are not a type CareText accepts (whatever its name says)." } });
+  });
+
+  it('the history keeps a message’s files (names, for the count) and its recall', async () => {
+    const m = { id: 'm1', conversationId: 'c1', direction: 'outbound', channel: 'secure', body: 'Report', status: 'sent', errorCode: null, errorMessage: null, sender: 'A', sendAfter: null, createdAt: '2026-11-23T15:00:00.000Z', requestsConfirmation: false, confirmation: null, readAt: null, recalled: false, attachments: [{ id: 'att-1', fileName: 'echo.png', contentType: 'image/png', size: 5, recalled: false }] };
+    const gone = { ...m, id: 'm2', body: '', recalled: true, attachments: [] };
+    globalThis.fetch = (async () =>
+      new Response(JSON.stringify([{ result: { data: { json: { conversations: [{ id: 'c1', kind: 'sms', teamId: 't1' }], messages: [m, gone], optOuts: [], hiddenConversations: 0 } } } }]), { headers: { 'content-type': 'application/json' } })) as typeof fetch;
+    const bg = new Background(db, platform());
+    const answer = await bg.handle({ type: 'patient.history', patientId: 'p1' }, { tabId: 1 });
+    if (!answer.ok) throw new Error(answer.error.message);
+    expect(answer.value.messages[0]).toMatchObject({ id: 'm1', attachments: [{ id: 'att-1', fileName: 'echo.png', recalled: false }] });
+    expect(answer.value.messages[0]).not.toHaveProperty('recalled');
+    expect(answer.value.messages[1]).toMatchObject({ id: 'm2', recalled: true });
+    expect(answer.value.messages[1]).not.toHaveProperty('attachments');
+  });
+});

@@ -7,7 +7,7 @@ import { listKey, type PageList, type PageReading } from '../ehr/registry';
 import type { LocalSettings } from '../local-settings';
 import type { Answer, Push, Request, RequestOf, RequestType, Results } from '../protocol';
 import type { BlastAudience } from '../protocol';
-import type { BlastPreviewView, BlastProgressView, BlastSentView, BlastSetupView, BlastTestView, HistoryChange, HistoryMessage, HistoryView, ListMatchView, ListRowView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
+import { ATTACHMENT_MAX_BYTES, type AttachmentView, type BlastPreviewView, type BlastProgressView, BlastSentView, BlastSetupView, BlastTestView, HistoryChange, HistoryMessage, HistoryView, ListMatchView, ListRowView, LookupView, PatientSummary, PatientView, SessionView } from '../views';
 import { INSECURE_SERVER, isSecureServer } from '../server-address';
 import { type Api, createApi, failureOf, isSignedOut, isUnreachable, serverOrigin } from './api';
 import { Connectivity } from './connectivity';
@@ -222,6 +222,8 @@ export class Background {
       case 'secure.resendLink':
         // The server checks the caller is on the conversation's team (conversationProcedure).
         return this.signedIn().api.portal.resendLink.mutate({ conversationId: r.conversationId }).then((answer) => answer.notification);
+      case 'attachment.upload':
+        return this.uploadAttachment(r);
       case 'sidebar.setOpen':
         return this.platform.saveLocal({ sidebarOpen: r.open }).then(() => null);
       case 'outbox.list':
@@ -390,6 +392,46 @@ export class Background {
     return { rows: views, matchedIds, blastUrl };
   }
 
+  // ---- Secure Chat files from the sidebar's composer --------------------------------------------
+
+  /**
+   * Uploads one file to the team's secure thread with the patient (`conversations.startSecure`
+   * finds or opens it: the conversation a send by patient and team uses), as the Inbox does:
+   * `POST /api/attachments` with the bytes as the body. The server checks the team, the type
+   * (from the bytes) and its own size limit; its refusal comes back in its words.
+   */
+  private async uploadAttachment(r: { patientId: string; teamId: string; name: string; data: string }): Promise<AttachmentView> {
+    const { api } = this.signedIn();
+    const data = typeof r.data === 'string' ? r.data : '';
+    // Base64 is 4 characters per 3 bytes: refuse before decoding what is too large anyway.
+    if (data.length > Math.ceil(ATTACHMENT_MAX_BYTES / 3) * 4) throw new Refusal(tooLargeText(), 'too_large');
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0)) as Uint8Array<ArrayBuffer>;
+    } catch {
+      throw new Refusal('The file could not be read. Attach it again.', 'unreadable');
+    }
+    if (bytes.length === 0) throw new Refusal('The file is empty.', 'empty');
+    if (bytes.length > ATTACHMENT_MAX_BYTES) throw new Refusal(tooLargeText(), 'too_large');
+    const { conversationId } = await api.conversations.startSecure.mutate({ teamId: String(r.teamId), patientId: String(r.patientId) });
+    const name = typeof r.name === 'string' && r.name.trim() ? r.name.slice(0, 255) : 'file';
+    const url = `${this.session!.serverUrl}/api/attachments?conversationId=${encodeURIComponent(conversationId)}&name=${encodeURIComponent(name)}`;
+    let res: Response;
+    try {
+      res = await this.platform.fetch(url, { method: 'POST', headers: { authorization: `Bearer ${this.session!.token}`, 'content-type': 'application/octet-stream' }, body: bytes, cache: 'no-store' });
+    } catch {
+      this.connectivity.unreachable();
+      throw new Refusal('The upload failed: CareText is unreachable. Check your connection and attach the file again.', 'offline');
+    }
+    const body = (await res.json().catch(() => ({}))) as { id?: unknown; fileName?: unknown; contentType?: unknown; size?: unknown; error?: unknown };
+    if (res.status === 201 && typeof body.id === 'string') {
+      return { id: body.id, fileName: String(body.fileName ?? name), contentType: String(body.contentType ?? ''), size: Number(body.size ?? bytes.length) };
+    }
+    if (res.status === 401) await this.expire();
+    const said = typeof body.error === 'string' ? body.error : null;
+    throw new Refusal(said ?? UPLOAD_REFUSED[res.status] ?? `The upload failed (HTTP ${res.status}). Try again.`, UPLOAD_REASON[res.status] ?? 'upload_failed');
+  }
+
   // ---- blasts from the sidebar (the server checks the caller is on the number's team) --------
 
   private async blastSetup(): Promise<BlastSetupView> {
@@ -555,6 +597,19 @@ export class Background {
   }
 }
 
+/** The server's words come first; these stand in when a proxy answered instead. */
+const UPLOAD_REFUSED: Record<number, string> = {
+  401: 'Sign in to CareText again from the toolbar button.',
+  403: 'You cannot add files to this conversation.',
+  413: 'The file is too large.',
+  415: 'This type of file cannot be sent.',
+};
+const UPLOAD_REASON: Record<number, string> = { 401: 'signed_out', 403: 'forbidden', 413: 'too_large', 415: 'wrong_type' };
+
+export function tooLargeText(max = ATTACHMENT_MAX_BYTES): string {
+  return `The file is larger than ${Math.round(max / 1024 / 1024)} MB, the largest the sidebar sends. Send a smaller file.`;
+}
+
 /** The audience fields only, as the server takes them (nothing else the message carried). */
 function audienceOf(r: BlastAudience): BlastAudience {
   return { teamId: String(r.teamId), cohortIds: Array.isArray(r.cohortIds) ? r.cohortIds.map(String) : [] };
@@ -581,6 +636,15 @@ function historyMessage(m: ServerMessage): HistoryMessage {
     requestsConfirmation: m.requestsConfirmation,
     confirmation: m.confirmation,
     readAt: isoOrNull((m as { readAt?: Date | string | null }).readAt),
+    // Secure Chat: recalled, and the files (names only: the sidebar says how many, the Inbox opens them).
+    ...filesOf(m as { recalled?: boolean; attachments?: { id: string; fileName: string; recalled: boolean }[] }),
+  };
+}
+
+function filesOf(m: { recalled?: boolean; attachments?: { id: string; fileName: string; recalled: boolean }[] }): Pick<HistoryMessage, 'recalled' | 'attachments'> {
+  return {
+    ...(m.recalled ? { recalled: true } : {}),
+    ...(m.attachments?.length ? { attachments: m.attachments.map((a) => ({ id: a.id, fileName: a.fileName, recalled: Boolean(a.recalled) })) } : {}),
   };
 }
 

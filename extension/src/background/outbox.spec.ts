@@ -66,6 +66,18 @@ describe('outbox', () => {
     expect(await db.outbox.count()).toBe(0);
   });
 
+  it('a secure send carries its file ids, also when it waited offline; an SMS never carries any', async () => {
+    server.state.reachable = false;
+    expect(await outbox().send({ ...message('a', ''), channel: 'secure', attachmentIds: ['att-1', 'att-2'] })).toEqual({ status: 'queued' });
+    server.state.reachable = true;
+    await outbox().flush();
+    await outbox().send({ ...message('b'), attachmentIds: ['att-3'] });
+    expect(server.calls).toEqual([
+      { patientId: 'p1', teamId: 't1', body: '', idempotencyKey: 'key-a-0000', channel: 'secure', attachmentIds: ['att-1', 'att-2'] },
+      { patientId: 'p1', teamId: 't1', body: 'Hello b', idempotencyKey: 'key-b-0000' },
+    ]);
+  });
+
   it('sends the first message to a patient in one round trip, naming the patient and the team', async () => {
     await outbox().send({ ...message('a'), requestsConfirmation: true });
     expect(server.calls).toEqual([{ patientId: 'p1', teamId: 't1', body: 'Hello a', idempotencyKey: 'key-a-0000', requestsConfirmation: true }]);

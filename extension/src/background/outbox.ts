@@ -1,4 +1,4 @@
-import type { SendMessageInput, SendMessageResult } from '@caretext/shared';
+import { MAX_MESSAGE_ATTACHMENTS, type SendMessageInput, type SendMessageResult } from '@caretext/shared/send-input';
 import type { Failure, SidebarSend } from '../protocol';
 import type { OutboxEntry, SendResult } from '../views';
 import { failureOf, isSignedOut, isUnreachable } from './api';
@@ -55,6 +55,8 @@ export class Outbox {
       confirmPhi: Boolean(input.confirmPhi),
       quietHours: input.quietHours ?? null,
       ...(input.channel === 'secure' ? { channel: 'secure' as const } : {}),
+      // Files go only by Secure Chat; the server refuses them on SMS anyway.
+      ...(input.channel === 'secure' && input.attachmentIds?.length ? { attachmentIds: input.attachmentIds.map(String).slice(0, MAX_MESSAGE_ATTACHMENTS) } : {}),
       createdAt: existing?.createdAt ?? Date.now(),
       state: 'sending',
       attempts: existing?.attempts ?? 0,
@@ -110,6 +112,7 @@ export class Outbox {
         confirmPhi: record.confirmPhi || undefined,
         quietHours: record.quietHours ?? undefined,
         ...(record.channel === 'secure' ? { channel: 'secure' as const } : {}),
+        ...(record.channel === 'secure' && record.attachmentIds?.length ? { attachmentIds: record.attachmentIds } : {}),
       });
       await this.db.outbox.delete(record.idempotencyKey);
       this.changed();

@@ -10,7 +10,7 @@ const popup: SenderInfo = { id: ID, url: `chrome-extension://${ID}/src/popup/ind
 const sidebar: SenderInfo = { id: ID, url: `chrome-extension://${ID}/src/sidebar/index.html`, origin: `chrome-extension://${ID}`, tab: tab('https://ehr.example.com/chart/1'), frameId: 3 };
 const content: SenderInfo = { id: ID, url: 'https://ehr.example.com/chart/1', origin: 'https://ehr.example.com', tab: tab('https://ehr.example.com/chart/1'), frameId: 0 };
 
-const ALL: RequestType[] = ['session.get', 'session.signIn', 'session.signOut', 'session.switchOrg', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'sidebar.setOpen', 'blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress'];
+const ALL: RequestType[] = ['session.get', 'session.signIn', 'session.signOut', 'session.switchOrg', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'attachment.upload', 'sidebar.setOpen', 'blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress'];
 const allowed = (s: SenderInfo) => ALL.filter((t) => mayAsk(t, roleOf(s, ID, APPROVED)));
 
 describe('which sender may ask the background what (issue 9, item 1)', () => {
@@ -18,7 +18,7 @@ describe('which sender may ask the background what (issue 9, item 1)', () => {
     expect(roleOf(popup, ID, APPROVED)).toEqual({ role: 'popup' });
     expect(allowed(popup)).toEqual(['session.get', 'session.signIn', 'session.signOut', 'session.switchOrg']);
     expect(roleOf(sidebar, ID, APPROVED)).toEqual({ role: 'sidebar', tabId: 7 });
-    expect(allowed(sidebar)).toEqual(['session.get', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'sidebar.setOpen', 'blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress']);
+    expect(allowed(sidebar)).toEqual(['session.get', 'patient.lookup', 'patients.matchList', 'patient.create', 'patient.linkMrn', 'patient.view', 'patient.history', 'draft.save', 'message.send', 'outbox.discard', 'secure.resendLink', 'attachment.upload', 'sidebar.setOpen', 'blast.setup', 'blast.preview', 'blast.sendTest', 'blast.send', 'blast.progress']);
     expect(roleOf(content, ID, APPROVED)).toEqual({ role: 'content', tabId: 7, frameId: 0 });
     expect(allowed(content)).toEqual([]);
     expect(mayAsk('page.reading', roleOf(content, ID, APPROVED))).toBe(false); // handled apart, never through mayAsk
@@ -34,6 +34,16 @@ describe('which sender may ask the background what (issue 9, item 1)', () => {
       // Our sidebar framed by a page on an unapproved origin.
       expect(mayAsk(type, roleOf({ ...sidebar, tab: tab('https://evil.example.net/') }, ID, APPROVED))).toBe(false);
     }
+  });
+
+  it('file bytes for a Secure Chat message go up from the sidebar frame only: the page (its content script), the popup and a sidebar framed elsewhere cannot post an upload', () => {
+    expect(mayAsk('attachment.upload', roleOf(sidebar, ID, APPROVED))).toBe(true);
+    expect(mayAsk('attachment.upload', roleOf(content, ID, APPROVED))).toBe(false);
+    // A content script in a same-origin frame of the approved tab: still the page's side.
+    expect(mayAsk('attachment.upload', roleOf({ ...content, frameId: 2 }, ID, APPROVED))).toBe(false);
+    expect(mayAsk('attachment.upload', roleOf(popup, ID, APPROVED))).toBe(false);
+    expect(mayAsk('attachment.upload', roleOf({ ...sidebar, tab: tab('https://evil.example.net/') }, ID, APPROVED))).toBe(false);
+    expect(mayAsk('attachment.upload', roleOf({ ...sidebar, id: 'otherextensionidotherextensionid' }, ID, APPROVED))).toBe(false);
   });
 
   it('refuses everything from elsewhere', () => {

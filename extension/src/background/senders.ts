@@ -81,6 +81,8 @@ const ALLOWED: Record<RequestType, readonly SenderRole['role'][]> = {
   'message.send': ['sidebar'],
   'outbox.discard': ['sidebar'],
   'secure.resendLink': ['sidebar'],
+  // File bytes for the server: only the sidebar's composer (never the page, a content script or the popup).
+  'attachment.upload': ['sidebar'],
   'sidebar.setOpen': ['sidebar'],
   'outbox.list': ['sidebar'],
   // Blasts from the sidebar: the popup has no business composing them, the page cannot ask at all.

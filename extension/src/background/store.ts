@@ -34,6 +34,8 @@ export type OutboxRecord = {
   quietHours: NonNullable<SendMessageInput['quietHours']> | null;
   /** Secure Chat (absent: SMS, as every record written before the channel existed). */
   channel?: 'secure';
+  /** Secure Chat files already uploaded (ids only), sent with the message. */
+  attachmentIds?: string[];
   createdAt: number;
   state: 'waiting' | 'sending' | 'failed';
   attempts: number;

@@ -2,9 +2,10 @@ import { type Answer, answered, CHANNEL_LABELS, type Channel, channelChoice, not
 import { DEFAULT_CONFIRMATION_WORDS } from '@caretext/shared/confirmation';
 import { TEMPLATE_TOKENS } from '@caretext/shared/template';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { PatientSummary, PatientView } from '../views';
+import { ATTACHMENT_MAX_BYTES, type PatientSummary, type PatientView } from '../views';
 import { ask } from './bridge';
 import { Dialog } from './Dialog';
+import { type DraftFile, DraftFiles, PaperclipIcon, readAsBase64, tooLarge } from './files';
 import { formatTime } from './format';
 import { byPerson } from './person-action';
 
@@ -28,6 +29,10 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
   const [pending, setPending] = useState(false);
   const [info, setInfo] = useState<string | null>(null);
   const [showTokens, setShowTokens] = useState(false);
+  const [files, setFiles] = useState<DraftFile[]>([]);
+  const fileInput = useRef<HTMLInputElement>(null);
+  // Set synchronously: a second click in the same moment finds it before any re-render.
+  const inFlight = useRef(false);
   const area = useRef<HTMLTextAreaElement>(null);
   const draftTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const latest = useRef(state.text);
@@ -56,6 +61,36 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
   // {{phone}} as the background formatted it (the sidebar carries no phone metadata).
   const out = outgoing(current, { words, template: templateData(patient, view.orgName), formatPhone: (e164) => (e164 === patient.phone && patient.phoneDisplay) || e164 });
 
+  const secureFiles = channel === 'secure' && choice.offered.includes('secure');
+  const readyIds = files.filter((f) => f.status === 'ready').map((f) => f.id!);
+  const uploading = files.some((f) => f.status === 'uploading');
+  const canSend = Boolean(state.text.trim()) || (secureFiles && readyIds.length > 0);
+
+  /**
+   * Attach: each file goes at once to the background (which alone holds the session) and on to
+   * the server, shown as a chip with its state; one too large is refused here before reading it.
+   */
+  function addFiles(list: FileList | null) {
+    if (!list || !secureFiles || !view.teamId) return;
+    const teamId = view.teamId;
+    for (const file of Array.from(list)) {
+      const key = `${Date.now()}-${Math.random()}`;
+      const patch = (change: Partial<DraftFile>) => setFiles((all) => all.map((f) => (f.key === key ? { ...f, ...change } : f)));
+      const name = file.name || 'file';
+      if (file.size > ATTACHMENT_MAX_BYTES) {
+        setFiles((all) => [...all, { key, name, size: file.size, status: 'error', error: tooLarge() }]);
+        continue;
+      }
+      setFiles((all) => [...all, { key, name, size: file.size, status: 'uploading' }]);
+      void readAsBase64(file)
+        .then((data) => ask({ type: 'attachment.upload', patientId: patient.id, teamId, name, data }))
+        .then(
+          (answer) => patch(answer.ok ? { status: 'ready', id: answer.value.id, name: answer.value.fileName, size: answer.value.size } : { status: 'error', error: answer.error.message }),
+          () => patch({ status: 'error', error: 'The file could not be read. Attach it again.' }),
+        );
+    }
+  }
+
   function edit(change: { text?: string; requestsConfirmation?: boolean; channel?: Channel }) {
     setState((s) => edited(s, change));
     setInfo(null);
@@ -80,13 +115,17 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
 
   async function send(answer?: Answer) {
     const next = answer ? answered(current, answer) : current;
-    const request = sendRequest(next);
-    if (!request || pending || !view.teamId || blocked) return;
+    if (uploading) return;
+    const request = sendRequest(next, next.channel === 'secure' ? readyIds : []);
+    if (!request || inFlight.current || !view.teamId || blocked) return;
+    inFlight.current = true;
     setPending(true);
     setState({ ...next, problem: null });
     const reply = await ask({ type: 'message.send', patientId: patient.id, teamId: view.teamId, ...request });
+    inFlight.current = false;
     setPending(false);
     if (reply.ok) {
+      if (request.attachmentIds) setFiles((all) => all.filter((f) => !request.attachmentIds!.includes(f.id ?? '')));
       if (draftTimer.current) clearTimeout(draftTimer.current);
       draftTimer.current = null;
       setState(sent(undefined, next.channel));
@@ -172,6 +211,15 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
         }}
         data-testid="composer-text"
       />
+      {secureFiles ? (
+        <DraftFiles files={files} disabled={pending} onRemove={(key) => setFiles((all) => all.filter((f) => f.key !== key))} />
+      ) : (
+        files.length > 0 && (
+          <p class="note small muted" data-testid="files-not-sms">
+            Files go only by Secure Chat: switch back to Secure Chat to send them.
+          </p>
+        )
+      )}
       {composerNotes(current, out).map((n) => (
         <p key={n.id} class={`note small ${n.tone}`} role={n.alert ? 'alert' : 'status'} data-testid={n.id} data-reason={n.reason ?? undefined}>
           {n.text}
@@ -183,6 +231,25 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
         </p>
       )}
       <div class="bar">
+        {secureFiles && (
+          <>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              onChange={(e) => {
+                addFiles(e.currentTarget.files);
+                e.currentTarget.value = '';
+              }}
+              data-testid="attach-input"
+            />
+            <button type="button" class="btn small attach" onClick={() => fileInput.current?.click()} disabled={pending} title={`Attach photos or PDFs (up to ${Math.round(ATTACHMENT_MAX_BYTES / 1024 / 1024)} MB each)`} data-testid="attach-button">
+              <PaperclipIcon /> Attach
+            </button>
+          </>
+        )}
         {view.templates.length > 0 && (
           <select
             aria-label="Insert a template"
@@ -220,8 +287,8 @@ export function Composer({ patient, view, onTeam, onSent, onStale }: Props) {
         <span class="grow counter" data-testid="composer-counter">
           {out.smsLine ?? 'Secure Chat · no SMS segments'}
         </span>
-        <button type="button" class="btn primary" onClick={(e) => sendClick(e)} disabled={pending || !state.text.trim() || Boolean(blocked) || !choice.offered.includes(channel)} data-testid="send-button">
-          {pending ? 'Sending…' : channel === 'secure' ? 'Send secure' : 'Send SMS'}
+        <button type="button" class="btn primary" onClick={(e) => sendClick(e)} disabled={pending || uploading || !canSend || Boolean(blocked) || !choice.offered.includes(channel)} aria-busy={pending || uploading} data-testid="send-button">
+          {pending ? 'Sending…' : uploading ? 'Uploading…' : channel === 'secure' ? 'Send secure' : 'Send SMS'}
         </button>
       </div>
       {state.asked && <QuestionDialog question={state.asked} pending={pending} onAnswer={sendClick} onCancel={() => setState(dismissed)} />}
