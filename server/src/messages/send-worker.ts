@@ -282,18 +282,19 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     try {
       await sleepUntil(this.databaseClock.toLocal(message.slot) - TAKE_AHEAD_MS);
       let claimedAt = await this.takeForSend(message);
-      let takenAt = localNow();
+      const takenAt = localNow();
       if (!claimedAt) return;
       await turn.ready;
       const at = Math.max(this.databaseClock.toLocal(message.slot), (this.lastSend.get(message.fromNumber) ?? 0) + message.interval);
       await sleepUntil(at);
-      // A long wait in line (a very busy process): the claim is renewed so it cannot expire under it.
-      if (localNow() - takenAt > (this.config.sendClaimTtlMs ?? CLAIM_TTL_MS) / 4) {
+      if (!(await this.fitsBooking(message))) return await this.requeueLate({ ...message, claimedAt }, localNow() - at);
+      // A long wait in line or for the booking (a very busy process): the claim is renewed (and
+      // checked: another instance may have reconciled it meanwhile) right before the carrier call,
+      // so it cannot expire under the send.
+      if (localNow() - takenAt > (this.config.sendClaimTtlMs ?? CLAIM_TTL_MS) / 8) {
         claimedAt = await this.takeForSend({ ...message, claimedAt });
-        takenAt = localNow();
         if (!claimedAt) return;
       }
-      if (!(await this.fitsBooking(message))) return await this.requeueLate({ ...message, claimedAt }, localNow() - at);
       this.lastSend.set(message.fromNumber, localNow());
       release();
       release = () => {};
