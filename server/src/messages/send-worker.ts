@@ -149,7 +149,10 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const sending: Promise<void>[] = [];
     try {
       for (;;) {
-        const claiming = this.claim();
+        // One claim at a time per instance: a drain() called while the polling loop's claim is
+        // under way waits for it (that claim may have skipped-locked this drain's numbers), so what
+        // was due when drain() was called is claimed or canceled when it returns.
+        const claiming = this.claiming.then(() => this.claim());
         this.claiming = claiming.then(() => {}, () => {});
         const claimed = await claiming;
         if (!claimed.length) return total;
@@ -410,11 +413,13 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       }
       if (error instanceof CarrierError && error.status !== null && error.status < 500) {
         const code = error.code !== null ? String(error.code) : null;
+        // The opt-out first: whoever sees the message failed with 21610 also finds the patient
+        // opted out (a crash in between leaves it to reconcile(): queued again, the claim's recheck cancels it).
+        if (code === '21610') await this.status.recordCarrierOptOut(m.orgId, m.conversationId, m.toNumber);
         await this.db.sql.query(
           `UPDATE "Message" SET status = 'failed', "statusRank" = ${STATUS_RANK.failed}, "errorCode" = $2, "errorMessage" = $3, "failedAt" = $4 WHERE id = $1`,
           [m.id, code, carrierErrorMessage(code, error.message), this.clock.now()],
         );
-        if (code === '21610') await this.status.recordCarrierOptOut(m.orgId, m.conversationId, m.toNumber);
       } else {
         // No answer, or the carrier's own failure: the request may have reached it. The message
         // stays in `sending` under its claim; when the claim expires, reconcile() asks the carrier.
