@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,6 +60,10 @@ if (args.length) {
 
 const dir = await mkdtemp(path.join(tmpdir(), 'caretext-tests-'));
 const e2eLog = path.join(dir, 'e2e.log');
+// The machine's state goes in the log: a run twice as slow as usual was, once, a machine already
+// busy with something else (load average high before the first test started).
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+console.log(`[tests] ${cpus().length} cores, load average ${load()} (1, 5, 15 min) before starting`);
 console.log('[tests] two lanes at once: the e2e files (one at a time, output shown at the end) and every other suite');
 const e2e = run(['--project', 'e2e'], { logFile: e2eLog }).then((result) => {
   console.log(`\n[tests] e2e lane finished (exit ${result.code}, ${result.seconds} s); its output follows the other suites'\n`);
@@ -74,4 +78,5 @@ await rm(dir, { recursive: true, force: true });
 
 const verdict = (r) => (r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`);
 console.log(`\n[tests] other suites: ${verdict(rest)} in ${rest.seconds} s; e2e: ${verdict(e2eResult)} in ${e2eResult.seconds} s`);
+console.log(`[tests] load average ${load()} (1, 5, 15 min) at the end`);
 process.exit(rest.code || e2eResult.code);
