@@ -123,6 +123,24 @@ describe('People menu of an internal chat', () => {
     expect(screen.queryByTestId('add-people-dialog')).toBeNull();
   });
 
+  it('Add people: Enter on a typed address takes that colleague; an address already invited or in the chat is not offered again', async () => {
+    session.value = as('u1', 'member');
+    render(<PeopleMenu conversation={chat('u1')} onChanged={onChanged} onLeft={onLeft} />);
+    fireEvent.click(screen.getByTestId('people-button'));
+    fireEvent.click(screen.getByTestId('add-people'));
+    await waitFor(() => expect(screen.getAllByTestId('colleague-option')).toHaveLength(1));
+    fireEvent.input(screen.getByTestId('add-people-to'), { target: { value: 'LEE@clinic.example' } });
+    fireEvent.keyDown(screen.getByTestId('add-people-to'), { key: 'Enter' });
+    expect(screen.getAllByTestId('picked-colleague').map((c) => c.textContent)).toEqual(['Dr Lee×']);
+    expect((screen.getByTestId('add-people-to') as HTMLInputElement).value).toBe('');
+    fireEvent.input(screen.getByTestId('add-people-to'), { target: { value: 'new@partner.example' } });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await waitFor(() => expect(screen.queryByText('Loading colleagues…')).toBeNull());
+    expect(screen.queryByTestId('invite-external-option')).toBeNull();
+    fireEvent.keyDown(screen.getByTestId('add-people-to'), { key: 'Enter' });
+    expect(screen.queryByTestId('picked-external')).toBeNull();
+  });
+
   it('Add people shows why the server refused', async () => {
     session.value = as('u1', 'member');
     render(<PeopleMenu conversation={chat('u1')} onChanged={onChanged} onLeft={onLeft} />);

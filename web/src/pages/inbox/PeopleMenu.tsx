@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { FormError } from '../../components/Field';
 import { Modal } from '../../components/Modal';
@@ -6,17 +6,14 @@ import { useDismiss } from '../../lib/dismiss';
 import { errorMessage } from '../../lib/errors';
 import { useSubmit } from '../../lib/form';
 import { notify } from '../../lib/notices';
-import { useQuery } from '../../lib/query';
 import { currentOrg, signedIn } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
+import { type Colleague, PeoplePicker } from './PeoplePicker';
 
 type OpenConversation = RouterOutputs['conversations']['get'];
-type Colleague = RouterOutputs['conversations']['colleagues'][number];
 type Person = NonNullable<OpenConversation['participants']>[number];
 type Invitee = NonNullable<OpenConversation['invited']>[number];
 
-const SEARCH_DELAY_MS = 200;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** What the caller may do with an internal chat's people (the server checks the same). */
 export function peopleRights(c: Pick<OpenConversation, 'startedById'>, me: string | undefined, role: string | undefined) {
@@ -133,24 +130,12 @@ function inviteState(i: Invitee): string {
 
 /** Add people: colleagues (and, where allowed, addresses outside the org) join with the whole history. */
 export function AddPeopleDialog({ conversationId, inChat, invited, onClose, onAdded }: { conversationId: string; inChat: Person[]; invited: Invitee[]; onClose: () => void; onAdded: () => void }) {
-  const [text, setText] = useState('');
-  const [search, setSearch] = useState('');
   const [picked, setPicked] = useState<Colleague[]>([]);
   const [invitees, setInvitees] = useState<string[]>([]);
   const adder = useSubmit();
   const org = currentOrg.value;
-  const mayInvite = org?.myRole !== 'external' && Boolean(org?.policies?.externalChatAllowed);
-
-  useEffect(() => {
-    const timer = setTimeout(() => setSearch(text.trim()), SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [text]);
-  const found = useQuery(() => trpc.conversations.colleagues.query({ query: search || undefined }), [search]);
-  const taken = new Set([...inChat.map((p) => p.id), ...picked.map((p) => p.id)]);
-  const options = (found.data ?? []).filter((c) => !taken.has(c.id));
-  const typedEmail = EMAIL.test(text.trim()) ? text.trim().toLowerCase() : null;
-  const outsider =
-    typedEmail && !found.loading && !(found.data ?? []).some((c) => c.email.toLowerCase() === typedEmail) && !invitees.includes(typedEmail) && !invited.some((i) => i.email === typedEmail) ? typedEmail : null;
+  const external = org?.myRole === 'external';
+  const mayInvite = !external && Boolean(org?.policies?.externalChatAllowed);
   const count = picked.length + invitees.length;
 
   async function add() {
@@ -179,85 +164,20 @@ export function AddPeopleDialog({ conversationId, inChat, invited, onClose, onAd
         </>
       }
     >
-      <div class="field">
-        <label for="add-people-to">Add</label>
-        <div class="recipient-box">
-          {picked.map((p) => (
-            <span key={p.id} class="member-chip recipient-chip" data-testid="picked-colleague">
-              <span>{p.name}</span>
-              {p.external && <span class="badge badge-external badge-tiny">External</span>}
-              <button type="button" class="chip-remove" aria-label={`Remove ${p.name}`} onClick={() => setPicked(picked.filter((x) => x.id !== p.id))}>
-                ×
-              </button>
-            </span>
-          ))}
-          {invitees.map((email) => (
-            <span key={email} class="member-chip recipient-chip" data-testid="picked-external">
-              <span>{email}</span>
-              <span class="badge badge-external badge-tiny">External</span>
-              <button type="button" class="chip-remove" aria-label={`Remove ${email}`} onClick={() => setInvitees(invitees.filter((x) => x !== email))}>
-                ×
-              </button>
-            </span>
-          ))}
-          <input
-            id="add-people-to"
-            value={text}
-            placeholder={mayInvite ? 'Name or email of a colleague, or an email outside your organization' : 'Name or email of a colleague'}
-            autoComplete="off"
-            spellcheck={false}
-            onInput={(e) => setText(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key !== 'Enter') return;
-              e.preventDefault();
-              if (outsider && mayInvite) {
-                setInvitees([...invitees, outsider]);
-                setText('');
-              } else if (options.length === 1) {
-                setPicked([...picked, options[0]!]);
-                setText('');
-              }
-            }}
-            data-autofocus
-            data-testid="add-people-to"
-          />
-        </div>
-        {outsider &&
-          (mayInvite ? (
-            <ul class="patient-options" role="listbox" aria-label="Invite by email">
-              <li>
-                <button type="button" class="patient-option" onClick={() => (setInvitees([...invitees, outsider]), setText(''))} data-testid="invite-external-option">
-                  <span class="badge badge-external">External</span>
-                  <span class="cell-strong">Invite {outsider}</span>
-                  <span class="muted small">Outside your organization</span>
-                </button>
-              </li>
-            </ul>
-          ) : (
-            <p class="small muted" data-testid="external-not-allowed">
-              {org?.myRole === 'external' ? 'You can add the people you already talk to here, and colleagues from your own organization.' : `${outsider} is not in your organization.`}
-            </p>
-          ))}
-        {found.loading ? (
-          <p class="small muted">Loading colleagues…</p>
-        ) : found.error ? (
-          <p class="field-error">{found.error}</p>
-        ) : options.length > 0 ? (
-          <ul class="patient-options" role="listbox" aria-label="Colleagues">
-            {options.slice(0, 8).map((c) => (
-              <li key={c.id}>
-                <button type="button" class="patient-option" onClick={() => (setPicked([...picked, c]), setText(''))} data-testid="colleague-option">
-                  {c.external ? <span class="badge badge-external">External</span> : <span class="badge badge-soft">Colleague</span>}
-                  <span class="cell-strong">{c.name}</span>
-                  <span class="muted small">{c.email}</span>
-                </button>
-              </li>
-            ))}
-          </ul>
-        ) : (
-          !outsider && <p class="small muted" data-testid="no-colleagues">{search ? `No colleague matches “${search}”.` : 'Everyone you can add is in the chat already.'}</p>
-        )}
-      </div>
+      <PeoplePicker
+        inputId="add-people-to"
+        label="Add"
+        placeholder={mayInvite ? 'Name or email of a colleague, or an email outside your organization' : 'Name or email of a colleague'}
+        picked={picked}
+        onPicked={setPicked}
+        invitees={invitees}
+        onInvitees={setInvitees}
+        excludeIds={inChat.map((p) => p.id)}
+        excludeEmails={invited.map((i) => i.email)}
+        mayInvite={mayInvite}
+        notAllowed={(address) => (external ? 'You can add the people you already talk to here, and colleagues from your own organization.' : `${address} is not in your organization.`)}
+        empty={(search) => (search ? `No colleague matches “${search}”.` : 'Everyone you can add is in the chat already.')}
+      />
       <p class="alert alert-info small" data-testid="history-note">
         <strong>They will see the earlier messages</strong> and files of this chat. Everyone in it sees who added them.
       </p>
