@@ -45,7 +45,9 @@ afterAll(async () => {
 });
 
 describe('external collaborators', () => {
-  it('an address outside the org is refused while the org does not allow external chat', async () => {
+  it('a new org allows external chat (the documented default); once an admin turns it off, an address outside the org is refused', async () => {
+    expect((await clinic.member.api.orgs.current.query()).policies?.externalChatAllowed).toBe(true);
+    await allowExternalChat(clinic.owner.api, false);
     const refused = await errorOf(clinic.member.api.conversations.startInternal.mutate({ userIds: [], emails: [partner] }));
     expect(refused).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('Allow external chat') });
     expect(await server.db.prisma.externalInvite.count()).toBe(0);
