@@ -67,6 +67,10 @@ describe('people of an internal chat', () => {
   });
 
   it('only the starter (or an org admin) removes; the removed person loses list, thread, files and events at once', async () => {
+    // Who started it is kept on the conversation, not read back from the audit log.
+    expect((await lee.api.conversations.get.query({ conversationId: ids.chat! })).startedById).toBe(ids.member);
+    await server.db.prisma.auditEvent.deleteMany({ where: { action: 'conversation.started', targetId: ids.chat } });
+    expect((await clinic.member.api.conversations.get.query({ conversationId: ids.chat! })).startedById).toBe(ids.member);
     expect(await errorOf(lee.api.conversations.removePerson.mutate({ conversationId: ids.chat!, userId: ids.kim! }))).toMatchObject({ code: 'FORBIDDEN' });
     const kimStream = await watch(kim.api);
     const leeStream = await watch(lee.api);

@@ -90,7 +90,6 @@ export class ConversationsService {
     const optOut = patient?.phone && number ? await this.db.prisma.smsOptOut.findUnique({ where: { phoneNumberId_phone: { phoneNumberId: number.id, phone: patient.phone } } }) : null;
     const participants = conversation.kind === INTERNAL ? ((await this.internal.participantsOf([conversation.id])).get(conversation.id) ?? []) : null;
     const invited = conversation.kind === INTERNAL ? ((await this.internal.pendingOf([conversation.id])).get(conversation.id) ?? []) : null;
-    const startedById = conversation.kind === INTERNAL ? await this.internal.starterOf(conversation.id) : null;
     const who = patient ? displayName(patient) : participants ? `the internal chat with ${participants.filter((p) => p.id !== actor.userId).map((p) => p.name).join(', ') || 'yourself'}` : 'a patient';
     await this.auditView(actor, conversation.id, who, participants ? 'Opened' : 'Opened the conversation with');
     const [senders, files, images] = await Promise.all([this.senderNames(messages), this.filesOf(conversation.orgId, messages), this.imagesOf(actor, messages)]);
@@ -109,7 +108,7 @@ export class ConversationsService {
       /** Internal conversations: people outside the org invited by email (`sent`: the first message mailed them) who have not joined yet. */
       invited,
       /** Internal conversations: who started it (they and org admins may remove people). */
-      startedById,
+      startedById: conversation.kind === INTERNAL ? conversation.startedById : null,
       optOut: optOut && { keyword: optOut.keyword, at: optOut.createdAt },
       /** Replies nobody has opened yet: the app calls markRead when a person has the thread open. */
       unreadCount: conversation.unreadCount,

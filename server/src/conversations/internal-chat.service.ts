@@ -126,7 +126,7 @@ export class InternalChatService {
     const now = this.clock.now();
     const conversation = await this.db.prisma.$transaction(async (tx) => {
       const created = await tx.conversation.create({
-        data: { orgId: actor.orgId, teamId, kind: INTERNAL, lastMessageAt: now, createdAt: now, participants: { create: [...everyone].map((userId) => ({ userId, createdAt: now })) } },
+        data: { orgId: actor.orgId, teamId, kind: INTERNAL, startedById: actor.userId, lastMessageAt: now, createdAt: now, participants: { create: [...everyone].map((userId) => ({ userId, createdAt: now })) } },
       });
       await this.external.addPending(tx, actor, created.id, invited, now);
       const summary = `Started an internal chat with ${others.length} colleague${others.length === 1 ? '' : 's'}${invited.length ? ` and ${invited.length} person${invited.length === 1 ? '' : 's'} outside the organization (invited with the first message)` : ''}`;
@@ -222,14 +222,6 @@ export class InternalChatService {
     return audience;
   }
 
-  /**
-   * Who started the chat (may remove people from it): the actor of its `conversation.started`
-   * audit event, written in the same transaction as the conversation.
-   */
-  async starterOf(conversationId: string): Promise<string | null> {
-    const started = await this.db.prisma.auditEvent.findFirst({ where: { action: 'conversation.started', targetType: 'conversation', targetId: conversationId }, orderBy: { createdAt: 'asc' }, select: { actorId: true } });
-    return started?.actorId ?? null;
-  }
 
   /** The starter's first team (the conversation's bookkeeping team), else the org's first. */
   private async homeTeam(actor: Actor): Promise<string> {

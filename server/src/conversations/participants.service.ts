@@ -95,7 +95,7 @@ export class ParticipantsService {
     const { conversation } = scope;
     requireInternal(conversation);
     if (input.userId === actor.userId) return this.leave(actor, scope);
-    if (!isAdmin(actor.role) && (await this.internal.starterOf(conversation.id)) !== actor.userId) {
+    if (!isAdmin(actor.role) && conversation.startedById !== actor.userId) {
       throw new TRPCError({ code: 'FORBIDDEN', message: 'Only the person who started this chat or an organization admin can remove people.' });
     }
     const now = this.clock.now();

@@ -56,3 +56,33 @@ describe.runIf(process.env.TEST_DB !== 'postgres')('migrator on PGlite', () => {
     await lite.close();
   });
 });
+
+describe.runIf(process.env.TEST_DB !== 'postgres')('data migrations', () => {
+  it('conversation_started_by: an internal chat made before it gets its starter from its conversation.started audit event', async () => {
+    const all = listMigrations();
+    const at = all.findIndex((m) => m.name.endsWith('_conversation_started_by'));
+    expect(at).toBeGreaterThan(0);
+    const dir = mkdtempSync(path.join(tmpdir(), 'ct-migrations-'));
+    for (const m of all.slice(0, at)) cpSync(path.join(MIGRATIONS_DIR, m.name), path.join(dir, m.name), { recursive: true });
+    const lite = await PGlite.create();
+    await migrate(connectionTo(lite), () => {}, dir);
+    await lite.exec(`
+      INSERT INTO "User" (id, email, name, "passwordHash", "updatedAt") VALUES ('u-ann', 'ann@example.com', 'Ann', 'x', now()), ('u-bo', 'bo@example.com', 'Bo', 'x', now());
+      INSERT INTO "Org" (id, name, "joinCode", "updatedAt") VALUES ('o1', 'Clinic', 'JOIN1', now());
+      INSERT INTO "Team" (id, "orgId", name) VALUES ('t1', 'o1', 'Front desk');
+      INSERT INTO "Conversation" (id, "orgId", "teamId", kind) VALUES ('c-internal', 'o1', 't1', 'internal'), ('c-orphan', 'o1', 't1', 'internal'), ('c-secure', 'o1', 't1', 'secure');
+      INSERT INTO "AuditEvent" (id, "orgId", "actorId", action, "targetType", "targetId", summary, "createdAt") VALUES
+        ('a1', 'o1', 'u-ann', 'conversation.started', 'conversation', 'c-internal', 'Started', now() - interval '1 hour'),
+        ('a2', 'o1', 'u-bo', 'conversation.participants_added', 'conversation', 'c-internal', 'Added', now()),
+        ('a3', 'o1', 'u-bo', 'conversation.started', 'conversation', 'c-secure', 'Started', now());
+    `);
+    await migrate(connectionTo(lite));
+    const rows = await lite.query<{ id: string; startedById: string | null }>(`SELECT id, "startedById" FROM "Conversation" ORDER BY id`);
+    expect(rows.rows).toEqual([
+      { id: 'c-internal', startedById: 'u-ann' },
+      { id: 'c-orphan', startedById: null },
+      { id: 'c-secure', startedById: null },
+    ]);
+    await lite.close();
+  });
+});
