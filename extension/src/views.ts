@@ -95,8 +95,19 @@ export type HistoryChange = {
   conversationId: string;
   /** A new message, whole. */
   added: HistoryMessage | null;
-  /** A later state of a message: its status (applied only forward) and the patient's answer. */
-  changed: { id: string; status: string; errorCode: string | null; errorMessage: string | null; confirmation: string | null; readAt?: string | null } | null;
+  /** A later state of a message: its status (applied only forward), the patient's answer, a recall. */
+  changed: {
+    id: string;
+    status: string;
+    errorCode: string | null;
+    errorMessage: string | null;
+    confirmation: string | null;
+    readAt?: string | null;
+    /** Recalled by its sender: the body and files go. */
+    recalled?: boolean;
+    /** Its files as they are now (one may have been recalled). */
+    attachments?: { id: string; fileName: string; recalled: boolean }[];
+  } | null;
   /** The patient opted out of (or back in to) this conversation's number. */
   optOutChanged: boolean;
 };

@@ -22,7 +22,7 @@ export type MessageStateChange = {
   /** A secure message its sender recalled: its body and files are no longer shown. */
   recalled?: boolean;
   /** A secure message's files as they are now (one may have been recalled). */
-  attachments?: { id: string; fileName: string; contentType: string; size: number; recalled: boolean }[];
+  attachments?: { id: string; fileName: string; contentType?: string; size?: number; recalled: boolean }[];
 };
 
 /** What moves together with a status: only ever forward, never back (a late event for an earlier state changes nothing). */

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PageList, PageReading } from '../ehr/registry';
 import type { Request } from '../protocol';
-import { Background, type Platform } from './app';
+import { Background, historyChange, type Platform } from './app';
 import { LOOKUP_WINDOW_MS, LOOKUPS_PER_TAB, LookupLimiter } from './rate-limit';
 import { type CareTextDb, openStore } from './store';
 
@@ -272,5 +272,18 @@ describe('Secure Chat files from the sidebar (issue 12)', () => {
     expect(answer.value.messages[0]).not.toHaveProperty('recalled');
     expect(answer.value.messages[1]).toMatchObject({ id: 'm2', recalled: true });
     expect(answer.value.messages[1]).not.toHaveProperty('attachments');
+  });
+
+  it('a live recall reaches the sidebars with the message recalled and its files (names only)', () => {
+    const change = historyChange({
+      type: 'message.updated',
+      teamId: 't1',
+      conversationId: 'c1',
+      patientId: 'p1',
+      conversation: null,
+      message: { id: 'm1', status: 'sent', errorCode: null, errorMessage: null, confirmation: null, recalled: true, attachments: [{ id: 'a1', fileName: 'report.pdf', contentType: 'application/pdf', size: 9, recalled: true }] },
+    } as never);
+    expect(change).toMatchObject({ patientId: 'p1', conversationId: 'c1', added: null, changed: { id: 'm1', recalled: true, attachments: [{ id: 'a1', fileName: 'report.pdf', recalled: true }] } });
+    expect(change!.changed!.attachments![0]).not.toHaveProperty('size');
   });
 });

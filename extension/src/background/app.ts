@@ -656,14 +656,18 @@ function isoOrNull(at: Date | string | null | undefined): string | null {
  * A live event as the sidebars get it (for the patient it concerns; each sidebar keeps only its
  * own patient's). Null when no sidebar shows what changed (an unread count: the inbox's concern).
  */
-function historyChange(event: Exclude<LiveEvent, { type: 'access.revoked' } | { type: 'resync' }>): HistoryChange | null {
+export function historyChange(event: Exclude<LiveEvent, { type: 'access.revoked' } | { type: 'resync' }>): HistoryChange | null {
   const where = { patientId: event.patientId, conversationId: event.conversationId };
   const optOutChanged = event.conversation?.optOut !== undefined;
   if (event.type === 'message.created') return { ...where, added: historyMessage({ ...event.message, conversationId: event.conversationId }), changed: null, optOutChanged };
   if (event.type === 'message.updated') {
     const { id, status, errorCode, errorMessage, confirmation } = event.message;
     const readAt = isoOrNull((event.message as { readAt?: Date | string | null }).readAt);
-    return { ...where, added: null, changed: { id, status, errorCode, errorMessage, confirmation, ...(readAt ? { readAt } : {}) }, optOutChanged };
+    // A recall (and a file recalled) reaches an open sidebar at once, as it reaches the Inbox.
+    const files = event.message as { recalled?: boolean; attachments?: { id: string; fileName: string; recalled: boolean }[] };
+    const recall = files.recalled ? { recalled: true } : {};
+    const attachments = files.attachments ? { attachments: files.attachments.map((a) => ({ id: a.id, fileName: a.fileName, recalled: Boolean(a.recalled) })) } : {};
+    return { ...where, added: null, changed: { id, status, errorCode, errorMessage, confirmation, ...(readAt ? { readAt } : {}), ...recall, ...attachments }, optOutChanged };
   }
   return optOutChanged ? { ...where, added: null, changed: null, optOutChanged } : null;
 }

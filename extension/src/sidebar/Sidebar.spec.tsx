@@ -247,6 +247,16 @@ describe('the sidebar', () => {
     expect(screen.getAllByTestId('read-receipt')).toHaveLength(1);
   });
 
+  it('a message recalled while the sidebar is open shows "Message recalled" at once, its text and files gone', async () => {
+    const secure = { ...inbound('m1', 'Your biopsy results'), channel: 'secure', direction: 'outbound', status: 'sent', sender: 'Dana', attachments: [{ id: 'a1', fileName: 'report.pdf', recalled: false }] };
+    const bg = fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages: [secure] })) });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await screen.findByText('Your biopsy results');
+    bg.push({ type: 'message', patientId: 'p1', conversationId: 'c1', added: null, changed: { id: 'm1', status: 'sent', errorCode: null, errorMessage: null, confirmation: null, recalled: true, attachments: [{ id: 'a1', fileName: 'report.pdf', recalled: true }] }, optOutChanged: false });
+    expect(await screen.findByTestId('message-recalled')).toBeTruthy();
+    expect(screen.queryByText('Your biopsy results')).toBeNull();
+  });
+
   it('resends the secure link of the latest secure conversation after confirming, and says where it went', async () => {
     const secure = { ...inbound('m1', 'Your results are in'), conversationId: 'c7', channel: 'secure', direction: 'outbound', status: 'sent', sender: 'Dana' };
     const bg = fakeBackground({
