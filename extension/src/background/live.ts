@@ -3,7 +3,9 @@ import type { inferRouterOutputs } from '@trpc/server';
 import { type Api, isSignedOut } from './api';
 
 /** What conversations.events delivers: changes in the caller's teams' conversations (a new message whole), or the end of access. */
-export type LiveEvent = inferRouterOutputs<AppRouter>['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
+type Delivered = inferRouterOutputs<AppRouter>['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
+/** What the sidebar's stream delivers: it never asks for blasts' bulk changes (`bulk`), which name no patient. */
+export type LiveEvent = Exclude<Delivered, { type: 'conversations.changed' }>;
 
 type Hooks = {
   onEvent(event: LiveEvent): void;

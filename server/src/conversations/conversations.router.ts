@@ -49,6 +49,11 @@ export function conversationsRouter(conversations: ConversationsService, messagi
     }
   }
 
+  /** A blast's bulk change, for the members of its team (and only the watched team, if one). */
+  function bulkChange(event: Extract<OrgEvent, { type: 'conversations.changed' }>, teams: Set<string>, teamId: string | undefined) {
+    return teams.has(event.teamId) && (!teamId || event.teamId === teamId) ? event : null;
+  }
+
   return router({
     list: orgProcedure
       .input(z.object({ teamId: id.optional(), cursor: id.optional(), limit: z.number().int().min(1).max(100).default(30) }).default({ limit: 30 }))
@@ -97,10 +102,14 @@ export function conversationsRouter(conversations: ConversationsService, messagi
      * member stops receiving at once, and a subscription to a single team ends with `access.revoked`.
      * `resync` says changes may have been missed (as a reconnect does): re-read what is shown.
      */
-    events: orgProcedure.input(z.object({ teamId: id.optional() }).default({})).subscription(async function* ({ ctx, input, signal }) {
+    events: orgProcedure.input(z.object({ teamId: id.optional(), bulk: z.boolean().optional() }).default({})).subscription(async function* ({ ctx, input, signal }) {
       const senders = new Map<string, string>();
       const audiences = new Map<string, 'team' | Set<string>>();
       yield* live(ctx.actor, input.teamId, signal, async (event, teams) => {
+        // `bulk`: the blasts' bulk changes too (as bulkEvents has them), so a browser tab needs one
+        // stream for its inbox, not two (over HTTP/1.1 a browser keeps 6 connections per server
+        // for all its tabs; each stream holds one).
+        if (event.type === 'conversations.changed') return input.bulk ? bulkChange(event, teams, input.teamId) : null;
         if (!isConversationEvent(event)) return null;
         // An internal conversation's events reach its participants only (in the all-teams view),
         // never its team or admins; a patient conversation's reach its team's members.
@@ -117,15 +126,14 @@ export function conversationsRouter(conversations: ConversationsService, messagi
       });
     }),
     /**
-     * The live inbox's bulk changes, beside `events`: many of a team's conversations got messages
+     * The live inbox's bulk changes alone (`events` with `bulk: true` has them too, which the web
+     * app uses): many of a team's conversations got messages
      * at once (a blast's enqueue, Retry Failed, Add Recipients), named by id in chunks
      * (`conversations.changed`) instead of one event per message. Screens re-read what they show
      * of them. Same scoping and ending as `events`: the team's members only.
      */
     bulkEvents: orgProcedure.input(z.object({ teamId: id.optional() }).default({})).subscription(async function* ({ ctx, input, signal }) {
-      yield* live(ctx.actor, input.teamId, signal, async (event, teams) =>
-        event.type === 'conversations.changed' && teams.has(event.teamId) && (!input.teamId || event.teamId === input.teamId) ? event : null,
-      );
+      yield* live(ctx.actor, input.teamId, signal, async (event, teams) => (event.type === 'conversations.changed' ? bulkChange(event, teams, input.teamId) : null));
     }),
   });
 }

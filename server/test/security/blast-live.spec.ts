@@ -74,4 +74,30 @@ describe('live blast events: who hears of them', () => {
     expect(streams.leaving.seen.map((e) => e.type)).toEqual(['conversations.changed', 'access.revoked']);
     for (const s of Object.values(streams)) s.stop();
   });
+
+  it('the inbox stream with `bulk` (what the web app opens) carries the same bulk changes to the same people; without it, none', async () => {
+    const plain = await joinAs(server, a.owner, 'member', 'No Team Either');
+    const bulkOnly = (seen: { type: string }[]) => seen.filter((e) => e.type === 'conversations.changed');
+    const streams = {
+      team: watch((h) => a.member.api.conversations.events.subscribe({ bulk: true }, h)),
+      teamScoped: watch((h) => a.member.api.conversations.events.subscribe({ teamId: a.team.id, bulk: true }, h)),
+      teamWithout: watch((h) => a.member.api.conversations.events.subscribe({}, h)),
+      admin: watch((h) => a.admin.api.conversations.events.subscribe({ bulk: true }, h)),
+      plain: watch((h) => plain.api.conversations.events.subscribe({ bulk: true }, h)),
+      otherOrg: watch((h) => b.member.api.conversations.events.subscribe({ bulk: true }, h)),
+    };
+    await Promise.all(Object.values(streams).map((s) => s.ready));
+    await a.member.api.blasts.send.mutate({ teamId: a.team.id, patientIds: [a.patient.id], body: 'Flu clinic Monday', marketing: false, idempotencyKey: 'bulk-sec-0004' });
+    await expect.poll(() => bulkOnly(streams.team.seen).length).toBe(1);
+    await expect.poll(() => bulkOnly(streams.teamScoped.seen).length).toBe(1);
+    expect(bulkOnly(streams.team.seen)[0]).toEqual({ type: 'conversations.changed', teamId: a.team.id, conversationIds: [a.conversationId] });
+    // B's own blast: the sentinel that A's events were delivered by now.
+    await b.member.api.blasts.send.mutate({ teamId: b.team.id, patientIds: [b.patient.id], body: 'B flu clinic', marketing: false, idempotencyKey: 'bulk-sec-0005' });
+    await expect.poll(() => bulkOnly(streams.otherOrg.seen).length).toBe(1);
+    expect(bulkOnly(streams.otherOrg.seen)[0]).toMatchObject({ teamId: b.team.id });
+    expect(bulkOnly(streams.teamWithout.seen)).toEqual([]);
+    expect(bulkOnly(streams.admin.seen)).toEqual([]);
+    expect(streams.plain.seen).toEqual([]);
+    for (const s of Object.values(streams)) s.stop();
+  });
 });

@@ -1,5 +1,6 @@
 import { signal } from '@preact/signals';
 import { trpc } from './trpc';
+import { whileVisible } from './visibility';
 
 /** Bumped when the server says something changed; queries list these as deps and refetch. */
 export const revisions = {
@@ -25,6 +26,17 @@ export type LiveHandlers = {
 
 /** Subscribes to the active organization's events for as long as the returned function is not called. */
 export function subscribeToOrgEvents(handlers: LiveHandlers): () => void {
+  // Closed while the tab stays hidden (see whileVisible); on return, everything shown is re-read.
+  return whileVisible(
+    () => openOrgEvents(handlers),
+    () => {
+      for (const revision of Object.values(revisions)) revision.value++;
+      handlers.onSessionMayHaveChanged();
+    },
+  );
+}
+
+function openOrgEvents(handlers: LiveHandlers): () => void {
   const subscription = trpc.orgs.events.subscribe(undefined, {
     onData(event) {
       switch (event.type) {

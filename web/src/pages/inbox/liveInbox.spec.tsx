@@ -13,7 +13,6 @@ vi.mock('../../lib/trpc', () => ({
       list: { query: vi.fn() },
       markRead: { mutate: vi.fn(async () => ({ unreadCount: 0 })) },
       events: { subscribe: vi.fn() },
-      bulkEvents: { subscribe: vi.fn() },
     },
     simulator: { enabled: { query: vi.fn(async () => false) } },
   },
@@ -35,7 +34,6 @@ const created = (m: ReturnType<typeof message>, unreadCount?: number): InboxEven
 const updated = (id: string, status: string, statusRank: number): InboxEvent => ({ type: 'message.updated', ...where, message: { id, ...state, status, statusRank, createdAt: at(0) }, conversation: null }) as InboxEvent;
 
 let live: { onData(e: unknown): void; onConnectionStateChange?(s: { state: string }): void };
-let bulk: { onData(e: unknown): void; onConnectionStateChange?(s: { state: string }): void };
 const onResync = vi.fn();
 function Inbox() {
   const feed = useMemo(() => new InboxFeed(), []);
@@ -60,14 +58,12 @@ beforeEach(async () => {
     handlers.onConnectionStateChange?.({ state: 'pending' });
     return { unsubscribe: vi.fn() };
   }) as never);
-  api.conversations.bulkEvents.subscribe.mockImplementation(((_input: unknown, handlers: typeof bulk) => {
-    bulk = handlers;
-    handlers.onConnectionStateChange?.({ state: 'pending' });
-    return { unsubscribe: vi.fn() };
-  }) as never);
   render(<Inbox />);
   await screen.findByTestId('thread');
   await screen.findAllByTestId('conversation-item');
+  // One stream for the inbox, blasts' bulk changes included (a tab's connections are few).
+  expect(api.conversations.events.subscribe).toHaveBeenCalledTimes(1);
+  expect(api.conversations.events.subscribe.mock.calls[0]![0]).toEqual({ bulk: true });
 });
 afterEach(cleanup);
 
@@ -134,7 +130,7 @@ describe('a blast (many conversations at once, by id)', () => {
     api.conversations.list.query.mockResolvedValue({ conversations: [blastRow, row('c1', 'Maria Garcia', 0, 'Reminder: Tuesday 10am'), row('c2', 'Bo Chen', -5, 'Thanks')], nextCursor: null } as never);
     // Ten chunks of one blast, none naming the open conversation: the list reads once or twice, never per event; the thread not at all.
     await act(() => {
-      for (let i = 0; i < 10; i++) bulk.onData(changed([`c${100 + i}`, 'c7']));
+      for (let i = 0; i < 10; i++) live.onData(changed([`c${100 + i}`, 'c7']));
     });
     await waitFor(() => expect(screen.getAllByTestId('conversation-item')[0]!.getAttribute('data-id')).toBe('c7'));
     expect(api.conversations.list.query.mock.calls.length).toBeGreaterThanOrEqual(2);
@@ -143,7 +139,7 @@ describe('a blast (many conversations at once, by id)', () => {
 
     // A chunk naming the open conversation: the thread is read again and shows the blast's message.
     api.conversations.get.query.mockResolvedValue({ ...open, messages: [...open.messages, message('b1', 9, 'Flu shots are in')] } as never);
-    await act(() => bulk.onData(changed(['c1', 'c8'])));
+    await act(() => live.onData(changed(['c1', 'c8'])));
     await waitFor(() => expect(bodies()).toEqual(['Reminder: Tuesday 10am', 'Flu shots are in']));
     expect(api.conversations.get.query).toHaveBeenCalledTimes(2);
   });
@@ -151,7 +147,7 @@ describe('a blast (many conversations at once, by id)', () => {
   it("shows an MMS blast message's images in the thread by the links the server minted", async () => {
     const withImages = { ...message('b2', 9, 'See the flyer'), channel: 'mms', images: [{ id: 'i1', fileName: 'flyer.png', contentType: 'image/png', url: 'https://app.test/api/blast-images/i1?exp=1&v=u.u1&sig=x' }] };
     api.conversations.get.query.mockResolvedValue({ ...open, messages: [...open.messages, withImages] } as never);
-    await act(() => bulk.onData(changed(['c1'])));
+    await act(() => live.onData(changed(['c1'])));
     const img = await screen.findByTestId('message-image');
     expect([img.getAttribute('src'), img.getAttribute('alt')]).toEqual(['https://app.test/api/blast-images/i1?exp=1&v=u.u1&sig=x', 'flyer.png']);
     expect(screen.getAllByTestId('message-images')).toHaveLength(1);

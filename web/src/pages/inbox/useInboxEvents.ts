@@ -1,16 +1,16 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { currentOrg } from '../../lib/session';
 import { type RouterOutputs, trpc } from '../../lib/trpc';
+import { whileVisible } from '../../lib/visibility';
 
 type Delivered = RouterOutputs['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
-type DeliveredBulk = RouterOutputs['conversations']['bulkEvents'] extends AsyncIterable<infer E> ? E : never;
 /** Many of a team's conversations got messages at once (a blast): their ids, not the messages. */
-export type ConversationsChanged = Extract<DeliveredBulk, { type: 'conversations.changed' }>;
+export type ConversationsChanged = Extract<Delivered, { type: 'conversations.changed' }>;
 /**
  * A change in one of the caller's conversations, carrying what changed (a new message whole),
  * or many conversations named by id (`conversations.changed`).
  */
-export type InboxEvent = Exclude<Delivered, { type: 'access.revoked' } | { type: 'resync' }> | ConversationsChanged;
+export type InboxEvent = Exclude<Delivered, { type: 'access.revoked' } | { type: 'resync' }>;
 
 /**
  * The open inbox's live changes, handed to the list and the open thread, which patch what they
@@ -46,53 +46,41 @@ export type InboxEventHandlers = {
 
 /**
  * The live inbox: new messages, status changes, unread counts and opt-outs for the caller's
- * teams (or just `teamId`), and blasts' bulk changes (`conversations.bulkEvents`: many
- * conversations by id), pushed over SSE onto `feed`. The subscriptions restart when the scope changes.
+ * teams (or just `teamId`), and blasts' bulk changes (many conversations by id), pushed over one
+ * SSE stream (`conversations.events` with `bulk`) onto `feed`. The subscription restarts when the
+ * scope changes, and closes while the tab stays hidden (see whileVisible), re-reading on return.
  */
 export function useInboxEvents(teamId: string | null, enabled: boolean, feed: InboxFeed, handlers: InboxEventHandlers): void {
   const ref = useRef(handlers);
   ref.current = handlers;
   useEffect(() => {
     if (!enabled) return;
-    let connected = false;
-    const input = teamId ? { teamId } : {};
-    const subscription = trpc.conversations.events.subscribe(input, {
-      onConnectionStateChange(state) {
-        feed.connected = state.state === 'pending';
-        if (state.state !== 'pending') return;
-        if (connected) ref.current.onResync();
-        connected = true;
-      },
-      onData(event) {
-        if (event.type === 'access.revoked') ref.current.onAccessRevoked();
-        else if (event.type === 'resync') ref.current.onResync();
-        else feed.emit(event);
-      },
-      onError(error) {
-        const code = (error.data as { code?: string } | undefined)?.code;
-        if (code === 'FORBIDDEN' || code === 'NOT_FOUND') ref.current.onAccessRevoked();
-      },
-    });
-    // Blasts: many conversations at once, by id (one event per chunk of ids, not per message).
-    // Not for an external collaborator (on no team: no blast reaches them). Its refusals are
-    // the main stream's to report.
-    let bulkConnected = false;
-    const bulk = currentOrg.value?.myRole === 'external' ? null : trpc.conversations.bulkEvents.subscribe(input, {
-      onConnectionStateChange(state) {
-        if (state.state !== 'pending') return;
-        if (bulkConnected) ref.current.onResync();
-        bulkConnected = true;
-      },
-      onData(event) {
-        if (event.type === 'access.revoked') ref.current.onAccessRevoked();
-        else if (event.type === 'resync') ref.current.onResync();
-        else feed.emit(event);
-      },
-    });
-    return () => {
-      feed.connected = false;
-      subscription.unsubscribe();
-      bulk?.unsubscribe();
+    // Blasts' bulk changes: not for an external collaborator (on no team: no blast reaches them).
+    const input = { ...(teamId ? { teamId } : {}), bulk: currentOrg.value?.myRole !== 'external' };
+    const open = () => {
+      let connected = false;
+      const subscription = trpc.conversations.events.subscribe(input, {
+        onConnectionStateChange(state) {
+          feed.connected = state.state === 'pending';
+          if (state.state !== 'pending') return;
+          if (connected) ref.current.onResync();
+          connected = true;
+        },
+        onData(event) {
+          if (event.type === 'access.revoked') ref.current.onAccessRevoked();
+          else if (event.type === 'resync') ref.current.onResync();
+          else feed.emit(event);
+        },
+        onError(error) {
+          const code = (error.data as { code?: string } | undefined)?.code;
+          if (code === 'FORBIDDEN' || code === 'NOT_FOUND') ref.current.onAccessRevoked();
+        },
+      });
+      return () => {
+        feed.connected = false;
+        subscription.unsubscribe();
+      };
     };
+    return whileVisible(open, () => ref.current.onResync());
   }, [teamId, enabled, feed]);
 }
