@@ -2,7 +2,7 @@ import { applyToken, BLAST_STATUS_LABELS, renderedSummary, renderSample, tokenMa
 import { newIdempotencyKey } from '@caretext/shared/composing';
 import { PHI_KIND_LABEL, type PhiFinding } from '@caretext/shared/phi-guard';
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Failure } from '../protocol';
 import type { BlastPreviewView, BlastProgressView, BlastSetupView } from '../views';
 import { ask } from './bridge';
@@ -365,11 +365,21 @@ function SendPreview({ preview, picked }: { preview: ReturnType<typeof usePrevie
 }
 
 /** The message box: typing @ offers the personalization tokens (arrows, Enter or Tab, Escape). */
-function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; onChange(value: string): void; disabled: boolean; orgName: string }) {
+export function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; onChange(value: string): void; disabled: boolean; orgName: string }) {
   const ref = useRef<HTMLTextAreaElement>(null);
   const [menu, setMenu] = useState<{ start: number; cursor: number; query: string } | null>(null);
   const [active, setActive] = useState(0);
   const matches = menu ? tokenMatches(menu.query) : [];
+  // Where the cursor goes once the chosen token is in: placed right after that render, before
+  // the next keystroke is handled (a frame later, keys typed at once went to the wrong place).
+  const cursorAfterRender = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = cursorAfterRender.current;
+    if (at === null || !ref.current) return;
+    cursorAfterRender.current = null;
+    ref.current.focus();
+    ref.current.setSelectionRange(at, at);
+  });
 
   function choose(i: number) {
     const token = matches[i];
@@ -377,10 +387,7 @@ function TokenTextarea({ value, onChange, disabled, orgName }: { value: string; 
     const next = applyToken(value, menu, token.token);
     onChange(next.text);
     setMenu(null);
-    requestAnimationFrame(() => {
-      ref.current?.focus();
-      ref.current?.setSelectionRange(next.cursor, next.cursor);
-    });
+    cursorAfterRender.current = next.cursor;
   }
   function onKeyDown(e: KeyboardEvent) {
     if (!menu || matches.length === 0) return;

@@ -1,5 +1,5 @@
 import { formatPhoneForDisplay, newIdempotencyKey, PHI_KIND_LABEL, type PhiFinding, renderTemplate } from '@caretext/shared';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { errorMessage } from '../../../lib/errors';
@@ -502,6 +502,16 @@ export function TokenTextarea({ value, onChange, disabled, orgName }: { value: s
   const [menu, setMenu] = useState<{ start: number; cursor: number; query: string } | null>(null);
   const [active, setActive] = useState(0);
   const matches = menu ? tokenMatches(menu.query) : [];
+  // Where the cursor goes once the chosen token is in: placed right after that render, before
+  // the next keystroke is handled (a frame later, keys typed at once went to the wrong place).
+  const cursorAfterRender = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = cursorAfterRender.current;
+    if (at === null || !ref.current) return;
+    cursorAfterRender.current = null;
+    ref.current.focus();
+    ref.current.setSelectionRange(at, at);
+  });
 
   function track(text: string, cursor: number) {
     const q = tokenQuery(text, cursor);
@@ -514,10 +524,7 @@ export function TokenTextarea({ value, onChange, disabled, orgName }: { value: s
     const next = applyToken(value, menu, token.token);
     onChange(next.text);
     setMenu(null);
-    requestAnimationFrame(() => {
-      ref.current?.focus();
-      ref.current?.setSelectionRange(next.cursor, next.cursor);
-    });
+    cursorAfterRender.current = next.cursor;
   }
   function onKeyDown(e: KeyboardEvent) {
     if (!menu || matches.length === 0) return;
