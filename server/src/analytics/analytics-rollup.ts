@@ -129,7 +129,7 @@ const claimSql = `
                    RETURNING 1),
        replies AS (SELECT r."id", r."conversationId", r."createdAt" FROM "Message" r
                     WHERE r."id" IN (SELECT "replyId" FROM claimed WHERE "replyId" IS NOT NULL) AND r."orgId" = $1 AND r."direction" = 'inbound'),
-       answered AS (
+       answered AS MATERIALIZED (
          SELECT (b."sentAt" AT TIME ZONE $2)::date AS "day", c."teamId", coalesce(c."phoneNumberId", '') AS "phoneNumberId", count(*)::int AS "n"
            FROM (SELECT "conversationId", max("createdAt") AS "lastReply" FROM replies GROUP BY 1) rc
            JOIN "Conversation" c ON c."id" = rc."conversationId"
