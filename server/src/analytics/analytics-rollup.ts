@@ -26,10 +26,12 @@ import type { SqlRunner } from '../db/database.js';
  * by the recompute and again from its change row by the next refresh.) Adding stays exact
  * because a stored day's other inputs have not moved since S_D: any write that changed its blast
  * messages (sent, failed, deleted, moved) or their conversations' team or number left a change
- * row that drops the day in the same refresh, and "answered before" is "an inbound message later
- * than it exists other than the claimed replies" (inbound messages are only added without a
- * day-dropping change row). A reply whose blast messages are on days not stored adds nothing:
- * those days are computed from Message when read. Refreshes of one org are serialized by
+ * row that drops the day in this refresh (an earlier one would have dropped it already), and
+ * "answered before" is "an inbound message later than it exists other than the claimed replies"
+ * (an inbound message deleted or moved leaves day-dropping rows; one added, a reply row). A
+ * reply whose blast messages are on days not stored adds nothing: those days are computed from
+ * Message when read. Days stored before that migration were computed in READ COMMITTED, but
+ * the replies of that time left day-dropping rows, so they hold no reply twice. Refreshes of one org are serialized by
  * updating its AnalyticsRefresh row first: a refresh whose snapshot is older than another's
  * commit fails there with a serialization error before reading anything, and is retried.
  *
