@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blastDaysSql, type DayRow, period } from '../src/analytics/analytics.service.js';
 import { Housekeeping } from '../src/jobs/housekeeping.js';
-import { type ApiClient, smsClinic, startTestServer, type TestServer, waitFor } from './harness.js';
+import { type ApiClient, smsClinic, startTestServer, TEST_DB, type TestServer, waitFor } from './harness.js';
 
 /**
  * Analytics → Blasts reads per-day rollups (analytics-rollup.ts). After every kind of write
@@ -146,5 +146,178 @@ describe('analytics rollups', () => {
     expect(await p.analyticsChange.count({ where: { orgId } })).toBe(0);
     expect((await p.analyticsDay.findMany({ where: { orgId } })).map((d) => d.day.toISOString().slice(0, 10))).not.toContain('2026-01-16');
     await expectExact(clinic.owner.api, JANUARY);
+  });
+});
+
+/**
+ * A patient's reply is not a dropped day: the refresh adds the blast messages it answers to the
+ * stored days (analytics-rollup.ts). Each case checks the stored days were kept (not
+ * recomputed) where they should be, and the answer against the raw computation.
+ */
+describe("analytics rollups: a patient's reply", () => {
+  const FEBRUARY = { firstDay: '2026-02-02', lastDay: '2026-02-08' };
+  let patients = 0;
+
+  /** A new SMS conversation of the clinic's team and number. */
+  async function conversation() {
+    const p = server.db.prisma;
+    const orgId = clinic.org.id;
+    const patient = await p.patient.create({ data: { orgId, firstName: 'Reply', lastName: String(++patients), phone: `+1415555${String(700 + patients).padStart(4, '0')}`, phoneLineType: 'mobile' } });
+    return (await p.conversation.create({ data: { orgId, teamId: clinic.team.id, kind: 'sms', phoneNumberId: clinic.number.id, patientId: patient.id } })).id;
+  }
+  const blast = (conversationId: string, at: string) =>
+    server.db.prisma.message.create({
+      data: { orgId: clinic.org.id, conversationId, direction: 'outbound', channel: 'sms', body: 'x', status: 'delivered', idempotencyKey: 'blast:feb', segments: 1, createdAt: new Date(at), sentAt: new Date(at) },
+    });
+  const reply = (conversationId: string, at: string) =>
+    server.db.prisma.message.create({ data: { orgId: clinic.org.id, conversationId, direction: 'inbound', channel: 'sms', body: 'Yes', status: 'received', createdAt: new Date(at) } });
+  /** When each stored day of the org was computed. */
+  const computedAt = async () => new Map((await server.db.prisma.analyticsDay.findMany({ where: { orgId: clinic.org.id } })).map((d) => [d.day.toISOString().slice(0, 10), d.computedAt.getTime()]));
+  const replied = async (date: string) => (await dayOf(FEBRUARY, date)).blastReplied;
+
+  it('is added to the stored older days of the blast messages it answers, which are not recomputed', async () => {
+    const conversationId = await conversation();
+    await blast(conversationId, '2026-02-03T15:00:00Z');
+    await blast(conversationId, '2026-02-05T15:00:00Z');
+    await expectExact(clinic.owner.api, FEBRUARY);
+    const [feb3, feb5] = [await replied('2026-02-03'), await replied('2026-02-05')];
+    const stored = await computedAt();
+
+    await reply(conversationId, '2026-11-30T15:00:00Z');
+    expect([await replied('2026-02-03'), await replied('2026-02-05')]).toEqual([feb3 + 1, feb5 + 1]);
+    const after = await computedAt();
+    expect([after.get('2026-02-03'), after.get('2026-02-05')]).toEqual([stored.get('2026-02-03'), stored.get('2026-02-05')]);
+    await expectExact(clinic.owner.api, FEBRUARY);
+  });
+
+  it('two replies in a row: the second adds only the blast messages sent since the first; two replies in one refresh add once', async () => {
+    const conversationId = await conversation();
+    await blast(conversationId, '2026-02-03T16:00:00Z');
+    await blast(conversationId, '2026-02-05T16:00:00Z');
+    await expectExact(clinic.owner.api, FEBRUARY);
+    const [feb3, feb5] = [await replied('2026-02-03'), await replied('2026-02-05')];
+
+    await reply(conversationId, '2026-02-04T12:00:00Z');
+    expect([await replied('2026-02-03'), await replied('2026-02-05')]).toEqual([feb3 + 1, feb5]);
+    await reply(conversationId, '2026-02-07T12:00:00Z');
+    expect([await replied('2026-02-03'), await replied('2026-02-05')]).toEqual([feb3 + 1, feb5 + 1]);
+    // Everything is answered already: two more replies, consumed by one refresh, add nothing.
+    await reply(conversationId, '2026-02-08T12:00:00Z');
+    await reply(conversationId, '2026-02-08T13:00:00Z');
+    expect([await replied('2026-02-03'), await replied('2026-02-05')]).toEqual([feb3 + 1, feb5 + 1]);
+    await expectExact(clinic.owner.api, FEBRUARY);
+
+    // A new conversation answered twice before anyone looks: its blast message counts once.
+    const other = await conversation();
+    await blast(other, '2026-02-06T16:00:00Z');
+    const feb6 = await replied('2026-02-06');
+    await reply(other, '2026-02-07T09:00:00Z');
+    await reply(other, '2026-02-07T10:00:00Z');
+    expect(await replied('2026-02-06')).toBe(feb6 + 1);
+    await expectExact(clinic.owner.api, FEBRUARY);
+  });
+
+  it('then the answered message failed or deleted, or the reply deleted, before or after the refresh', async () => {
+    const p = server.db.prisma;
+    const [failedBefore, deletedAfter, replyDeleted] = [await conversation(), await conversation(), await conversation()];
+    const b1 = await blast(failedBefore, '2026-02-06T17:00:00Z');
+    const b2 = await blast(deletedAfter, '2026-02-06T18:00:00Z');
+    await blast(replyDeleted, '2026-02-06T19:00:00Z');
+    await expectExact(clinic.owner.api, FEBRUARY);
+    const feb6 = await replied('2026-02-06');
+
+    // The carrier says failed after the reply came, and before anyone looked.
+    await reply(failedBefore, '2026-11-30T16:00:00Z');
+    await p.message.update({ where: { id: b1.id }, data: { status: 'failed' } });
+    expect(await replied('2026-02-06')).toBe(feb6);
+    await expectExact(clinic.owner.api, FEBRUARY);
+
+    await reply(deletedAfter, '2026-11-30T16:00:00Z');
+    expect(await replied('2026-02-06')).toBe(feb6 + 1);
+    await p.message.delete({ where: { id: b2.id } });
+    expect(await replied('2026-02-06')).toBe(feb6);
+    await expectExact(clinic.owner.api, FEBRUARY);
+
+    const gone = await reply(replyDeleted, '2026-11-30T16:00:00Z');
+    await p.message.delete({ where: { id: gone.id } });
+    expect(await replied('2026-02-06')).toBe(feb6);
+    await expectExact(clinic.owner.api, FEBRUARY);
+  });
+
+  it('adds nothing to a day not stored: that day is computed from Message when viewed', async () => {
+    const conversationId = await conversation();
+    await blast(conversationId, '2026-02-20T15:00:00Z');
+    await expectExact(clinic.owner.api, FEBRUARY);
+    expect((await computedAt()).has('2026-02-20')).toBe(false);
+    await reply(conversationId, '2026-11-30T17:00:00Z');
+    await expectExact(clinic.owner.api, FEBRUARY);
+    expect((await computedAt()).has('2026-02-20')).toBe(false);
+    const range = { firstDay: '2026-02-19', lastDay: '2026-02-21' };
+    expect((await dayOf(range, '2026-02-20')).blastReplied).toBe(1);
+    await expectExact(clinic.owner.api, range);
+  });
+
+  // Deterministic interleaving: a transaction holds a day the refresh is about to recompute (an
+  // uncommitted AnalyticsDay row), so the refresh waits after claiming its changes; a reply
+  // answering a blast message of that day commits meanwhile. The recompute must not count it
+  // (it is added from its change row by the next refresh): in READ COMMITTED it would be counted
+  // twice.
+  it.runIf(TEST_DB === 'postgres')('committed while a refresh is between claiming its changes and recomputing a day: counted once', async () => {
+    const p = server.db.prisma;
+    const orgId = clinic.org.id;
+    const conversationId = await conversation();
+    await blast(conversationId, '2026-03-10T15:00:00Z');
+    const range = { firstDay: '2026-03-09', lastDay: '2026-03-11' };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const holds = new Promise<void>((resolve) => (holding = resolve));
+    const holder = server.db
+      .transaction(async (sql) => {
+        await sql.query(`INSERT INTO "AnalyticsDay" ("orgId", "timeZone", "day") VALUES ($1, 'America/Chicago', '2026-03-10')`, [orgId]);
+        holding();
+        await held;
+        throw new Error('rolled back on purpose');
+      })
+      .catch(() => {});
+    await holds;
+    const query = clinic.owner.api.analytics.blasts.query(range);
+    await waitFor(async () => {
+      const [row] = await p.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "AnalyticsDay"%generate_series%'`;
+      return row!.n > 0 ? true : null;
+    });
+    await reply(conversationId, '2026-11-30T18:00:00Z');
+    release();
+    await holder;
+    expect((await query).days.find((d) => d.date === '2026-03-10')).toMatchObject({ blast: 1, blastReplied: 0 });
+    expect(await dayOf(range, '2026-03-10')).toMatchObject({ blast: 1, blastReplied: 1 });
+    await expectExact(clinic.owner.api, range);
+  });
+  // Two refreshes of one org: the second waits on the org's AnalyticsRefresh row; when the first
+  // commits, the second's snapshot is older than that commit, so it fails with a serialization
+  // error and starts over in a new transaction (the dashboard never sees the error).
+  it.runIf(TEST_DB === 'postgres')('a refresh that waited for another of its org starts over, and answers', async () => {
+    const p = server.db.prisma;
+    const range = { firstDay: '2026-03-09', lastDay: '2026-03-11' };
+    await clinic.owner.api.analytics.blasts.query(range);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const holds = new Promise<void>((resolve) => (holding = resolve));
+    const holder = server.db.transaction(async (sql) => {
+      await sql.query(`UPDATE "AnalyticsRefresh" SET "refreshedAt" = now() WHERE "orgId" = $1`, [clinic.org.id]);
+      holding();
+      await held;
+    });
+    await holds;
+    const query = clinic.owner.api.analytics.blasts.query(range);
+    await waitFor(async () => {
+      const [row] = await p.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "AnalyticsRefresh"%'`;
+      return row!.n > 0 ? true : null;
+    });
+    release();
+    await holder;
+    expect((await query).days).toHaveLength(3);
+    await expectExact(clinic.owner.api, range);
   });
 });

@@ -5,7 +5,7 @@ import { AccessService, type Actor, isAdmin } from '../access/access.service.js'
 import type { Database } from '../db/database.js';
 import { type Org, Prisma } from '../generated/prisma/client.js';
 import { DATABASE } from '../injection-tokens.js';
-import { REACHED_CARRIER, readRollup, refresh, type RollupDayRow } from './analytics-rollup.js';
+import { inRefresh, REACHED_CARRIER, readRollup, refresh, type RollupDayRow } from './analytics-rollup.js';
 
 /** The longest period one dashboard query may cover (a year, leap day included). */
 export const MAX_RANGE_DAYS = 366;
@@ -93,7 +93,7 @@ export class AnalyticsService {
 
   /**
    * Housekeeping: consumes the change rows of every org (their days are dropped, recomputed when
-   * next viewed), so AnalyticsChange stays small where nobody opens the dashboard. Returns how
+   * next viewed; replies are added to the stored days), so AnalyticsChange stays small where nobody opens the dashboard. Returns how
    * many rows it consumed.
    */
   async consumeChanges(): Promise<number> {
@@ -101,7 +101,7 @@ export class AnalyticsService {
       `SELECT o."id" AS "orgId", o."timeZone" FROM "Org" o WHERE EXISTS (SELECT 1 FROM "AnalyticsChange" c WHERE c."orgId" = o."id")`,
     );
     let consumed = 0;
-    for (const org of orgs) consumed += (await this.db.transaction((sql) => refresh(sql, org.orgId, org.timeZone, '9999-12-31', '0001-01-01'))).changes;
+    for (const org of orgs) consumed += (await inRefresh((fn) => this.db.transaction(fn), (sql) => refresh(sql, org.orgId, org.timeZone, '9999-12-31', '0001-01-01'))).changes;
     // A deleted org's messages left change rows behind: nothing of it remains to recompute.
     const orphans = await this.db.sql.query(`DELETE FROM "AnalyticsChange" c WHERE NOT EXISTS (SELECT 1 FROM "Org" o WHERE o."id" = c."orgId") RETURNING 1`);
     return consumed + orphans.length;

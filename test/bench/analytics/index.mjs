@@ -6,7 +6,8 @@
 // query first brings up to date, so the bench keeps the org live: before every call it writes
 // what a working clinic writes (a text sent now, a late callback failing one of today's, a
 // patient's reply that answers older blast messages) straight in SQL, and the call pays for
-// recomputing the days those touched. For each QUERY: p50 and p95 of the round trip over
+// recomputing the days the text and the failure touched and for adding the reply's answered
+// blast messages to the stored days. For each QUERY: p50 and p95 of the round trip over
 // `--runs` calls (after two warm-up calls), the days recomputed per call, whether the answer
 // equals the raw computation from Message (blastDaysSql) at the end, and that statement's own
 // execution time (EXPLAIN ANALYZE: what every call cost before the rollups). `coldMs`: the
