@@ -8,6 +8,7 @@ import { DataDirInUseError } from './db/pglite-lock.js';
 import { DEMO_ORG, DEMO_USERS, seedDemo } from './seed/demo.js';
 import { seedDemoMessaging } from './seed/demo-messaging.js';
 import { startServer } from './server.js';
+import { tuneHeap } from './heap-tuning.js';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -25,6 +26,7 @@ process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
 async function main() {
+  tuneHeap();
   const config = loadConfig(process.env, { webDist: existsSync(WEB_DIST) ? WEB_DIST : null });
   console.log(`CareText starting: ${describeDatabase(config)}`);
   server = await startServer(config);

@@ -10,7 +10,6 @@ import type { BillingProvider } from './billing/billing.provider.js';
 import { type Config, demoToolsOn } from './config.js';
 import { type Database, openDatabase } from './db/database.js';
 import { serveWebApp } from './http/web-app.js';
-import { startDevMailSink } from './mail/dev-sink.js';
 import { DevMailState } from './mail/dev-mail-state.js';
 import { MailService } from './mail/mail.service.js';
 import { AccessService } from './access/access.service.js';
@@ -89,7 +88,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const ownsDb = !options.db;
   const readiness = new Readiness();
   const db = options.db ?? (await openConfiguredDatabase(config, (line) => console.log(`[db] ${line}`)));
-  let sink: Awaited<ReturnType<typeof startDevMailSink>> | null = null;
+  let sink: Awaited<ReturnType<typeof import('./mail/dev-sink.js').startDevMailSink>> | null = null;
   let events: EventBus | null = null;
   const clock = options.clock ?? systemClock;
   // Real Twilio with credentials; otherwise the same SDK code talks to the simulator mounted
@@ -121,6 +120,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // whether anyone can read it on the Dev mailbox is a demo tool (config.ts: demoToolsOn).
     const demoTools = demoToolsOn(config);
     if (!config.smtpUrl) {
+      // Loaded only here: with SMTP_URL set, the SMTP server and mail parser are never loaded.
+      const { startDevMailSink } = await import('./mail/dev-sink.js');
       sink = await startDevMailSink(db);
       app.get(MailService).useSmtpUrl(sink.url);
       app.get(DevMailState).enabled = demoTools;

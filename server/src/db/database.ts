@@ -2,11 +2,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { type MigrationConnection, migrate } from './migrator.js';
 import { acquireDataDirLock } from './pglite-lock.js';
@@ -75,6 +74,15 @@ export async function openDatabase(options: DatabaseOptions, log: (line: string)
 
 /** Waiting longer than this for a new connection means the server is not there: fail (503) rather than hang. */
 const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * PGlite is loaded when a PGlite database is opened, not at startup: a server on PostgreSQL never
+ * loads it (its module alone is ~11 MB resident, before any WASM Postgres is started).
+ */
+const loadPglite = async () => {
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+  return { PGlite, PrismaPGlite };
+};
 
 async function openPostgres(url: string, poolSize: number, log: (line: string) => void): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
@@ -212,6 +220,7 @@ async function ping(query: () => Promise<unknown>, timeoutMs = 2_000): Promise<D
 }
 
 async function openPglite(dir: string | null, log: (line: string) => void, template?: Blob): Promise<Database> {
+  const { PGlite, PrismaPGlite } = await loadPglite();
   const release = dir ? acquireDataDirLock(dir) : () => {};
   let lite: PGlite;
   try {
@@ -279,6 +288,7 @@ function migrationsOn(lite: PGlite): MigrationConnection {
  * every migration costs seconds, loading this costs a fraction (test/harness.ts, e2e harness).
  */
 export async function pgliteTemplate(): Promise<Blob> {
+  const { PGlite } = await loadPglite();
   const lite = await PGlite.create('memory://');
   try {
     await migrate(migrationsOn(lite), () => {});

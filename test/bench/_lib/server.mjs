@@ -155,6 +155,97 @@ export function rssSampler(everyMs = 20) {
   };
 }
 
+/** Resident memory of another process (Linux /proc/<pid>/status), in bytes: VmRSS, and its anonymous and file-backed parts. */
+export function processRss(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), hwm: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** rssSampler's interface for another process (a server started with startServerProcess): its RSS from /proc. */
+export function processRssSampler(pid, everyMs = 20) {
+  let phase = 'start';
+  const peaks = {};
+  const details = {};
+  let peak = 0;
+  const sample = () => {
+    const m = processRss(pid);
+    if (!m) return;
+    if (m.rss > peak) peak = m.rss;
+    if (m.rss > (peaks[phase] ?? 0)) {
+      peaks[phase] = m.rss;
+      details[phase] = { rssMb: mb(m.rss), anonMb: mb(m.anon), fileMb: mb(m.file) };
+    }
+  };
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  sample();
+  return {
+    phase(name) {
+      sample();
+      phase = name;
+      sample();
+    },
+    peakOf: (...names) => Math.max(0, ...names.map((n) => peaks[n] ?? 0)),
+    get peak() {
+      return peak;
+    },
+    stop() {
+      sample();
+      clearInterval(timer);
+      return { peak, peaks, details };
+    },
+  };
+}
+
+/**
+ * A tRPC SSE subscription as the web app holds it (`procedure`, e.g. 'orgs.events', superjson),
+ * with a bearer token: `onEvent(event, at)` for each event (`at`: performance.now() when its bytes
+ * arrived). Resolves once the stream is open.
+ */
+export async function subscribeEvents(baseUrl, token, procedure, onEvent) {
+  const controller = new AbortController();
+  const input = encodeURIComponent(JSON.stringify({ json: {} }));
+  const res = await fetch(`${baseUrl}/trpc/${procedure}?input=${input}`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+  if (!res.ok || !res.body) throw new Error(`${procedure} answered ${res.status}: ${await res.text().catch(() => '')}`);
+  let opened;
+  const open = new Promise((resolve) => (opened = resolve));
+  const state = { ended: null };
+  (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body) {
+        const at = performance.now();
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let type = 'message';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event:')) type = line.slice(6).trim();
+            else if (line.startsWith('data:')) data += line.slice(5).trimStart();
+          }
+          if (type === 'connected') opened();
+          else if (type === 'message' && data) onEvent(JSON.parse(data).json, at);
+          else if (type === 'serialized-error') state.ended = `error: ${data}`;
+        }
+      }
+      state.ended ??= 'stream ended';
+    } catch (error) {
+      if (error.name !== 'AbortError') state.ended = `stream failed: ${error.message}`;
+    }
+  })();
+  await open;
+  return { close: () => controller.abort(), state };
+}
+
 /** Polls `probe` until it returns a value or the deadline passes. */
 export async function poll(probe, { everyMs = 50, timeoutMs, what }) {
   const deadline = Date.now() + timeoutMs;
@@ -202,15 +293,25 @@ export function freePort() {
 }
 
 /**
+ * How the README ("Scaling out") and `pnpm start` run the server: glibc's malloc returns large
+ * freed blocks to the system (without it, each thread that hashed a password keeps scrypt's 16 MB),
+ * and V8's young generation stays at 2 x 4 MB. Memory figures are for this configuration.
+ */
+export const SERVER_NODE_ARGS = ['--max-semi-space-size=4'];
+export const SERVER_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
+/**
  * The built server (`node server/dist/main.js`) as a child process with only `env` (and PATH),
- * like the harness's bootServerProcess; resolves once it prints that it is running, and stops it
- * (SIGTERM) at cleanup. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it.
+ * started as SERVER_NODE_ARGS and SERVER_ENV say; resolves once it prints that it is running, and stops it
+ * (SIGTERM) at cleanup. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it;
+ * BENCH_SERVER_ENV="NAME=value ..." adds to its environment.
  */
 export async function startServerProcess(env, { label = 'server', timeoutMs = 60_000 } = {}) {
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...SERVER_NODE_ARGS, ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const extraEnv = Object.fromEntries((process.env.BENCH_SERVER_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const child = spawn(process.execPath, [...nodeArgs, 'server/dist/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', SEED_DEMO: '0', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', SEED_DEMO: '0', LOG_LEVEL: 'warn', ...SERVER_ENV, ...extraEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

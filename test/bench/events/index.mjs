@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { cleanup, cleanupOnSignals, freePort, int, machine, round, scratchPostgres, serverDependency, signUpAndConfirm, startServerProcess, trpcClient } from '../_lib/server.mjs';
+import { cleanup, cleanupOnSignals, freePort, int, machine, round, scratchPostgres, serverDependency, signUpAndConfirm, startServerProcess, subscribeEvents, trpcClient } from '../_lib/server.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,50 +30,6 @@ const hex = (n) => randomBytes(n).toString('hex');
 function percentile(sorted, p) {
   if (!sorted.length) return null;
   return round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))], 1);
-}
-
-/**
- * The live inbox stream as a client holds it: GET /trpc/conversations.events (tRPC's SSE
- * subscription, superjson), with the session's bearer token. Calls `onEvent(event, at)` for each
- * event, `at` being performance.now() when its bytes arrived. Resolves once the stream is open.
- */
-async function subscribe(baseUrl, token, onEvent) {
-  const controller = new AbortController();
-  const input = encodeURIComponent(JSON.stringify({ json: {} }));
-  const res = await fetch(`${baseUrl}/trpc/conversations.events?input=${input}`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
-  if (!res.ok || !res.body) throw new Error(`conversations.events answered ${res.status}: ${await res.text().catch(() => '')}`);
-  let opened;
-  const open = new Promise((resolve) => (opened = resolve));
-  const state = { ended: null };
-  (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body) {
-        const at = performance.now();
-        buffer += decoder.decode(chunk, { stream: true });
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let type = 'message';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event:')) type = line.slice(6).trim();
-            else if (line.startsWith('data:')) data += line.slice(5).trimStart();
-          }
-          if (type === 'connected') opened();
-          else if (type === 'message' && data) onEvent(JSON.parse(data).json, at);
-          else if (type === 'serialized-error') state.ended = `error: ${data}`;
-        }
-      }
-      state.ended ??= 'stream ended';
-    } catch (error) {
-      if (error.name !== 'AbortError') state.ended = `stream failed: ${error.message}`;
-    }
-  })();
-  await open;
-  return { close: () => controller.abort(), state };
 }
 
 async function main() {
@@ -136,7 +92,8 @@ async function main() {
   let duplicates = 0;
   let resyncs = 0;
   let otherEvents = 0;
-  const stream = await subscribe(urlA, token, (event, at) => {
+  // The live inbox stream as a client holds it (tRPC SSE, the session's bearer token).
+  const stream = await subscribeEvents(urlA, token, 'conversations.events', (event, at) => {
     if (event.type === 'resync') return void resyncs++;
     const i = event.type === 'message.updated' && event.message?.status === 'delivered' ? index.get(event.message.id) : undefined;
     if (i === undefined) return void otherEvents++;

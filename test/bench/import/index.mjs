@@ -1,4 +1,4 @@
-// pnpm bench import [--db pglite|postgres|both] [--rows N] [--existing N] [--seed N] [--timeout S] [--analyze]
+// pnpm bench import [--db pglite|postgres|both] [--rows N] [--existing N] [--seed N] [--timeout S] [--analyze] [--in-process]
 //
 // Issue 4's benchmark: a messy 100,000-row patient CSV imported, over HTTP through the running
 // server, into a directory of 50,000 patients; dry run, apply, rows/s, peak RSS, exactness, and
@@ -28,12 +28,14 @@ const { values: opts } = parseArgs({
     seed: { type: 'string', default: '42' },
     timeout: { type: 'string', default: '600' },
     analyze: { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
   console.log('pnpm bench import [--db pglite|postgres|both] [--rows 100000] [--existing 50000] [--seed 42] [--timeout 600] [--analyze]');
   console.log('  --analyze   run ANALYZE "Patient" after seeding the directory (default: no)');
+  console.log('  --in-process  PostgreSQL: run the server in the bench process (SQL breakdown per statement kind; its RSS then includes the bench). Default: its own process, node server/dist/main.js.');
   console.log('  PostgreSQL: a scratch database is created on BENCH_DATABASE_URL (or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) and dropped.');
   process.exit(0);
 }
@@ -45,7 +47,7 @@ const num = (name, min) => {
   }
   return n;
 };
-const settings = { rows: num('rows', 1), existing: num('existing', 0), seed: num('seed', 0), timeoutSeconds: num('timeout', 10), analyze: opts.analyze };
+const settings = { rows: num('rows', 1), existing: num('existing', 0), seed: num('seed', 0), timeoutSeconds: num('timeout', 10), analyze: opts.analyze, inProcess: opts['in-process'] };
 if (settings.rows > 8_000_000 || settings.existing > 8_000_000) {
   console.error('--rows and --existing are limited to 8,000,000 (phone number ranges)');
   process.exit(2);
@@ -93,6 +95,7 @@ function summarize(results, errors) {
 function runChild(db) {
   const args = [fileURLToPath(import.meta.url), '--db', db, '--rows', String(settings.rows), '--existing', String(settings.existing), '--seed', String(settings.seed), '--timeout', String(settings.timeoutSeconds)];
   if (settings.analyze) args.push('--analyze');
+  if (settings.inProcess) args.push('--in-process');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = () => {
     interrupted = true;

@@ -1,6 +1,10 @@
-// One database's run of the import bench: a server in this process (the built one), a directory
-// seeded with `existing` patients, the messy CSV imported over HTTP exactly as the web app does
-// (upload -> dry run -> confirm -> apply), its counts checked, and the raw-INSERT baseline.
+// One database's run of the import bench: the built server, a directory seeded with `existing`
+// patients, the messy CSV imported over HTTP exactly as the web app does (upload -> dry run ->
+// confirm -> apply), its counts checked, and the raw-INSERT and raw-COPY baselines.
+// PostgreSQL: the server is its own process (`node server/dist/main.js`, as in production), so
+// its RSS and CPU (from /proc) are the server's alone, not this bench's generator and
+// expectations. PGlite, and PostgreSQL with --in-process: the server runs in this process (the
+// database is in-process on PGlite; in-process, the SQL breakdown per statement kind is measured).
 import { randomUUID } from 'node:crypto';
 import { openAsBlob, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { int, mb, onCleanup, poll, round, rssSampler, scratchPostgres, seconds, serverDependency, serverModule, signUpAndConfirm, tempDir, trpcClient } from '../_lib/server.mjs';
+import { freePort, int, mb, onCleanup, poll, processCpuSeconds, processRss, processRssSampler, round, rssSampler, scratchPostgres, seconds, serverDependency, serverModule, signUpAndConfirm, startServerProcess, subscribeEvents, tempDir, trpcClient } from '../_lib/server.mjs';
 import { existingPatientRows, rng, writeMessyCsv } from './generate.mjs';
 
 const STATEMENT_ROWS = 1000;
@@ -238,18 +242,21 @@ function databaseCpuSince(before, after) {
   return round(total);
 }
 
+/** The bench's own connection to a server process's database (seeding, baselines, counts): no breakdown. */
+function separateProbe(sql) {
+  return { raw: sql, rawTransaction: null, marks: {}, setPhase() {}, report: () => ({}) };
+}
+
 async function patientCount(sql, orgId) {
   const [row] = await sql.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE source = 'import')::int AS imported FROM "Patient" WHERE "orgId" = $1`, [orgId]);
   return row;
 }
 
 /** Runs the bench on one database kind; returns that database's figures. */
-export async function runImportBench(kind, { rows, existing, seed, timeoutSeconds, analyze, log }) {
+export async function runImportBench(kind, { rows, existing, seed, timeoutSeconds, analyze, inProcess, log }) {
   const timeoutMs = timeoutSeconds * 1000;
-  const rss = rssSampler(20);
-  const { loadConfig } = await serverModule('config.js');
-  const { openDatabase } = await serverModule('db/database.js');
-  const { startServer } = await serverModule('server.js');
+  const separate = kind === 'postgres' && !inProcess;
+  let rss = separate ? null : rssSampler(20);
 
   // The file first, so its writing does not overlap anything measured.
   const work = tempDir('ct-bench-import-');
@@ -262,25 +269,51 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   let db;
   let dbUrl = null;
   let dbName = null;
+  let probe;
+  let server = null;
+  let child = null;
+  let url;
   if (kind === 'pglite') {
+    const { openDatabase } = await serverModule('db/database.js');
     db = await openDatabase({ kind: 'pglite', dir: path.join(work, 'data') });
   } else {
     const scratch = await scratchPostgres();
     dbUrl = scratch.url;
     dbName = scratch.name;
-    db = await openDatabase({ kind: 'postgres', url: scratch.url });
     log(`scratch database ${scratch.name}`);
+    if (separate) {
+      const { default: pg } = await serverDependency('pg');
+      const pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
+      onCleanup(() => pool.end());
+      probe = separateProbe({ query: async (text, params) => (await pool.query(text, params)).rows });
+    } else {
+      const { openDatabase } = await serverModule('db/database.js');
+      db = await openDatabase({ kind: 'postgres', url: scratch.url });
+    }
   }
-  onCleanup(() => db.close());
-  const probe = instrument(db);
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: work, databaseUrl: null, seedDemo: false, env: 'test', importMaxBytes: 1024 * 1024 * 1024, logLevel: 'warn' });
-  const server = await startServer(config, { db, logger: ['error', 'warn'] });
-  config.publicUrl = server.url;
-  onCleanup(() => server.close());
-  log(`server up at ${server.url} (${kind}) in ${seconds(performance.now() - t)} s`);
+  if (separate) {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    child = await startServerProcess({ DATABASE_URL: dbUrl, PUBLIC_URL: url, PORT: String(port), IMPORT_MAX_MB: '1024' }, { label: 'server' });
+    rss = processRssSampler(child.pid, 20);
+  } else {
+    onCleanup(() => db.close());
+    probe = instrument(db);
+    const { loadConfig } = await serverModule('config.js');
+    const { startServer } = await serverModule('server.js');
+    const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: work, databaseUrl: null, seedDemo: false, env: 'test', importMaxBytes: 1024 * 1024 * 1024, logLevel: 'warn' });
+    server = await startServer(config, { db, logger: ['error', 'warn'] });
+    config.publicUrl = server.url;
+    onCleanup(() => server.close());
+    url = server.url;
+  }
+  log(`server up at ${url} (${kind}, ${separate ? `its own process, pid ${child.pid}` : 'in this process'}) in ${seconds(performance.now() - t)} s`);
+  /** CPU seconds of the server so far: its process's (from /proc), or this process's. */
+  const serverCpu = () => (separate ? processCpuSeconds(child.pid) : (({ user, system }) => (user + system) / 1e6)(process.cpuUsage()));
+  const serverRss = () => (separate ? processRss(child.pid).rss : process.memoryUsage.rss());
 
-  const token = await signUpAndConfirm(server.url, { name: 'Bench Admin', email: `bench-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' });
-  const api = trpcClient(server.url, token);
+  const token = await signUpAndConfirm(url, { name: 'Bench Admin', email: `bench-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' });
+  const api = trpcClient(url, token);
   const org = await api.mutate('orgs.create', { name: 'Bench Clinic', timeZone: 'America/Chicago' });
 
   rss.phase('seed');
@@ -290,20 +323,27 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   const seedMs = performance.now() - t;
   log(`seeded ${int(existing)} existing patients in ${seconds(seedMs)} s${analyze ? ' (then ANALYZE)' : ''}`);
 
-  // The job's progress as the web app sees it (the org's live events), straight from the server's
-  // event bus in this process: exact end times, and no polling load on the database.
-  const { EventBus } = await serverModule('events/event-bus.js');
+  // The job's progress as the web app sees it (the org's live events): from a server process, its
+  // orgs.events stream (what the web app holds); in this process, straight from the server's event
+  // bus. Exact end times, and no polling load on the database.
   const progress = [];
   const listeners = new Set();
-  const stopEvents = new AbortController();
-  onCleanup(() => stopEvents.abort());
-  (async () => {
-    for await (const event of server.app.get(EventBus).subscribe(org.id, stopEvents.signal)) {
-      if (event.type !== 'import.progress') continue;
-      progress.push({ at: performance.now(), ...event });
-      for (const listener of listeners) listener();
-    }
-  })().catch(() => {});
+  const onProgress = (event, at) => {
+    if (event.type !== 'import.progress') return;
+    progress.push({ at, ...event });
+    for (const listener of listeners) listener();
+  };
+  if (separate) {
+    const stream = await subscribeEvents(url, token, 'orgs.events', onProgress);
+    onCleanup(() => stream.close());
+  } else {
+    const { EventBus } = await serverModule('events/event-bus.js');
+    const stopEvents = new AbortController();
+    onCleanup(() => stopEvents.abort());
+    (async () => {
+      for await (const event of server.app.get(EventBus).subscribe(org.id, stopEvents.signal)) onProgress(event, performance.now());
+    })().catch(() => {});
+  }
   /** Resolves at the first progress event with one of `statuses` (a slow poll backs it up). */
   const reaches = async (jobId, statuses, what) => {
     const hit = () => progress.find((e) => e.jobId === jobId && statuses.includes(e.status));
@@ -344,7 +384,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
        max[phase] = Math.max(max[phase] ?? 0, performance.now() - t);
        await new Promise((r) => setTimeout(r, 100));
      } })();`,
-    { eval: true, workerData: { url: server.url } },
+    { eval: true, workerData: { url } },
   );
   prober.unref();
   onCleanup(() => prober.terminate());
@@ -353,16 +393,16 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     report: () => new Promise((resolve) => { prober.once('message', resolve); prober.postMessage('report'); }),
   };
   // --- the import, end to end over HTTP ---
-  // The bench's own garbage (writing the file, seeding the directory) collected first, so the
-  // import's figures are the server's.
-  collectGarbage();
+  // In this process: the bench's own garbage (writing the file, seeding the directory) collected
+  // first, so the import's figures are the server's.
+  if (!separate) collectGarbage();
   rss.phase('import');
   health.phase('dryRun');
-  const rssBeforeImport = process.memoryUsage.rss();
+  const rssBeforeImport = serverRss();
   probe.setPhase('upload');
   const tUpload = performance.now();
-  const cpuImport = process.cpuUsage();
-  const res = await fetch(`${server.url}/api/imports/patients?name=bench-patients.csv`, {
+  const cpuImport = serverCpu();
+  const res = await fetch(`${url}/api/imports/patients?name=bench-patients.csv`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
     body: await openAsBlob(csvPath),
@@ -382,17 +422,17 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   const dry = ready.report.dryRun;
   log(`dry run in ${seconds(dryRunMs)} s (upload start -> ready ${seconds(uploadToReadyMs)} s): ${JSON.stringify(dry)}`);
 
-  const cpuDryRun = process.cpuUsage(cpuImport);
+  const cpuDryRun = serverCpu() - cpuImport;
   health.phase('apply');
   probe.setPhase('apply');
   rss.phase('apply');
-  const cpuApplyStart = process.cpuUsage();
+  const cpuApplyStart = serverCpu();
   const dbCpuApplyStart = databaseCpu(dbName);
   const tApply = performance.now();
   await api.mutate('imports.confirm', { jobId: uploaded.jobId });
   const doneEvent = await reaches(uploaded.jobId, ['completed', 'failed', 'cancelled'], 'the import to finish');
   const applyMs = doneEvent.at - tApply;
-  const cpuApply = process.cpuUsage(cpuApplyStart);
+  const cpuApply = serverCpu() - cpuApplyStart;
   const dbCpuApply = databaseCpuSince(dbCpuApplyStart, databaseCpu(dbName));
   health.phase('after');
   const healthMax = await health.report();
@@ -408,7 +448,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
   log(`apply batches: ${batches.n}, first ${batches.firstMs} ms (includes the worker's wake-up), median ${batches.medianMs} ms, p90 ${batches.p90Ms} ms, max ${batches.maxMs} ms`);
   const serverApplyMs = new Date(done.finishedAt).getTime() - new Date(done.confirmedAt).getTime();
   log(`applied in ${seconds(applyMs)} s (server: confirmed -> finished ${seconds(serverApplyMs)} s): ${JSON.stringify(done.applied)} -> ${int(Math.round(rows / (applyMs / 1000)))} rows/s`);
-  log(`CPU during the apply: server ${round((cpuApply.user + cpuApply.system) / 1e6)} s${dbCpuApply === null ? '' : `, PostgreSQL backends ${dbCpuApply} s`}`);
+  log(`CPU during the apply: server ${round(cpuApply)} s${dbCpuApply === null ? '' : `, PostgreSQL backends ${dbCpuApply} s`}`);
 
   // --- exactness ---
   const inOrg = await patientCount(probe.raw, org.id);
@@ -426,7 +466,7 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
 
   // --- baseline: the same number of rows, raw multi-row INSERT, fresh org, same table ---
   rss.phase('baseline');
-  const other = trpcClient(server.url, await signUpAndConfirm(server.url, { name: 'Bench Baseline', email: `base-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' }));
+  const other = trpcClient(url, await signUpAndConfirm(url, { name: 'Bench Baseline', email: `base-${randomUUID().slice(0, 8)}@clinic.example`, password: 'correct horse battery' }));
   const baseOrg = await other.mutate('orgs.create', { name: 'Baseline Clinic', timeZone: 'America/Chicago' });
   // Both orgs first: on PGlite the raw INSERT holds this thread for seconds, and the client's
   // kept-alive connection may be closed by the server meanwhile.
@@ -452,8 +492,8 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     totalSeconds: seconds(uploadToReadyMs + applyMs),
     applyBatches: batches,
     rowsPerSecond: Math.round(rows / (applyMs / 1000)),
-    // CPU of this process (server JS, and the database itself on PGlite) while it ran.
-    cpuSeconds: { uploadAndDryRun: round((cpuDryRun.user + cpuDryRun.system) / 1e6), apply: round((cpuApply.user + cpuApply.system) / 1e6) },
+    // CPU of the server while it ran: its own process (from /proc), or this process (server JS, and the database itself on PGlite).
+    cpuSeconds: { uploadAndDryRun: round(cpuDryRun), apply: round(cpuApply) },
     // CPU of the PostgreSQL backends on the scratch database during the apply (null on PGlite:
     // it runs in this process, inside cpuSeconds).
     databaseCpuSeconds: { apply: dbCpuApply },
@@ -468,7 +508,9 @@ export async function runImportBench(kind, { rows, existing, seed, timeoutSecond
     peakRssMb: mb(Math.max(peaks.import ?? 0, peaks.apply ?? 0)),
     peakMemory: { dryRun: details.import ?? null, apply: details.apply ?? null },
     rssBeforeImportMb: mb(rssBeforeImport),
-    processMaxRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
+    processMaxRssMb: separate ? mb(processRss(child.pid).hwm) : round(process.resourceUsage().maxRSS / 1024, 1),
+    // Where the server ran: its own process (node server/dist/main.js) or this one.
+    server: separate ? 'process' : 'in-process',
     seedSeconds: seconds(seedMs),
     counts: { expected: { ...want, warnings: expected.warnings }, dryRun: dry, applied: done.applied, patientsInOrg: inOrg.total, expectedPatientsInOrg: existing + want.created },
     exact,
