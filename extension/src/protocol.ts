@@ -101,6 +101,8 @@ export type Push =
   | { type: 'connection'; online: boolean }
   /** The live feed (re)started: anything may have happened while it was down. */
   | { type: 'resync' }
+  /** A blast's messages were written to (or canceled in) these conversations: re-read one shown. */
+  | { type: 'conversations.changed'; conversationIds: string[] }
   | { type: 'outbox'; pending: number }
   | { type: 'session' }
   | { type: 'toggle' }

@@ -109,6 +109,28 @@ describe('a blast in the live inbox', () => {
     for (const w of [member, memberScoped, memberMessages, admin, nobody, otherOrg]) w.stop();
   });
 
+  it('canceling a scheduled blast tells the team in the same bounded chunks, never one event per message', async () => {
+    const { blast } = await clinic.member.api.blasts.send.mutate({ teamId: clinic.team.id, cohortIds: [cohortId], body: 'Open house Saturday, {{first_name}}', marketing: false, idempotencyKey: 'live-blast-cancel-1', scheduledAt: inTwoDays('America/Chicago') });
+    const member = watch((h) => clinic.member.api.conversations.events.subscribe({ bulk: true }, h));
+    const other = await smsClinic(server, '+14155550702', 'Live Blast Cancel Other');
+    const otherOrg = watch((h) => other.member.api.conversations.events.subscribe({ bulk: true }, h));
+    await Promise.all([member.ready, otherOrg.ready]);
+    const canceled = await clinic.member.api.blasts.cancel.mutate({ blastId: blast.id });
+    expect(canceled.canceled).toBe(RECIPIENTS);
+    await member.until(() => member.ids().size === RECIPIENTS);
+    const written = await server.db.prisma.message.findMany({ where: { idempotencyKey: `blast:${blast.id}` }, select: { conversationId: true, status: true } });
+    expect(member.ids()).toEqual(new Set(written.map((m) => m.conversationId)));
+    expect(written.every((m) => m.status === 'canceled')).toBe(true);
+    expect(member.seen.filter((e) => e.type === 'conversations.changed')).toHaveLength(Math.ceil(RECIPIENTS / CONVERSATIONS_CHANGED_CHUNK));
+    // The other org's own blast: the sentinel that A's events were all delivered by now.
+    await other.member.api.blasts.send.mutate({ teamId: other.team.id, patientIds: [other.patient.id], body: 'Other news', marketing: false, idempotencyKey: 'live-blast-cancel-2', scheduledAt: inTwoDays('America/Chicago') });
+    await otherOrg.until((seen) => seen.some((e) => e.type === 'conversations.changed'));
+    expect(member.seen.filter((e) => e.type === 'message.updated')).toEqual([]);
+    expect([...otherOrg.ids()].some((id) => member.ids().has(id))).toBe(false);
+    member.stop();
+    otherOrg.stop();
+  });
+
   it("shows an MMS blast message's images in the thread through a link for the reader, never the reference or the carrier's link", async () => {
     const up = await fetch(`${server.url}/api/blast-images?name=flyer.png`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${clinic.member.token}` }, body: SAMPLE_FILES.png });
     const image = (await up.json()) as { id: string };

@@ -286,4 +286,16 @@ describe('Secure Chat files from the sidebar (issue 12)', () => {
     expect(change).toMatchObject({ patientId: 'p1', conversationId: 'c1', added: null, changed: { id: 'm1', recalled: true, attachments: [{ id: 'a1', fileName: 'report.pdf', recalled: true }] } });
     expect(change!.changed!.attachments![0]).not.toHaveProperty('size');
   });
+
+  it("a blast's bulk change goes to the sidebars as the conversations it names; a message change as the patient's", () => {
+    const pushed: unknown[] = [];
+    const bg = new Background(db, { ...platform(), broadcast: (push) => void pushed.push(push) });
+    const onLiveEvent = (bg as unknown as { onLiveEvent(e: unknown): void }).onLiveEvent.bind(bg);
+    onLiveEvent({ type: 'conversations.changed', teamId: 't1', conversationIds: ['c1', 'c2'] });
+    onLiveEvent({ type: 'message.updated', teamId: 't1', conversationId: 'c1', patientId: 'p1', conversation: null, message: { id: 'm1', status: 'delivered', errorCode: null, errorMessage: null, confirmation: null } });
+    expect(pushed).toEqual([
+      { type: 'conversations.changed', conversationIds: ['c1', 'c2'] },
+      expect.objectContaining({ type: 'message', patientId: 'p1', conversationId: 'c1', changed: expect.objectContaining({ id: 'm1', status: 'delivered' }) }),
+    ]);
+  });
 });

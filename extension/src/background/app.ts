@@ -560,6 +560,8 @@ export class Background {
   private onLiveEvent(event: LiveEvent): void {
     // The server's event channel dropped: changes may have been missed, as after a reconnect.
     if (event.type === 'resync') this.platform.broadcast({ type: 'resync' });
+    // A blast wrote to (or was canceled in) many conversations: a sidebar showing one re-reads it.
+    else if (event.type === 'conversations.changed') this.platform.broadcast({ type: 'conversations.changed', conversationIds: event.conversationIds });
     else if (event.type !== 'access.revoked') {
       const change = historyChange(event);
       if (change) this.platform.broadcast({ type: 'message', ...change });
@@ -656,7 +658,7 @@ function isoOrNull(at: Date | string | null | undefined): string | null {
  * A live event as the sidebars get it (for the patient it concerns; each sidebar keeps only its
  * own patient's). Null when no sidebar shows what changed (an unread count: the inbox's concern).
  */
-export function historyChange(event: Exclude<LiveEvent, { type: 'access.revoked' } | { type: 'resync' }>): HistoryChange | null {
+export function historyChange(event: Exclude<LiveEvent, { type: 'access.revoked' } | { type: 'resync' } | { type: 'conversations.changed' }>): HistoryChange | null {
   const where = { patientId: event.patientId, conversationId: event.conversationId };
   const optOutChanged = event.conversation?.optOut !== undefined;
   if (event.type === 'message.created') return { ...where, added: historyMessage({ ...event.message, conversationId: event.conversationId }), changed: null, optOutChanged };

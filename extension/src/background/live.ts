@@ -2,10 +2,12 @@ import type { AppRouter } from '@caretext/server';
 import type { inferRouterOutputs } from '@trpc/server';
 import { type Api, isSignedOut } from './api';
 
-/** What conversations.events delivers: changes in the caller's teams' conversations (a new message whole), or the end of access. */
-type Delivered = inferRouterOutputs<AppRouter>['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
-/** What the sidebar's stream delivers: it never asks for blasts' bulk changes (`bulk`), which name no patient. */
-export type LiveEvent = Exclude<Delivered, { type: 'conversations.changed' }>;
+/**
+ * What conversations.events delivers: changes in the caller's teams' conversations (a new message
+ * whole), blasts' bulk changes (`conversations.changed`: conversations by id, asked for with
+ * `bulk`), or the end of access.
+ */
+export type LiveEvent = inferRouterOutputs<AppRouter>['conversations']['events'] extends AsyncIterable<infer E> ? E : never;
 
 type Hooks = {
   onEvent(event: LiveEvent): void;
@@ -30,7 +32,7 @@ export class LiveFeed {
   start(api: Api): void {
     this.stop();
     this.subscription = api.conversations.events.subscribe(
-      {},
+      { bulk: true },
       {
         onStarted: () => this.hooks.onStarted(),
         onData: (event) => this.hooks.onEvent(event as LiveEvent),

@@ -168,6 +168,7 @@ function MatchedPane({ lookup, open, onUnread, children, patient }: Props & { pa
     }
     if (push.type === 'outbox') void refreshOutbox();
     if (push.type === 'resync') void load(teamId);
+    if (push.type === 'conversations.changed' && view?.conversationIds.some((id) => push.conversationIds.includes(id))) void refreshHistory();
   });
 
   return (

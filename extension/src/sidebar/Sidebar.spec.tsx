@@ -247,6 +247,26 @@ describe('the sidebar', () => {
     expect(screen.getAllByTestId('read-receipt')).toHaveLength(1);
   });
 
+  it('a blast that wrote to (or was canceled in) this patient\'s conversation re-reads the history; one elsewhere reads nothing', async () => {
+    let blasted = false;
+    const blastMessage = { ...inbound('b1', 'Flu shots are in, Phil'), direction: 'outbound', status: 'queued', sender: 'Dana' };
+    const bg = fakeBackground({
+      'patient.lookup': () => ok(matched),
+      'patient.view': () => ok(view({ messages: [inbound('m1', 'Hello')] })),
+      'patient.history': () => ok(history(blasted ? [inbound('m1', 'Hello'), blastMessage] : [inbound('m1', 'Hello')])),
+    });
+    render(<Sidebar reading={reading('Phil Lopez')} initiallyOpen />);
+    await screen.findByText('Hello');
+    const historyReads = () => bg.requests.filter((r) => r.type === 'patient.history').length;
+    bg.push({ type: 'conversations.changed', conversationIds: ['c7', 'c8'] });
+    await act(async () => {});
+    expect(historyReads()).toBe(0);
+    blasted = true;
+    bg.push({ type: 'conversations.changed', conversationIds: ['c7', 'c1'] });
+    expect(await screen.findByText('Flu shots are in, Phil')).toBeTruthy();
+    expect(historyReads()).toBe(1);
+  });
+
   it('a message recalled while the sidebar is open shows "Message recalled" at once, its text and files gone', async () => {
     const secure = { ...inbound('m1', 'Your biopsy results'), channel: 'secure', direction: 'outbound', status: 'sent', sender: 'Dana', attachments: [{ id: 'a1', fileName: 'report.pdf', recalled: false }] };
     const bg = fakeBackground({ 'patient.lookup': () => ok(matched), 'patient.view': () => ok(view({ messages: [secure] })) });

@@ -410,18 +410,18 @@ export class BlastsService {
     await this.find(actor, blastId);
     await this.settle(actor.orgId);
     const now = this.clock.now();
-    const { blast, canceledIds, inFlight } = await this.db.prisma.$transaction(async (tx) => {
+    const { blast, canceledIds, changed, inFlight } = await this.db.prisma.$transaction(async (tx) => {
       // The row lock orders a cancel against a concurrent cancel (the second sees the first's status).
       const [locked] = await tx.$queryRaw<Blast[]>`SELECT * FROM "Blast" WHERE "id" = ${blastId} FOR UPDATE`;
       if (locked!.status === 'completed') throw new TRPCError({ code: 'CONFLICT', message: 'This blast has already been sent to everyone; there is nothing left to cancel.' });
       if (locked!.status === 'canceled') throw new TRPCError({ code: 'CONFLICT', message: 'This blast was already canceled.' });
       // Only queued messages: the worker claims under a row lock (queued -> sending), so a message
       // is either claimed (and goes) or canceled here, never both.
-      const canceled = await tx.$queryRaw<{ id: string }[]>`
+      const canceled = await tx.$queryRaw<{ id: string; conversationId: string; teamId: string }[]>`
         UPDATE "Message" m SET "status" = 'canceled', "statusRank" = ${STATUS_RANK.canceled}, "errorMessage" = ${CANCELED_WITH_BLAST}
-          FROM "BlastRecipient" r
-         WHERE r."blastId" = ${blastId} AND m."id" = r."messageId" AND m."status" = 'queued'
-        RETURNING m."id"`;
+          FROM "BlastRecipient" r, "Conversation" c
+         WHERE r."blastId" = ${blastId} AND m."id" = r."messageId" AND m."status" = 'queued' AND c."id" = m."conversationId"
+        RETURNING m."id", m."conversationId", c."teamId"`;
       const ids = canceled.map((c) => c.id);
       if (ids.length) await tx.$executeRaw`UPDATE "BlastRecipient" SET "status" = 'canceled' WHERE "blastId" = ${blastId} AND "messageId" = ANY(${ids}::text[])`;
       const [flight] = await tx.$queryRaw<{ n: number }[]>`
@@ -438,9 +438,11 @@ export class BlastsService {
         },
         tx,
       );
-      return { blast, canceledIds: ids, inFlight: flight!.n };
+      return { blast, canceledIds: ids, changed: canceled.map((c) => ({ id: c.conversationId, teamId: c.teamId })), inFlight: flight!.n };
     });
-    if (canceledIds.length) await this.messageEvents.changed({ id: { in: canceledIds } });
+    // As for the enqueue: the conversations by id in chunks, not one event per message (a
+    // 50,000-recipient blast canceled is 500 events); open screens re-read what they show of them.
+    this.messageEvents.conversationsChanged(actor.orgId, changed);
     return { blast: view(blast), canceled: canceledIds.length, inFlight };
   }
 
