@@ -82,19 +82,33 @@ async function checkBatch(rows: RawRow[], header: HeaderAnalysis, matcher: Impor
   const raw = new Map<number, string[]>();
   const rejected: Outcome[] = [];
   const valid: ValidRow[] = [];
-  const warnings = new Map<number, RowIssue[]>();
+  /** The valid rows' warnings, in the order of `valid` (resolve answers in that order). */
+  const warnings: RowIssue[][] = [];
   for (const row of rows) {
     const check = checkPatientRow(row.cells, header, options);
     if (keepRaw) raw.set(row.line, row.cells);
     if (!check.values) rejected.push({ kind: 'rejected', line: row.line, issues: check.issues });
     else {
       valid.push({ line: row.line, values: check.values });
-      warnings.set(row.line, check.issues);
+      warnings.push(check.issues);
     }
   }
   const resolved = await matcher.resolve(valid);
-  for (const outcome of resolved) outcome.issues.unshift(...(warnings.get(outcome.line) ?? []));
-  return { outcomes: [...rejected, ...resolved].sort((a, b) => a.line - b.line), raw };
+  resolved.forEach((outcome, i) => {
+    if (warnings[i]!.length) outcome.issues.unshift(...warnings[i]!);
+  });
+  return { outcomes: mergeByLine(rejected, resolved), raw };
+}
+
+/** Two lists of outcomes, each in line order, as one in line order. */
+function mergeByLine(a: Outcome[], b: Outcome[]): Outcome[] {
+  const out: Outcome[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i]!.line < b[j]!.line ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 function count(outcomes: Outcome[]): Counts {
