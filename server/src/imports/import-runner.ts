@@ -1,7 +1,7 @@
 import { analyzeHeader, checkPatientRow, cleanIdentifier, type HeaderAnalysis, type RowIssue, stripControlChars } from '@caretext/shared';
 import type { Database, SessionRunner, SqlRunner } from '../db/database.js';
 import type { Clock } from '../clock.js';
-import { readCsvRows } from './csv-rows.js';
+import { readCsvRowBatches } from './csv-rows.js';
 import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
 
 /** Rows per batch: staged by COPY, then written by one atomic statement (see writeBatch). */
@@ -60,16 +60,18 @@ async function* fileChunks(sql: SqlRunner, jobId: string): AsyncGenerator<Uint8A
 async function* batches(sql: SqlRunner, jobId: string): AsyncGenerator<{ header: string[] } | { rows: RawRow[] }> {
   let line = 0;
   let rows: RawRow[] = [];
-  for await (const cells of readCsvRows(fileChunks(sql, jobId))) {
-    line += 1;
-    if (line === 1) {
-      yield { header: cells };
-      continue;
-    }
-    rows.push({ line, cells });
-    if (rows.length === BATCH_ROWS) {
-      yield { rows };
-      rows = [];
+  for await (const parsed of readCsvRowBatches(fileChunks(sql, jobId))) {
+    for (const cells of parsed) {
+      line += 1;
+      if (line === 1) {
+        yield { header: cells };
+        continue;
+      }
+      rows.push({ line, cells });
+      if (rows.length === BATCH_ROWS) {
+        yield { rows };
+        rows = [];
+      }
     }
   }
   if (rows.length) yield { rows };
