@@ -123,6 +123,13 @@ describe('row validation', () => {
     }
   });
 
+  it('warns of values under no header, not of those under an unrecognized one (the header report says it once)', () => {
+    const withExtra = analyzeHeader(['phone', 'Insurance', '', 'tags']);
+    const r = checkPatientRow(['4155552671', 'Aetna', 'ann@example.com', ''], withExtra, { today: TODAY });
+    expect(r.values?.tags).toEqual([]);
+    expect(r.issues.map((i) => i.message)).toEqual(['Column 3 has no header; it holds an email ("ann@example.com") that will not be imported. Add an "email" header to import it']);
+  });
+
   it('reports at most five cells with control characters, in column order, naming the column when it has one', () => {
     const r = check(['4155552671\u0001', 'M\u0002', 'A\u0003', 'B', 'C\u0004', 'D', 'E\u0005', 'F\u0006', 'G\u0007', 'H\u0008']);
     expect(r.values).toBeNull();

@@ -69,6 +69,11 @@ describe('readCsvRowBatches', () => {
     expect((await collect(chunked(latin1, [latin1.length]))).rows).toEqual([['phone', 'first_name'], ['4155552671', 'Renée']]);
   });
 
+  it('gives the last row when the file does not end with a line break', async () => {
+    const bytes = new TextEncoder().encode('phone,mrn\n4155552671,M1\n4155552672,"M\n2"');
+    expect((await collect(chunked(bytes, [bytes.length]))).rows).toEqual([['phone', 'mrn'], ['4155552671', 'M1'], ['4155552672', 'M\n2']]);
+  });
+
   it('gives nothing for an empty file, and fails when reading the file fails', async () => {
     expect(await collect(chunked(new Uint8Array(0), [1]))).toEqual({ rows: [], batches: 0 });
     async function* broken(): AsyncGenerator<Uint8Array> {
