@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateInText, looksLikeDate, parseDob } from './dob.js';
+import { calendarDate, dateInText, looksLikeDate, parseDob } from './dob.js';
 
 const TODAY = new Date('2026-06-01T12:00:00Z');
 
@@ -25,6 +25,23 @@ describe('parseDob (import, search, extension, adapter preview)', () => {
   ])('rejects %j', (input, message) => {
     const result = parseDob(input, TODAY);
     expect(result && 'error' in result ? result.error : '').toContain(message);
+  });
+
+  it('judges "in the future" against the today it is given, call after call', () => {
+    expect(parseDob('2026-07-01', TODAY)).toEqual({ error: '"2026-07-01" is in the future' });
+    expect(parseDob('2026-07-01', new Date('2026-08-01T00:00:00Z'))).toEqual({ value: '2026-07-01' });
+    expect(parseDob('2026-07-01', TODAY)).toEqual({ error: '"2026-07-01" is in the future' });
+  });
+});
+
+describe('calendarDate', () => {
+  it("counts each month's days as Date.UTC does, leap years and its 0-99 -> 1900-1999 reading included", () => {
+    for (const year of [0, 1, 4, 96, 99, 100, 400, 1600, 1900, 1996, 2000, 2023, 2024, 2100, 2400, 9999]) {
+      for (let month = 1; month <= 12; month++) {
+        const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+        for (const day of [28, 29, 30, 31]) expect(calendarDate({ year, month, day }) !== null, `${year}-${month}-${day}`).toBe(day <= days);
+      }
+    }
   });
 });
 

@@ -26,8 +26,20 @@ const WHOLE = FORMS.map((f) => ({ pattern: new RegExp(`^${f.source}$`), parts: f
 // into a time ("1985-03-14T00:00:00").
 const WITHIN = FORMS.map((f, i) => ({ pattern: new RegExp(i === 0 ? f.source : String.raw`\b${f.source}\b`), parts: f.parts }));
 
+/** Hoisted: parseDob runs per imported row, and a literal would be a new RegExp each time. */
+const WHITESPACE_RUN = /\s+/g;
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Days in the month (1-12) of the year, as `new Date(Date.UTC(year, month, 0)).getUTCDate()`
+ * answers it (no Date per call: imports ask twice per row), including Date.UTC's reading of
+ * years 0-99 as 1900-1999.
+ */
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return MONTH_DAYS[month - 1]!;
+  const y = year >= 0 && year <= 99 ? 1900 + year : year;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
 }
 
 /** The parts as YYYY-MM-DD when they make a real calendar date (not 2023-02-30); null otherwise. */
@@ -38,7 +50,9 @@ export function calendarDate({ year, month, day }: Parts): string | null {
 
 /** Whether a whole value is written as a date (real or not), e.g. to spot a shifted CSV column. */
 export function looksLikeDate(text: string): boolean {
-  return WHOLE.some((f) => f.pattern.test(text.trim()));
+  const trimmed = text.trim();
+  for (const form of WHOLE) if (form.pattern.test(trimmed)) return true;
+  return false;
 }
 
 /**
@@ -55,12 +69,20 @@ export function dateInText(text: string): string | null {
   return null;
 }
 
+/** The last day asked for, as YYYY-MM-DD: an import checks 100,000 rows against one `today`. */
+let lastDay = { time: NaN, iso: '' };
+function isoDay(day: Date): string {
+  const time = day.getTime();
+  if (time !== lastDay.time) lastDay = { time, iso: day.toISOString().slice(0, 10) };
+  return lastDay.iso;
+}
+
 /**
  * A date of birth as YYYY-MM-DD from a whole value ("1985-03-14", "03/14/1985", "Mar 14, 1985").
  * `{ error }` for text that is not a date, an impossible or future date; null for a blank value.
  */
 export function parseDob(input: string, today: Date = new Date()): { value: string } | { error: string } | null {
-  const text = input.trim().replace(/\s+/g, ' ');
+  const text = input.trim().replace(WHITESPACE_RUN, ' ');
   if (!text) return null;
   let parts: Parts | null = null;
   for (const form of WHOLE) {
@@ -75,7 +97,7 @@ export function parseDob(input: string, today: Date = new Date()): { value: stri
   if (month < 1 || month > 12) return { error: `"${text}" has no month ${month || text.replace(/[\d\s,/-]+/g, '')}` };
   if (day < 1 || day > daysIn(year, month)) return { error: `"${text}" is not a real date (${MONTH_NAMES[month - 1]} has ${daysIn(year, month)} days in ${year})` };
   const value = calendarDate(parts)!;
-  if (value > today.toISOString().slice(0, 10)) return { error: `"${text}" is in the future` };
+  if (value > isoDay(today)) return { error: `"${text}" is in the future` };
   if (year < 1900) return { error: `"${text}" is before 1900` };
   return { value };
 }

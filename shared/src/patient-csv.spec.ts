@@ -123,6 +123,25 @@ describe('row validation', () => {
     }
   });
 
+  it('warns of values under no header, not of those under an unrecognized one (the header report says it once)', () => {
+    const withExtra = analyzeHeader(['phone', 'Insurance', '', 'tags']);
+    const r = checkPatientRow(['4155552671', 'Aetna', 'ann@example.com', ''], withExtra, { today: TODAY });
+    expect(r.values?.tags).toEqual([]);
+    expect(r.issues.map((i) => i.message)).toEqual(['Column 3 has no header; it holds an email ("ann@example.com") that will not be imported. Add an "email" header to import it']);
+  });
+
+  it('reports at most five cells with control characters, in column order, naming the column when it has one', () => {
+    const r = check(['4155552671\u0001', 'M\u0002', 'A\u0003', 'B', 'C\u0004', 'D', 'E\u0005', 'F\u0006', 'G\u0007', 'H\u0008']);
+    expect(r.values).toBeNull();
+    expect(r.issues.map((i) => [i.field, i.message.slice(0, i.message.indexOf(' contains'))])).toEqual([
+      ['phone', 'Column 1 (phone)'],
+      ['mrn', 'Column 2 (mrn)'],
+      ['first_name', 'Column 3 (first_name)'],
+      ['dob', 'Column 5 (dob)'],
+      ['tags', 'Column 7 (tags)'],
+    ]);
+  });
+
   it('strips zero-width and bidi characters from MRNs and names', () => {
     const r = check(['4155552671', 'MRN-0001\u200b', '\u202eAnn', 'L\u200dee']);
     expect(r.values).toMatchObject({ mrn: 'MRN-0001', firstName: 'Ann', lastName: 'Lee' });

@@ -106,6 +106,12 @@ export function analyzeHeader(header: string[]): HeaderAnalysis {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
+// Hoisted: a regular expression literal in a function body is a new object at every call (per row).
+const PHONE_LIKE = /^[\d\s().+-]{7,}$/;
+const NAME_LIKE = /^[\p{L}][\p{L}' .-]*$/u;
+const DIGIT = /\d/;
+const TEXT_MARK = /^'/;
+const TAG_SEPARATOR = /[;|]/;
 export function isEmail(text: string): boolean {
   return EMAIL.test(text.trim());
 }
@@ -116,8 +122,8 @@ export function looksLike(value: string, defaultCountry = 'US'): 'email' | 'phon
   if (isEmail(v)) return 'email';
   // Dates first: "1985-03-14" would otherwise go through the (slow) phone parser.
   if (looksLikeDate(v)) return 'date';
-  if (/^[\d\s().+-]{7,}$/.test(v) && normalizePhone(v, defaultCountry)) return 'phone';
-  if (/^[\p{L}][\p{L}' .-]*$/u.test(v) && !/\d/.test(v)) return 'name';
+  if (PHONE_LIKE.test(v) && normalizePhone(v, defaultCountry)) return 'phone';
+  if (NAME_LIKE.test(v) && !DIGIT.test(v)) return 'name';
   return 'other';
 }
 
@@ -148,31 +154,43 @@ const LABEL: Record<PatientCsvColumn, string> = {
   preferred_name: 'preferred_name', tags: 'tags', location: 'location', provider: 'provider',
 };
 
+/** The row's value in `column`, trimmed; a leading apostrophe is the spreadsheet's "treat as text" mark (our own reports add it). */
+function cellOf(row: string[], header: HeaderAnalysis, column: PatientCsvColumn): string {
+  const index = header.columns[column];
+  return index === undefined ? '' : (row[index] ?? '').trim().replace(TEXT_MARK, '').trim();
+}
+
+/** Whether the header names column `index` (recognized or not): its values are imported, or already reported once for the file. */
+function isNamedColumn(header: HeaderAnalysis, index: number): boolean {
+  for (const column of PATIENT_CSV_COLUMNS) if (header.columns[column] === index) return true;
+  for (const finding of header.unrecognized) if (finding.index === index) return true;
+  return false;
+}
+
 /**
  * Validates one CSV row. Errors mean the row is not imported (the file should be fixed);
  * warnings mean it is imported, but something in it deserves a look.
+ * An import runs this on every row of the file twice (dry run, apply): it builds no closure, set
+ * or array per row that it does not return, so a 100,000-row file leaves little garbage.
  */
 export function checkPatientRow(row: string[], header: HeaderAnalysis, options: { defaultCountry?: string; today?: Date } = {}): RowCheck {
   const country = options.defaultCountry ?? 'US';
   const issues: RowIssue[] = [];
-  const cell = (column: PatientCsvColumn) => {
-    const index = header.columns[column];
-    // A leading apostrophe is the spreadsheet's "treat as text" mark (our own reports add it).
-    return index === undefined ? '' : (row[index] ?? '').trim().replace(/^'/, '').trim();
-  };
+  const cell = (column: PatientCsvColumn) => cellOf(row, header, column);
   const error = (field: string | null, message: string) => issues.push({ severity: 'error', field, message });
   const warn = (field: string | null, message: string) => issues.push({ severity: 'warning', field, message });
 
   // NUL and other control characters: the database cannot store NUL, and the others only hide
   // text. The row is reported (without echoing the character), never imported.
-  const controlled = row.map((value, index) => ({ index, char: firstControlChar(value) })).filter((c) => c.char);
-  if (controlled.length) {
-    for (const c of controlled.slice(0, 5)) {
-      const column = Object.entries(header.columns).find(([, i]) => i === c.index)?.[0];
-      error(column ?? null, `Column ${c.index + 1}${column ? ` (${column})` : ''} contains a control character (${c.char}) that cannot be imported: remove it from the file`);
-    }
-    return { values: null, issues };
+  let controlled = 0;
+  for (let index = 0; index < row.length && controlled < 5; index++) {
+    const char = firstControlChar(row[index]!);
+    if (!char) continue;
+    controlled += 1;
+    const column = Object.entries(header.columns).find(([, i]) => i === index)?.[0];
+    error(column ?? null, `Column ${index + 1}${column ? ` (${column})` : ''} contains a control character (${char}) that cannot be imported: remove it from the file`);
   }
+  if (controlled) return { values: null, issues };
 
   const rawPhone = cell('phone');
   const phone = rawPhone ? normalizePhone(rawPhone, country) : null;
@@ -182,7 +200,7 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
 
   const mrn = cleanIdentifier(cell('mrn'));
   const kindOfMrn = mrn ? looksLike(mrn, country) : null;
-  if (kindOfMrn === 'email' || kindOfMrn === 'phone' || kindOfMrn === 'date' || (kindOfMrn === 'name' && !/\d/.test(mrn) && mrn.length > 1)) {
+  if (kindOfMrn === 'email' || kindOfMrn === 'phone' || kindOfMrn === 'date' || (kindOfMrn === 'name' && !DIGIT.test(mrn) && mrn.length > 1)) {
     error('mrn', `mrn "${clip(mrn)}" looks like ${kindOfMrn === 'name' ? 'a name' : `a ${kindOfMrn}`}: is a column missing or shifted in this row?`);
   }
   for (const column of ['first_name', 'last_name', 'preferred_name'] as const) {
@@ -215,21 +233,22 @@ export function checkPatientRow(row: string[], header: HeaderAnalysis, options: 
   }
 
   // Values under no header (or an unrecognized one) are not imported: say so when they matter.
-  const used = new Set(Object.values(header.columns));
-  const named = new Set(header.unrecognized.map((u) => u.index));
-  row.forEach((value, index) => {
-    const v = value.trim();
-    if (!v || used.has(index) || named.has(index)) return;
+  for (let index = 0; index < row.length; index++) {
+    const v = row[index]!.trim();
+    if (!v || isNamedColumn(header, index)) continue;
     const kind = looksLike(v, country);
     const what = kind === 'email' ? 'an email' : kind === 'phone' ? 'a phone number' : kind === 'date' ? 'a date' : 'a value';
     warn(null, `Column ${index + 1} has no header; it holds ${what} ("${clip(v)}") that will not be imported${kind === 'email' ? '. Add an "email" header to import it' : ''}`);
-  });
+  }
 
   if (issues.some((i) => i.severity === 'error')) return { values: null, issues };
-  const tags = cell('tags')
-    .split(/[;|]/)
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const rawTags = cell('tags');
+  const tags = rawTags
+    ? rawTags
+        .split(TAG_SEPARATOR)
+        .map((t) => t.trim())
+        .filter(Boolean)
+    : [];
   return {
     values: {
       phone: phone!,

@@ -15,6 +15,11 @@ const EXTENSION = /\s*[;,]?\s*(?:ext(?:ension|n)?\.?|x|#|ext=)\s*[:.]?\s*\d*\s*$
 const NANP_DEFAULTS = new Set(['US', 'CA', 'PR', 'VI', 'GU', 'AS', 'MP']);
 /** What may remain once the extension is gone: digits (any script) and separators. */
 const PHONE_CHARS = /^[\p{Nd}\s().\-/+]+$/u;
+// Patterns used per call live here: a regular expression literal in a function body is a new
+// object at every call, and an import calls these 200,000 times.
+const TEL_PREFIX = /^tel:/i;
+const SEPARATORS = /[\s().\-/]/g;
+const NANP_NUMBER = /^(?:\+?1)?([2-9]\d{9})$/;
 
 /**
  * The extension written after a number ("ext. 12", "x12", ";ext=12"), or null when there is
@@ -23,7 +28,7 @@ const PHONE_CHARS = /^[\p{Nd}\s().\-/+]+$/u;
  */
 export function phoneExtension(input: string): string | null {
   if (typeof input !== 'string' || input.length > 64) return null;
-  const match = EXTENSION.exec(input.trim().replace(/^tel:/i, ''));
+  const match = EXTENSION.exec(input.trim().replace(TEL_PREFIX, ''));
   return match && match[0].trim() ? match[0].trim().replace(/^[;,]\s*/, '') : null;
 }
 
@@ -41,14 +46,14 @@ export function phoneExtensionMessage(input: string): string {
  */
 export function normalizePhone(input: string, defaultCountry = 'US', metadata: MetadataJson = maxMetadata): string | null {
   if (typeof input !== 'string' || input.length > 64) return null;
-  const cleaned = input.trim().replace(/^tel:/i, '');
+  const cleaned = input.trim().replace(TEL_PREFIX, '');
   if (phoneExtension(cleaned)) return null;
   if (!PHONE_CHARS.test(cleaned)) return null;
   const country = defaultCountry.toUpperCase();
   // Fast path for the common case (imports run this 100,000 times): a North American number
   // written with separators. It returns exactly what the full parse below would.
-  const digits = cleaned.replace(/[\s().\-/]/g, '');
-  const nanp = /^(?:\+?1)?([2-9]\d{9})$/.exec(digits);
+  const digits = cleaned.replace(SEPARATORS, '');
+  const nanp = NANP_NUMBER.exec(digits);
   if (nanp && (digits.startsWith('+1') || NANP_DEFAULTS.has(country))) return `+1${nanp[1]}`;
   return parseFully(cleaned, country, metadata);
 }

@@ -1,7 +1,7 @@
 import { analyzeHeader, checkPatientRow, cleanIdentifier, type HeaderAnalysis, type RowIssue, stripControlChars } from '@caretext/shared';
 import type { Database, SessionRunner, SqlRunner } from '../db/database.js';
 import type { Clock } from '../clock.js';
-import { readCsvRows } from './csv-rows.js';
+import { readCsvRowBatches } from './csv-rows.js';
 import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
 
 /** Rows per batch: staged by COPY, then written by one atomic statement (see writeBatch). */
@@ -60,16 +60,18 @@ async function* fileChunks(sql: SqlRunner, jobId: string): AsyncGenerator<Uint8A
 async function* batches(sql: SqlRunner, jobId: string): AsyncGenerator<{ header: string[] } | { rows: RawRow[] }> {
   let line = 0;
   let rows: RawRow[] = [];
-  for await (const cells of readCsvRows(fileChunks(sql, jobId))) {
-    line += 1;
-    if (line === 1) {
-      yield { header: cells };
-      continue;
-    }
-    rows.push({ line, cells });
-    if (rows.length === BATCH_ROWS) {
-      yield { rows };
-      rows = [];
+  for await (const parsed of readCsvRowBatches(fileChunks(sql, jobId))) {
+    for (const cells of parsed) {
+      line += 1;
+      if (line === 1) {
+        yield { header: cells };
+        continue;
+      }
+      rows.push({ line, cells });
+      if (rows.length === BATCH_ROWS) {
+        yield { rows };
+        rows = [];
+      }
     }
   }
   if (rows.length) yield { rows };
@@ -82,19 +84,33 @@ async function checkBatch(rows: RawRow[], header: HeaderAnalysis, matcher: Impor
   const raw = new Map<number, string[]>();
   const rejected: Outcome[] = [];
   const valid: ValidRow[] = [];
-  const warnings = new Map<number, RowIssue[]>();
+  /** The valid rows' warnings, in the order of `valid` (resolve answers in that order). */
+  const warnings: RowIssue[][] = [];
   for (const row of rows) {
     const check = checkPatientRow(row.cells, header, options);
     if (keepRaw) raw.set(row.line, row.cells);
     if (!check.values) rejected.push({ kind: 'rejected', line: row.line, issues: check.issues });
     else {
       valid.push({ line: row.line, values: check.values });
-      warnings.set(row.line, check.issues);
+      warnings.push(check.issues);
     }
   }
   const resolved = await matcher.resolve(valid);
-  for (const outcome of resolved) outcome.issues.unshift(...(warnings.get(outcome.line) ?? []));
-  return { outcomes: [...rejected, ...resolved].sort((a, b) => a.line - b.line), raw };
+  resolved.forEach((outcome, i) => {
+    if (warnings[i]!.length) outcome.issues.unshift(...warnings[i]!);
+  });
+  return { outcomes: mergeByLine(rejected, resolved), raw };
+}
+
+/** Two lists of outcomes, each in line order, as one in line order. */
+function mergeByLine(a: Outcome[], b: Outcome[]): Outcome[] {
+  const out: Outcome[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i]!.line < b[j]!.line ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 function count(outcomes: Outcome[]): Counts {

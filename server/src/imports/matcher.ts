@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { PatientRowValues, RowIssue } from '@caretext/shared';
 import type { SqlRunner } from '../db/database.js';
 
@@ -50,7 +50,8 @@ const nameOf = (p: Known) => [p.firstName, p.lastName].filter(Boolean).join(' ')
 export class ImportMatcher {
   /**
    * Patients as this file has left them so far (created or updated rows), indexed for lookup.
-   * Only what matching reads of them (keysOf): the dry run keeps one per row of the file.
+   * Only what matching reads of them (Known: its other fields are never diffed again,
+   * every later row that lands on a touched patient being a duplicate): the dry run keeps one per row of the file.
    */
   private readonly overlay = new Map<string, Known>();
   private readonly overlayByMrn = new Map<string, string>();
@@ -114,7 +115,7 @@ export class ImportMatcher {
     // One index probe per key (LATERAL ... OFFSET 0 keeps the planner from turning it back into
     // a scan of the whole directory, which an `mrn = ANY OR phone = ANY` filter does).
     const found = await this.sql.query<ExistingPatient>(
-      `SELECT * FROM (
+      `SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider FROM (
          SELECT p.* FROM unnest($2::text[]) AS k(v) CROSS JOIN LATERAL (
            SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, "createdAt"
              FROM "Patient" WHERE "orgId" = $1 AND mrn = k.v OFFSET 0) p
@@ -149,15 +150,17 @@ export class ImportMatcher {
   /** Patients sharing the row's MRN or phone: the batch's lookup, updated by rows before this one. */
   private candidates(v: PatientRowValues, batch: IndexedBatch): Known[] {
     // The batch's patients with the row's phone or MRN, in the lookup's order.
-    const hits = batch.byPhone.get(v.phone) ?? [];
+    const hits = batch.byPhone.get(v.phone);
     const mrnHits = v.mrn ? batch.byMrn.get(v.mrn) : undefined;
-    const inBatch = mrnHits ? [...new Set([...hits, ...mrnHits])].sort((a, b) => a - b) : hits;
+    const mrnId = v.mrn ? this.overlayByMrn.get(v.mrn) : undefined;
+    // Most rows of a large file are new patients: nobody to match, and nothing to build.
+    if (!hits && !mrnHits && !mrnId && !this.overlayByPhone.has(v.phone)) return [];
+    const inBatch = mrnHits ? [...new Set([...(hits ?? []), ...mrnHits])].sort((a, b) => a - b) : (hits ?? []);
     const byId = new Map<string, Known>();
     for (const i of inBatch) {
       const p = batch.patients[i]!;
       byId.set(p.id, this.overlay.get(p.id) ?? p);
     }
-    const mrnId = v.mrn ? this.overlayByMrn.get(v.mrn) : undefined;
     if (mrnId) byId.set(mrnId, this.overlay.get(mrnId)!);
     for (const id of this.phoneIds(v.phone)) byId.set(id, this.overlay.get(id)!);
     // A record whose MRN or phone this file already changed away no longer matches.
@@ -174,7 +177,7 @@ export class ImportMatcher {
       target = pool.find((p) => p.mrn === v.mrn) ?? null;
       via = 'MRN';
     }
-    if (!target) {
+    if (!target && pool.length) {
       const samePhone = pool.filter((p) => p.phone === v.phone && (!v.mrn || !p.mrn));
       const sameName = samePhone.filter((p) => !v.firstName || !p.firstName || lower(p.firstName) === lower(v.firstName));
       const exactName = sameName.filter((p) => v.firstName && lower(p.firstName) === lower(v.firstName));
@@ -206,12 +209,12 @@ export class ImportMatcher {
       }
       // Not touched by this file yet, so not in the overlay: the whole record from the database.
       const changes = diff(target as ExistingPatient, v);
-      this.remember(keysOf({ ...target, ...changes }));
+      this.remember({ id: target.id, mrn: changes.mrn ?? target.mrn, phone: changes.phone ?? target.phone, firstName: changes.firstName ?? target.firstName });
       return Object.keys(changes).length ? { kind: 'update', line: row.line, id: target.id, changes, issues } : { kind: 'unchanged', line: row.line, id: target.id, issues };
     }
 
-    const id = newId();
-    this.remember(keysOf({ id, ...v }));
+    const id = newPatientId();
+    this.remember({ id, mrn: v.mrn, phone: v.phone, firstName: v.firstName });
     this.touchedBy.set(id, row.line);
     return { kind: 'create', line: row.line, id, values: v, issues };
   }
@@ -221,22 +224,34 @@ export class ImportMatcher {
   }
 }
 
-/**
- * A new patient's id, as one flat string. Node's randomUUID() answers a string concatenated
- * from many pieces (in V8, a tree of ~14 "cons" strings, ~500 bytes); an import keeps one per
- * row of the file (touchedBy; the dry run's overlay), which made most of its memory.
- */
-function newId(): string {
-  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
-}
+/** Random bytes for ids, drawn 4 KB at a time (256 ids); `idText` is where one id is written. */
+const idEntropy = Buffer.alloc(4096);
+let idEntropyAt = idEntropy.length;
+const idText = Buffer.alloc(36);
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 /**
- * What the overlay keeps of a patient this file touched: only what matching reads. Every later
- * row that lands on a touched patient is a duplicate, so its other fields are never diffed,
- * and a large file's memory stays small.
+ * A new patient's id: a random (version 4) UUID, lowercase, as randomUUID() writes it, made as
+ * one flat string. randomUUID() answers a string concatenated from many pieces (in V8, a tree
+ * of ~14 "cons" strings, ~500 bytes): an import keeps one per row of the file (touchedBy; the
+ * dry run's overlay), and flattening it made half of what matching allocated per row.
  */
-function keysOf(p: Known): Known {
-  return { id: p.id, mrn: p.mrn, phone: p.phone, firstName: p.firstName };
+export function newPatientId(): string {
+  if (idEntropyAt === idEntropy.length) {
+    randomFillSync(idEntropy);
+    idEntropyAt = 0;
+  }
+  let out = 0;
+  for (let i = 0; i < 16; i++) {
+    let byte = idEntropy[idEntropyAt + i]!;
+    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
+    if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC 4122 variant
+    if (i === 4 || i === 6 || i === 8 || i === 10) idText[out++] = 0x2d; // '-'
+    idText[out++] = HEX[byte >> 4]!;
+    idText[out++] = HEX[byte & 0x0f]!;
+  }
+  idEntropyAt += 16;
+  return idText.toString('latin1', 0, 36);
 }
 
 /** The batch's lookup with, per phone and per MRN, the positions of its patients (in order). */
