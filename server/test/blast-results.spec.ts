@@ -35,12 +35,20 @@ afterAll(async () => {
 });
 
 const sentTo = (phone: string) => server.simulator!.messages().filter((m) => m.to === phone && m.direction === 'outbound-api');
-/** The blast once every message has left the queue and the carrier has answered. */
+/**
+ * The blast once every message has left the queue and the carrier's last word on each is applied
+ * (the simulator ends each with delivered, failed or undelivered). `completed` alone is not
+ * enough: a callback that beats the send's answer is stored and applied only once the worker has
+ * stored the carrier's id (applyStored), so a busy machine could read the stats in between
+ * (CI once saw sent 2, failed 2).
+ */
 async function settled() {
   return waitFor(async () => {
     await server.simulator!.settle();
     const b = await clinic.member.api.blasts.get.query({ blastId });
-    return b.status === 'completed' ? b : null;
+    if (b.status !== 'completed') return null;
+    const unsettled = await server.db.prisma.message.count({ where: { idempotencyKey: `blast:${blastId}`, status: { in: ['queued', 'sending', 'sent'] } } });
+    return unsettled === 0 ? b : null;
   }, 2400);
 }
 
