@@ -75,6 +75,40 @@ describe('send pacing per number', () => {
     expect(busiest).toBeLessThanOrEqual(Math.floor(RATE * 1.05));
   }
 
+  it("a number's long backlog does not hold back another number's message", async () => {
+    const { simulator, twilio } = await carrier();
+    const server = await startTestServer({ twilio });
+    cleanups.push(() => server.stop());
+    const db = server.db;
+    const org = await db.prisma.org.create({ data: { name: 'Backlog Clinic', joinCode: 'BACKLOG-1', plan: 'sms', smsEnabled: true } });
+    const team = await db.prisma.team.create({ data: { orgId: org.id, name: 'Front Desk' } });
+    const line = async (e164: string, sidDigit: string, patientPhone: string) => {
+      simulator.registerNumber({ phoneNumber: e164, sid: `PN${sidDigit.repeat(32)}` });
+      const number = await db.prisma.phoneNumber.create({ data: { orgId: org.id, teamId: team.id, e164, carrierSid: `PN${sidDigit.repeat(32)}`, messagesPerSecond: 1 } });
+      const patient = await db.prisma.patient.create({ data: { orgId: org.id, firstName: 'Pat', phone: patientPhone, phoneLineType: 'mobile' } });
+      const conversation = await db.prisma.conversation.create({ data: { orgId: org.id, teamId: team.id, kind: 'sms', phoneNumberId: number.id, patientId: patient.id } });
+      return { e164, patientPhone, conversationId: conversation.id };
+    };
+    const busy = await line('+14155552201', '3', '+14155553201');
+    const quiet = await line('+14155552202', '4', '+14155553202');
+    const BACKLOG = 120; // more than one claim's pick (50), at 1/s: minutes of backlog
+    const base = Date.now() - 60_000;
+    await db.prisma.message.createMany({
+      data: [
+        ...Array.from({ length: BACKLOG }, (_, i) => ({ orgId: org.id, conversationId: busy.conversationId, direction: 'outbound', channel: 'sms', body: `Blast ${i}`, status: 'queued', fromNumber: busy.e164, toNumber: busy.patientPhone, createdAt: new Date(base + i) })),
+        { orgId: org.id, conversationId: quiet.conversationId, direction: 'outbound', channel: 'sms', body: 'Your ride is here', status: 'queued', fromNumber: quiet.e164, toNumber: quiet.patientPhone, createdAt: new Date(base + BACKLOG) },
+      ],
+    });
+    server.app.get(SendWorker).wake();
+    // Not a timing: when the other number's message leaves the queue, most of the backlog must
+    // still be there (before, it was picked only once fewer than 50 of the backlog were left).
+    await waitFor(async () => ((await db.prisma.message.findFirst({ where: { fromNumber: quiet.e164, status: { not: 'queued' } } })) ? true : null), 2400);
+    const stillQueued = await db.prisma.message.count({ where: { fromNumber: busy.e164, status: 'queued' } });
+    expect(stillQueued).toBeGreaterThan(BACKLOG - 50);
+    // Not minutes of sending at 1/s before the server can stop.
+    await db.prisma.message.updateMany({ where: { fromNumber: busy.e164, status: 'queued' }, data: { status: 'canceled' } });
+  });
+
   it(`one instance sends ${COUNT} messages from a ${RATE}/s number no faster than ${RATE}/s`, async () => {
     const { simulator, twilio } = await carrier();
     const server = await startTestServer({ twilio });

@@ -203,11 +203,17 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
       );
       const readAt = localNow();
       if (!paces.length) return nothing;
+      // Up to BATCH of each number's oldest due messages, not the BATCH oldest of all: a number
+      // with a long backlog (a blast) would otherwise fill every pick with messages it has no slot
+      // for, and another number's message would wait for that whole backlog.
       const picked = await tx.query<{ id: string; fromNumber: string; messagesPerSecond: number }>(
-        `SELECT m.id, m."fromNumber", COALESCE(n."messagesPerSecond", 1) AS "messagesPerSecond" FROM "Message" m
-           JOIN "Conversation" c ON c.id = m."conversationId" LEFT JOIN "PhoneNumber" n ON n.id = c."phoneNumberId"
-          WHERE ${due} AND m."fromNumber" = ANY($2::text[])
-          ORDER BY m."createdAt" LIMIT ${BATCH} FOR UPDATE OF m SKIP LOCKED`,
+        `SELECT m.id, m."fromNumber", m."messagesPerSecond" FROM unnest($2::text[]) AS p("fromNumber")
+           CROSS JOIN LATERAL (
+             SELECT m.id, m."fromNumber", m."createdAt", COALESCE(n."messagesPerSecond", 1) AS "messagesPerSecond" FROM "Message" m
+               JOIN "Conversation" c ON c.id = m."conversationId" LEFT JOIN "PhoneNumber" n ON n.id = c."phoneNumberId"
+              WHERE ${due} AND m."fromNumber" = p."fromNumber"
+              ORDER BY m."createdAt" LIMIT ${BATCH} FOR UPDATE OF m SKIP LOCKED) m
+          ORDER BY m."createdAt"`,
         [now, paces.map((p) => p.fromNumber)],
       );
       if (!picked.length) return nothing;
