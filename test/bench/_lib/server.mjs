@@ -117,42 +117,20 @@ export const mb = (bytes) => Math.round(bytes / 1024 / 102.4) / 10;
 export const int = (n) => n.toLocaleString('en-US');
 
 /**
- * Samples process RSS every `everyMs`; keeps the overall peak and the peak per named phase, with
- * what made up each phase's peak (V8 heap used and reserved, memory outside the heap).
+ * Samples this process's RSS every `everyMs`; keeps the overall peak and the peak per named
+ * phase, with what made up each phase's peak (V8 heap used and reserved, memory outside the heap).
  */
 export function rssSampler(everyMs = 20) {
-  let phase = 'start';
-  const peaks = {};
-  const details = {};
-  let peak = 0;
-  const sample = () => {
+  return peakSampler(() => {
     const rss = process.memoryUsage.rss();
-    if (rss > peak) peak = rss;
-    if (rss > (peaks[phase] ?? 0)) {
-      peaks[phase] = rss;
-      const m = process.memoryUsage();
-      details[phase] = { rssMb: mb(rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
-    }
-  };
-  const timer = setInterval(sample, everyMs);
-  timer.unref();
-  sample();
-  return {
-    phase(name) {
-      sample();
-      phase = name;
-      sample();
-    },
-    peakOf: (...names) => Math.max(0, ...names.map((n) => peaks[n] ?? 0)),
-    get peak() {
-      return peak;
-    },
-    stop() {
-      sample();
-      clearInterval(timer);
-      return { peak, peaks, details };
-    },
-  };
+    return {
+      rss,
+      details: () => {
+        const m = process.memoryUsage();
+        return { rssMb: mb(rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
+      },
+    };
+  }, everyMs);
 }
 
 /** Resident memory of another process (Linux /proc/<pid>/status), in bytes: VmRSS, and its anonymous and file-backed parts. */
@@ -168,17 +146,25 @@ export function processRss(pid) {
 
 /** rssSampler's interface for another process (a server started with startServerProcess): its RSS from /proc. */
 export function processRssSampler(pid, everyMs = 20) {
+  return peakSampler(() => {
+    const m = processRss(pid);
+    return m && { rss: m.rss, details: () => ({ rssMb: mb(m.rss), anonMb: mb(m.anon), fileMb: mb(m.file) }) };
+  }, everyMs);
+}
+
+/** Peaks of what `read` answers ({ rss, details() } or null), overall and per named phase. */
+function peakSampler(read, everyMs) {
   let phase = 'start';
   const peaks = {};
   const details = {};
   let peak = 0;
   const sample = () => {
-    const m = processRss(pid);
+    const m = read();
     if (!m) return;
     if (m.rss > peak) peak = m.rss;
     if (m.rss > (peaks[phase] ?? 0)) {
       peaks[phase] = m.rss;
-      details[phase] = { rssMb: mb(m.rss), anonMb: mb(m.anon), fileMb: mb(m.file) };
+      details[phase] = m.details();
     }
   };
   const timer = setInterval(sample, everyMs);
