@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { BATCH_ROWS, type Counts, ImportRunner, type JobRow, STAGE_DDL } from '../src/imports/import-runner.js';
+import { BATCH_ROWS, type Counts, ImportRunner, type JobRow } from '../src/imports/import-runner.js';
 import { openTestDatabase, TEST_DB, TestClock } from './harness.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -132,7 +132,8 @@ describe(`an import cancelled while it applies (${TEST_DB})`, () => {
   it.runIf(TEST_DB === 'postgres')('writes nothing of the batch in flight: the patients, progress and counts stop at the last committed batch', async () => {
     const clock = new TestClock();
     const { job } = await analyzedJob(clock);
-    // The cancel commits while the second batch is being written (after its rows were staged).
+    // The cancel commits while the second batch is on its way to be written (staged and written
+    // by one query, sent right after the cancel's commit).
     let cancelled = false;
     const cancelling: Database = {
       ...db,
@@ -140,12 +141,12 @@ describe(`an import cancelled while it applies (${TEST_DB})`, () => {
         db.session((sql) =>
           fn({
             ...sql,
-            query: async (text, params) => {
-              if (!cancelled && job.processedRows === BATCH_ROWS && text.includes('UPDATE "ImportJob"')) {
+            copyCsvThenQuery: async (...args) => {
+              if (!cancelled && job.processedRows === BATCH_ROWS) {
                 cancelled = true;
                 await db.sql.query(`UPDATE "ImportJob" SET status = 'cancelled' WHERE id = $1`, [job.id]);
               }
-              return sql.query(text, params);
+              return sql.copyCsvThenQuery(...args);
             },
           }),
         ),
@@ -165,8 +166,8 @@ describe(`an import whose batch fails after it was staged (${TEST_DB})`, () => {
   it('writes nothing of that batch, and the retry on the same database writes each row once, as the dry run said', async () => {
     const clock = new TestClock();
     const { job, dryRun } = await analyzedJob(clock);
-    // The second batch's rows are in the staging table when its write statement fails.
-    const failure = new Error('the write statement failed');
+    // The second batch's write statement fails at its very end, when its rows are staged and
+    // its patients inserted and updated (division by zero in what it returns).
     let failed = false;
     const failing: Database = {
       ...db,
@@ -174,17 +175,16 @@ describe(`an import whose batch fails after it was staged (${TEST_DB})`, () => {
         db.session((sql) =>
           fn({
             ...sql,
-            query: async (text, params) => {
-              if (!failed && job.processedRows === BATCH_ROWS && text.includes('INSERT INTO "Patient"')) {
-                failed = true;
-                throw failure;
-              }
-              return sql.query(text, params);
+            copyCsvThenQuery: async (table, columns, csv, statement, options) => {
+              if (failed || job.processedRows !== BATCH_ROWS) return sql.copyCsvThenQuery(table, columns, csv, statement, options);
+              failed = true;
+              expect(statement).toContain('RETURNING n.created,');
+              return sql.copyCsvThenQuery(table, columns, csv, statement.replace('RETURNING n.created,', 'RETURNING n.created / 0 AS created,'), options);
             },
           }),
         ),
     };
-    await expect(new ImportRunner(failing, clock).apply(job)).rejects.toBe(failure);
+    await expect(new ImportRunner(failing, clock).apply(job)).rejects.toThrow(/division by zero/);
     expect(failed).toBe(true);
     const stopped = await reloaded(job.id);
     expect(stopped.processedRows).toBe(BATCH_ROWS);
@@ -198,26 +198,21 @@ describe(`an import whose batch fails after it was staged (${TEST_DB})`, () => {
 
 describe(`an import behind a pooler that separates its statements (${TEST_DB})`, () => {
   // PGlite has one connection: its statements cannot be separated.
-  it.runIf(TEST_DB === 'postgres')('stops with a message and writes nothing of the batch when its write does not find the rows it staged', async () => {
+  it.runIf(TEST_DB === 'postgres')('stops with a message and writes nothing of the batch when its staging table is on another server connection', async () => {
     const clock = new TestClock();
     const { job } = await analyzedJob(clock);
-    // The COPY goes to another server connection than the statement after it (a transaction-mode
-    // pooler), one that has a staging table too.
+    // A transaction-mode pooler: the staging table is created on another server connection
+    // than the one the batch's write (one simple query) reaches, which has none.
     const pooled: Database = {
       ...db,
       session: (fn) =>
-        db.session((sql) =>
-          fn({
-            ...sql,
-            copyCsv: (...args) =>
-              db.session(async (other) => {
-                await other.query(STAGE_DDL);
-                await other.copyCsv(...args);
-              }),
-          }),
-        ),
+        db.session(async (sql) => {
+          await sql.query('DROP TABLE IF EXISTS pg_temp."ImportStage"');
+          sql.state.clear();
+          return fn({ ...sql, query: (text, params) => db.session((other) => other.query(text, params)) });
+        }),
     };
-    await expect(new ImportRunner(pooled, clock).apply(job)).rejects.toThrow(/could not read back the batch/);
+    await expect(new ImportRunner(pooled, clock).apply(job)).rejects.toThrow(/session-mode pooler/);
     expect(await reloaded(job.id)).toMatchObject({ status: 'running', processedRows: 0, created: 0 });
     expect(await db.prisma.patient.count({ where: { orgId: job.orgId } })).toBe(2);
   });

@@ -6,6 +6,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyCsvThenQuery } from './copy-then-query.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { type MigrationConnection, migrate } from './migrator.js';
 import { acquireDataDirLock } from './pglite-lock.js';
@@ -35,9 +36,17 @@ export interface SqlRunner {
  */
 export type SessionRunner = Omit<SqlRunner, 'copyCsv'> & {
   state: Map<string, unknown>;
-  /** COPY ... FROM (CSV) into `table`, emptied first (TRUNCATE) when `truncate` (same round trip on PostgreSQL). */
-  copyCsv(table: string, columns: string[], csv: string, options?: { truncate?: boolean }): Promise<void>;
+  /**
+   * COPY ... FROM (CSV) into `table`, emptied first (TRUNCATE) when `truncate`, then `statement`
+   * (no parameters: its values written in with `sqlLiteral`), atomically; answers the
+   * statement's rows. On PostgreSQL one simple query, one round trip (copy-then-query.ts), its
+   * values as text.
+   */
+  copyCsvThenQuery<T = Record<string, unknown>>(table: string, columns: string[], csv: string, statement: string, options?: { truncate?: boolean }): Promise<T[]>;
 };
+
+/** A string as an SQL literal (for the statements of `copyCsvThenQuery`, which take no parameters). */
+export const sqlLiteral = (value: string): string => pg.escapeLiteral(value);
 
 /**
  * What /health says of the database (to anyone: no host, name or driver message): reachable, and
@@ -143,7 +152,7 @@ async function openPostgres(url: string, poolSize: number, log: (line: string) =
       try {
         return await fn({
           query: async (text, params) => (await client.query(text, params as unknown[])).rows,
-          copyCsv: (table, columns, csv, options) => copyCsvInto(client, table, columns, csv, options?.truncate),
+          copyCsvThenQuery: (table, columns, csv, statement, options) => copyCsvThenQuery(client, table, columns, csv, statement, options?.truncate ?? false),
           state,
         });
       } catch (error) {
@@ -195,9 +204,8 @@ async function checkout(pool: pg.Pool): Promise<CheckedOut> {
 }
 
 /** COPY ... FROM STDIN (CSV) on one connection: the fastest way PostgreSQL takes rows. */
-async function copyCsvInto(client: pg.PoolClient, table: string, columns: string[], csv: string, truncate = false): Promise<void> {
-  // One simple query of two statements: the TRUNCATE costs no round trip of its own.
-  const stream = client.query(copyFrom(`${truncate ? `TRUNCATE "${table}"; ` : ''}COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+async function copyCsvInto(client: pg.PoolClient, table: string, columns: string[], csv: string): Promise<void> {
+  const stream = client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
   await pipeline(Readable.from([csv]), stream);
 }
 
@@ -257,9 +265,10 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
       lite.transaction((tx) =>
         fn({
           query: async (text, params) => (await tx.query(text, params)).rows as never,
-          copyCsv: async (table, columns, csv, options) => {
+          copyCsvThenQuery: async (table, columns, csv, statement, options) => {
             if (options?.truncate) await tx.query(`TRUNCATE "${table}"`);
             await tx.query(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
+            return (await tx.query(statement)).rows as never;
           },
           state: liteState,
         }),

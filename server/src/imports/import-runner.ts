@@ -1,5 +1,5 @@
 import { analyzeHeader, checkPatientRow, cleanIdentifier, type HeaderAnalysis, type RowIssue, stripControlChars } from '@caretext/shared';
-import type { Database, SessionRunner, SqlRunner } from '../db/database.js';
+import { type Database, type SqlRunner, sqlLiteral } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import { readCsvRowBatches } from './csv-rows.js';
 import { ImportMatcher, type Outcome, type ValidRow } from './matcher.js';
@@ -216,11 +216,14 @@ export class ImportRunner {
         matcher.settle(committed);
         if (item.done) break;
         if (shouldStop()) return 'interrupted';
+        const batch = item.value;
+        // The write goes out first (one round trip, see writeBatch); the next batch is prepared
+        // while the database writes this one.
+        const writing = this.writeBatch(job, batch);
         next = pending.next();
         // Settled later (awaited above, or in finally); a failure of the write comes first.
         next.catch(() => {});
-        const batch = item.value;
-        const counts = await this.writeBatch(job, batch);
+        const counts = await writing;
         if (!counts) {
           await this.forget(job.id);
           return 'cancelled';
@@ -241,12 +244,13 @@ export class ImportRunner {
   }
 
   /**
-   * One batch, two round trips on one connection: its rows go into a session-local staging table
-   * (TRUNCATE + COPY, one simple query), then ONE statement, atomic on its own, inserts the new
+   * One batch, one round trip on one connection (PostgreSQL; see copyCsvThenQuery): its rows go
+   * into a session-local staging table (TRUNCATE + COPY), then ONE statement inserts the new
    * patients from it (INSERT ... SELECT ... ON CONFLICT: an MRN someone gave another patient since
    * the batch was matched counts its row as rejected), updates the matched ones (UPDATE ... FROM),
    * stores the memory and moves the progress, only while the job is still running (a cancel that
    * commits meanwhile is waited for, then seen: nothing of the batch is written). Null then.
+   * The three statements are one transaction.
    */
   private async writeBatch(job: JobRow, batch: PreparedBatch): Promise<Counts | null> {
     return this.db.session(async (sql) => {
@@ -255,21 +259,24 @@ export class ImportRunner {
           await sql.query(STAGE_DDL);
           sql.state.set(STAGE, true);
         }
-        await sql.copyCsv(STAGE, STAGE_COLUMNS, batch.stage, { truncate: true });
-        const [moved] = await this.applyStaged(sql, job, batch);
+        const [moved] = await sql.copyCsvThenQuery<{ created: number | string }>(STAGE, STAGE_COLUMNS, batch.stage, this.writeStatement(job, batch), { truncate: true });
         if (!moved) {
           // Not running any more (cancelled, or taken over): nothing was written. Otherwise the
-          // statement did not find the rows just staged (a connection pooler in transaction
-          // mode would send it to another server connection): nothing was written either.
+          // statement did not find the rows just staged (only a bug could do that now that
+          // staging and statement are one transaction): nothing was written either.
           const [running] = await sql.query(`SELECT 1 FROM "ImportJob" WHERE id = $1 AND status = 'running'`, [job.id]);
-          if (running) throw new Error('The import could not read back the batch it had just staged: PostgreSQL must be reached directly or through a session-mode pooler.');
+          if (running) throw new Error('The import could not read back the batch it had just staged.');
           return null;
         }
-        const lost = batch.creates - moved.created;
-        return { ...batch.counts, created: moved.created, rejected: batch.counts.rejected + lost };
+        const created = Number(moved.created);
+        const lost = batch.creates - created;
+        return { ...batch.counts, created, rejected: batch.counts.rejected + lost };
       } catch (error) {
         // On PGlite the session's transaction rolled back: so did the staging table's creation.
         sql.state.delete(STAGE);
+        if ((error as { code?: string }).code === UNDEFINED_TABLE) {
+          throw new Error('The import lost its staging table between two statements on one connection: PostgreSQL must be reached directly or through a session-mode pooler.');
+        }
         throw error;
       }
     });
@@ -289,7 +296,7 @@ export class ImportRunner {
       if (!rows.length) continue;
       // The apply stores no row issues (the dry run did): no need to keep the raw cells.
       const { outcomes } = await checkBatch(rows, header!, matcher, options, false);
-      // Only what the write needs is kept (one CSV string, two arrays): the rows, cells and
+      // Only what the write needs is kept (one CSV string, an array of ids): the rows, cells and
       // outcomes die here, young, instead of living on in the old generation while the
       // previous batch is written.
       yield stageBatch(rows[0]!.line, seen, outcomes);
@@ -308,19 +315,22 @@ export class ImportRunner {
   }
 
   /**
-   * The set-based statement over the staged batch (see writeBatch). The job row is locked first
-   * and checked to be running, and the staging table to hold the batch's rows (all of them, none
-   * of another); every other part writes only if both hold. The commit need not wait
-   * for its WAL flush (synchronous_commit off, this statement's transaction only): a commit lost
-   * in a crash loses the batch with its progress, and the job resumes before it.
+   * The set-based statement over the staged batch (see writeBatch), its values written in (a
+   * simple query takes no parameters: ids as quoted literals, numbers checked to be integers).
+   * The job row is locked first and checked to be running, and the staging table to hold the
+   * batch's rows (all of them, none of another); every other part writes only if both hold. The
+   * commit need not wait for its WAL flush (synchronous_commit off, this transaction only): a
+   * commit lost in a crash loses the batch with its progress, and the job resumes before it.
    */
-  private applyStaged(sql: SessionRunner, job: JobRow, batch: PreparedBatch) {
+  private writeStatement(job: JobRow, batch: PreparedBatch): string {
     const { counts } = batch;
-    return sql.query<{ created: number }>(
-      `WITH job AS (SELECT id FROM "ImportJob" WHERE id = $1 AND status = 'running' AND (SELECT count(*) FROM "${STAGE}") = $12 FOR UPDATE),
+    const jobId = sqlLiteral(job.id);
+    const orgId = sqlLiteral(job.orgId);
+    const now = `${sqlLiteral(this.clock.now().toISOString())}::timestamptz`;
+    return `WITH job AS (SELECT id FROM "ImportJob" WHERE id = ${jobId} AND status = 'running' AND (SELECT count(*) FROM "${STAGE}") = ${int(batch.touchedIds.length)} FOR UPDATE),
        inserted AS (
          INSERT INTO "Patient" (id, "orgId", mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, source, "createdAt", "updatedAt")
-         SELECT s.id, $2, s.mrn, s.phone, s."firstName", s."lastName", s."preferredName", s.dob, s.email, COALESCE(s.tags, '{}'), s.location, s.provider, 'import', $3, $3
+         SELECT s.id, ${orgId}, s.mrn, s.phone, s."firstName", s."lastName", s."preferredName", s.dob, s.email, COALESCE(s.tags, '{}'), s.location, s.provider, 'import', ${now}, ${now}
            FROM "${STAGE}" s WHERE s.kind = 'create' AND EXISTS (SELECT 1 FROM job)
          ON CONFLICT ("orgId", mrn) DO NOTHING RETURNING 1),
        changed AS (
@@ -328,18 +338,26 @@ export class ImportRunner {
            mrn = COALESCE(s.mrn, p.mrn), phone = COALESCE(s.phone, p.phone), "firstName" = COALESCE(s."firstName", p."firstName"),
            "lastName" = COALESCE(s."lastName", p."lastName"), "preferredName" = COALESCE(s."preferredName", p."preferredName"),
            dob = COALESCE(s.dob, p.dob), email = COALESCE(s.email, p.email), tags = COALESCE(s.tags, p.tags),
-           location = COALESCE(s.location, p.location), provider = COALESCE(s.provider, p.provider), "updatedAt" = $3
+           location = COALESCE(s.location, p.location), provider = COALESCE(s.provider, p.provider), "updatedAt" = ${now}
            FROM "${STAGE}" s
-          WHERE s.kind = 'update' AND p.id = s.id AND p."orgId" = $2 AND EXISTS (SELECT 1 FROM job)),
-       memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines) SELECT id, $4, $5::text[], $6::int[] FROM job),
+          WHERE s.kind = 'update' AND p.id = s.id AND p."orgId" = ${orgId} AND EXISTS (SELECT 1 FROM job)),
+       memory AS (INSERT INTO "ImportMemory" ("jobId", "firstLine", "patientIds", lines)
+         SELECT id, ${int(batch.firstLine)}, ARRAY(SELECT s.id FROM "${STAGE}" s ORDER BY s.line), ARRAY(SELECT s.line FROM "${STAGE}" s ORDER BY s.line) FROM job),
        n AS (SELECT count(*)::int AS created FROM inserted)
-       UPDATE "ImportJob" AS j SET "processedRows" = $7, created = j.created + n.created, updated = j.updated + $8, unchanged = j.unchanged + $9,
-         rejected = j.rejected + $10 + ($11 - n.created), "heartbeatAt" = $3
+       UPDATE "ImportJob" AS j SET "processedRows" = ${int(batch.seen)}, created = j.created + n.created, updated = j.updated + ${int(counts.updated)}, unchanged = j.unchanged + ${int(counts.unchanged)},
+         rejected = j.rejected + ${int(counts.rejected)} + (${int(batch.creates)} - n.created), "heartbeatAt" = ${now}
         FROM job, n WHERE j.id = job.id
-       RETURNING n.created, set_config('synchronous_commit', 'off', true)`,
-      [job.id, job.orgId, this.clock.now(), batch.firstLine, batch.touchedIds, batch.touchedLines, batch.seen, counts.updated, counts.unchanged, counts.rejected, batch.creates, batch.creates + counts.updated],
-    );
+       RETURNING n.created, set_config('synchronous_commit', 'off', true)`;
   }
+}
+
+/** PostgreSQL's error code for a table that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
+/** An integer written into SQL (never anything else). */
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return String(value);
 }
 
 /** A batch ready to write: its counts as matched, its staging CSV, and what its rows touched. */
@@ -350,14 +368,17 @@ type PreparedBatch = {
   /** Rows that create a patient (the count the INSERT is held to). */
   creates: number;
   stage: string;
+  /** The patients the batch's rows created or matched (also in the staging table, with their lines). */
   touchedIds: string[];
-  touchedLines: number[];
 };
 
-/** The session-local staging table: one row per created or updated patient of the batch. */
+/**
+ * The session-local staging table: one row per row of the batch that created, updated or left
+ * unchanged a patient (the memory of the batch is made from it), with its line.
+ */
 const STAGE = 'ImportStage';
-const STAGE_COLUMNS = ['kind', 'id', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider'];
-export const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text)`;
+const STAGE_COLUMNS = ['kind', 'id', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'line'];
+const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text, line int NOT NULL)`;
 
 /**
  * The batch as the staging table's CSV: a created patient's values, a matched one's changes
@@ -366,21 +387,21 @@ export const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text 
 function stageBatch(firstLine: number, seen: number, outcomes: Outcome[]): PreparedBatch {
   const counts = count(outcomes);
   const touchedIds: string[] = [];
-  const touchedLines: number[] = [];
   let stage = '';
   for (const o of outcomes) {
     if (o.kind === 'rejected') continue;
     touchedIds.push(o.id);
-    touchedLines.push(o.line);
     if (o.kind === 'create') {
       const v = o.values;
-      stage += `create,${o.id},${csvCell(v.mrn)},${csvCell(v.phone)},${csvCell(v.firstName)},${csvCell(v.lastName)},${csvCell(v.preferredName)},${csvCell(v.dob)},${csvCell(v.email)},${csvCell(pgArray(v.tags))},${csvCell(v.location)},${csvCell(v.provider)}\n`;
+      stage += `create,${o.id},${csvCell(v.mrn)},${csvCell(v.phone)},${csvCell(v.firstName)},${csvCell(v.lastName)},${csvCell(v.preferredName)},${csvCell(v.dob)},${csvCell(v.email)},${csvCell(pgArray(v.tags))},${csvCell(v.location)},${csvCell(v.provider)},${o.line}\n`;
     } else if (o.kind === 'update') {
       const c = o.changes;
-      stage += `update,${o.id},${csvCell(c.mrn ?? null)},${csvCell(c.phone ?? null)},${csvCell(c.firstName ?? null)},${csvCell(c.lastName ?? null)},${csvCell(c.preferredName ?? null)},${csvCell(c.dob ?? null)},${csvCell(c.email ?? null)},${csvCell(c.tags ? pgArray(c.tags) : null)},${csvCell(c.location ?? null)},${csvCell(c.provider ?? null)}\n`;
+      stage += `update,${o.id},${csvCell(c.mrn ?? null)},${csvCell(c.phone ?? null)},${csvCell(c.firstName ?? null)},${csvCell(c.lastName ?? null)},${csvCell(c.preferredName ?? null)},${csvCell(c.dob ?? null)},${csvCell(c.email ?? null)},${csvCell(c.tags ? pgArray(c.tags) : null)},${csvCell(c.location ?? null)},${csvCell(c.provider ?? null)},${o.line}\n`;
+    } else {
+      stage += `unchanged,${o.id},,,,,,,,,,,${o.line}\n`;
     }
   }
-  return { firstLine, seen, counts, creates: counts.created, stage, touchedIds, touchedLines };
+  return { firstLine, seen, counts, creates: counts.created, stage, touchedIds };
 }
 
 /** A CSV cell (FORMAT csv): empty for null, quoted otherwise (an empty string stays ""). */
