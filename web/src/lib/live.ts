@@ -37,6 +37,8 @@ export function subscribeToOrgEvents(handlers: LiveHandlers): () => void {
 }
 
 function openOrgEvents(handlers: LiveHandlers): () => void {
+  /** Each import's last status seen on this stream. */
+  const statuses = new Map<string, string>();
   const subscription = trpc.orgs.events.subscribe(undefined, {
     onData(event) {
       switch (event.type) {
@@ -55,8 +57,11 @@ function openOrgEvents(handlers: LiveHandlers): () => void {
           handlers.onSessionMayHaveChanged();
           break;
         case 'import.progress':
+          // Lists of imports are read again when a job's status changes; its progress within a
+          // status is the event's (withLiveProgress), not a new read per 1,000-row batch.
+          if (statuses.get(event.jobId) !== event.status) revisions.imports.value++;
+          statuses.set(event.jobId, event.status);
           importProgress.value = { jobId: event.jobId, status: event.status, processedRows: event.processedRows, totalRows: event.totalRows };
-          revisions.imports.value++;
           break;
         case 'access.revoked':
           handlers.onAccessRevoked();

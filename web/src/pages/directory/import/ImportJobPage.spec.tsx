@@ -72,12 +72,37 @@ describe('An import, opened from its address', () => {
     expect(screen.getByTestId('applied-created').textContent).toBe('2,000');
   });
 
-  it('refreshes at once when the server reports progress, without waiting for the next poll', async () => {
-    get.mockResolvedValueOnce(job({ processedRows: 0 })).mockResolvedValue(job({ processedRows: 1000 }));
-    openImport();
-    await screen.findByTestId('import-running');
-    importProgress.value = { jobId: 'job-1', status: 'running', processedRows: 1000, totalRows: 2000 };
-    await waitFor(() => expect(progress()).toBe('50'), { timeout: 500 });
+  describe('between polls (the once-a-second poll held back)', () => {
+    // Only setTimeout is faked (the page's poll comes only when the test moves the clock a second
+    // on); testing-library's own waiting runs.
+    beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+    afterEach(() => vi.useRealTimers());
+
+    it('moves the progress with each live event, without asking the server again for every batch', async () => {
+      get.mockResolvedValue(job({ processedRows: 0 }));
+      openImport();
+      await screen.findByTestId('import-running');
+      importProgress.value = { jobId: 'job-1', status: 'running', processedRows: 1000, totalRows: 2000 };
+      await waitFor(() => expect(progress()).toBe('50'));
+      importProgress.value = { jobId: 'job-1', status: 'running', processedRows: 1500, totalRows: 2000 };
+      await waitFor(() => expect(progress()).toBe('75'));
+      // Another job's progress is not this one's.
+      importProgress.value = { jobId: 'job-2', status: 'running', processedRows: 2000, totalRows: 2000 };
+      expect(get).toHaveBeenCalledTimes(1);
+      expect(progress()).toBe('75');
+    });
+
+    it('reads the job again at once when an event says its status changed', async () => {
+      get.mockResolvedValueOnce(job({ processedRows: 0 })).mockResolvedValue(job({ status: 'completed', processedRows: 2000, applied: { created: 2000, updated: 0, unchanged: 0, rejected: 0 }, finishedAt: new Date() }));
+      openImport();
+      await screen.findByTestId('import-running');
+      importProgress.value = { jobId: 'job-1', status: 'completed', processedRows: 2000, totalRows: 2000 };
+      // Preact runs effects after a frame (a 100 ms timer without one): far from the poll's second.
+      await vi.advanceTimersByTimeAsync(200);
+      await screen.findByTestId('import-complete');
+      expect(get).toHaveBeenCalledTimes(2);
+      expect(screen.getByTestId('applied-created').textContent).toBe('2,000');
+    });
   });
 
   it('says what was applied when an import failed part-way', async () => {

@@ -1,9 +1,9 @@
 import { EmptyState, ErrorState, Loading } from '../../../components/states';
 import { formatDateTime } from '../../../lib/dates';
-import { revisions } from '../../../lib/live';
+import { importProgress, revisions } from '../../../lib/live';
 import { useQuery } from '../../../lib/query';
 import { trpc } from '../../../lib/trpc';
-import { countsSentence, type ImportSummary, percentDone, plural, statusLabel } from './status';
+import { countsSentence, type ImportSummary, percentDone, plural, statusLabel, withLiveProgress } from './status';
 
 /** The organization's last imports, so anyone can reopen one (a report to read, a run to follow). */
 export function RecentImports() {
@@ -47,7 +47,7 @@ export function RecentImports() {
                     <td>
                       <span class={`badge ${status.tone}`}>{status.label}</span>
                     </td>
-                    <td class="cell-muted small">{resultText(job)}</td>
+                    <td class="cell-muted small">{resultText(withLiveProgress(job, importProgress.value))}</td>
                     <td>{job.createdBy}</td>
                     <td class="cell-muted nowrap">{formatDateTime(job.createdAt)}</td>
                   </tr>

@@ -1,3 +1,4 @@
+import type { ImportProgress } from '../../../lib/live';
 import type { RouterOutputs } from '../../../lib/trpc';
 
 export type ImportJob = RouterOutputs['imports']['get'];
@@ -51,4 +52,14 @@ export function countsSentence(c: { created: number; updated: number; unchanged:
     c.rejected && `${c.rejected.toLocaleString()} rejected`,
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'nothing changed';
+}
+
+/**
+ * The job with the rows done as the latest live event says, when that event is about this job
+ * in the status it was read in and further along: progress moves with each batch's event, while
+ * the job itself is read again only when its status changes and by the page's slow poll.
+ */
+export function withLiveProgress<T extends { id: string; status: string; processedRows: number }>(job: T, live: ImportProgress | null): T {
+  if (!live || live.jobId !== job.id || live.status !== job.status || live.processedRows <= job.processedRows) return job;
+  return { ...job, processedRows: live.processedRows };
 }

@@ -2,13 +2,15 @@ import { useEffect } from 'preact/hooks';
 import { importProgress } from '../../../lib/live';
 import { useQuery } from '../../../lib/query';
 import { trpc } from '../../../lib/trpc';
-import { isActive } from './status';
+import { isActive, withLiveProgress } from './status';
 
 const POLL_MS = 1000;
 
 /**
- * One import job, kept current while it is checking or importing: the live event stream
- * refreshes it at once, and a poll about once a second covers a stream that is down or late.
+ * One import job, kept current while it is checking or importing: a live event with a new status
+ * reads it again at once, one within the status moves its progress (rows done) by itself, and a
+ * poll about once a second brings the counts so far and covers a stream that is down or late.
+ * A viewer asks the server about once a second, not once per 1,000-row batch.
  */
 export function useImportJob(jobId: string) {
   const job = useQuery(() => trpc.imports.get.query({ jobId }), [jobId]);
@@ -31,9 +33,10 @@ export function useImportJob(jobId: string) {
   }, [active, jobId]);
 
   const live = importProgress.value;
+  const loadedStatus = job.data?.status;
   useEffect(() => {
-    if (live?.jobId === jobId) void job.reload();
+    if (live?.jobId === jobId && live.status !== loadedStatus) void job.reload();
   }, [live]);
 
-  return job;
+  return job.data ? { ...job, data: withLiveProgress(job.data, live) } : job;
 }
