@@ -92,15 +92,21 @@ describe('An import, opened from its address', () => {
       expect(progress()).toBe('75');
     });
 
-    it('reads the job again at once when an event says its status changed', async () => {
-      get.mockResolvedValueOnce(job({ processedRows: 0 })).mockResolvedValue(job({ status: 'completed', processedRows: 2000, applied: { created: 2000, updated: 0, unchanged: 0, rejected: 0 }, finishedAt: new Date() }));
+    it('reads the job again at once when an event says its status changed, the bar never going back meanwhile', async () => {
+      let answer: (value: ImportJob) => void = () => {};
+      get.mockResolvedValueOnce(job({ processedRows: 0 })).mockReturnValue(new Promise<ImportJob>((resolve) => (answer = resolve)));
       openImport();
       await screen.findByTestId('import-running');
+      importProgress.value = { jobId: 'job-1', status: 'running', processedRows: 1500, totalRows: 2000 };
+      await waitFor(() => expect(progress()).toBe('75'));
       importProgress.value = { jobId: 'job-1', status: 'completed', processedRows: 2000, totalRows: 2000 };
       // Preact runs effects after a frame (a 100 ms timer without one): far from the poll's second.
       await vi.advanceTimersByTimeAsync(200);
-      await screen.findByTestId('import-complete');
       expect(get).toHaveBeenCalledTimes(2);
+      // Asked, not answered yet: still the last progress of the run, not the last read's 0.
+      expect(progress()).toBe('75');
+      answer(job({ status: 'completed', processedRows: 2000, applied: { created: 2000, updated: 0, unchanged: 0, rejected: 0 }, finishedAt: new Date() }));
+      await screen.findByTestId('import-complete');
       expect(screen.getByTestId('applied-created').textContent).toBe('2,000');
     });
   });

@@ -1,5 +1,5 @@
-import { useEffect } from 'preact/hooks';
-import { importProgress } from '../../../lib/live';
+import { useEffect, useRef } from 'preact/hooks';
+import { type ImportProgress, importProgress } from '../../../lib/live';
 import { useQuery } from '../../../lib/query';
 import { trpc } from '../../../lib/trpc';
 import { isActive, withLiveProgress } from './status';
@@ -38,5 +38,9 @@ export function useImportJob(jobId: string) {
     if (live?.jobId === jobId && live.status !== loadedStatus) void job.reload();
   }, [live]);
 
-  return job.data ? { ...job, data: withLiveProgress(job.data, live) } : job;
+  // The last event in the status as read: while an event of a new status waits for its read,
+  // the progress shown stays where that one left it (never back to what the last read said).
+  const lastInStatus = useRef<ImportProgress | null>(null);
+  if (live?.jobId === jobId && live.status === loadedStatus) lastInStatus.current = live;
+  return job.data ? { ...job, data: withLiveProgress(withLiveProgress(job.data, lastInStatus.current), live) } : job;
 }
