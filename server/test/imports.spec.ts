@@ -131,6 +131,21 @@ describe('CSV import: matching', () => {
     expect(bo).toMatchObject({ firstName: 'Bo, Jr', lastName: 'O"Neil', tags: ['say "hi"', 'back\\slash'] });
   });
 
+  it('matches MRNs holding commas, quotes, braces, backslashes and spaces exactly (the lookup sends its keys as text)', async () => {
+    const user = await freshOrg();
+    const mrns = ['A,1', 'B"2', 'C{3}', 'D\\4', 'E 5'];
+    for (const [i, mrn] of mrns.entries()) await user.api.patients.create.mutate({ mrn, firstName: `Old${i}`, phone: `41555502${10 + i}` });
+    const quoted = (mrn: string) => `"${mrn.replace(/"/g, '""')}"`;
+    // Other phones: only the MRN can match them.
+    const csv = ['phone,mrn,first_name', ...mrns.map((mrn, i) => `41555503${10 + i},${quoted(mrn)},New${i}`)].join('\n');
+    const job = await importAll(user, csv);
+    expect(job.applied, JSON.stringify(await user.api.imports.issues.query({ jobId: job.id }))).toEqual({ created: 0, updated: mrns.length, unchanged: 0, rejected: 0 });
+    for (const [i, mrn] of mrns.entries()) {
+      const { patients } = await user.api.patients.list.query({ query: `41555503${10 + i}` });
+      expect(patients.map((p) => [p.mrn, p.firstName])).toEqual([[mrn, `New${i}`]]);
+    }
+  });
+
   it('importing the same file twice creates no duplicates, and the second dry run says when it was imported', async () => {
     const user = await freshOrg();
     const csv = 'phone,mrn,first_name,last_name\n4155550151,A1,Ann,One\n4155550152,,Bea,Two\n4155550153,A3,Cy,Three\n';

@@ -34,6 +34,9 @@ export type Outcome =
 
 const FIELDS = ['mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'location', 'provider'] as const;
 
+/** Between the keys of a lookup (chr(31)): checkPatientRow rejects a row with a control character. */
+const KEY_SEPARATOR = '\x1f';
+
 const lower = (s: string | null) => (s ?? '').toLowerCase();
 const nameOf = (p: Known) => [p.firstName, p.lastName].filter(Boolean).join(' ') || p.mrn || p.phone || 'a patient';
 
@@ -113,18 +116,20 @@ export class ImportMatcher {
     const phones = [...new Set(rows.map((r) => r.values.phone))];
     if (!phones.length) return [];
     // One index probe per key (LATERAL ... OFFSET 0 keeps the planner from turning it back into
-    // a scan of the whole directory, which an `mrn = ANY OR phone = ANY` filter does).
+    // a scan of the whole directory, which an `mrn = ANY OR phone = ANY` filter does). The keys
+    // go as one text each, split on the unit separator (a valid row has no control character),
+    // not as arrays: pg would quote and escape every element of them.
     const found = await this.sql.query<ExistingPatient>(
       `SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider FROM (
-         SELECT p.* FROM unnest($2::text[]) AS k(v) CROSS JOIN LATERAL (
+         SELECT p.* FROM unnest(string_to_array($2, chr(31))) AS k(v) CROSS JOIN LATERAL (
            SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, "createdAt"
              FROM "Patient" WHERE "orgId" = $1 AND mrn = k.v OFFSET 0) p
          UNION
-         SELECT p.* FROM unnest($3::text[]) AS k(v) CROSS JOIN LATERAL (
+         SELECT p.* FROM unnest(string_to_array($3, chr(31))) AS k(v) CROSS JOIN LATERAL (
            SELECT id, mrn, phone, "firstName", "lastName", "preferredName", dob, email, tags, location, provider, "createdAt"
              FROM "Patient" WHERE "orgId" = $1 AND phone = k.v OFFSET 0) p
        ) found ORDER BY "createdAt", id`,
-      [this.orgId, mrns, phones],
+      [this.orgId, mrns.join(KEY_SEPARATOR), phones.join(KEY_SEPARATOR)],
     );
     const byId = new Map<string, Known>(found.map((p) => [p.id, this.overlay.get(p.id) ?? p]));
     for (const mrn of mrns) {
