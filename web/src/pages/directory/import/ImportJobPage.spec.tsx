@@ -94,7 +94,7 @@ describe('An import, opened from its address', () => {
 
     it('reads the job again at once when an event says its status changed, the bar never going back meanwhile', async () => {
       let answer: (value: ImportJob) => void = () => {};
-      get.mockResolvedValueOnce(job({ processedRows: 0 })).mockReturnValue(new Promise<ImportJob>((resolve) => (answer = resolve)));
+      get.mockResolvedValueOnce(job({ processedRows: 0 })).mockReturnValue(new Promise<ImportJob>((resolve) => (answer = resolve)) as ReturnType<typeof get>);
       openImport();
       await screen.findByTestId('import-running');
       importProgress.value = { jobId: 'job-1', status: 'running', processedRows: 1500, totalRows: 2000 };
