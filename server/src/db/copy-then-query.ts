@@ -85,9 +85,14 @@ export class CopyThenQuery {
   }
 }
 
+/** `COPY table (columns) FROM source` of CSV: STDIN over a connection, PGlite's '/dev/blob' in-process. */
+export function copyCsvStatement(table: string, columns: string[], source: 'STDIN' | "'/dev/blob'"): string {
+  return `COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+}
+
 /** Runs `TRUNCATE` (when asked), `COPY table (columns) FROM STDIN` of `csv`, then `statement`, as one simple query. */
 export function copyCsvThenQuery<T>(client: pg.ClientBase, table: string, columns: string[], csv: string, statement: string, truncate: boolean): Promise<T[]> {
-  const copy = `COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`;
+  const copy = copyCsvStatement(table, columns, 'STDIN');
   const query = new CopyThenQuery(`${truncate ? `TRUNCATE "${table}"; ` : ''}${copy}; ${statement}`, Buffer.from(csv));
   void client.query(query as never);
   return query.result as Promise<T[]>;

@@ -6,7 +6,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyCsvThenQuery } from './copy-then-query.js';
+import { copyCsvStatement, copyCsvThenQuery } from './copy-then-query.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { type MigrationConnection, migrate } from './migrator.js';
 import { acquireDataDirLock } from './pglite-lock.js';
@@ -205,7 +205,7 @@ async function checkout(pool: pg.Pool): Promise<CheckedOut> {
 
 /** COPY ... FROM STDIN (CSV) on one connection: the fastest way PostgreSQL takes rows. */
 async function copyCsvInto(client: pg.PoolClient, table: string, columns: string[], csv: string): Promise<void> {
-  const stream = client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+  const stream = client.query(copyFrom(copyCsvStatement(table, columns, 'STDIN')));
   await pipeline(Readable.from([csv]), stream);
 }
 
@@ -254,9 +254,7 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
       lite.transaction((tx) =>
         fn({
           query: async (text, params) => (await tx.query(text, params)).rows as never,
-          copyCsv: async (table, columns, csv) => {
-            await tx.query(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
-          },
+          copyCsv: (table, columns, csv) => copyBlob(tx, table, columns, csv),
         }),
       ),
     // One connection, shared by everything: a session holds it alone, as a transaction (nothing
@@ -267,7 +265,7 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
           query: async (text, params) => (await tx.query(text, params)).rows as never,
           copyCsvThenQuery: async (table, columns, csv, statement, options) => {
             if (options?.truncate) await tx.query(`TRUNCATE "${table}"`);
-            await tx.query(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv]) });
+            await copyBlob(tx, table, columns, csv);
             return (await tx.query(statement)).rows as never;
           },
           state: liteState,
@@ -280,6 +278,11 @@ async function openPglite(dir: string | null, log: (line: string) => void, templ
       release();
     },
   };
+}
+
+/** COPY ... FROM (CSV) on PGlite: the CSV handed over in-process as a blob. */
+async function copyBlob(tx: Pick<PGlite, 'query'>, table: string, columns: string[], csv: string): Promise<void> {
+  await tx.query(copyCsvStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([csv]) });
 }
 
 /** The migrator's connection to a PGlite database. */
