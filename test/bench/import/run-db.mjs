@@ -36,7 +36,6 @@ function instrument(db) {
     if (text.startsWith('INSERT INTO "Patient"')) return 'insert patients';
     if (text.startsWith('UPDATE "Patient"')) return 'update patients';
     if (text.includes('"ImportRowIssue"')) return 'row issues';
-    if (text.includes('"ImportStage"') && text.includes('INSERT INTO "Patient"')) return 'write batch (INSERT/UPDATE ... FROM stage + memory + progress)';
     if (text.includes('"ImportStage"')) return 'staging table setup';
     if (text.includes('"ImportMemory"')) return 'import memory';
     if (text.includes('SAVEPOINT')) return 'savepoint';
@@ -82,8 +81,8 @@ function instrument(db) {
       });
     }).finally(() => add('transaction BEGIN/COMMIT', performance.now() - t - inner));
   };
-  // The import's batches: a session of two round trips (TRUNCATE + COPY into the staging table,
-  // then the statement that writes the batch); no BEGIN/COMMIT.
+  // The import's batches: a session whose write is one query (TRUNCATE + COPY into the staging
+  // table, then the statement that writes the batch; one round trip on PostgreSQL).
   const rawSession = db.session;
   db.session = (fn) =>
     rawSession((s) => {
@@ -91,12 +90,12 @@ function instrument(db) {
       return fn({
         ...s,
         query: (text, params) => w.query(text, params),
-        copyCsv: async (...args) => {
+        copyCsvThenQuery: async (...args) => {
           const t = performance.now();
           try {
-            return await s.copyCsv(...args);
+            return await s.copyCsvThenQuery(...args);
           } finally {
-            add('stage batch (TRUNCATE + COPY)', performance.now() - t);
+            add('write batch (TRUNCATE + COPY, then INSERT/UPDATE ... FROM stage + memory + progress)', performance.now() - t);
           }
         },
       });
