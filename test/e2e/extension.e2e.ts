@@ -399,29 +399,33 @@ describe('CareText Chrome extension', () => {
     const bar = sidebar(page);
     await bar.getByTestId('composer').waitFor();
 
-    gate.setOpen(false);
-    await bar.getByTestId('offline-banner').waitFor();
     const body = 'Offline hello: please call us back when you can.';
-    await send(page, body);
-    const queued = bar.getByTestId('outbox-item').filter({ hasText: body });
-    await queued.waitFor();
-    expect(await queued.getAttribute('data-state')).toBe('waiting');
-    await expect.poll(() => text(bar.getByTestId('send-info'))).toContain('Saved to the outbox');
-    expect(sentTo(PHIL, body)).toHaveLength(0);
-    // It is on disk in the service worker's IndexedDB, not just in memory.
-    const stored = await ext.worker.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          const open = indexedDB.open('caretext');
-          open.onsuccess = () => {
-            const count = open.result.transaction('outbox').objectStore('outbox').count();
-            count.onsuccess = () => resolve(count.result);
-          };
-        }),
-    );
-    expect(stored).toBe(1);
-
-    gate.setOpen(true);
+    gate.setOpen(false);
+    try {
+      await bar.getByTestId('offline-banner').waitFor();
+      await send(page, body);
+      const queued = bar.getByTestId('outbox-item').filter({ hasText: body });
+      await queued.waitFor();
+      // The item is stored as 'sending' before its first attempt; the failed attempt makes it wait.
+      await expect.poll(() => queued.getAttribute('data-state')).toBe('waiting');
+      await expect.poll(() => text(bar.getByTestId('send-info'))).toContain('Saved to the outbox');
+      expect(sentTo(PHIL, body)).toHaveLength(0);
+      // It is on disk in the service worker's IndexedDB, not just in memory.
+      const stored = await ext.worker.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const open = indexedDB.open('caretext');
+            open.onsuccess = () => {
+              const count = open.result.transaction('outbox').objectStore('outbox').count();
+              count.onsuccess = () => resolve(count.result);
+            };
+          }),
+      );
+      expect(stored).toBe(1);
+    } finally {
+      // Open again even when a step above failed: the later tests need the server.
+      gate.setOpen(true);
+    }
     await bar.getByTestId('message').filter({ hasText: body }).waitFor({ timeout: 30_000 });
     await until(async () => (await bar.getByTestId('outbox-item').count()) === 0, 'the outbox to empty');
     await bar.getByTestId('offline-banner').waitFor({ state: 'detached' });
