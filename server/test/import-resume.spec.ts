@@ -46,10 +46,10 @@ async function seedOrg(): Promise<{ orgId: string; userId: string }> {
 }
 
 /** A dry-run import job of the file in a fresh org with the same directory, ready to apply. */
-async function analyzedJob(clock: TestClock): Promise<{ job: JobRow; dryRun: Counts }> {
+async function analyzedJob(clock: TestClock, csv = messyFile()): Promise<{ job: JobRow; dryRun: Counts }> {
   const { orgId, userId } = await seedOrg();
   const file = await db.prisma.importJob.create({ data: { orgId, createdById: userId, fileName: 'resume.csv', fileHash: randomUUID(), fileSize: 0, status: 'analyzing' } });
-  await db.prisma.importChunk.create({ data: { jobId: file.id, seq: 0, data: Buffer.from(messyFile()) } });
+  await db.prisma.importChunk.create({ data: { jobId: file.id, seq: 0, data: Buffer.from(csv) } });
   const job: JobRow = { id: file.id, orgId, processedRows: 0, totalRows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 };
   const analyzed = await new ImportRunner(db, clock).analyze(job, async () => {});
   if (analyzed === 'interrupted') throw new Error('the dry run was interrupted');
@@ -97,6 +97,67 @@ describe(`an import resumed at a batch boundary (${TEST_DB})`, () => {
     expect(renamed.firstName).toBe('First3');
     // Nothing is kept of a finished import's lines.
     expect(await db.prisma.importMemory.count({ where: { jobId: { in: [whole.job.id, split.job.id] } } })).toBe(0);
+  });
+});
+
+describe(`the apply reads the rows its dry run checked (${TEST_DB})`, () => {
+  it('writes them without the file, the same as from the file; a job without all of them (analyzed before they were stored) reads the file', async () => {
+    const clock = new TestClock();
+    const fromFile = await analyzedJob(clock);
+    const stored = await analyzedJob(clock);
+    const partial = await analyzedJob(clock);
+    // The dry run stored each batch of the file: lines 2-1001, then 1002-1501.
+    const batches = await db.prisma.importCheckedBatch.findMany({ where: { jobId: stored.job.id }, orderBy: { seq: 'asc' } });
+    expect(batches.map((b) => [b.seq, b.firstLine, b.seen])).toEqual([
+      [0, 2, 1000],
+      [1, 1002, 1500],
+    ]);
+    // Without the file, the stored rows are all the apply has.
+    await db.prisma.importChunk.deleteMany({ where: { jobId: stored.job.id } });
+    // As an earlier version's dry run left it: nothing stored; or a set that stops short.
+    await db.prisma.importCheckedBatch.deleteMany({ where: { jobId: fromFile.job.id } });
+    await db.prisma.importCheckedBatch.deleteMany({ where: { jobId: partial.job.id, seq: 1 } });
+
+    for (const { job } of [fromFile, stored, partial]) expect(await new ImportRunner(db, clock).apply(job)).toBe('completed');
+    for (const { job, dryRun } of [fromFile, stored, partial]) expect(await reloaded(job.id)).toMatchObject({ processedRows: 1500, ...dryRun });
+    const written = await patientsOf(fromFile.job.orgId);
+    expect(written).toHaveLength(2 + fromFile.dryRun.created);
+    expect(await patientsOf(stored.job.orgId)).toEqual(written);
+    expect(await patientsOf(partial.job.orgId)).toEqual(written);
+    // A finished import keeps none of them.
+    expect(await db.prisma.importCheckedBatch.count({ where: { jobId: { in: [fromFile.job.id, stored.job.id, partial.job.id] } } })).toBe(0);
+  });
+
+  it('writes the rows as the dry run read them, even if the org changed its default country since', async () => {
+    const clock = new TestClock();
+    // National numbers, read as US ones by the dry run (the org's default country then).
+    const { job, dryRun } = await analyzedJob(clock, 'phone,first_name\n(415) 555-0100,Ann\n(415) 555-0101,Bo\n');
+    expect(dryRun).toEqual({ created: 2, updated: 0, unchanged: 0, rejected: 0 });
+    // In the United Kingdom they are not phone numbers at all.
+    await db.prisma.org.update({ where: { id: job.orgId }, data: { defaultCountry: 'GB' } });
+    expect(await new ImportRunner(db, clock).apply(job)).toBe('completed');
+    expect(await reloaded(job.id)).toMatchObject({ processedRows: 2, ...dryRun });
+    // Beside the org's two patients (seedOrg), the two new ones, with US numbers.
+    const written = await db.prisma.patient.findMany({ where: { orgId: job.orgId }, select: { phone: true }, orderBy: { phone: 'asc' } });
+    expect(written.map((p) => p.phone)).toEqual(['+14155550100', '+14155550101', '+14159990001', '+14159990002']);
+  });
+
+  it('resumes from the stored rows after a crash, exactly as an uninterrupted apply', async () => {
+    const clock = new TestClock();
+    const whole = await analyzedJob(clock);
+    const split = await analyzedJob(clock);
+    await db.prisma.importChunk.deleteMany({ where: { jobId: { in: [whole.job.id, split.job.id] } } });
+    expect(await new ImportRunner(db, clock).apply(whole.job)).toBe('completed');
+    const crash = new Error('killed after the first batch');
+    const dying = new ImportRunner(db, clock, (_job, batch) => {
+      if (batch === 1) throw crash;
+    });
+    await expect(dying.apply(split.job)).rejects.toBe(crash);
+    const stopped = await reloaded(split.job.id);
+    expect(stopped.processedRows).toBe(BATCH_ROWS);
+    expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+    expect(await reloaded(split.job.id)).toMatchObject({ processedRows: 1500, ...split.dryRun });
+    expect(await patientsOf(split.job.orgId)).toEqual(await patientsOf(whole.job.orgId));
   });
 });
 

@@ -182,7 +182,10 @@ describe('CSV import: safety', () => {
   it('a cancelled dry run writes nothing; an empty or oversized file gets a clear error', async () => {
     const user = await freshOrg();
     const job = await dryRun(user, 'phone\n4155550171\n');
+    // The dry run keeps the rows it checked for the apply; a cancel drops them.
+    expect(await server.db.prisma.importCheckedBatch.count({ where: { jobId: job.id } })).toBe(1);
     await user.api.imports.cancel.mutate({ jobId: job.id });
+    expect(await server.db.prisma.importCheckedBatch.count({ where: { jobId: job.id } })).toBe(0);
     expect((await errorOf(user.api.imports.confirm.mutate({ jobId: job.id }))).message).toContain('cancelled');
     expect((await user.api.patients.list.query({})).total).toBe(0);
     expect(await uploadCsv(server, user.token, '')).toEqual({ status: 400, body: { error: 'The file is empty.' } });
@@ -222,6 +225,7 @@ describe('CSV import: safety', () => {
     const job = await importAll(user, rows.join('\n'));
     expect(job.applied).toEqual({ created: 10_000, updated: 0, unchanged: 0, rejected: 0 });
     expect(job.processedRows).toBe(10_000);
+    expect(await server.db.prisma.importCheckedBatch.count({ where: { jobId: job.id } })).toBe(0);
     expect(await server.db.prisma.patient.count({ where: { orgId: (await user.api.orgs.current.query()).id } })).toBe(10_000);
     const found = await user.api.patients.list.query({ query: '415.550.9999' });
     expect(found.patients.map((p) => p.mrn)).toEqual(['MRN-9999']);

@@ -85,26 +85,52 @@ async function* batches(db: Database, jobId: string): AsyncGenerator<{ header: s
 
 type Checked = { outcomes: Outcome[]; raw: Map<number, string[]> };
 
-async function checkBatch(rows: RawRow[], header: HeaderAnalysis, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }, keepRaw = true): Promise<Checked> {
-  const raw = new Map<number, string[]>();
+/** A batch's rows as the checks left them: the valid ones (values normalized) with their warnings, and the rejected ones. */
+type CheckedRows = { valid: ValidRow[]; warnings: RowIssue[][]; rejected: Outcome[] };
+
+function checkRows(rows: RawRow[], header: HeaderAnalysis, options: { defaultCountry: string; today: Date }, raw?: Map<number, string[]>): CheckedRows {
   const rejected: Outcome[] = [];
   const valid: ValidRow[] = [];
   /** The valid rows' warnings, in the order of `valid` (resolve answers in that order). */
   const warnings: RowIssue[][] = [];
   for (const row of rows) {
     const check = checkPatientRow(row.cells, header, options);
-    if (keepRaw) raw.set(row.line, row.cells);
+    raw?.set(row.line, row.cells);
     if (!check.values) rejected.push({ kind: 'rejected', line: row.line, issues: check.issues });
     else {
       valid.push({ line: row.line, values: check.values });
       warnings.push(check.issues);
     }
   }
-  const resolved = await matcher.resolve(valid);
+  return { valid, warnings, rejected };
+}
+
+/** Matches the checked rows (in line order, the rejected ones among them). */
+async function resolveRows(checked: CheckedRows, matcher: ImportMatcher): Promise<Outcome[]> {
+  const resolved = await matcher.resolve(checked.valid);
   resolved.forEach((outcome, i) => {
-    if (warnings[i]!.length) outcome.issues.unshift(...warnings[i]!);
+    const warnings = checked.warnings[i];
+    if (warnings?.length) outcome.issues.unshift(...warnings);
   });
-  return { outcomes: mergeByLine(rejected, resolved), raw };
+  return mergeByLine(checked.rejected, resolved);
+}
+
+/**
+ * A checked batch as the dry run stores it (ImportCheckedBatch.rows): each valid row as an
+ * array, [line, phone, mrn, firstName, lastName, preferredName, dob, email, tags, location,
+ * provider]; JSON.parse gives them back far faster than the file is parsed and checked again.
+ */
+function storedRows(valid: ValidRow[]): string {
+  return JSON.stringify(valid.map(({ line, values: v }) => [line, v.phone, v.mrn, v.firstName, v.lastName, v.preferredName, v.dob, v.email, v.tags, v.location, v.provider]));
+}
+
+type StoredRow = [number, string, string | null, string | null, string | null, string | null, string | null, string | null, string[], string | null, string | null];
+
+function readStoredRows(json: string): ValidRow[] {
+  return (JSON.parse(json) as StoredRow[]).map(([line, phone, mrn, firstName, lastName, preferredName, dob, email, tags, location, provider]) => ({
+    line,
+    values: { phone, mrn, firstName, lastName, preferredName, dob, email, tags, location, provider },
+  }));
 }
 
 /** Two lists of outcomes, each in line order, as one in line order. */
@@ -166,7 +192,9 @@ export class ImportRunner {
     const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
     const matcher = new ImportMatcher(job.orgId, this.db.sql);
     await this.db.sql.query('DELETE FROM "ImportRowIssue" WHERE "jobId" = $1', [job.id]);
+    await this.db.sql.query('DELETE FROM "ImportCheckedBatch" WHERE "jobId" = $1', [job.id]);
     let header: HeaderAnalysis | null = null;
+    let seq = 0;
     let rawHeader: string[] = [];
     const counts: Counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
     let total = 0;
@@ -178,12 +206,23 @@ export class ImportRunner {
         continue;
       }
       if (shouldStop()) return 'interrupted';
-      const checked = await checkBatch(item.rows, header!, matcher, options);
+      const raw = new Map<number, string[]>();
+      const rows = checkRows(item.rows, header!, options, raw);
+      const checked: Checked = { outcomes: await resolveRows(rows, matcher), raw };
       const c = count(checked.outcomes);
       for (const key of Object.keys(counts) as (keyof Counts)[]) counts[key] += c[key];
       total += item.rows.length;
       warnings += checked.outcomes.filter((o) => o.kind !== 'rejected' && o.issues.length).length;
       await insertIssues(this.db.sql, job.id, checked);
+      // What the apply will match and write, so it need not parse and check the file again.
+      await this.db.sql.query('INSERT INTO "ImportCheckedBatch" ("jobId", seq, "firstLine", seen, "rejectedLines", rows) VALUES ($1, $2, $3, $4, $5, $6)', [
+        job.id,
+        seq++,
+        item.rows[0]!.line,
+        total,
+        rows.rejected.map((r) => r.line),
+        storedRows(rows.valid),
+      ]);
       await onProgress(total);
       await yieldToEventLoop();
     }
@@ -202,14 +241,15 @@ export class ImportRunner {
    * writes its patients, moves the job's progress and stores what the batch's rows touched
    * (ImportMemory), so a crash or a lost connection never leaves a batch half-written or counted
    * twice, and a resumed run judges later rows (duplicates of earlier lines) exactly as an
-   * uninterrupted one. While one batch is written, the next is already parsed, checked and matched.
+   * uninterrupted one. The rows are those the dry run checked and stored (ImportCheckedBatch), or
+   * the file parsed and checked again for a job analyzed before they were stored. While one batch
+   * is written, the next is already read and matched.
    * Returns 'cancelled' when the user cancelled between batches.
    */
   async apply(job: JobRow, shouldStop: () => boolean = () => false): Promise<'completed' | 'cancelled' | 'interrupted'> {
-    const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
     const matcher = new ImportMatcher(job.orgId, this.db.sql);
     matcher.recall(await this.recalled(job.id));
-    const pending = this.preparedBatches(job, matcher, options);
+    const pending = this.preparedBatches(job, matcher);
     let next = pending.next();
     let committed: string[] = [];
     try {
@@ -219,7 +259,11 @@ export class ImportRunner {
         // The last committed batch's patients leave the overlay only now: the batch just awaited
         // was matched while that one was being written, perhaps before its commit.
         matcher.settle(committed);
-        if (item.done) break;
+        if (item.done) {
+          if (item.value !== 'cancelled') break;
+          await this.forget(job.id);
+          return 'cancelled';
+        }
         if (shouldStop()) return 'interrupted';
         const batch = item.value;
         // The write goes out first (one round trip, see writeBatch); the next batch is prepared
@@ -293,7 +337,62 @@ export class ImportRunner {
   }
 
   /** The file's batches from where the job stopped, each checked, matched and staged: ready to write. */
-  private async *preparedBatches(job: JobRow, matcher: ImportMatcher, options: { defaultCountry: string; today: Date }): AsyncGenerator<PreparedBatch> {
+  private async *preparedBatches(job: JobRow, matcher: ImportMatcher): AsyncGenerator<PreparedBatch, 'cancelled' | undefined> {
+    const [stored] = await this.db.sql.query<{ seen: number | null }>('SELECT max(seen) AS seen FROM "ImportCheckedBatch" WHERE "jobId" = $1', [job.id]);
+    // The dry run's checked rows when it stored all of them; a job analyzed before they were
+    // stored (by an earlier version) is parsed and checked again.
+    const checked = stored?.seen !== null && stored?.seen === job.totalRows ? this.storedBatches(job) : this.fileBatches(job);
+    try {
+      for (;;) {
+        const next = await checked.next();
+        if (next.done) return next.value;
+        const batch = next.value;
+        const after = (r: { line: number }) => r.line - 2 >= job.processedRows;
+        const rows: CheckedRows = { valid: batch.rows.valid.filter(after), warnings: [], rejected: batch.rows.rejected.filter(after) };
+        const firstLine = Math.min(rows.valid[0]?.line ?? Infinity, rows.rejected[0]?.line ?? Infinity);
+        if (firstLine === Infinity) continue;
+        // The apply stores no row issues (the dry run did): the warnings are not needed.
+        const outcomes = await resolveRows(rows, matcher);
+        // Only what the write needs is kept (one CSV string, an array of ids): the rows and
+        // outcomes die here, young, instead of living on in the old generation while the
+        // previous batch is written.
+        yield stageBatch(firstLine, batch.seen, outcomes);
+      }
+    } finally {
+      await checked.return(undefined);
+    }
+  }
+
+  /**
+   * The batches the dry run checked and stored (ImportCheckedBatch), from where the job stopped:
+   * the rows as they were checked then (the org's default country and the day of the dry run),
+   * so the apply writes what the dry run showed. One batch read at a time.
+   */
+  private async *storedBatches(job: JobRow): AsyncGenerator<{ seen: number; rows: CheckedRows }, 'cancelled' | undefined> {
+    let seq = -1;
+    let seen = job.processedRows;
+    for (;;) {
+      const [batch] = await this.db.sql.query<{ seq: number; seen: number; rejectedLines: number[]; rows: string }>(
+        'SELECT seq, seen, "rejectedLines", rows FROM "ImportCheckedBatch" WHERE "jobId" = $1 AND seq > $2 AND seen > $3 ORDER BY seq LIMIT 1',
+        [job.id, seq, job.processedRows],
+      );
+      if (!batch) {
+        if (seen >= job.totalRows) return undefined;
+        // A cancel deletes them (the apply stops there, as at any cancel); nothing else should.
+        const [running] = await this.db.sql.query(`SELECT 1 FROM "ImportJob" WHERE id = $1 AND status = 'running'`, [job.id]);
+        if (!running) return 'cancelled';
+        throw new Error(`The rows the dry run checked are gone after line ${seen + 1}.`);
+      }
+      seq = batch.seq;
+      seen = batch.seen;
+      const rejected: Outcome[] = batch.rejectedLines.map((line) => ({ kind: 'rejected', line, issues: [] }));
+      yield { seen, rows: { valid: readStoredRows(batch.rows), warnings: [], rejected } };
+    }
+  }
+
+  /** The file's batches from where the job stopped, parsed and checked again (today, with the org's default country). */
+  private async *fileBatches(job: JobRow): AsyncGenerator<{ seen: number; rows: CheckedRows }, 'cancelled' | undefined> {
+    const options = { defaultCountry: await this.defaultCountry(job.orgId), today: this.clock.now() };
     let header: HeaderAnalysis | null = null;
     let seen = 0;
     for await (const item of batches(this.db, job.id)) {
@@ -303,14 +402,9 @@ export class ImportRunner {
       }
       seen += item.rows.length;
       const rows = item.rows.filter((r) => r.line - 2 >= job.processedRows);
-      if (!rows.length) continue;
-      // The apply stores no row issues (the dry run did): no need to keep the raw cells.
-      const { outcomes } = await checkBatch(rows, header!, matcher, options, false);
-      // Only what the write needs is kept (one CSV string, an array of ids): the rows, cells and
-      // outcomes die here, young, instead of living on in the old generation while the
-      // previous batch is written.
-      yield stageBatch(rows[0]!.line, seen, outcomes);
+      if (rows.length) yield { seen, rows: checkRows(rows, header!, options) };
     }
+    return undefined;
   }
 
   /** The patients the job's applied rows touched, from the batches already committed. */
@@ -319,9 +413,10 @@ export class ImportRunner {
     return batches.flatMap((b) => b.patientIds.map((patientId, i) => ({ patientId, line: b.lines[i]! })));
   }
 
-  /** A finished or cancelled import needs no memory of its lines. */
-  private async forget(jobId: string): Promise<void> {
+  /** A finished or cancelled import needs no memory of its lines, nor the rows its dry run checked. */
+  async forget(jobId: string): Promise<void> {
     await this.db.sql.query('DELETE FROM "ImportMemory" WHERE "jobId" = $1', [jobId]);
+    await this.db.sql.query('DELETE FROM "ImportCheckedBatch" WHERE "jobId" = $1', [jobId]);
   }
 
   /**

@@ -135,10 +135,12 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
         );
         // Shutting down: another instance (or this one after restart) picks the job up again.
         if (result === 'interrupted') return this.release(job.id);
-        await this.db.sql.query(
-          `UPDATE "ImportJob" SET status = $2, report = $3, "totalRows" = $4, "processedRows" = 0, "claimedBy" = NULL WHERE id = $1 AND status = 'analyzing'`,
+        const [ready] = await this.db.sql.query(
+          `UPDATE "ImportJob" SET status = $2, report = $3, "totalRows" = $4, "processedRows" = 0, "claimedBy" = NULL WHERE id = $1 AND status = 'analyzing' RETURNING status`,
           [job.id, result.status, JSON.stringify(result.report), result.total],
         );
+        // An invalid file, or one cancelled while it was checked, is never applied.
+        if (ready?.status !== 'ready') await this.runner.forget(job.id);
         this.publish(job.orgId, job.id, result.status, 0, result.total);
         return;
       }
@@ -166,6 +168,7 @@ export class ImportWorker implements OnApplicationBootstrap, OnApplicationShutdo
         `UPDATE "ImportJob" SET status = 'failed', error = $2, "finishedAt" = $3, "claimedBy" = NULL WHERE id = $1 AND status IN ('analyzing', 'running')`,
         [job.id, `Stopped after ${job.processedRows} of ${job.totalRows} rows (those were applied): ${message}`, this.clock.now()],
       );
+      await this.runner.forget(job.id).catch(() => {});
       this.publish(job.orgId, job.id, 'failed', job.processedRows, job.totalRows);
     }
   }

@@ -169,6 +169,10 @@ export class ImportsService {
       data: { status: 'cancelled', finishedAt: this.clock.now() },
     });
     if (claimed.count === 0) throw new TRPCError({ code: 'BAD_REQUEST', message: `This import is already ${job.status}.` });
+    // The rows its dry run checked are not needed any more. A running import's worker deletes
+    // them itself when it sees the cancel (it may be reading them now); one being checked, when
+    // its dry run ends.
+    if (job.status === 'ready' || job.status === 'queued') await this.db.sql.query('DELETE FROM "ImportCheckedBatch" WHERE "jobId" = $1', [job.id]);
     await this.audit.record(actor, { action: 'import.cancelled', summary: `Cancelled the import of ${job.fileName}`, targetType: 'importJob', targetId: job.id });
     return this.get(actor, jobId);
   }
