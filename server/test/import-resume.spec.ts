@@ -97,6 +97,13 @@ describe(`an import resumed at a batch boundary (${TEST_DB})`, () => {
     expect(renamed.firstName).toBe('First3');
     // Nothing is kept of a finished import's lines.
     expect(await db.prisma.importMemory.count({ where: { jobId: { in: [whole.job.id, split.job.id] } } })).toBe(0);
+    // Nor of its rows on the connections that staged them: each staging table emptied at its
+    // batch's commit (a table with rows keeps its pages; an emptied one is cut to none).
+    const [staging] = await db.sql.query<{ tables: number; bytes: number }>(
+      `SELECT count(*)::int AS tables, coalesce(sum(pg_relation_size(oid)), 0)::int AS bytes FROM pg_class WHERE relname = 'ImportStage' AND relpersistence = 't'`,
+    );
+    expect(staging!.tables).toBeGreaterThan(0);
+    expect(staging!.bytes).toBe(0);
   });
 });
 

@@ -213,15 +213,18 @@ export class ImportRunner {
       for (const key of Object.keys(counts) as (keyof Counts)[]) counts[key] += c[key];
       total += item.rows.length;
       warnings += checked.outcomes.filter((o) => o.kind !== 'rejected' && o.issues.length).length;
-      await insertIssues(this.db.sql, job.id, checked);
-      // What the apply will match and write, so it need not parse and check the file again.
-      await this.db.sql.query('INSERT INTO "ImportCheckedBatch" ("jobId", seq, "firstLine", seen, "rejectedLines", rows) VALUES ($1, $2, $3, $4, $5, $6)', [
-        job.id,
-        seq++,
-        item.rows[0]!.line,
-        total,
-        rows.rejected.map((r) => r.line),
-        storedRows(rows.valid),
+      // The row issues, and what the apply will match and write (so it need not parse and
+      // check the file again): two inserts at once, on two connections where there are two.
+      await Promise.all([
+        insertIssues(this.db.sql, job.id, checked),
+        this.db.sql.query('INSERT INTO "ImportCheckedBatch" ("jobId", seq, "firstLine", seen, "rejectedLines", rows) VALUES ($1, $2, $3, $4, $5, $6)', [
+          job.id,
+          seq++,
+          item.rows[0]!.line,
+          total,
+          rows.rejected.map((r) => r.line),
+          storedRows(rows.valid),
+        ]),
       ]);
       await onProgress(total);
       await yieldToEventLoop();
@@ -294,12 +297,12 @@ export class ImportRunner {
 
   /**
    * One batch, one round trip on one connection (PostgreSQL; see copyCsvThenQuery): its rows go
-   * into a session-local staging table (TRUNCATE + COPY), then ONE statement inserts the new
+   * into a session-local staging table (COPY; it empties at each commit), then ONE statement inserts the new
    * patients from it (INSERT ... SELECT; an MRN someone gave another patient since the batch was
    * matched counts its row as rejected: ON CONFLICT, see below), updates the matched ones (UPDATE ... FROM),
    * stores the memory and moves the progress, only while the job is still running (a cancel that
    * commits meanwhile is waited for, then seen: nothing of the batch is written). Null then.
-   * The three statements are one transaction.
+   * The two statements are one transaction.
    */
   private async writeBatch(job: JobRow, batch: PreparedBatch): Promise<Counts | null> {
     return this.db.session(async (sql) => {
@@ -308,7 +311,8 @@ export class ImportRunner {
           await sql.query(STAGE_DDL);
           sql.state.set(STAGE, true);
         }
-        const write = (arbiter: boolean) => sql.copyCsvThenQuery<{ created: number | string }>(STAGE, STAGE_COLUMNS, batch.stage, this.writeStatement(job, batch, arbiter), { truncate: true });
+        // The staging table empties itself at every commit (and a rollback takes its rows too).
+        const write = (arbiter: boolean) => sql.copyCsvThenQuery<{ created: number | string }>(STAGE, STAGE_COLUMNS, batch.stage, this.writeStatement(job, batch, arbiter));
         // On PostgreSQL the batch is written without ON CONFLICT first: checking each row for a
         // conflict costs ~10% of the insert, and a conflict means an MRN someone gave another
         // patient since the batch was matched. Then the batch, rolled back whole, goes again with
@@ -485,11 +489,12 @@ type PreparedBatch = {
 
 /**
  * The session-local staging table: one row per row of the batch that created, updated or left
- * unchanged a patient (the memory of the batch is made from it), with its line.
+ * unchanged a patient (the memory of the batch is made from it), with its line. Emptied at
+ * every commit: no patient data stays on the pooled connection after its batch.
  */
 const STAGE = 'ImportStage';
 const STAGE_COLUMNS = ['kind', 'id', 'mrn', 'phone', 'firstName', 'lastName', 'preferredName', 'dob', 'email', 'tags', 'location', 'provider', 'line'];
-const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text, line int NOT NULL)`;
+const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS "${STAGE}" (kind text NOT NULL, id text NOT NULL, mrn text, phone text, "firstName" text, "lastName" text, "preferredName" text, dob text, email text, tags text[], location text, provider text, line int NOT NULL) ON COMMIT DELETE ROWS`;
 
 /**
  * The batch as the staging table's CSV: a created patient's values, a matched one's changes
