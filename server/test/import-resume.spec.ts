@@ -62,6 +62,21 @@ async function reloaded(jobId: string): Promise<JobRow & { status: string }> {
   return db.prisma.importJob.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, orgId: true, status: true, processedRows: true, totalRows: true, created: true, updated: true, unchanged: true, rejected: true } });
 }
 
+/**
+ * The worker dies right after committing the job's first batch (lines 2-1001), and another
+ * process resumes the job from what the database says.
+ */
+async function crashAfterFirstBatchThenResume(clock: TestClock, job: JobRow): Promise<void> {
+  const crash = new Error('killed after the first batch');
+  const dying = new ImportRunner(db, clock, (_job, batch) => {
+    if (batch === 1) throw crash;
+  });
+  await expect(dying.apply(job)).rejects.toBe(crash);
+  const stopped = await reloaded(job.id);
+  expect(stopped.processedRows).toBe(BATCH_ROWS);
+  expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+}
+
 async function patientsOf(orgId: string) {
   const rows = await db.prisma.patient.findMany({ where: { orgId }, select: { mrn: true, phone: true, firstName: true, lastName: true, dob: true, tags: true }, orderBy: [{ phone: 'asc' }, { mrn: 'asc' }] });
   return rows;
@@ -79,16 +94,7 @@ describe(`an import resumed at a batch boundary (${TEST_DB})`, () => {
     const uninterrupted = await reloaded(whole.job.id);
     expect(uninterrupted).toMatchObject({ processedRows: 1500, ...whole.dryRun });
 
-    // The worker dies right after committing the first batch (lines 2-1001)...
-    const crash = new Error('killed after the first batch');
-    const dying = new ImportRunner(db, clock, (_job, batch) => {
-      if (batch === 1) throw crash;
-    });
-    await expect(dying.apply(split.job)).rejects.toBe(crash);
-    const stopped = await reloaded(split.job.id);
-    expect(stopped.processedRows).toBe(BATCH_ROWS);
-    // ...and another process resumes the job from what the database says.
-    expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+    await crashAfterFirstBatchThenResume(clock, split.job);
 
     const resumed = await reloaded(split.job.id);
     expect(resumed).toMatchObject({ processedRows: 1500, ...whole.dryRun });
@@ -155,14 +161,7 @@ describe(`the apply reads the rows its dry run checked (${TEST_DB})`, () => {
     const split = await analyzedJob(clock);
     await db.prisma.importChunk.deleteMany({ where: { jobId: { in: [whole.job.id, split.job.id] } } });
     expect(await new ImportRunner(db, clock).apply(whole.job)).toBe('completed');
-    const crash = new Error('killed after the first batch');
-    const dying = new ImportRunner(db, clock, (_job, batch) => {
-      if (batch === 1) throw crash;
-    });
-    await expect(dying.apply(split.job)).rejects.toBe(crash);
-    const stopped = await reloaded(split.job.id);
-    expect(stopped.processedRows).toBe(BATCH_ROWS);
-    expect(await new ImportRunner(db, clock).apply(stopped)).toBe('completed');
+    await crashAfterFirstBatchThenResume(clock, split.job);
     expect(await reloaded(split.job.id)).toMatchObject({ processedRows: 1500, ...split.dryRun });
     expect(await patientsOf(split.job.orgId)).toEqual(await patientsOf(whole.job.orgId));
   });
